@@ -1,0 +1,38 @@
+/**
+ * The Postgres / Lakebase connection pool. Lakebase is reached over TLS (sslmode=require) with an
+ * OAuth token as the password; a plain local server needs neither. Every statement has a timeout.
+ */
+import pg from 'pg';
+
+export interface PgPoolOptions {
+  readonly url: string;
+  readonly ssl: 'disable' | 'require' | 'verify-full';
+  readonly poolMax: number;
+  readonly connectionTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly applicationName?: string;
+}
+
+export function createPgPool(options: PgPoolOptions): pg.Pool {
+  const url = new URL(options.url);
+  // sslmode in the URL wins over the option, as libpq does.
+  const sslmode = url.searchParams.get('sslmode') ?? options.ssl;
+  url.searchParams.delete('sslmode');
+  const ssl =
+    sslmode === 'disable' || sslmode === 'prefer' || sslmode === 'allow'
+      ? false
+      : { rejectUnauthorized: sslmode === 'verify-full' || sslmode === 'verify-ca' };
+  const pool = new pg.Pool({
+    connectionString: url.toString(),
+    ssl,
+    max: options.poolMax,
+    connectionTimeoutMillis: options.connectionTimeoutMs,
+    idleTimeoutMillis: options.idleTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
+    application_name: options.applicationName ?? 'ignition-ai-sidecar',
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
