@@ -13,7 +13,7 @@ const docsDir = new URL('../../../docs/', import.meta.url);
 test('docs/errors.md lists exactly the codes in src/errors.ts', () => {
   const doc = readFileSync(new URL('errors.md', docsDir), 'utf8');
   const documented = new Set([...doc.matchAll(/`(SC_(?:ERR|WRN)_[A-Z0-9_]+)`/g)].map((m) => m[1]));
-  const inCode = new Set([...Object.values(ERRORS), ...Object.values(WARNINGS)].map((e) => e.code));
+  const inCode = new Set<string>([...Object.values(ERRORS), ...Object.values(WARNINGS)].map((e) => e.code));
   assert.deepEqual([...inCode].filter((c) => !documented.has(c)), [], 'codes missing from docs/errors.md');
   assert.deepEqual([...documented].filter((c) => !inCode.has(c as string)), [], 'docs/errors.md lists codes the code lacks');
 });
