@@ -35,6 +35,9 @@ export const ERRORS = {
   // database
   DB_CONNECT: { code: 'SC_ERR_DB_CONNECT', status: 503 },
   DB_MIGRATION: { code: 'SC_ERR_DB_MIGRATION' },
+  DB_EMBEDDED_LOCKED: { code: 'SC_ERR_DB_EMBEDDED_LOCKED' },
+  DB_WRITE_REJECTED: { code: 'SC_ERR_DB_WRITE_REJECTED' },
+  SPOOL_IO: { code: 'SC_ERR_SPOOL_IO' },
   // model
   MODEL_LOAD: { code: 'SC_ERR_MODEL_LOAD' },
   MODEL_CONTRACT: { code: 'SC_ERR_MODEL_CONTRACT' },
