@@ -143,6 +143,25 @@ export const configSchema = z
       .strict()
       .default({}),
     equipment: z.array(equipmentSchema).min(1).default(DEFAULT_EQUIPMENT as z.input<typeof equipmentSchema>[]),
+    http: z
+      .object({
+        bodyLimitBytes: z.number().int().min(256).max(10_000_000).default(16_384),
+        rateLimitPerMinute: z.number().int().positive().default(600),
+        corsOrigins: z.array(z.string().url()).default([]),
+        frameAncestors: z.array(z.string().min(1)).default(["'self'"]),
+        sseHeartbeatMs: z.number().int().positive().default(15_000),
+        sseMaxQueue: z.number().int().positive().default(1_000),
+        /** 'auto': with no tokens and no gatewaySecret configured, generate demo tokens at start. */
+        demoTokens: z.enum(['auto', 'off']).default('auto'),
+      })
+      .strict()
+      .default({}),
+    metrics: z
+      .object({
+        rollupIntervalMs: z.number().int().positive().default(60_000),
+      })
+      .strict()
+      .default({}),
     auth: z
       .object({
         tokens: z

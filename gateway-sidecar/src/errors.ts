@@ -49,6 +49,7 @@ export const ERRORS = {
   API_CONFLICT: { code: 'SC_ERR_API_CONFLICT', status: 409 },
   API_PAYLOAD_TOO_LARGE: { code: 'SC_ERR_API_PAYLOAD_TOO_LARGE', status: 413 },
   API_RATE_LIMITED: { code: 'SC_ERR_API_RATE_LIMITED', status: 429 },
+  API_INTERNAL: { code: 'SC_ERR_API_INTERNAL', status: 500 },
   // identity
   IDENTITY_INVALID: { code: 'SC_ERR_IDENTITY_INVALID', status: 401 },
   IDENTITY_REPLAYED: { code: 'SC_ERR_IDENTITY_REPLAYED', status: 401 },

@@ -1,0 +1,101 @@
+/**
+ * Builds the Express app; never listens (main.ts does, tests listen on port 0).
+ *
+ * Order matters: security headers and the rate limit first, `/health` and `/metrics` before auth,
+ * then `/api` (JSON body limit, authentication, routes), then the preview page, then 404 and the
+ * one error middleware.
+ */
+import express, { type Express, type Router } from 'express';
+import type { RecommendationService } from '../../app/recommendation-service.ts';
+import type { Clock } from '../../ports.ts';
+import type { Logger } from '../../log.ts';
+import { authenticate, type AuthOptions } from './auth.ts';
+import { errorMiddleware, notFound } from './error-middleware.ts';
+import { apiRoutes, type CriticalAlertReader, type DecisionObserver } from './recommendation-routes.ts';
+import { apiHeaders, cors, pageHeaders, rateLimiter } from './security.ts';
+import type { SseObserver } from './sse.ts';
+import { previewRoutes, type PreviewOptions } from './preview-page.ts';
+
+export type DependencyState = 'up' | 'degraded' | 'down';
+
+export interface HealthReport {
+  readonly status: DependencyState;
+  readonly dependencies: Readonly<Record<string, { readonly state: DependencyState; readonly detail?: string }>>;
+}
+
+export interface HttpOptions {
+  readonly bodyLimitBytes: number;
+  readonly rateLimitPerMinute: number;
+  readonly corsOrigins: readonly string[];
+  readonly frameAncestors: readonly string[];
+  readonly sseHeartbeatMs: number;
+  readonly sseMaxQueue?: number;
+}
+
+export interface HttpDeps {
+  readonly recommendations: RecommendationService;
+  readonly auth: AuthOptions;
+  readonly http: HttpOptions;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly health: () => Promise<HealthReport>;
+  /** Prometheus text exposition. */
+  readonly metrics: () => string | Promise<string>;
+  readonly criticalAlerts?: CriticalAlertReader;
+  readonly sseObserver?: SseObserver;
+  readonly decisionObserver?: DecisionObserver;
+  /** Additional authenticated /api routes (e.g. shelving, modes); mounted after the core ones. */
+  readonly extraApiRoutes?: Router;
+  /** The preview page at `/` (omitted: no page). */
+  readonly preview?: PreviewOptions;
+}
+
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  const log = deps.logger.child({ component: 'http' });
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // Query strings parse with the simple parser: no nested objects from `a[b]=c`.
+  app.set('query parser', 'simple');
+
+  app.use(rateLimiter(deps.http.rateLimitPerMinute));
+  app.use(cors(deps.http.corsOrigins));
+
+  app.get('/health', apiHeaders(), async (_req, res) => {
+    const report = await deps.health();
+    res.status(report.status === 'down' ? 503 : 200).json(report);
+  });
+
+  app.get('/metrics', apiHeaders(), async (_req, res) => {
+    res.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
+    res.send(await deps.metrics());
+  });
+
+  const api = express.Router();
+  api.use(apiHeaders());
+  api.use(express.json({ limit: deps.http.bodyLimitBytes, strict: true }));
+  api.use(authenticate(deps.auth, deps.clock));
+  api.use(
+    apiRoutes({
+      recommendations: deps.recommendations,
+      criticalAlerts: deps.criticalAlerts,
+      sse: { heartbeatMs: deps.http.sseHeartbeatMs, maxQueue: deps.http.sseMaxQueue ?? 1_000, replayPage: 200, retryMs: 2_000 },
+      sseObserver: deps.sseObserver,
+      decisionObserver: deps.decisionObserver,
+      clock: deps.clock,
+      logger: log,
+    }),
+  );
+  if (deps.extraApiRoutes) api.use(deps.extraApiRoutes);
+  api.use(notFound);
+  app.use('/api', api);
+
+  if (deps.preview) {
+    app.use(pageHeaders({ frameAncestors: deps.http.frameAncestors, corsOrigins: deps.http.corsOrigins, rateLimitPerMinute: deps.http.rateLimitPerMinute }));
+    app.use(previewRoutes(deps.preview, log));
+  }
+
+  app.use(notFound);
+  app.use(errorMiddleware(log));
+  return app;
+}

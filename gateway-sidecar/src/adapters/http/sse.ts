@@ -1,0 +1,182 @@
+/**
+ * GET /api/stream: Server-Sent Events of recommendation changes and critical alerts.
+ *
+ * Resume: a client that reconnects with `Last-Event-ID: <seq>` first receives every durable change
+ * after that seq (RecommendationService.changesSince, paged), then live ones. Live changes that
+ * arrive while the backlog is replayed are buffered and de-duplicated by seq, so nothing is sent
+ * twice and nothing falls in the gap.
+ *
+ * Backpressure: when the socket buffer is full (`write` returns false) changes queue in memory up
+ * to `maxQueue`; past that the stream is closed. That loses nothing: the client reconnects with its
+ * Last-Event-ID and catches up from the durable log. A slow client therefore costs bounded memory.
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import type { Change, RecommendationService } from '../../app/recommendation-service.ts';
+import type { Clock } from '../../ports.ts';
+import type { Logger } from '../../log.ts';
+import { lastEventIdSchema, parseOrThrow } from './schemas.ts';
+
+export interface SseOptions {
+  readonly heartbeatMs: number;
+  /** Queued changes per client before the stream is closed (the client resumes). */
+  readonly maxQueue: number;
+  /** Page size when replaying the backlog. */
+  readonly replayPage: number;
+  /** Reconnect delay suggested to clients (SSE `retry:`). */
+  readonly retryMs: number;
+}
+
+export interface SseObserver {
+  /** A change reached a client's socket; `change` carries the event time for latency metrics. */
+  pushed(change: Change, nowMs: number): void;
+  clients(delta: 1 | -1): void;
+}
+
+/** `data:` is the whole Change ({seq, type, recommendation | alert}) so it is self-describing. */
+export function formatChange(change: Change): string {
+  return `id: ${change.seq}\nevent: ${change.type}\ndata: ${JSON.stringify(change)}\n\n`;
+}
+
+class SseClient {
+  #lastSent: number;
+  #replaying = true;
+  #pending: Change[] = [];
+  /** Live changes that arrive while the backlog is replayed; appended (sorted) after it. */
+  #live: Change[] = [];
+  #blocked = false;
+  #closed = false;
+  readonly #res: Response;
+  readonly #options: SseOptions;
+  readonly #observer: SseObserver | undefined;
+  readonly #clock: Clock;
+
+  constructor(res: Response, lastSent: number, options: SseOptions, clock: Clock, observer: SseObserver | undefined) {
+    this.#res = res;
+    this.#lastSent = lastSent;
+    this.#options = options;
+    this.#clock = clock;
+    this.#observer = observer;
+    res.on('drain', () => {
+      this.#blocked = false;
+      this.#flush();
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Called for live changes; buffered until the backlog replay is done. */
+  offer(change: Change): void {
+    if (this.#closed) return;
+    const queue = this.#replaying ? this.#live : this.#pending;
+    queue.push(change);
+    if (queue.length > this.#options.maxQueue) {
+      this.close();
+      return;
+    }
+    if (!this.#replaying) this.#flush();
+  }
+
+  /** Backlog changes (already ordered). */
+  replay(changes: readonly Change[]): void {
+    for (const c of changes) this.#pending.push(c);
+    this.#flush();
+  }
+
+  endReplay(): void {
+    this.#live.sort((a, b) => a.seq - b.seq);
+    for (const c of this.#live) this.#pending.push(c);
+    this.#live = [];
+    this.#replaying = false;
+    this.#flush();
+  }
+
+  get lastSent(): number {
+    return this.#lastSent;
+  }
+
+  /** Backlog still waiting for the socket: the replay loop pauses while it is large. */
+  get backlog(): number {
+    return this.#pending.length;
+  }
+
+  heartbeat(): void {
+    if (!this.#closed && !this.#blocked) this.#res.write(`: heartbeat ${this.#clock.now()}\n\n`);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = [];
+    this.#live = [];
+    this.#res.end();
+  }
+
+  #flush(): void {
+    while (!this.#closed && !this.#blocked && this.#pending.length > 0) {
+      const change = this.#pending.shift() as Change;
+      if (change.seq <= this.#lastSent) continue;
+      this.#lastSent = change.seq;
+      const ok = this.#res.write(formatChange(change));
+      this.#observer?.pushed(change, this.#clock.now());
+      if (!ok) this.#blocked = true;
+    }
+  }
+}
+
+export function sseHandler(
+  service: RecommendationService,
+  options: SseOptions,
+  clock: Clock,
+  logger: Logger,
+  observer?: SseObserver,
+): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const raw = req.get('last-event-id') ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
+    const lastEventId = raw === undefined ? undefined : parseOrThrow(lastEventIdSchema, raw, 'Last-Event-ID');
+
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('Connection', 'keep-alive');
+    // Tells reverse proxies (nginx) not to buffer the stream.
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    res.write(`retry: ${options.retryMs}\n\n`);
+
+    const client = new SseClient(res, lastEventId ?? 0, options, clock, observer);
+    // Subscribe before reading the backlog so a change committed in between is not missed.
+    const unsubscribe = service.subscribe((c) => client.offer(c));
+    observer?.clients(1);
+    const timer = setInterval(() => client.heartbeat(), options.heartbeatMs);
+    timer.unref();
+    const cleanup = (): void => {
+      clearInterval(timer);
+      unsubscribe();
+      client.close();
+      observer?.clients(-1);
+    };
+    res.once('close', cleanup);
+
+    try {
+      if (lastEventId !== undefined) {
+        let after = lastEventId;
+        for (;;) {
+          if (client.closed) return;
+          const page = await service.changesSince(after, options.replayPage);
+          client.replay(page);
+          if (page.length < options.replayPage) break;
+          after = (page[page.length - 1] as Change).seq;
+          // Let the socket drain between pages so a long backlog does not pile up in memory.
+          while (!client.closed && client.backlog > options.replayPage) await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      client.endReplay();
+      res.write(`: ready\n\n`);
+    } catch (err) {
+      logger.error({ err }, 'sse replay failed');
+      cleanup();
+    }
+  };
+}
