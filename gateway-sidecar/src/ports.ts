@@ -28,6 +28,11 @@ export interface TagSource {
   state(): SourceState;
   /** Called with every state change (reconnecting, connected…); optional. */
   onStateChange?(listener: (state: SourceState, detail?: string) => void): void;
+  /**
+   * Counts of input the source itself could not turn into events (undecodable payload, bad CSV
+   * line…), by reason; optional. Event-level problems are counted later by the EventValidator.
+   */
+  rejectedCounts?(): Readonly<Record<string, number>>;
 }
 
 /** Result of one setpoint write, after read-back. */
