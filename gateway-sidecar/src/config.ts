@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_EQUIPMENT } from './default-plant.ts';
 import { buildEquipmentIndex, type Equipment } from './domain/equipment.ts';
+import { notificationsSchema, retentionSchema } from './config-operations.ts';
 import { ERRORS, SidecarError } from './errors.ts';
 
 const thresholds = z
@@ -185,6 +186,10 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** Alerts that reach people off the HMI (docs/notifications.md). */
+    notifications: notificationsSchema.default({}),
+    /** Partitions, 1-minute aggregates and pruning of raw data (docs/retention.md). */
+    retention: retentionSchema.default({}),
   })
   .strict();
 
