@@ -1,0 +1,5 @@
+package com.inductiveautomation.ignition.common.licensing;
+
+/** Compile-only stub. */
+public class LicenseState {
+}

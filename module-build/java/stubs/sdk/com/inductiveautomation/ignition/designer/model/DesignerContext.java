@@ -1,0 +1,5 @@
+package com.inductiveautomation.ignition.designer.model;
+
+/** Compile-only stub. */
+public interface DesignerContext {
+}
