@@ -1,0 +1,55 @@
+/**
+ * Checks what arrives from the wire before the store trusts it. Hand-written instead of zod to
+ * keep the bundle small; it checks the fields the views rely on and names the first bad one.
+ */
+import { CLIENT_ERRORS, TransportError, type ListResult } from './transport.ts';
+import { SEVERITIES, STATUSES, type Change, type Recommendation } from './types.ts';
+
+type Obj = Record<string, unknown>;
+
+function bad(what: string): never {
+  throw new TransportError(CLIENT_ERRORS.BAD_RESPONSE, `unexpected API data: ${what}`);
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function parseRecommendation(v: unknown): Recommendation {
+  if (!isObj(v)) return bad('recommendation is not an object');
+  for (const key of ['id', 'equipmentId', 'issueType', 'text', 'createdAt'] as const) {
+    if (typeof v[key] !== 'string') bad(`recommendation.${key} must be a string`);
+  }
+  for (const key of ['confidence', 'version', 'occurrenceCount'] as const) {
+    if (typeof v[key] !== 'number') bad(`recommendation.${key} must be a number`);
+  }
+  if (!SEVERITIES.includes(v.severity as never)) bad(`recommendation.severity '${String(v.severity)}'`);
+  if (!STATUSES.includes(v.status as never)) bad(`recommendation.status '${String(v.status)}'`);
+  if (!Array.isArray(v.explanation)) bad('recommendation.explanation must be an array');
+  if (v.proposedAction !== null && v.proposedAction !== undefined && !isObj(v.proposedAction)) {
+    bad('recommendation.proposedAction must be an object or null');
+  }
+  return v as unknown as Recommendation;
+}
+
+export function parseListResult(v: unknown): ListResult {
+  if (!isObj(v) || !Array.isArray(v.items)) return bad('list answer has no items array');
+  const items = v.items.map(parseRecommendation);
+  const total = typeof v.total === 'number' ? v.total : items.length;
+  return { items, total };
+}
+
+/** A change event from SSE or the delegate; a bare recommendation is accepted as a change. */
+export function parseChange(v: unknown): Change {
+  if (!isObj(v)) return bad('change is not an object');
+  if (v.type === 'recommendation' || v.type === 'critical_alert') {
+    const seq = typeof v.seq === 'number' ? v.seq : 0;
+    if (v.type === 'recommendation') return { seq, type: 'recommendation', recommendation: parseRecommendation(v.recommendation) };
+    if (!isObj(v.alert)) bad('critical_alert change has no alert');
+    return { seq, type: 'critical_alert', alert: v.alert as unknown as NonNullable<Change['alert']> };
+  }
+  if (typeof v.id === 'string' && typeof v.status === 'string') {
+    return { seq: 0, type: 'recommendation', recommendation: parseRecommendation(v) };
+  }
+  return bad(`unknown change type '${String(v.type)}'`);
+}

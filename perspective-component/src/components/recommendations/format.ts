@@ -1,0 +1,49 @@
+/** Display helpers shared by the views (pure). */
+import type { Contribution, RecommendationStatus, Severity } from '../../api/types.ts';
+
+export const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
+
+export const STATUS_LABEL: Record<RecommendationStatus, string> = {
+  pending: 'Pending',
+  approved: 'Approved',
+  deferred: 'Deferred',
+  rejected: 'Rejected',
+  executed: 'Executed',
+  failed: 'Write failed',
+  expired: 'Expired',
+};
+
+/** Statuses an operator can still decide on. */
+export function isDecidable(status: RecommendationStatus): boolean {
+  return status === 'pending' || status === 'deferred';
+}
+
+/** Engineering value with sensible precision and its unit. */
+export function formatValue(value: number | null, unit: string): string {
+  if (value === null || !Number.isFinite(value)) return '—';
+  const abs = Math.abs(value);
+  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+  const text = value.toFixed(digits);
+  return unit ? `${text} ${unit}` : text;
+}
+
+/** 'cooling_degradation' -> 'Cooling degradation'. */
+export function humanize(id: string): string {
+  const words = id.replace(/[_-]+/g, ' ').trim();
+  return words ? words.charAt(0).toUpperCase() + words.slice(1) : id;
+}
+
+export function formatPercent(fraction: number): string {
+  return `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
+}
+
+export function describeContribution(c: Contribution): string {
+  return `${humanize(c.sensorType)}: ${humanize(c.feature)} ${formatValue(c.value, '')} (${formatPercent(c.weight)})`;
+}
+
+export function formatMinutes(minutes: number): string {
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes % (24 * 60) === 0) return `${minutes / (24 * 60)} d`;
+  if (minutes % 60 === 0) return `${minutes / 60} h`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
