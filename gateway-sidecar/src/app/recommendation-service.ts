@@ -63,6 +63,12 @@ export interface Recommendation {
   readonly writeResult: WriteResult | null;
   /** Optimistic-concurrency version; a decision must name the version it was made on. */
   readonly version: number;
+  /** Approvals recorded so far (two-person rule: a large change needs two different users). */
+  readonly approvals?: readonly { readonly user: string; readonly at: string }[];
+  /** Set once an engineer reverted the executed write. */
+  readonly revertResult?: WriteResult | null;
+  /** Flood summaries: the recommendations grouped into this one instead of reaching operators. */
+  readonly groupedItems?: readonly { readonly equipmentId: string; readonly issueType: string; readonly confidence: number; readonly text: string; readonly at: string }[];
 }
 
 export interface AuditEntry {
@@ -123,4 +129,42 @@ export interface RecommendationService {
   changesSince(afterSeq: number, limit: number): Promise<Change[]>;
   /** Live changes; returns the unsubscribe function. */
   subscribe(listener: (change: Change) => void): () => void;
+}
+
+/** A shelf: an equipment/issue pattern silenced for a bounded time (ISA-18.2 shelving). */
+export interface ShelfView {
+  readonly id: number;
+  readonly equipmentId: string;
+  /** An issue type, or '*' for every issue of the equipment. */
+  readonly issueType: string;
+  readonly reason: string;
+  readonly by: string;
+  readonly from: string;
+  readonly until: string;
+}
+
+/** ISA-18.2 KPIs of the recommendation stream (for /metrics and pipeline_metrics.extra). */
+export interface AlarmKpiView {
+  readonly recommendationsPerOperatorHour: number;
+  readonly floodWindowPct: number;
+  readonly chatteringPatterns: readonly string[];
+  readonly suppressed: Readonly<Record<'mode' | 'shelved' | 'below_confidence', number>>;
+  readonly grouped: number;
+}
+
+/**
+ * Alarm-management operations beside the decision API (implemented by the same service).
+ * Errors: SC_ERR_API_FORBIDDEN (viewer), SC_ERR_API_VALIDATION (field named), SC_ERR_API_NOT_FOUND.
+ */
+export interface AlarmDisciplineService {
+  /** Operators/engineers: silences a pattern for `durationMinutes` (≤ recommendations.shelveMaxHours), reason required. */
+  shelve(request: { equipmentId: string; issueType: string; reason: string; durationMinutes: number }, actor: Actor): Promise<ShelfView>;
+  /** Ends a shelf early. */
+  unshelve(id: number, actor: Actor): Promise<void>;
+  listShelves(): Promise<ShelfView[]>;
+  /** Operators/engineers: sets an equipment's operating mode (MAINTENANCE / STARTUP suppress). */
+  setMode(equipmentId: string, mode: string, actor: Actor): Promise<void>;
+  /** Current mode per equipment id (from the mode tag or the API). */
+  modes(): ReadonlyMap<string, string>;
+  kpis(): AlarmKpiView;
 }

@@ -1,0 +1,119 @@
+/** Row shapes and row → API mapping for pg-recommendation-store.ts (timestamps become ISO strings). */
+import type { Shelf } from '../domain/alarm-discipline.ts';
+import type { Contribution, Severity } from '../domain/detection.ts';
+import type { AuditEntry, ProposedAction, Recommendation, RecommendationStatus, WriteResult } from '../app/recommendation-service.ts';
+
+export const REC_COLUMNS = `recommendation_id, equipment_id, area, issue_type, severity, anomaly_score, confidence_score,
+  recommendation_text, explanation, proposed_action, status, created_timestamp, anomaly_timestamp, last_seen_timestamp,
+  occurrence_count, max_anomaly_score, decided_by, decided_at, deferred_until, operator_notes, write_result, version,
+  approvals, revert_result, grouped_items`;
+
+export interface RecRow {
+  recommendation_id: string;
+  equipment_id: string;
+  area: string;
+  issue_type: string;
+  severity: Severity;
+  anomaly_score: number;
+  confidence_score: number;
+  recommendation_text: string;
+  explanation: Contribution[];
+  proposed_action: ProposedAction | null;
+  status: RecommendationStatus;
+  created_timestamp: Date;
+  anomaly_timestamp: Date;
+  last_seen_timestamp: Date;
+  occurrence_count: number;
+  max_anomaly_score: number;
+  decided_by: string | null;
+  decided_at: Date | null;
+  deferred_until: Date | null;
+  operator_notes: string | null;
+  write_result: WriteResult | null;
+  version: number;
+  approvals: { user: string; at: string }[];
+  revert_result: WriteResult | null;
+  grouped_items: NonNullable<Recommendation['groupedItems']>;
+}
+
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+export function toRecommendation(r: RecRow): Recommendation {
+  return {
+    id: r.recommendation_id,
+    equipmentId: r.equipment_id,
+    area: r.area,
+    issueType: r.issue_type,
+    severity: r.severity,
+    anomalyScore: r.anomaly_score,
+    confidence: r.confidence_score,
+    text: r.recommendation_text,
+    explanation: r.explanation,
+    proposedAction: r.proposed_action,
+    status: r.status,
+    createdAt: r.created_timestamp.toISOString(),
+    anomalyAt: r.anomaly_timestamp.toISOString(),
+    lastSeenAt: r.last_seen_timestamp.toISOString(),
+    occurrenceCount: r.occurrence_count,
+    maxAnomalyScore: r.max_anomaly_score,
+    decidedBy: r.decided_by,
+    decidedAt: iso(r.decided_at),
+    deferredUntil: iso(r.deferred_until),
+    operatorNotes: r.operator_notes,
+    writeResult: r.write_result,
+    version: r.version,
+    approvals: r.approvals,
+    revertResult: r.revert_result,
+    groupedItems: r.grouped_items,
+  };
+}
+
+export const AUDIT_COLUMNS = 'audit_id, action, actor, from_status, to_status, before_value, after_value, note, at';
+
+export interface AuditRow {
+  audit_id: string;
+  action: string;
+  actor: string;
+  from_status: string | null;
+  to_status: string | null;
+  before_value: unknown;
+  after_value: unknown;
+  note: string | null;
+  at: Date;
+}
+
+export function toAudit(r: AuditRow): AuditEntry {
+  return {
+    auditId: Number(r.audit_id),
+    action: r.action,
+    actor: r.actor,
+    fromStatus: r.from_status,
+    toStatus: r.to_status,
+    before: r.before_value,
+    after: r.after_value,
+    note: r.note,
+    at: r.at.toISOString(),
+  };
+}
+
+export interface ShelfRow {
+  shelf_id: string;
+  equipment_id: string;
+  issue_type: string;
+  reason: string;
+  shelved_by: string;
+  shelved_at: Date;
+  until: Date;
+}
+
+export function toShelf(r: ShelfRow): Shelf {
+  return {
+    id: Number(r.shelf_id),
+    equipmentId: r.equipment_id,
+    issueType: r.issue_type,
+    reason: r.reason,
+    by: r.shelved_by,
+    fromMs: r.shelved_at.getTime(),
+    untilMs: r.until.getTime(),
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * RecommendationStore on Postgres / Lakebase (migrations 001 + 020). Each change to a
+ * recommendation commits together with its audit row and its change-log row, so the SSE stream,
+ * the audit and the table can never disagree. Upserts are keyed by dedup_key and are no-ops when
+ * every anomaly event id is already recorded (replay after a crash changes nothing).
+ */
+import type pg from 'pg';
+import type { Shelf } from '../domain/alarm-discipline.ts';
+import type { CriticalAlertCandidate } from '../domain/critical.ts';
+import type { AuditEntry, Change, ListFilter, Recommendation, RecommendationStatus } from '../app/recommendation-service.ts';
+import type { NewRecommendation, RecommendationStore, TransitionPatch, UpsertOutcome, WriteRecord } from '../app/recommendation-store.ts';
+import { ERRORS, SidecarError } from '../errors.ts';
+import { AUDIT_COLUMNS, REC_COLUMNS, toAudit, toRecommendation, toShelf, type AuditRow, type RecRow, type ShelfRow } from './pg-recommendation-rows.ts';
+
+const T = 'agentic_hmi.agent_recommendations';
+const SEVERITY_RANK = `CASE %s WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`;
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+export class PgRecommendationStore implements RecommendationStore {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.#pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async #appendChange(c: Queryable, rec: Recommendation): Promise<Change> {
+    const { rows } = await c.query<{ seq: string }>(
+      `INSERT INTO agentic_hmi.recommendation_changes (change_type, subject_id, payload) VALUES ('recommendation', $1, $2) RETURNING seq`,
+      [rec.id, JSON.stringify(rec)],
+    );
+    return { seq: Number(rows[0]?.seq), type: 'recommendation', recommendation: rec };
+  }
+
+  async #audit(c: Queryable, id: string, from: string | null, to: string | null, a: TransitionPatch['audit'], nowMs: number): Promise<void> {
+    await c.query(
+      `INSERT INTO agentic_hmi.recommendation_audit
+         (recommendation_id, action, actor, actor_roles, from_status, to_status, before_value, after_value, note, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [id, a.action, a.actor, [...a.actorRoles], from, to, JSON.stringify(a.before ?? null), JSON.stringify(a.after ?? null), a.note, new Date(nowMs)],
+    );
+  }
+
+  async upsert(r: NewRecommendation): Promise<UpsertOutcome> {
+    const ids = [...new Set(r.eventIds)];
+    const now = new Date(r.nowMs);
+    return this.#tx(async (c) => {
+      const { rows } = await c.query<RecRow & { inserted: boolean }>(
+        `INSERT INTO ${T} AS r
+           (recommendation_id, dedup_key, equipment_id, area, issue_type, severity, anomaly_score, confidence_score,
+            recommendation_text, explanation, proposed_action, status, created_timestamp, anomaly_timestamp,
+            last_seen_timestamp, occurrence_count, max_anomaly_score, anomaly_event_ids, grouped_items)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $12, cardinality($14::text[]), $7, $14, $15)
+         ON CONFLICT (dedup_key) DO UPDATE SET
+           occurrence_count = r.occurrence_count
+             + (SELECT count(*) FROM unnest(EXCLUDED.anomaly_event_ids) e WHERE NOT (e = ANY (r.anomaly_event_ids)))::int,
+           anomaly_event_ids = r.anomaly_event_ids
+             || ARRAY(SELECT e FROM unnest(EXCLUDED.anomaly_event_ids) e WHERE NOT (e = ANY (r.anomaly_event_ids))),
+           last_seen_timestamp = GREATEST(r.last_seen_timestamp, EXCLUDED.last_seen_timestamp),
+           max_anomaly_score = GREATEST(r.max_anomaly_score, EXCLUDED.max_anomaly_score),
+           confidence_score = GREATEST(r.confidence_score, EXCLUDED.confidence_score),
+           severity = CASE WHEN ${SEVERITY_RANK.replace('%s', 'EXCLUDED.severity')} > ${SEVERITY_RANK.replace('%s', 'r.severity')}
+                           THEN EXCLUDED.severity ELSE r.severity END,
+           grouped_items = r.grouped_items || EXCLUDED.grouped_items
+         WHERE NOT (EXCLUDED.anomaly_event_ids <@ r.anomaly_event_ids)
+         RETURNING ${REC_COLUMNS}, (xmax = 0) AS inserted`,
+        [r.id, r.dedupKey, r.equipmentId, r.area, r.issueType, r.severity, r.anomalyScore, r.confidence, r.text,
+          JSON.stringify(r.explanation), r.proposedAction === null ? null : JSON.stringify(r.proposedAction), now,
+          new Date(r.anomalyAtMs), ids, JSON.stringify(r.groupedItems)],
+      );
+      const row = rows[0];
+      if (row === undefined) return { outcome: 'unchanged' };
+      const rec = toRecommendation(row);
+      await c.query(
+        `INSERT INTO mining_operations.ai_recommendations_gold
+           (recommendation_id, equipment_id, issue_type, severity, anomaly_score, confidence_score, recommendation_text, created_timestamp)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (recommendation_id) DO UPDATE SET anomaly_score = GREATEST(ai_recommendations_gold.anomaly_score, EXCLUDED.anomaly_score),
+           severity = EXCLUDED.severity, confidence_score = EXCLUDED.confidence_score`,
+        [rec.id, rec.equipmentId, rec.issueType, rec.severity, rec.maxAnomalyScore, rec.confidence, rec.text, new Date(rec.createdAt)],
+      );
+      if (row.inserted) {
+        await this.#audit(c, rec.id, null, 'pending', { action: 'created', actor: 'system', actorRoles: [], note: null, before: null, after: { dedupKey: r.dedupKey, eventIds: ids.length } }, r.nowMs);
+      }
+      const change = await this.#appendChange(c, rec);
+      return { outcome: row.inserted ? 'inserted' : 'updated', recommendation: rec, change };
+    });
+  }
+
+  async exists(dedupKey: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(`SELECT 1 FROM ${T} WHERE dedup_key = $1`, [dedupKey]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async list(f: ListFilter): Promise<{ items: Recommendation[]; total: number }> {
+    const where = `($1::text[] IS NULL OR status = ANY ($1)) AND ($2::text IS NULL OR equipment_id = $2) AND ($3::text[] IS NULL OR severity = ANY ($3))`;
+    const args = [f.status && f.status.length > 0 ? [...f.status] : null, f.equipmentId ?? null, f.severity && f.severity.length > 0 ? [...f.severity] : null];
+    const [items, total] = await Promise.all([
+      this.#pool.query<RecRow>(`SELECT ${REC_COLUMNS} FROM ${T} WHERE ${where} ORDER BY created_timestamp DESC, recommendation_id LIMIT $4 OFFSET $5`, [...args, f.limit, f.offset]),
+      this.#pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${T} WHERE ${where}`, args),
+    ]);
+    return { items: items.rows.map(toRecommendation), total: Number(total.rows[0]?.n ?? 0) };
+  }
+
+  async get(id: string): Promise<{ recommendation: Recommendation; history: AuditEntry[] } | undefined> {
+    const { rows } = await this.#pool.query<RecRow>(`SELECT ${REC_COLUMNS} FROM ${T} WHERE recommendation_id = $1`, [id]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const audit = await this.#pool.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM agentic_hmi.recommendation_audit WHERE recommendation_id = $1 ORDER BY audit_id`,
+      [id],
+    );
+    return { recommendation: toRecommendation(row), history: audit.rows.map(toAudit) };
+  }
+
+  async #applyPatch(c: Queryable, id: string, nowMs: number, plan: (current: Recommendation) => TransitionPatch): Promise<{ recommendation: Recommendation; change: Change }> {
+    const { rows } = await c.query<RecRow>(`SELECT ${REC_COLUMNS} FROM ${T} WHERE recommendation_id = $1 FOR UPDATE`, [id]);
+    const row = rows[0];
+    if (row === undefined) throw new SidecarError(ERRORS.API_NOT_FOUND, `recommendation '${id}' does not exist`);
+    const current = toRecommendation(row);
+    const p = plan(current);
+    const decided = p.decidedBy !== undefined;
+    const upd = await c.query<RecRow>(
+      `UPDATE ${T} SET status = $2,
+              version = version + $3,
+              approvals = COALESCE($4::jsonb, approvals),
+              deferred_until = CASE WHEN $5::boolean THEN $6::timestamptz ELSE deferred_until END,
+              decided_by = CASE WHEN $7::boolean THEN $8 ELSE decided_by END,
+              decided_at = CASE WHEN $7::boolean THEN $9::timestamptz ELSE decided_at END,
+              operator_notes = COALESCE($10, operator_notes),
+              write_result = COALESCE($11::jsonb, write_result),
+              revert_result = COALESCE($12::jsonb, revert_result),
+              recommendation_text = COALESCE($13, recommendation_text)
+        WHERE recommendation_id = $1 AND version = $14
+        RETURNING ${REC_COLUMNS}`,
+      [id, p.toStatus, p.bumpVersion ? 1 : 0,
+        p.approvals === undefined ? null : JSON.stringify(p.approvals.map((a) => ({ user: a.user, at: new Date(a.atMs).toISOString() }))),
+        p.deferredUntilMs !== undefined, p.deferredUntilMs === undefined || p.deferredUntilMs === null ? null : new Date(p.deferredUntilMs),
+        decided, p.decidedBy ?? null, new Date(nowMs), p.operatorNote ?? null,
+        p.writeResult === undefined ? null : JSON.stringify(p.writeResult),
+        p.revertResult === undefined ? null : JSON.stringify(p.revertResult), p.text ?? null, current.version],
+    );
+    const updated = upd.rows[0];
+    // The row is locked, so this only fails if the lock was not honoured; treat it as a conflict.
+    if (updated === undefined) throw new SidecarError(ERRORS.API_CONFLICT, `recommendation '${id}' changed concurrently`);
+    const rec = toRecommendation(updated);
+    await this.#audit(c, id, current.status, rec.status, p.audit, nowMs);
+    if (p.text !== undefined && p.text !== current.text) {
+      await c.query('UPDATE mining_operations.ai_recommendations_gold SET recommendation_text = $2 WHERE recommendation_id = $1', [id, p.text]);
+    }
+    return { recommendation: rec, change: await this.#appendChange(c, rec) };
+  }
+
+  transition(id: string, nowMs: number, plan: (current: Recommendation) => TransitionPatch): Promise<{ recommendation: Recommendation; change: Change }> {
+    return this.#tx((c) => this.#applyPatch(c, id, nowMs, plan));
+  }
+
+  async claimWrite(id: string, purpose: 'apply' | 'revert', requiredStatus: RecommendationStatus, tagPath: string, actor: string, nowMs: number): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      `INSERT INTO agentic_hmi.recommendation_writes (recommendation_id, purpose, tag_path, claimed_by, claimed_at)
+       SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM ${T} WHERE recommendation_id = $1 AND status = $6)
+       ON CONFLICT (recommendation_id, purpose) DO NOTHING`,
+      [id, purpose, tagPath, actor, new Date(nowMs), requiredStatus],
+    );
+    return (rowCount ?? 0) === 1;
+  }
+
+  finishWrite(id: string, purpose: 'apply' | 'revert', w: WriteRecord, nowMs: number, plan: (current: Recommendation) => TransitionPatch): Promise<{ recommendation: Recommendation; change: Change }> {
+    return this.#tx(async (c) => {
+      await c.query(
+        `UPDATE agentic_hmi.recommendation_writes SET live_value = $3, target_value = $4, read_back = $5, ok = $6, reason = $7, finished_at = $8
+          WHERE recommendation_id = $1 AND purpose = $2`,
+        [id, purpose, w.liveValue, w.targetValue, w.readBack, w.ok, w.reason, new Date(nowMs)],
+      );
+      return this.#applyPatch(c, id, nowMs, plan);
+    });
+  }
+
+  async releaseClaim(id: string, purpose: 'apply' | 'revert'): Promise<void> {
+    await this.#pool.query('DELETE FROM agentic_hmi.recommendation_writes WHERE recommendation_id = $1 AND purpose = $2', [id, purpose]);
+  }
+
+  async unfinishedWrites(): Promise<{ id: string; purpose: 'apply' | 'revert' }[]> {
+    const { rows } = await this.#pool.query<{ recommendation_id: string; purpose: 'apply' | 'revert' }>(
+      'SELECT recommendation_id, purpose FROM agentic_hmi.recommendation_writes WHERE finished_at IS NULL ORDER BY claimed_at',
+    );
+    return rows.map((r) => ({ id: r.recommendation_id, purpose: r.purpose }));
+  }
+
+  async dueIds(nowMs: number, expireAfterMs: number): Promise<string[]> {
+    const now = new Date(nowMs);
+    const { rows } = await this.#pool.query<{ recommendation_id: string }>(
+      `SELECT recommendation_id FROM ${T}
+        WHERE (status = 'deferred' AND deferred_until <= $1)
+           OR (status = 'pending' AND created_timestamp <= $2)
+        ORDER BY created_timestamp LIMIT 500`,
+      [now, new Date(nowMs - expireAfterMs)],
+    );
+    return rows.map((r) => r.recommendation_id);
+  }
+
+  async changesSince(afterSeq: number, limit: number): Promise<Change[]> {
+    const { rows } = await this.#pool.query<{ seq: string; change_type: 'recommendation' | 'critical_alert'; payload: unknown }>(
+      'SELECT seq, change_type, payload FROM agentic_hmi.recommendation_changes WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [afterSeq, limit],
+    );
+    return rows.map((r) =>
+      r.change_type === 'recommendation'
+        ? { seq: Number(r.seq), type: 'recommendation', recommendation: r.payload as Recommendation }
+        : { seq: Number(r.seq), type: 'critical_alert', alert: r.payload as NonNullable<Change['alert']> },
+    );
+  }
+
+  async appendCriticalAlerts(alerts: readonly CriticalAlertCandidate[]): Promise<Change[]> {
+    if (alerts.length === 0) return [];
+    return this.#tx(async (c) => {
+      const out: Change[] = [];
+      for (const a of alerts) {
+        const ins = await c.query(
+          `INSERT INTO mining_operations.critical_alerts (alert_id, equipment_id, sensor_type, tag_path, sensor_value, threshold, level, message, alert_timestamp)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (alert_id) DO NOTHING`,
+          [a.id, a.equipmentId, a.sensorType, a.tagPath, a.value, a.threshold, a.level, a.message, new Date(a.sourceTimestampMs)],
+        );
+        if ((ins.rowCount ?? 0) === 0) continue;
+        const alert = { id: a.id, equipmentId: a.equipmentId, sensorType: a.sensorType, tagPath: a.tagPath, value: a.value, threshold: a.threshold, level: a.level, message: a.message, at: a.at };
+        const { rows } = await c.query<{ seq: string }>(
+          `INSERT INTO agentic_hmi.recommendation_changes (change_type, subject_id, payload) VALUES ('critical_alert', $1, $2) RETURNING seq`,
+          [a.id, JSON.stringify(alert)],
+        );
+        out.push({ seq: Number(rows[0]?.seq), type: 'critical_alert', alert });
+      }
+      return out;
+    });
+  }
+
+  async similarNotes(equipmentId: string, issueType: string, limit: number): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ operator_notes: string }>(
+      `SELECT operator_notes FROM ${T} WHERE equipment_id = $1 AND issue_type = $2 AND operator_notes IS NOT NULL
+        ORDER BY decided_at DESC NULLS LAST LIMIT $3`,
+      [equipmentId, issueType, limit],
+    );
+    return rows.map((r) => r.operator_notes);
+  }
+
+  async addShelf(s: Omit<Shelf, 'id'>): Promise<Shelf> {
+    const { rows } = await this.#pool.query<ShelfRow>(
+      `INSERT INTO agentic_hmi.alarm_shelves (equipment_id, issue_type, reason, shelved_by, shelved_at, until)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING shelf_id, equipment_id, issue_type, reason, shelved_by, shelved_at, until`,
+      [s.equipmentId, s.issueType, s.reason, s.by, new Date(s.fromMs), new Date(s.untilMs)],
+    );
+    return toShelf(rows[0] as ShelfRow);
+  }
+
+  async endShelf(id: number, by: string, nowMs: number): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      'UPDATE agentic_hmi.alarm_shelves SET unshelved_by = $2, unshelved_at = $3 WHERE shelf_id = $1 AND unshelved_at IS NULL AND until > $3',
+      [id, by, new Date(nowMs)],
+    );
+    return (rowCount ?? 0) === 1;
+  }
+
+  async activeShelves(nowMs: number): Promise<Shelf[]> {
+    const { rows } = await this.#pool.query<ShelfRow>(
+      `SELECT shelf_id, equipment_id, issue_type, reason, shelved_by, shelved_at, until FROM agentic_hmi.alarm_shelves
+        WHERE unshelved_at IS NULL AND until > $1 ORDER BY shelf_id`,
+      [new Date(nowMs)],
+    );
+    return rows.map(toShelf);
+  }
+
+  async setMode(equipmentId: string, mode: string, source: 'tag' | 'api', by: string, nowMs: number): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO agentic_hmi.equipment_modes (equipment_id, mode, source, set_by, set_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (equipment_id) DO UPDATE SET mode = EXCLUDED.mode, source = EXCLUDED.source, set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at`,
+      [equipmentId, mode, source, by, new Date(nowMs)],
+    );
+  }
+
+  async modes(): Promise<Map<string, string>> {
+    const { rows } = await this.#pool.query<{ equipment_id: string; mode: string }>('SELECT equipment_id, mode FROM agentic_hmi.equipment_modes');
+    return new Map(rows.map((r) => [r.equipment_id, r.mode]));
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * From scored readings to stored recommendations: anomalies are grouped per equipment, the
+ * playbook chosen, and then, in this order, operating mode, minimum confidence, shelving and flood
+ * control decide whether it reaches operators (ISA-18.2: a suppressed one is counted, a flooded
+ * one is grouped into the area's summary, nothing is dropped silently). The store upserts by dedup
+ * key. LLM enrichment runs after the insert, off the ingest path; on any failure the playbook text
+ * stands.
+ */
+import { AlarmDiscipline, findShelf, isSuppressingMode, type Shelf } from '../domain/alarm-discipline.ts';
+import { dedupKey, floodSummaryKey, recommendationIdFor } from '../domain/dedup.ts';
+import type { Contribution, ScoredReading } from '../domain/detection.ts';
+import type { EquipmentIndex } from '../domain/equipment.ts';
+import { choosePlaybook, type PlaybookResult } from '../domain/playbooks.ts';
+import type { Logger } from '../log.ts';
+import type { Clock } from '../ports.ts';
+import type { Change } from './recommendation-service.ts';
+import type { NewRecommendation, RecommendationStore } from './recommendation-store.ts';
+
+/** What an advisor gets: the playbook's view plus recent data and what operators said before. */
+export interface AdvisorContext {
+  readonly equipmentId: string;
+  readonly equipmentKind: string;
+  readonly issueType: string;
+  readonly playbookText: string;
+  readonly explanation: readonly Contribution[];
+  readonly recentReadings: readonly { readonly tagPath: string; readonly sensorType: string; readonly value: number; readonly at: string; readonly score: number }[];
+  readonly operatorNotes: readonly string[];
+}
+
+/** Optional text enrichment (adapters/llm-advisor.ts). undefined = keep the playbook text. Never throws. */
+export interface Advisor {
+  advise(context: AdvisorContext): Promise<string | undefined>;
+}
+
+export interface EngineOptions {
+  readonly minConfidence: number;
+  readonly dedupWindowMinutes: number;
+  readonly maxRecommendationsPer10Min: number;
+}
+
+export interface EngineDeps {
+  readonly store: RecommendationStore;
+  readonly equipment: EquipmentIndex;
+  readonly discipline: AlarmDiscipline;
+  readonly shelves: () => readonly Shelf[];
+  readonly modes: () => ReadonlyMap<string, string>;
+  readonly liveSetpoints: ReadonlyMap<string, number>;
+  readonly advisor: Advisor | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly options: EngineOptions;
+  readonly publish: (change: Change) => void;
+}
+
+const KNOWN_KEYS_MAX = 10_000;
+
+export class RecommendationEngine {
+  readonly #d: EngineDeps;
+  /** Dedup keys known to exist (skips the exists() query for repeats). */
+  readonly #known = new Set<string>();
+  /** Patterns already listed in a flood summary (`summaryKey|patternKey`). */
+  readonly #grouped = new Set<string>();
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(deps: EngineDeps) {
+    this.#d = deps;
+  }
+
+  /** RecommendationIntake: returns how many recommendations were created or updated. */
+  async onScored(scored: readonly ScoredReading[]): Promise<number> {
+    const byEquipment = new Map<string, ScoredReading[]>();
+    for (const s of scored) {
+      if (!s.isAnomaly) continue;
+      const id = s.reading.tag.equipmentId;
+      const list = byEquipment.get(id);
+      if (list === undefined) byEquipment.set(id, [s]);
+      else list.push(s);
+    }
+    let changed = 0;
+    for (const [equipmentId, anomalies] of byEquipment) {
+      if (await this.#handle(equipmentId, anomalies)) changed++;
+    }
+    return changed;
+  }
+
+  async #handle(equipmentId: string, anomalies: readonly ScoredReading[]): Promise<boolean> {
+    const d = this.#d;
+    const eq = d.equipment.equipment.get(equipmentId);
+    if (eq === undefined) return false;
+    if (isSuppressingMode(d.modes().get(equipmentId))) {
+      d.discipline.recordSuppressed('mode');
+      return false;
+    }
+    const pb = choosePlaybook(eq, anomalies, d.liveSetpoints);
+    if (pb === undefined) return false;
+    if (pb.confidence < d.options.minConfidence) {
+      d.discipline.recordSuppressed('below_confidence');
+      if (d.logger.isLevelEnabled('debug')) d.logger.debug({ equipmentId, issueType: pb.issueType, confidence: pb.confidence }, 'below minConfidence');
+      return false;
+    }
+    const now = d.clock.now();
+    if (findShelf(d.shelves(), equipmentId, pb.issueType, now) !== undefined) {
+      d.discipline.recordSuppressed('shelved');
+      return false;
+    }
+    const key = dedupKey(equipmentId, pb.issueType, pb.anomalyTsMs, d.options.dedupWindowMinutes);
+    let rec = this.#toNew(key, eq.area, equipmentId, pb, now);
+    if (!this.#known.has(key) && !(await d.store.exists(key))) {
+      if (d.discipline.admit(eq.area, now)) {
+        if (d.discipline.recordRaised(`${equipmentId}|${pb.issueType}`, now)) {
+          d.logger.warn({ equipmentId, issueType: pb.issueType }, 'chattering recommendation pattern');
+        }
+      } else {
+        rec = this.#floodSummary(eq.area, key, equipmentId, pb, now);
+      }
+    }
+    const out = await d.store.upsert(rec);
+    if (rec.dedupKey === key) this.#remember(key);
+    if (out.outcome === 'unchanged') return false;
+    d.publish(out.change);
+    if (out.outcome === 'inserted') {
+      d.logger.info({ recommendationId: out.recommendation.id, equipmentId, issueType: rec.issueType, confidence: rec.confidence }, 'recommendation created');
+      if (d.advisor !== undefined && rec.issueType !== 'flood_summary') this.#enrich(out.recommendation.id, eq.kind, pb, anomalies);
+    }
+    return true;
+  }
+
+  #toNew(key: string, area: string, equipmentId: string, pb: PlaybookResult, nowMs: number): NewRecommendation {
+    return {
+      id: recommendationIdFor(key),
+      dedupKey: key,
+      equipmentId,
+      area,
+      issueType: pb.issueType,
+      severity: pb.severity,
+      anomalyScore: pb.anomalyScore,
+      confidence: pb.confidence,
+      text: pb.text,
+      explanation: pb.explanation,
+      proposedAction: pb.proposedAction,
+      anomalyAtMs: pb.anomalyTsMs,
+      eventIds: pb.eventIds,
+      groupedItems: [],
+      nowMs,
+    };
+  }
+
+  #floodSummary(area: string, key: string, equipmentId: string, pb: PlaybookResult, nowMs: number): NewRecommendation {
+    const summaryKey = floodSummaryKey(area, nowMs);
+    const first = !this.#grouped.has(`${summaryKey}|${key}`);
+    this.#grouped.add(`${summaryKey}|${key}`);
+    const limit = this.#d.options.maxRecommendationsPer10Min;
+    return {
+      ...this.#toNew(summaryKey, area, `area:${area}`, pb, nowMs),
+      issueType: 'flood_summary',
+      proposedAction: null,
+      text: `Alarm flood in area ${area}: more than ${limit} new recommendations within 10 minutes. Further ones are grouped here instead of shown one by one; review the grouped list.`,
+      groupedItems: first ? [{ equipmentId, issueType: pb.issueType, confidence: pb.confidence, text: pb.text, at: new Date(nowMs).toISOString() }] : [],
+    };
+  }
+
+  #remember(key: string): void {
+    if (this.#known.size >= KNOWN_KEYS_MAX) this.#known.clear();
+    this.#known.add(key);
+  }
+
+  #enrich(id: string, kind: string, pb: PlaybookResult, anomalies: readonly ScoredReading[]): void {
+    const d = this.#d;
+    const run = (async () => {
+      const equipmentId = anomalies[0]?.reading.tag.equipmentId ?? '';
+      const notes = await d.store.similarNotes(equipmentId, pb.issueType, 5);
+      const text = await (d.advisor as Advisor).advise({
+        equipmentId,
+        equipmentKind: kind,
+        issueType: pb.issueType,
+        playbookText: pb.text,
+        explanation: pb.explanation,
+        recentReadings: anomalies.slice(-20).map((a) => ({
+          tagPath: a.reading.tag.tagPath,
+          sensorType: a.reading.tag.sensorType,
+          value: a.reading.value,
+          at: new Date(a.reading.sourceTimestampMs).toISOString(),
+          score: a.score,
+        })),
+        operatorNotes: notes,
+      });
+      if (text === undefined) return;
+      const done = await d.store.transition(id, d.clock.now(), (cur) => ({
+        toStatus: cur.status,
+        bumpVersion: false,
+        text: `${pb.text}\nAdvisor: ${text}`,
+        audit: { action: 'enriched', actor: 'advisor', actorRoles: [], note: null, before: { text: cur.text }, after: { text } },
+      }));
+      d.publish(done.change);
+    })().catch((err: unknown) => {
+      // The playbook text stands; the advisor counts its own failures.
+      d.logger.warn({ err, recommendationId: id }, 'recommendation enrichment not stored');
+    });
+    this.#pending.add(run);
+    void run.finally(() => this.#pending.delete(run));
+  }
+
+  /** Resolves when every enrichment started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The RecommendationService implementation, plus the ingest-side entry points (onScored, onMode,
+ * onSetpoint, the critical bypass) and the alarm-management operations. Construct it once with
+ * `createRecommendations(deps)`; it loads modes and shelves, and fails interrupted writes.
+ * Live subscribers are told about every change after it committed.
+ */
+import { AlarmDiscipline, validateShelveRequest, type Shelf } from '../domain/alarm-discipline.ts';
+import { CriticalDetector, type CriticalAlertCandidate } from '../domain/critical.ts';
+import type { ScoredReading } from '../domain/detection.ts';
+import type { EquipmentIndex } from '../domain/equipment.ts';
+import { canDecide, dueTransition, planDecision } from '../domain/recommendation.ts';
+import type { ModeReading, SensorReading, SetpointReading } from '../domain/tag-event.ts';
+import { ERRORS, SidecarError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Clock, TagWriter } from '../ports.ts';
+import type { CriticalBypass, ModeListener, RecommendationIntake, SetpointListener } from './ingest.ts';
+import { RecommendationEngine, type Advisor } from './recommendation-engine.ts';
+import type {
+  Actor, AlarmDisciplineService, AlarmKpiView, AuditEntry, Change, DecisionRequest, ListFilter, Recommendation,
+  RecommendationService, ShelfView,
+} from './recommendation-service.ts';
+import type { RecommendationStore } from './recommendation-store.ts';
+import { executeApprovedWrite, recoverInterruptedWrites, revertWrite, type WriteDeps } from './setpoint-write.ts';
+
+export interface RecommendationsOptions {
+  readonly minConfidence: number;
+  readonly dedupWindowMinutes: number;
+  readonly expireAfterMinutes: number;
+  readonly maxRecommendationsPer10Min: number;
+  readonly shelveMaxHours: number;
+  readonly maxDeferHours: number;
+  readonly chatterCount: number;
+  readonly chatterWindowMinutes: number;
+  readonly requireReadBack: boolean;
+  readonly readBackTolerance: number;
+}
+
+export interface RecommendationsDeps {
+  readonly store: RecommendationStore;
+  readonly writer: TagWriter;
+  readonly equipment: EquipmentIndex;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly options: RecommendationsOptions;
+  readonly advisor?: Advisor;
+}
+
+const DECIDE_STATUS: Record<'forbidden' | 'validation' | 'conflict', (typeof ERRORS)[keyof typeof ERRORS]> = {
+  forbidden: ERRORS.API_FORBIDDEN,
+  validation: ERRORS.API_VALIDATION,
+  conflict: ERRORS.API_CONFLICT,
+};
+
+function shelfView(s: Shelf): ShelfView {
+  return { id: s.id, equipmentId: s.equipmentId, issueType: s.issueType, reason: s.reason, by: s.by, from: new Date(s.fromMs).toISOString(), until: new Date(s.untilMs).toISOString() };
+}
+
+export class Recommendations
+  implements RecommendationService, AlarmDisciplineService, RecommendationIntake, ModeListener, SetpointListener
+{
+  readonly #d: RecommendationsDeps;
+  readonly #log: Logger;
+  readonly #listeners = new Set<(change: Change) => void>();
+  readonly #discipline: AlarmDiscipline;
+  readonly #live = new Map<string, number>();
+  #modes = new Map<string, string>();
+  #shelves: Shelf[] = [];
+  readonly #engine: RecommendationEngine;
+  readonly #writeDeps: WriteDeps;
+
+  constructor(deps: RecommendationsDeps) {
+    const o = deps.options;
+    this.#d = deps;
+    this.#log = deps.logger.child({ component: 'recommendations' });
+    this.#discipline = new AlarmDiscipline(
+      { limitPer10Min: o.maxRecommendationsPer10Min, chatterCount: o.chatterCount, chatterWindowMs: o.chatterWindowMinutes * 60_000 },
+      deps.clock.now(),
+    );
+    this.#writeDeps = { store: deps.store, writer: deps.writer, equipment: deps.equipment, clock: deps.clock, logger: this.#log, options: { requireReadBack: o.requireReadBack, readBackTolerance: o.readBackTolerance } };
+    this.#engine = new RecommendationEngine({
+      store: deps.store,
+      equipment: deps.equipment,
+      discipline: this.#discipline,
+      shelves: () => this.#shelves,
+      modes: () => this.#modes,
+      liveSetpoints: this.#live,
+      advisor: deps.advisor,
+      clock: deps.clock,
+      logger: this.#log,
+      options: { minConfidence: o.minConfidence, dedupWindowMinutes: o.dedupWindowMinutes, maxRecommendationsPer10Min: o.maxRecommendationsPer10Min },
+      publish: (c) => this.#publish(c),
+    });
+  }
+
+  /** Loads modes and active shelves and fails writes a crash interrupted. Call once before use. */
+  async start(): Promise<void> {
+    this.#modes = await this.#d.store.modes();
+    this.#shelves = await this.#d.store.activeShelves(this.#d.clock.now());
+    for (const c of await recoverInterruptedWrites(this.#writeDeps)) this.#publish(c);
+  }
+
+  #publish(change: Change): void {
+    for (const l of this.#listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.#log.warn({ err }, 'change listener threw');
+      }
+    }
+  }
+
+  // ── ingest side ──────────────────────────────────────────────────────────
+  onScored(scored: readonly ScoredReading[]): Promise<number> {
+    return this.#engine.onScored(scored);
+  }
+
+  async onMode(mode: ModeReading): Promise<void> {
+    if (this.#modes.get(mode.equipmentId) === mode.mode) return;
+    this.#modes.set(mode.equipmentId, mode.mode);
+    await this.#d.store.setMode(mode.equipmentId, mode.mode, 'tag', 'mode-tag', mode.sourceTimestampMs);
+  }
+
+  onSetpoint(setpoint: SetpointReading): void {
+    this.#live.set(setpoint.tag.tagPath, setpoint.value);
+  }
+
+  /** The emergency bypass for the ingest pipeline: crossing detection + write and push. */
+  criticalBypass(detector: CriticalDetector = new CriticalDetector()): CriticalBypass<CriticalAlertCandidate> {
+    return {
+      evaluate: (reading: SensorReading) => detector.evaluate(reading),
+      raise: async (alerts) => {
+        for (const c of await this.#d.store.appendCriticalAlerts(alerts)) this.#publish(c);
+      },
+    };
+  }
+
+  /** Resolves when background enrichments have finished. */
+  idle(): Promise<void> {
+    return this.#engine.idle();
+  }
+
+  // ── RecommendationService ────────────────────────────────────────────────
+  list(filter: ListFilter): Promise<{ items: Recommendation[]; total: number }> {
+    return this.#d.store.list(filter);
+  }
+
+  get(id: string): Promise<{ recommendation: Recommendation; history: AuditEntry[] } | undefined> {
+    return this.#d.store.get(id);
+  }
+
+  async decide(id: string, request: DecisionRequest, actor: Actor): Promise<Recommendation> {
+    if (!canDecide(actor)) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' has no operator or engineer role and cannot decide`);
+    const now = this.#d.clock.now();
+    const policy = { maxDeferMs: this.#d.options.maxDeferHours * 3_600_000 };
+    const done = await this.#d.store.transition(id, now, (cur) => {
+      const approvals = (cur.approvals ?? []).map((a) => ({ user: a.user, atMs: Date.parse(a.at) }));
+      const plan = planDecision({ status: cur.status, version: cur.version, proposedAction: cur.proposedAction, approvals }, request, actor, now, policy);
+      if (!plan.ok) throw new SidecarError(DECIDE_STATUS[plan.kind], plan.message);
+      return {
+        toStatus: plan.toStatus,
+        bumpVersion: true,
+        approvals: plan.approvals,
+        deferredUntilMs: plan.deferredUntilMs,
+        ...(plan.auditAction === 'approval_recorded' ? {} : { decidedBy: actor.user }),
+        ...(plan.note === null ? {} : { operatorNote: plan.note }),
+        audit: { action: plan.auditAction, actor: actor.user, actorRoles: actor.roles, note: plan.note, before: { status: cur.status, version: cur.version }, after: { status: plan.toStatus, deferredUntil: request.deferUntil ?? null, approvals: plan.approvals.map((a) => a.user) } },
+      };
+    });
+    this.#discipline.recordDecision(actor.user, now);
+    this.#publish(done.change);
+    this.#log.info({ recommendationId: id, decision: request.decision, user: actor.user, status: done.recommendation.status }, 'recommendation decided');
+    if (done.recommendation.status !== 'approved') return done.recommendation;
+    const written = await executeApprovedWrite(this.#writeDeps, done.recommendation, actor);
+    if (written === undefined) return done.recommendation;
+    this.#publish(written.change);
+    return written.recommendation;
+  }
+
+  async revert(id: string, actor: Actor, note: string): Promise<Recommendation> {
+    if (!actor.roles.includes('engineer')) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' is not an engineer; only engineers may revert a write`);
+    const found = await this.#d.store.get(id);
+    if (found === undefined) throw new SidecarError(ERRORS.API_NOT_FOUND, `recommendation '${id}' does not exist`);
+    const done = await revertWrite(this.#writeDeps, found.recommendation, actor, note);
+    this.#publish(done.change);
+    return done.recommendation;
+  }
+
+  changesSince(afterSeq: number, limit: number): Promise<Change[]> {
+    return this.#d.store.changesSince(afterSeq, limit);
+  }
+
+  subscribe(listener: (change: Change) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Time-driven work, called every few seconds by main.ts: deferred → pending when due, pending →
+   * expired after expireAfterMinutes, and a refresh of the active shelves. Returns transitions made.
+   */
+  async tick(): Promise<number> {
+    const now = this.#d.clock.now();
+    const expireMs = this.#d.options.expireAfterMinutes * 60_000;
+    let n = 0;
+    for (const id of await this.#d.store.dueIds(now, expireMs)) {
+      try {
+        const done = await this.#d.store.transition(id, now, (cur) => {
+          const due = dueTransition({ status: cur.status, createdAtMs: Date.parse(cur.createdAt), deferredUntilMs: cur.deferredUntil === null ? null : Date.parse(cur.deferredUntil) }, now, expireMs);
+          if (due === null) throw new SidecarError(ERRORS.API_CONFLICT, 'no longer due');
+          const to = due === 'resume' ? 'pending' : 'expired';
+          return { toStatus: to, bumpVersion: true, ...(due === 'resume' ? { deferredUntilMs: null } : {}), audit: { action: due === 'resume' ? 'resumed' : 'expired', actor: 'system', actorRoles: [], note: null, before: { status: cur.status }, after: { status: to } } };
+        });
+        this.#publish(done.change);
+        n++;
+      } catch (err) {
+        if (!(err instanceof SidecarError && err.code === ERRORS.API_CONFLICT.code)) throw err;
+      }
+    }
+    this.#shelves = await this.#d.store.activeShelves(now);
+    return n;
+  }
+
+  // ── AlarmDisciplineService ───────────────────────────────────────────────
+  async shelve(req: { equipmentId: string; issueType: string; reason: string; durationMinutes: number }, actor: Actor): Promise<ShelfView> {
+    if (!canDecide(actor)) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' cannot shelve (operator or engineer role needed)`);
+    const problem = validateShelveRequest(req, this.#d.options.shelveMaxHours);
+    if (problem !== null) throw new SidecarError(ERRORS.API_VALIDATION, problem.message, { details: { field: problem.field } });
+    if (!this.#d.equipment.equipment.has(req.equipmentId)) throw new SidecarError(ERRORS.API_VALIDATION, `\`equipmentId\` '${req.equipmentId}' is not configured`, { details: { field: 'equipmentId' } });
+    const now = this.#d.clock.now();
+    const shelf = await this.#d.store.addShelf({ equipmentId: req.equipmentId, issueType: req.issueType, reason: req.reason.trim(), by: actor.user, fromMs: now, untilMs: now + req.durationMinutes * 60_000 });
+    this.#shelves = [...this.#shelves, shelf];
+    this.#log.info({ shelfId: shelf.id, equipmentId: shelf.equipmentId, issueType: shelf.issueType, user: actor.user, until: shelf.untilMs }, 'pattern shelved');
+    return shelfView(shelf);
+  }
+
+  async unshelve(id: number, actor: Actor): Promise<void> {
+    if (!canDecide(actor)) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' cannot unshelve (operator or engineer role needed)`);
+    const now = this.#d.clock.now();
+    if (!(await this.#d.store.endShelf(id, actor.user, now))) throw new SidecarError(ERRORS.API_NOT_FOUND, `no active shelf ${id}`);
+    this.#shelves = this.#shelves.filter((s) => s.id !== id);
+  }
+
+  async listShelves(): Promise<ShelfView[]> {
+    return (await this.#d.store.activeShelves(this.#d.clock.now())).map(shelfView);
+  }
+
+  async setMode(equipmentId: string, mode: string, actor: Actor): Promise<void> {
+    if (!canDecide(actor)) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' cannot set modes (operator or engineer role needed)`);
+    if (!this.#d.equipment.equipment.has(equipmentId)) throw new SidecarError(ERRORS.API_VALIDATION, `\`equipmentId\` '${equipmentId}' is not configured`, { details: { field: 'equipmentId' } });
+    if (mode.trim() === '') throw new SidecarError(ERRORS.API_VALIDATION, '`mode` is required', { details: { field: 'mode' } });
+    await this.#d.store.setMode(equipmentId, mode.trim(), 'api', actor.user, this.#d.clock.now());
+    this.#modes.set(equipmentId, mode.trim());
+  }
+
+  modes(): ReadonlyMap<string, string> {
+    return this.#modes;
+  }
+
+  kpis(): AlarmKpiView {
+    return this.#discipline.kpis(this.#d.clock.now());
+  }
+}
+
+/** Builds the service and runs `start()`. */
+export async function createRecommendations(deps: RecommendationsDeps): Promise<Recommendations> {
+  const r = new Recommendations(deps);
+  await r.start();
+  return r;
+}
