@@ -15,7 +15,7 @@ import { IDENTITY_HEADER, IdentityVerifier } from './gateway-identity.ts';
 
 export interface AuthOptions {
   readonly tokens: readonly { readonly token: string; readonly user: string; readonly roles: readonly Role[] }[];
-  readonly gatewaySecret: string | undefined;
+  readonly gatewaySecret?: string | undefined;
   readonly gatewayMaxSkewSec: number;
   readonly gatewayRoleMap: Readonly<Record<string, Role>>;
 }

@@ -19,7 +19,7 @@ import { previewRoutes, type PreviewOptions } from './preview-page.ts';
 export type DependencyState = 'up' | 'degraded' | 'down';
 
 export interface HealthReport {
-  readonly status: DependencyState;
+  readonly status: 'ok' | 'degraded' | 'down';
   readonly dependencies: Readonly<Record<string, { readonly state: DependencyState; readonly detail?: string }>>;
 }
 
