@@ -51,9 +51,10 @@ describe('RecommendationsView', () => {
     expect(within(c).getByText('Critical')).toBeTruthy();
     expect(within(c).getByText('87%')).toBeTruthy();
     expect(within(c).getByText('10 min')).toBeTruthy();
-    expect(c.textContent).toContain('45.0 °C');
-    expect(c.textContent).toContain('40.0 °C');
-    expect(within(c).getByRole('list', { name: /Top contributing signals/ }).textContent).toContain('Temperature: Z score 3.40 (55%)');
+    expect(c.textContent).toContain('45 °C');
+    expect(c.textContent).not.toContain('45.0');
+    expect(c.textContent).toContain('40 °C');
+    expect(within(c).getByRole('list', { name: /Top contributing signals/ }).textContent).toContain('Temperature: Z score 3.4 (55%)');
     const group = within(c).getByRole('group', { name: 'Decide on REACTOR_01 Cooling degradation' });
     expect(within(group).getAllByRole('button').map((b) => b.textContent)).toEqual(['Approve', 'Defer', 'Reject']);
     expect(screen.getByRole('status').textContent).toContain('Live');
@@ -65,7 +66,7 @@ describe('RecommendationsView', () => {
     approve.focus();
     fireEvent.click(approve);
     const dialog = screen.getByRole('dialog', { name: 'Approve recommendation' });
-    expect(dialog.textContent).toContain('from 45.0 °C to 40.0 °C');
+    expect(dialog.textContent).toContain('from 45 °C to 40 °C');
     expect(dialog.textContent).toContain('[default]Reactors/R01/CoolingSetpoint');
     expect(dialog.contains(document.activeElement)).toBe(true);
     expect(transport.decideCalls).toHaveLength(0);
@@ -153,7 +154,7 @@ describe('RecommendationsView', () => {
       buildRecommendation({ id: 'e', status: 'executed', writeResult: { ok: true, readBack: 40, previousValue: 45, reason: null, at: '2026-11-29T08:05:00Z' } }),
       buildRecommendation({ id: 'f', equipmentId: 'PUMP_01', status: 'failed', writeResult: { ok: false, readBack: 45, previousValue: 45, reason: 'read-back 45 does not match 40', at: '2026-11-29T08:05:00Z' } }),
     ]);
-    expect(screen.getByText('Executed: read back 40.0 °C')).toBeTruthy();
+    expect(screen.getByText('Executed: read back 40 °C')).toBeTruthy();
     expect(screen.getByText('Write failed: read-back 45 does not match 40')).toBeTruthy();
     expect(screen.queryByRole('group', { name: /Decide on/ })).toBeNull();
     act(() => transport.listener?.onConnection({ state: 'reconnecting', attempts: 2, detail: 'closed' }));
@@ -188,5 +189,15 @@ describe('RecommendationsView', () => {
     expect(screen.queryByRole('button', { name: /REACTOR_01/ })).toBeNull();
     expect(screen.getByRole('button', { name: /PUMP_01/ })).toBeTruthy();
     await act(flush);
+  });
+});
+
+describe('formatValue', () => {
+  it('never rounds a setpoint coarser than the API sent it', async () => {
+    const { formatValue } = await import('../src/components/recommendations/format.ts');
+    expect(formatValue(63.75, '%')).toBe('63.75 %');
+    expect(formatValue(80, '%')).toBe('80 %');
+    expect(formatValue(0.1 + 0.2, '')).toBe('0.3');
+    expect(formatValue(null, 'bar')).toBe('—');
   });
 });

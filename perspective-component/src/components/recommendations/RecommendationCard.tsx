@@ -136,7 +136,7 @@ export const RecommendationCard = observer(function RecommendationCard(props: Ca
             {formatValue(a.currentValue, a.unit)} <span aria-hidden="true">→</span>
             <span className="aim-visually-hidden"> to </span> {formatValue(a.newValue, a.unit)}
           </span>
-          {a.requiresSecondApprover ? <span className="aim-two-person">Needs a second approver</span> : null}
+          {a.requiresSecondApprover && isDecidable(rec.status) ? <span className="aim-two-person">Needs a second approver</span> : null}
         </p>
       ) : (
         <p className="aim-action aim-action-none">No setpoint change proposed</p>

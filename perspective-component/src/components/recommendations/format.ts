@@ -18,12 +18,13 @@ export function isDecidable(status: RecommendationStatus): boolean {
   return status === 'pending' || status === 'deferred';
 }
 
-/** Engineering value with sensible precision and its unit. */
+/**
+ * Engineering value and unit. Up to 3 decimals, trailing zeros dropped, never rounded coarser:
+ * the operator must see the exact setpoint that will be written (63.75, not 63.8).
+ */
 export function formatValue(value: number | null, unit: string): string {
   if (value === null || !Number.isFinite(value)) return '—';
-  const abs = Math.abs(value);
-  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
-  const text = value.toFixed(digits);
+  const text = String(Number(value.toFixed(3)));
   return unit ? `${text} ${unit}` : text;
 }
 

@@ -1,0 +1,38 @@
+/** Shared e2e helpers: Debian's Chromium through playwright-core, and the built bundle's location. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const COMPONENT_DIR = fileURLToPath(new URL('../../', import.meta.url));
+export const PREVIEW_DIR = fileURLToPath(new URL('../../preview/', import.meta.url));
+export const DIST_DIR = fileURLToPath(new URL('../../dist/', import.meta.url));
+export const DOCS_IMG_DIR = fileURLToPath(new URL('../../../docs/img/', import.meta.url));
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export function assertBuilt(): void {
+  for (const f of ['aimonitor-components.js', 'preview/perspective-stand-in.js', 'vendor/react.js']) {
+    if (!existsSync(DIST_DIR + f)) throw new Error(`dist/${f} is missing: run \`npm run build -w perspective-component\` first`);
+  }
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/** Collects page errors so a test can assert the page ran clean. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
+/** The card of one recommendation. */
+export function card(page: Page, id: string) {
+  return page.locator(`li[data-recommendation-id="${id}"]`);
+}
