@@ -1,0 +1,85 @@
+/**
+ * Shared OPC UA plumbing for the tag source and the tag writer: client options from config
+ * (security mode/policy, user identity, PKI folder), session creation, and resolving the tag
+ * namespace index from the server's NamespaceArray, because Ignition does not promise a fixed index.
+ */
+import {
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  UserTokenType,
+  type ClientSession,
+  type UserIdentityInfo,
+} from 'node-opcua';
+import { ERRORS, SidecarError } from '../errors.ts';
+
+export interface OpcuaConnectionOptions {
+  readonly endpointUrl: string;
+  readonly securityMode: 'None' | 'Sign' | 'SignAndEncrypt';
+  readonly securityPolicy: 'None' | 'Basic256Sha256';
+  readonly userName?: string;
+  readonly password?: string;
+  /** Tag namespace by URI (preferred: survives server changes) ... */
+  readonly namespaceUri?: string;
+  /** ... or by fixed index. */
+  readonly namespaceIndex?: number;
+  /** Own certificate and the trust lists (own/, trusted/, rejected/). */
+  readonly pkiDir: string;
+  /** Trust a server certificate not yet in pki/trusted (development only). */
+  readonly trustUnknownServerCertificate: boolean;
+  readonly reconnectMaxDelayMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+/** Builds a client; node-opcua's own reconnection (with backoff up to reconnectMaxDelayMs) is on. */
+export function createOpcuaClient(o: OpcuaConnectionOptions, applicationName: string): OPCUAClient {
+  const clientCertificateManager = new OPCUACertificateManager({
+    rootFolder: o.pkiDir,
+    automaticallyAcceptUnknownCertificate: o.trustUnknownServerCertificate,
+  });
+  return OPCUAClient.create({
+    applicationName,
+    clientCertificateManager,
+    securityMode: MessageSecurityMode[o.securityMode],
+    securityPolicy: o.securityPolicy === 'None' ? SecurityPolicy.None : SecurityPolicy.Basic256Sha256,
+    endpointMustExist: false,
+    keepSessionAlive: true,
+    requestedSessionTimeout: 60_000,
+    defaultSecureTokenLifetime: 600_000,
+    connectionStrategy: { initialDelay: 200, maxDelay: o.reconnectMaxDelayMs, maxRetry: Number.MAX_SAFE_INTEGER },
+  });
+}
+
+export function userIdentity(o: OpcuaConnectionOptions): UserIdentityInfo {
+  if (o.userName !== undefined) {
+    return { type: UserTokenType.UserName, userName: o.userName, password: o.password ?? '' };
+  }
+  return { type: UserTokenType.Anonymous };
+}
+
+/** Resolves the namespace index of the tag namespace; throws SC_ERR_SOURCE_CONNECT naming the URI if absent. */
+export async function resolveNamespaceIndex(session: ClientSession, o: OpcuaConnectionOptions): Promise<number> {
+  if (o.namespaceUri === undefined) return o.namespaceIndex ?? 2;
+  const array = await session.readNamespaceArray();
+  const idx = array.indexOf(o.namespaceUri);
+  if (idx < 0) {
+    throw new SidecarError(
+      ERRORS.SOURCE_CONNECT,
+      `OPC UA server ${o.endpointUrl} has no namespace '${o.namespaceUri}' (it has: ${array.join(', ')})`,
+    );
+  }
+  return idx;
+}
+
+/** NodeId string of an Ignition tag path in the tag namespace: ns=<idx>;s=[provider]Path/Tag. */
+export function tagNodeId(namespaceIndex: number, tagPath: string): string {
+  return `ns=${namespaceIndex};s=${tagPath}`;
+}
+
+/** Maps an OPC UA status code name to our quality. */
+export function qualityOf(statusName: string): 'good' | 'uncertain' | 'bad' {
+  if (statusName.startsWith('Good')) return 'good';
+  if (statusName.startsWith('Uncertain')) return 'uncertain';
+  return 'bad';
+}

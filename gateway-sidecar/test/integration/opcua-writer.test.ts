@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpcuaTagWriter } from '../../src/adapters/opcua-tag-writer.ts';
+import type { OpcuaConnectionOptions } from '../../src/adapters/opcua-connection.ts';
+import { tagWriterContract } from '../contracts/tag-writer.contract.ts';
+import { IGNITION_TAGS_NS, PROTECTED_TAG, USER, startOpcuaFixtureServer, type FixtureServer } from '../fixtures/opcua-server.ts';
+
+const SP = '[default]Reactors/R01/Throughput_SP';
+
+function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaConnectionOptions> = {}): OpcuaConnectionOptions {
+  return {
+    endpointUrl: server.endpointUrl,
+    securityMode: 'None',
+    securityPolicy: 'None',
+    namespaceUri: IGNITION_TAGS_NS,
+    pkiDir,
+    trustUnknownServerCertificate: true,
+    reconnectMaxDelayMs: 500,
+    requestTimeoutMs: 5000,
+    ...o,
+  };
+}
+
+tagWriterContract('opcua', async () => {
+  const server = await startOpcuaFixtureServer();
+  const pki = mkdtempSync(join(tmpdir(), 'opcua-w-'));
+  const writer = new OpcuaTagWriter(options(server, pki));
+  return {
+    writer,
+    setpointTag: SP,
+    acceptedValue: 64,
+    refused: { tagPath: PROTECTED_TAG, value: 0 },
+    unknownTag: '[default]Nowhere/Ghost_SP',
+    close: async () => {
+      await writer.close();
+      await server.close();
+      rmSync(pki, { recursive: true, force: true });
+    },
+  };
+});
+
+test('a server-side rejection reports the status code; an accepted write reaches the server', async () => {
+  const server = await startOpcuaFixtureServer();
+  const pki = mkdtempSync(join(tmpdir(), 'opcua-w-'));
+  const writer = new OpcuaTagWriter(options(server, pki));
+  try {
+    const refused = await writer.write(PROTECTED_TAG, 0);
+    assert.equal(refused.ok, false);
+    assert.ok(!refused.ok && refused.statusCode === 'BadNotWritable', JSON.stringify(refused));
+    assert.equal(server.value(PROTECTED_TAG), 1);
+    const ok = await writer.write(SP, 66);
+    assert.deepEqual(ok, { ok: true, readBack: 66, previous: 70 });
+    assert.equal(server.value(SP), 66);
+  } finally {
+    await writer.close();
+    await server.close();
+    rmSync(pki, { recursive: true, force: true });
+  }
+});
+
+test('SignAndEncrypt / Basic256Sha256 with user name and password: writes; a wrong password is refused', async () => {
+  const server = await startOpcuaFixtureServer({ secure: true });
+  const pki = mkdtempSync(join(tmpdir(), 'opcua-w-'));
+  const secure = { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' } as const;
+  const good = new OpcuaTagWriter(options(server, pki, { ...secure, userName: USER.name, password: USER.password }));
+  const bad = new OpcuaTagWriter(options(server, pki, { ...secure, userName: USER.name, password: 'wrong' }));
+  const insecure = new OpcuaTagWriter(options(server, pki));
+  try {
+    assert.deepEqual(await good.write(SP, 72), { ok: true, readBack: 72, previous: 70 });
+    const denied = await bad.write(SP, 73);
+    assert.equal(denied.ok, false);
+    assert.equal(await bad.read(SP), undefined);
+    assert.equal((await insecure.write(SP, 74)).ok, false);
+    assert.equal(server.value(SP), 72);
+  } finally {
+    await Promise.all([good.close(), bad.close(), insecure.close()]);
+    await server.close();
+    rmSync(pki, { recursive: true, force: true });
+  }
+});
