@@ -36,3 +36,25 @@ export function watchErrors(page: Page): string[] {
 export function card(page: Page, id: string) {
   return page.locator(`li[data-recommendation-id="${id}"]`);
 }
+
+/**
+ * The sidecar's own test fixtures, loaded by path at run time: a static import would pull the
+ * sidecar's sources into this workspace's TypeScript project. The shapes below are the parts used.
+ */
+export interface ApiHarness {
+  readonly base: string;
+  readonly pool: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> };
+  raise(tsMs: number, opts?: { equipment?: 'REACTOR_01' | 'PUMP_02' }): Promise<number>;
+  close(): Promise<void>;
+}
+export interface ApiHarnessModule {
+  startApiHarness(options: { overrides?: Record<string, unknown> }): Promise<ApiHarness>;
+  readonly TOKENS: { readonly viewer: string; readonly operator: string; readonly operator2: string; readonly engineer: string };
+}
+
+const SIDECAR_FIXTURES = new URL('../../../gateway-sidecar/test/fixtures/', import.meta.url);
+
+export async function sidecarFixture<T>(file: string): Promise<T> {
+  const url: string = new URL(file, SIDECAR_FIXTURES).href;
+  return (await import(/* @vite-ignore */ url)) as T;
+}

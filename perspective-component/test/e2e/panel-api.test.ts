@@ -7,9 +7,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { startApiHarness, TOKENS, type ApiHarness } from '../../../gateway-sidecar/test/fixtures/api-harness.ts';
-import { assertBuilt, card, DIST_DIR, DOCS_IMG_DIR, launch, PREVIEW_DIR, watchErrors } from './browser.ts';
+import {
+  assertBuilt,
+  card,
+  DIST_DIR,
+  DOCS_IMG_DIR,
+  launch,
+  PREVIEW_DIR,
+  sidecarFixture,
+  watchErrors,
+  type ApiHarness,
+  type ApiHarnessModule,
+} from './browser.ts';
 
+const { startApiHarness, TOKENS } = await sidecarFixture<ApiHarnessModule>('api-harness.ts');
 let h: ApiHarness;
 let browser: Browser;
 
