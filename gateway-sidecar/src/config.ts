@@ -124,6 +124,38 @@ export const configSchema = z
     }),
     dedupWindowMinutes: z.number().positive().default(5),
     minConfidence: z.number().min(0).max(1).default(0.6),
+    /** Recommendation lifecycle and ISA-18.2 alarm discipline (docs/recommendations.md). */
+    recommendations: z
+      .object({
+        expireAfterMinutes: z.number().positive().default(240),
+        maxRecommendationsPer10Min: z.number().int().min(1).default(10),
+        shelveMaxHours: z.number().positive().default(24),
+        maxDeferHours: z.number().positive().default(72),
+        chatterCount: z.number().int().min(2).default(3),
+        chatterWindowMinutes: z.number().positive().default(60),
+        tickMs: z.number().int().positive().default(5_000),
+        criticalRearmFraction: z.number().min(0).max(0.5).default(0.02),
+      })
+      .strict()
+      .default({}),
+    /** Optional LLM enrichment over an OpenAI-compatible chat-completions endpoint; unset url = off. */
+    llm: z
+      .object({
+        url: z.string().url().optional(),
+        model: z.string().min(1).default('databricks-meta-llama-3-3-70b-instruct'),
+        apiKey: z.string().optional(),
+        timeoutMs: z.number().int().positive().default(3_000),
+        cacheTtlSec: z.number().int().min(0).default(300),
+      })
+      .strict()
+      .default({}),
+    writes: z
+      .object({
+        requireReadBack: z.boolean().default(true),
+        readBackTolerance: z.number().min(0).default(1e-6),
+      })
+      .strict()
+      .default({}),
     ensemble: z
       .object({
         ifWeight: z.number().min(0).max(1).default(0.3),
@@ -205,6 +237,9 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   DATABASE_SSL: 'database.ssl',
   SOURCE_KIND: 'source.kind',
   GATEWAY_SECRET: 'auth.gatewaySecret',
+  LLM_URL: 'llm.url',
+  LLM_MODEL: 'llm.model',
+  LLM_API_KEY: 'llm.apiKey',
 };
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
