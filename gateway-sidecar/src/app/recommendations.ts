@@ -11,6 +11,7 @@ import type { EquipmentIndex } from '../domain/equipment.ts';
 import { canDecide, dueTransition, planDecision } from '../domain/recommendation.ts';
 import type { ModeReading, SensorReading, SetpointReading } from '../domain/tag-event.ts';
 import { ERRORS, SidecarError } from '../errors.ts';
+import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Clock, TagWriter } from '../ports.ts';
 import type { CriticalBypass, ModeListener, RecommendationIntake, SetpointListener } from './ingest.ts';
@@ -266,4 +267,23 @@ export async function createRecommendations(deps: RecommendationsDeps): Promise<
   const r = new Recommendations(deps);
   await r.start();
   return r;
+}
+
+/** The options slice from the validated config (main.ts passes the result to createRecommendations). */
+export function recommendationsOptionsFrom(
+  config: Pick<Config, 'minConfidence' | 'dedupWindowMinutes' | 'recommendations' | 'writes'>,
+): RecommendationsOptions {
+  const r = config.recommendations;
+  return {
+    minConfidence: config.minConfidence,
+    dedupWindowMinutes: config.dedupWindowMinutes,
+    expireAfterMinutes: r.expireAfterMinutes,
+    maxRecommendationsPer10Min: r.maxRecommendationsPer10Min,
+    shelveMaxHours: r.shelveMaxHours,
+    maxDeferHours: r.maxDeferHours,
+    chatterCount: r.chatterCount,
+    chatterWindowMinutes: r.chatterWindowMinutes,
+    requireReadBack: config.writes.requireReadBack,
+    readBackTolerance: config.writes.readBackTolerance,
+  };
 }

@@ -106,3 +106,29 @@ test('proposeChange clamps to the range and the max step, and drops a no-op', ()
   assert.equal(proposeChange(sp, 80, -5)?.requiresSecondApprover, false);
   assert.match(choosePlaybook(equipment('conveyor', [{ name: 'throughput', unit: '' }]), [scored({ type: 'temperature', z: 3 })], live)?.text ?? '', /\(80 → 68\)/);
 });
+
+test('direction falls back to the warning level (high and low alarms) and is unknown without either', () => {
+  const LOWTH = { warning: 3, critical: 2, emergency: 1, direction: 'low' as const };
+  const pressureLow = scored({ type: 'pressure', value: 2, thresholds: LOWTH });
+  const flow = scored({ type: 'flow', z: 2 });
+  assert.equal(choosePlaybook(equipment('pipe'), [pressureLow, flow], live)?.issueType, 'leak');
+  const pressureOk = scored({ type: 'pressure', value: 5, thresholds: LOWTH });
+  assert.equal(choosePlaybook(equipment('pipe'), [pressureOk, flow], live)?.issueType, 'process_upset');
+  const tempNoDir = scored({ type: 'temperature', value: 70 });
+  assert.equal(choosePlaybook(equipment('conveyor'), [tempNoDir, scored({ type: 'current', z: 2 })], live)?.issueType, 'process_upset');
+  const tempBelowWarn = scored({ type: 'temperature', value: 70, thresholds: TH });
+  assert.equal(choosePlaybook(equipment('conveyor'), [tempBelowWarn, scored({ type: 'current', z: 2 })], live)?.issueType, 'process_upset');
+});
+
+test('the strongest reading of a sensor type sets its direction; empty explanations count as full share', () => {
+  const weakUp = scored({ type: 'temperature', z: 3, score: 0.7 });
+  const strongDown = scored({ type: 'temperature', z: -3, score: 0.95, ts: T0 + 1 });
+  const r = choosePlaybook(equipment('conveyor'), [weakUp, strongDown, scored({ type: 'current', z: 1 })], live);
+  assert.equal(r?.issueType, 'process_upset');
+  const r2 = choosePlaybook(equipment('conveyor'), [strongDown, weakUp, scored({ type: 'current', z: 1 })], live);
+  assert.equal(r2?.issueType, 'process_upset');
+  const bare = { ...scored({ type: 'temperature', z: 3 }), explanation: [] };
+  const r3 = choosePlaybook(equipment('conveyor'), [bare], live);
+  assert.equal(r3?.issueType, 'overheating');
+  assert.ok((r3?.confidence ?? 0) > 0.6);
+});
