@@ -58,3 +58,16 @@ export async function sidecarFixture<T>(file: string): Promise<T> {
   const url: string = new URL(file, SIDECAR_FIXTURES).href;
   return (await import(/* @vite-ignore */ url)) as T;
 }
+
+export interface SidecarProcess {
+  readonly port: number;
+  readonly baseUrl: string;
+  kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+export interface SidecarProcessModule {
+  startSidecar(options: { configFile?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<SidecarProcess>;
+  writeConfig(config: Record<string, unknown>): string;
+}
+export interface PgFixtureModule {
+  createTestDatabase(prefix?: string): Promise<{ url: string; name: string; drop(): Promise<void> }>;
+}
