@@ -70,7 +70,16 @@ after(async () => {
 });
 
 const baseSettings = (over: Partial<NotifierSettings> = {}): NotifierSettings => ({
-  routes: [{ id: 'all', areas: ['*'], minSeverity: 'high', kinds: ['critical_alert', 'recommendation_pending'], channels: ['hook', 'pd'], timeZone: 'UTC' }],
+  routes: [
+    {
+      id: 'all',
+      areas: ['*'],
+      minSeverity: 'high',
+      kinds: ['critical_alert', 'recommendation_pending'],
+      channels: ['hook', 'pd'],
+      timeZone: 'UTC',
+    },
+  ],
   escalation: { levels: [] },
   dedupWindowMinutes: 15,
   pendingAfterMinutes: 10,
@@ -84,12 +93,38 @@ let seq = 0;
 /** Each test starts from empty tables: one notifier per database, as in production. */
 async function setup(settings: NotifierSettings, extraChannels: string[] = []) {
   await pool.query('TRUNCATE agentic_hmi.notification_deliveries, agentic_hmi.notifications');
-  const clock = { t: T0, now(): number { return this.t; } };
+  const clock = {
+    t: T0,
+    now(): number {
+      return this.t;
+    },
+  };
   const tag = `n${++seq}`;
   const channels = [
-    createWebhookChannel({ id: 'hook', type: 'webhook', url: `${rx.url}/${tag}/hook`, timeoutMs: 300, source: 'test' }),
-    createWebhookChannel({ id: 'pd', type: 'pagerduty', url: `${rx.url}/${tag}/pd`, routingKey: 'R0UTINGKEY', timeoutMs: 300, source: 'test' }),
-    ...extraChannels.map((id) => createWebhookChannel({ id, type: 'slack', url: `${rx.url}/${tag}/${id}`, timeoutMs: 300, source: 'test' })),
+    createWebhookChannel({
+      id: 'hook',
+      type: 'webhook',
+      url: `${rx.url}/${tag}/hook`,
+      timeoutMs: 300,
+      source: 'test',
+    }),
+    createWebhookChannel({
+      id: 'pd',
+      type: 'pagerduty',
+      url: `${rx.url}/${tag}/pd`,
+      routingKey: 'R0UTINGKEY',
+      timeoutMs: 300,
+      source: 'test',
+    }),
+    ...extraChannels.map((id) =>
+      createWebhookChannel({
+        id,
+        type: 'slack',
+        url: `${rx.url}/${tag}/${id}`,
+        timeoutMs: 300,
+        source: 'test',
+      }),
+    ),
   ];
   const errors: unknown[] = [];
   const notifier = new Notifier({
@@ -124,7 +159,12 @@ test('a critical alert is delivered as generic JSON and PagerDuty v2; repeats in
   assert.equal(notifier.onCriticalAlert(a), true);
   await notifier.idle();
   assert.equal(got('hook').length, 1);
-  const pd = got('pd')[0]?.body as { routing_key: string; event_action: string; dedup_key: string; payload: Record<string, unknown> };
+  const pd = got('pd')[0]?.body as {
+    routing_key: string;
+    event_action: string;
+    dedup_key: string;
+    payload: Record<string, unknown>;
+  };
   assert.equal(pd.routing_key, 'R0UTINGKEY');
   assert.equal(pd.event_action, 'trigger');
   assert.equal(pd.dedup_key, `alert:${a.equipmentId}:temperature:emergency`);
@@ -143,7 +183,13 @@ test('a critical alert is delivered as generic JSON and PagerDuty v2; repeats in
   const { items } = await notifier.list({ subjectId: a.id, limit: 10, offset: 0 });
   assert.equal(items.length, 1);
   assert.equal(items[0]?.repeatCount, 1);
-  assert.deepEqual(items[0]?.deliveries.map((d) => [d.channelId, d.state, d.attempts]), [['hook', 'sent', 1], ['pd', 'sent', 1]]);
+  assert.deepEqual(
+    items[0]?.deliveries.map((d) => [d.channelId, d.state, d.attempts]),
+    [
+      ['hook', 'sent', 1],
+      ['pd', 'sent', 1],
+    ],
+  );
   assert.equal(notifier.stats().duplicates, 1);
 
   clock.t += 15 * MIN;
@@ -153,7 +199,20 @@ test('a critical alert is delivered as generic JSON and PagerDuty v2; repeats in
 });
 
 test('a channel that is down retries with exponential backoff, records state and last error, and fails after maxAttempts', async () => {
-  const { notifier, got, clock } = await setup(baseSettings({ routes: [{ id: 'r', areas: ['*'], minSeverity: 'high', kinds: ['critical_alert'], channels: ['hook'], timeZone: 'UTC' }] }));
+  const { notifier, got, clock } = await setup(
+    baseSettings({
+      routes: [
+        {
+          id: 'r',
+          areas: ['*'],
+          minSeverity: 'high',
+          kinds: ['critical_alert'],
+          channels: ['hook'],
+          timeZone: 'UTC',
+        },
+      ],
+    }),
+  );
   rx.mode = 'down';
   try {
     const a = alert();
@@ -175,7 +234,11 @@ test('a channel that is down retries with exponential backoff, records state and
     [n] = (await notifier.list({ subjectId: a.id, limit: 1, offset: 0 })).items;
     d = n?.deliveries[0];
     assert.equal(d?.attempts, 2);
-    assert.equal(d?.nextAttemptAt, new Date(T0 + 1000 + 2000).toISOString(), 'second retry waits twice as long');
+    assert.equal(
+      d?.nextAttemptAt,
+      new Date(T0 + 1000 + 2000).toISOString(),
+      'second retry waits twice as long',
+    );
 
     clock.t = T0 + 3000;
     await notifier.tick(clock.t);
@@ -191,7 +254,20 @@ test('a channel that is down retries with exponential backoff, records state and
 });
 
 test('a hanging channel never blocks the caller; it times out into retrying and recovers when the receiver is back', async () => {
-  const { notifier, got, clock } = await setup(baseSettings({ routes: [{ id: 'r', areas: ['*'], minSeverity: 'high', kinds: ['critical_alert'], channels: ['hook'], timeZone: 'UTC' }] }));
+  const { notifier, got, clock } = await setup(
+    baseSettings({
+      routes: [
+        {
+          id: 'r',
+          areas: ['*'],
+          minSeverity: 'high',
+          kinds: ['critical_alert'],
+          channels: ['hook'],
+          timeZone: 'UTC',
+        },
+      ],
+    }),
+  );
   rx.mode = 'hang';
   const a = alert();
   // The call returns synchronously: the pipeline hands the alert over and moves on.
@@ -225,8 +301,24 @@ test('quiet hours: suppress records and never sends; delay sends when the period
   const { notifier, got, clock } = await setup(
     baseSettings({
       routes: [
-        { id: 'mute', areas: ['Reactors'], minSeverity: 'high', kinds: ['critical_alert', 'recommendation_pending'], channels: ['hook'], timeZone: '+01:00', quietHours: { ...quiet, start: '12:00', end: '14:00' } },
-        { id: 'later', areas: ['Crushing'], minSeverity: 'high', kinds: ['critical_alert', 'recommendation_pending'], channels: ['chat'], timeZone: 'Europe/London', quietHours: { ...quiet, mode: 'delay' } },
+        {
+          id: 'mute',
+          areas: ['Reactors'],
+          minSeverity: 'high',
+          kinds: ['critical_alert', 'recommendation_pending'],
+          channels: ['hook'],
+          timeZone: '+01:00',
+          quietHours: { ...quiet, start: '12:00', end: '14:00' },
+        },
+        {
+          id: 'later',
+          areas: ['Crushing'],
+          minSeverity: 'high',
+          kinds: ['critical_alert', 'recommendation_pending'],
+          channels: ['chat'],
+          timeZone: 'Europe/London',
+          quietHours: { ...quiet, mode: 'delay' },
+        },
       ],
     }),
     ['chat'],
@@ -239,7 +331,10 @@ test('quiet hours: suppress records and never sends; delay sends when the period
   notifier.onCriticalAlert(delayed);
   await notifier.idle();
   const [m] = (await notifier.list({ subjectId: muted.id, limit: 1, offset: 0 })).items;
-  assert.deepEqual(m?.deliveries.map((d) => d.state), ['suppressed']);
+  assert.deepEqual(
+    m?.deliveries.map((d) => d.state),
+    ['suppressed'],
+  );
   const [dl] = (await notifier.list({ subjectId: delayed.id, limit: 1, offset: 0 })).items;
   assert.equal(dl?.deliveries[0]?.state, 'queued');
   assert.equal(dl?.deliveries[0]?.nextAttemptAt, '2026-07-01T12:00:00.000Z', '13:00 London is 12:00 UTC');
@@ -255,7 +350,14 @@ test('quiet hours: suppress records and never sends; delay sends when the period
 
 test('escalation re-notifies, then moves up a level, unless acknowledged; ack tells PagerDuty and stops it', async () => {
   const { notifier, got, clock } = await setup(
-    baseSettings({ escalation: { levels: [{ afterMinutes: 10, channels: [] }, { afterMinutes: 10, channels: ['lead'] }] } }),
+    baseSettings({
+      escalation: {
+        levels: [
+          { afterMinutes: 10, channels: [] },
+          { afterMinutes: 10, channels: ['lead'] },
+        ],
+      },
+    }),
     ['lead'],
   );
   const a = alert();
@@ -264,7 +366,8 @@ test('escalation re-notifies, then moves up a level, unless acknowledged; ack te
   notifier.onCriticalAlert(b);
   await notifier.idle();
   assert.equal(got('hook').length, 2);
-  const idOf = async (subject: string) => (await notifier.list({ subjectId: subject, limit: 1, offset: 0 })).items[0]?.id ?? '';
+  const idOf = async (subject: string) =>
+    (await notifier.list({ subjectId: subject, limit: 1, offset: 0 })).items[0]?.id ?? '';
   const operator: Actor = { user: 'olga', roles: ['operator'], via: 'token' };
   clock.t = T0 + 5 * MIN;
   await notifier.acknowledge(await idOf(b.id), operator, 'on my way');
@@ -276,7 +379,11 @@ test('escalation re-notifies, then moves up a level, unless acknowledged; ack te
   assert.equal(got('hook').length, 2, 'nothing before afterMinutes');
   clock.t = T0 + 10 * MIN;
   await notifier.tick(clock.t);
-  assert.equal(got('hook').length, 3, 'level 1 re-notifies the original channels of the unacknowledged one only');
+  assert.equal(
+    got('hook').length,
+    3,
+    'level 1 re-notifies the original channels of the unacknowledged one only',
+  );
   assert.equal(got('pd').filter((r) => r.body.event_action === 'trigger').length, 3);
   clock.t = T0 + 20 * MIN;
   await notifier.tick(clock.t);
@@ -290,7 +397,11 @@ test('escalation re-notifies, then moves up a level, unless acknowledged; ack te
   await notifier.tick(clock.t);
   assert.equal(got('lead').length, 1);
   assert.equal(got('hook').length, 3);
-  const again = await notifier.acknowledge(await idOf(a.id), { user: 'someone-else', roles: ['operator'], via: 'token' });
+  const again = await notifier.acknowledge(await idOf(a.id), {
+    user: 'someone-else',
+    roles: ['operator'],
+    via: 'token',
+  });
   assert.equal(again.acknowledgedBy, 'olga', 'the first acknowledgement stays');
   await assert.rejects(notifier.acknowledge('no-such-id', operator), { code: 'SC_ERR_API_NOT_FOUND' });
 });
@@ -322,7 +433,9 @@ const rec = (over: Partial<Recommendation> = {}): Recommendation => ({
 });
 
 test('a recommendation still pending after N minutes is notified; deciding it acknowledges and stops escalation', async () => {
-  const { notifier, got, clock } = await setup(baseSettings({ escalation: { levels: [{ afterMinutes: 5, channels: [] }] } }));
+  const { notifier, got, clock } = await setup(
+    baseSettings({ escalation: { levels: [{ afterMinutes: 5, channels: [] }] } }),
+  );
   const r = rec();
   const low = rec({ severity: 'low' });
   const decidedEarly = rec();
@@ -338,7 +451,11 @@ test('a recommendation still pending after N minutes is notified; deciding it ac
   assert.equal(got('hook').length, 1, 'only the high-severity one still pending');
   assert.equal(got('hook')[0]?.body.kind, 'recommendation_pending');
   notifier.onRecommendation({ ...r, status: 'approved', decidedBy: 'olga' });
-  for (let i = 0; i < 50 && (await notifier.list({ subjectId: r.id, acknowledged: true, limit: 1, offset: 0 })).total === 0; i++) {
+  for (
+    let i = 0;
+    i < 50 && (await notifier.list({ subjectId: r.id, acknowledged: true, limit: 1, offset: 0 })).total === 0;
+    i++
+  ) {
     await new Promise((res) => setTimeout(res, 20));
   }
   const [n] = (await notifier.list({ subjectId: r.id, limit: 1, offset: 0 })).items;
@@ -363,27 +480,39 @@ test('routes: list shows delivery state; acknowledge needs operator; bad input a
     '/api',
     createNotificationsRouter({
       notifier,
-      actorOf: (req) => actors[req.get('x-test-actor') ?? 'viewer'] ?? { user: 'nobody', roles: [], via: 'token' },
+      actorOf: (req) =>
+        actors[req.get('x-test-actor') ?? 'viewer'] ?? { user: 'nobody', roles: [], via: 'token' },
     }),
   );
   // The app's own error middleware does the same mapping; a minimal one keeps this test self-contained.
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    if (err instanceof SidecarError) res.status(err.status ?? 500).json({ code: err.code, message: err.message });
+    if (err instanceof SidecarError)
+      res.status(err.status ?? 500).json({ code: err.code, message: err.message });
     else res.status(500).json({ code: 'SC_ERR_INTERNAL', message: String(err) });
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
   try {
-    const list = (await (await fetch(`${base}/notifications?subjectId=${a.id}`)).json()) as { total: number; items: { id: string; deliveries: { state: string }[] }[] };
+    const list = (await (await fetch(`${base}/notifications?subjectId=${a.id}`)).json()) as {
+      total: number;
+      items: { id: string; deliveries: { state: string }[] }[];
+    };
     assert.equal(list.total, 1);
-    assert.deepEqual(list.items[0]?.deliveries.map((d) => d.state), ['sent', 'sent']);
+    assert.deepEqual(
+      list.items[0]?.deliveries.map((d) => d.state),
+      ['sent', 'sent'],
+    );
     const id = list.items[0]?.id ?? '';
     assert.equal((await fetch(`${base}/notifications/${id}`)).status, 200);
     const bad = await fetch(`${base}/notifications?deliveryState=lost`);
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { code: string }).code, 'SC_ERR_API_VALIDATION');
-    const forbidden = await fetch(`${base}/notifications/${id}/acknowledge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const forbidden = await fetch(`${base}/notifications/${id}/acknowledge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(forbidden.status, 403);
     const ok = await fetch(`${base}/notifications/${id}/acknowledge`, {
       method: 'POST',
@@ -392,7 +521,11 @@ test('routes: list shows delivery state; acknowledge needs operator; bad input a
     });
     assert.equal(ok.status, 200);
     assert.equal(((await ok.json()) as { acknowledgedBy: string }).acknowledgedBy, 'olga');
-    const missing = await fetch(`${base}/notifications/nope/acknowledge`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-actor': 'operator' }, body: '{}' });
+    const missing = await fetch(`${base}/notifications/nope/acknowledge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-test-actor': 'operator' },
+      body: '{}',
+    });
     assert.equal(missing.status, 404);
     assert.equal((await fetch(`${base}/notifications/nope`)).status, 404);
   } finally {

@@ -76,7 +76,13 @@ const options = {
 };
 
 test('sends a mail with severity and area in the subject, text and escaped HTML', async () => {
-  const ch = createEmailChannel({ ...options, port, user: 'alerts', password: 'pw', to: ['oncall@plant.example', 'lead@plant.example'] });
+  const ch = createEmailChannel({
+    ...options,
+    port,
+    user: 'alerts',
+    password: 'pw',
+    to: ['oncall@plant.example', 'lead@plant.example'],
+  });
   try {
     await ch.send(msg);
   } finally {
@@ -88,7 +94,10 @@ test('sends a mail with severity and area in the subject, text and escaped HTML'
   assert.deepEqual(m.to, ['oncall@plant.example', 'lead@plant.example']);
   assert.equal(m.user, 'alerts');
   // Long headers are folded (RFC 5322 §2.2.3); unfold before matching.
-  assert.match(m.data.replace(/\r\n /g, ' '), /Subject: \[HIGH\] Recommendation waiting 10 min: bearing_wear on CRUSHER_01 \(Crushing\)/);
+  assert.match(
+    m.data.replace(/\r\n /g, ' '),
+    /Subject: \[HIGH\] Recommendation waiting 10 min: bearing_wear on CRUSHER_01 \(Crushing\)/,
+  );
   assert.match(m.data, /recommendationId: r-1/);
   assert.match(m.data, /&lt;check bearing&gt;/);
 });
@@ -96,7 +105,13 @@ test('sends a mail with severity and area in the subject, text and escaped HTML'
 test('a rejected recipient, bad credentials and a dead relay reject with the channel named', async () => {
   const blocked = createEmailChannel({ ...options, port, to: ['x@blocked.example'] });
   await assert.rejects(blocked.send(msg), /email channel 'mail': .*mailbox unavailable/);
-  const badAuth = createEmailChannel({ ...options, port, user: 'alerts', password: 'wrong', to: ['a@plant.example'] });
+  const badAuth = createEmailChannel({
+    ...options,
+    port,
+    user: 'alerts',
+    password: 'wrong',
+    to: ['a@plant.example'],
+  });
   await assert.rejects(badAuth.send(msg), /email channel 'mail': EAUTH/);
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));

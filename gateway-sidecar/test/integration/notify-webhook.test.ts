@@ -16,10 +16,16 @@ before(async () => {
     req.on('data', (c: Buffer) => (data += c.toString('utf8')));
     req.on('end', () => {
       if (req.url?.startsWith('/fail')) {
-        res.writeHead(400, { 'content-type': 'application/json' }).end('{"status":"invalid event","errors":["routing_key"]}');
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end('{"status":"invalid event","errors":["routing_key"]}');
         return;
       }
-      received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(data) as Record<string, unknown> });
+      received.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        body: JSON.parse(data) as Record<string, unknown>,
+      });
       res.writeHead(200).end('ok');
     });
   });
@@ -45,19 +51,39 @@ const msg = (over: Partial<NotificationMessage> = {}): NotificationMessage => ({
 });
 
 test('Slack payload: text fallback plus header, section and context blocks', async () => {
-  const ch = createWebhookChannel({ id: 'chat', type: 'slack', url: `${base}/slack`, timeoutMs: 2000, source: 'plant-a' });
+  const ch = createWebhookChannel({
+    id: 'chat',
+    type: 'slack',
+    url: `${base}/slack`,
+    timeoutMs: 2000,
+    source: 'plant-a',
+  });
   await ch.send(msg({ escalationLevel: 1 }));
-  const b = received.find((r) => r.path === '/slack')?.body as { text: string; blocks: { type: string; text?: { text: string } }[] };
+  const b = received.find((r) => r.path === '/slack')?.body as {
+    text: string;
+    blocks: { type: string; text?: { text: string } }[];
+  };
   assert.match(b.text, /^ESCALATION 1: EMERGENCY temperature on REACTOR_01 \(critical, Reactors\)$/);
-  assert.deepEqual(b.blocks.map((x) => x.type), ['header', 'section', 'context']);
+  assert.deepEqual(
+    b.blocks.map((x) => x.type),
+    ['header', 'section', 'context'],
+  );
   assert.equal(b.blocks[1]?.text?.text, 'Temperature 93 °C above emergency 90 °C');
   assert.equal(ch.acceptsAcknowledge, false);
 });
 
 test('Teams payload is a MessageCard with facts', async () => {
-  const ch = createWebhookChannel({ id: 'teams', type: 'teams', url: `${base}/teams`, timeoutMs: 2000, source: 'plant-a' });
+  const ch = createWebhookChannel({
+    id: 'teams',
+    type: 'teams',
+    url: `${base}/teams`,
+    timeoutMs: 2000,
+    source: 'plant-a',
+  });
   await ch.send(msg({ severity: 'high' }));
-  const b = received.find((r) => r.path === '/teams')?.body as Record<string, unknown> & { sections: { facts: { name: string; value: string }[] }[] };
+  const b = received.find((r) => r.path === '/teams')?.body as Record<string, unknown> & {
+    sections: { facts: { name: string; value: string }[] }[];
+  };
   assert.equal(b['@type'], 'MessageCard');
   assert.equal(b['@context'], 'https://schema.org/extensions');
   assert.equal(b.themeColor, 'E65100');
@@ -65,17 +91,47 @@ test('Teams payload is a MessageCard with facts', async () => {
 });
 
 test('PagerDuty v2: trigger carries payload fields, acknowledge only the dedup_key; generic webhook sends headers', async () => {
-  const pd = createWebhookChannel({ id: 'pd', type: 'pagerduty', url: `${base}/pd`, routingKey: 'abc123', timeoutMs: 2000, source: 'plant-a' });
+  const pd = createWebhookChannel({
+    id: 'pd',
+    type: 'pagerduty',
+    url: `${base}/pd`,
+    routingKey: 'abc123',
+    timeoutMs: 2000,
+    source: 'plant-a',
+  });
   await pd.send(msg({ severity: 'medium' }));
   await pd.send(msg({ action: 'acknowledge' }));
   const [trigger, ack] = received.filter((r) => r.path === '/pd').map((r) => r.body);
-  assert.deepEqual(Object.keys((trigger?.payload ?? {}) as object).sort(), ['class', 'component', 'custom_details', 'group', 'severity', 'source', 'summary', 'timestamp']);
+  assert.deepEqual(Object.keys((trigger?.payload ?? {}) as object).sort(), [
+    'class',
+    'component',
+    'custom_details',
+    'group',
+    'severity',
+    'source',
+    'summary',
+    'timestamp',
+  ]);
   assert.equal((trigger?.payload as { severity: string }).severity, 'warning');
-  assert.deepEqual(ack, { routing_key: 'abc123', event_action: 'acknowledge', dedup_key: 'alert:REACTOR_01:temperature:emergency' });
+  assert.deepEqual(ack, {
+    routing_key: 'abc123',
+    event_action: 'acknowledge',
+    dedup_key: 'alert:REACTOR_01:temperature:emergency',
+  });
   assert.equal(pd.acceptsAcknowledge, true);
-  assert.throws(() => createWebhookChannel({ id: 'x', type: 'pagerduty', url: base, timeoutMs: 1, source: 's' }), /needs a routingKey/);
+  assert.throws(
+    () => createWebhookChannel({ id: 'x', type: 'pagerduty', url: base, timeoutMs: 1, source: 's' }),
+    /needs a routingKey/,
+  );
 
-  const hook = createWebhookChannel({ id: 'hook', type: 'webhook', url: `${base}/hook`, headers: { authorization: 'Bearer receiver-secret' }, timeoutMs: 2000, source: 'plant-a' });
+  const hook = createWebhookChannel({
+    id: 'hook',
+    type: 'webhook',
+    url: `${base}/hook`,
+    headers: { authorization: 'Bearer receiver-secret' },
+    timeoutMs: 2000,
+    source: 'plant-a',
+  });
   await hook.send(msg());
   const h = received.find((r) => r.path === '/hook');
   assert.equal(h?.headers.authorization, 'Bearer receiver-secret');
@@ -84,7 +140,14 @@ test('PagerDuty v2: trigger carries payload fields, acknowledge only the dedup_k
 
 test('errors name the channel and the problem, never the URL or routing key', async () => {
   const secretUrl = `${base}/fail/T000/B000/XXXXSECRET`;
-  const pd = createWebhookChannel({ id: 'pd', type: 'pagerduty', url: secretUrl, routingKey: 'SECRETKEY', timeoutMs: 2000, source: 's' });
+  const pd = createWebhookChannel({
+    id: 'pd',
+    type: 'pagerduty',
+    url: secretUrl,
+    routingKey: 'SECRETKEY',
+    timeoutMs: 2000,
+    source: 's',
+  });
   await assert.rejects(pd.send(msg()), (err: Error) => {
     assert.match(err.message, /^pagerduty channel 'pd': HTTP 400 .*invalid event/);
     assert.doesNotMatch(err.message, /XXXXSECRET|SECRETKEY/);
@@ -94,6 +157,12 @@ test('errors name the channel and the problem, never the URL or routing key', as
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const port = (closed.address() as AddressInfo).port;
   await new Promise((r) => closed.close(r));
-  const down = createWebhookChannel({ id: 'down', type: 'webhook', url: `http://127.0.0.1:${port}/x`, timeoutMs: 2000, source: 's' });
+  const down = createWebhookChannel({
+    id: 'down',
+    type: 'webhook',
+    url: `http://127.0.0.1:${port}/x`,
+    timeoutMs: 2000,
+    source: 's',
+  });
   await assert.rejects(down.send(msg()), /webhook channel 'down': connection failed: ECONNREFUSED/);
 });
