@@ -5,11 +5,14 @@
  *
  * Exactly once for replayable sources: after every stage of a batch has committed, the largest
  * source timestamp of the batch is saved as the source's checkpoint. On restart the source replays
- * from the beginning; events older than the checkpoint only warm the detector's feature windows
- * (so scores after the restart equal an uninterrupted run) and have no other effect; events at or
- * after it are processed again. A crash between a stage's commit and the checkpoint therefore
- * repeats that stage for at most one batch, which the stages absorb through stable event ids
+ * from the beginning; events at or before the checkpoint only warm the detector's feature windows
+ * and the critical latch (so state after the restart equals an uninterrupted run) and have no
+ * other effect; later events are processed. A crash between a stage's commit and the checkpoint
+ * repeats that one batch, identically composed, which the stages absorb through stable event ids
  * (bronze/silver primary keys, the recommendation store's recorded anomaly event ids, alert ids).
+ * This needs what the replayable sources guarantee: events in source-time order, the same batches
+ * on every replay, and no source timestamp split across two batches (a batch is whole CSV rows or
+ * whole simulator ticks). Were a timestamp split, its second half would be skipped after a crash.
  *
  * The critical bypass runs before the detector and is not awaited by it: an emergency crossing is
  * written and pushed while the batch is still being scored.
@@ -161,7 +164,7 @@ export class IngestPipeline {
       }
       const ev = result.event;
       if (ev.sourceTimestampMs > maxTs) maxTs = ev.sourceTimestampMs;
-      const replayed = cp !== undefined && ev.sourceTimestampMs < cp;
+      const replayed = cp !== undefined && ev.sourceTimestampMs <= cp;
       if (ev.kind === 'sensor') {
         all.push(ev);
         const raised = this.#d.critical.evaluate(ev);
@@ -181,7 +184,7 @@ export class IngestPipeline {
     observer.accepted(live.length);
 
     const scoredAll = all.length > 0 ? await this.#retry('detector', () => this.#d.detector.score(all)) : [];
-    const scored = cp === undefined ? scoredAll : scoredAll.filter((s) => s.reading.sourceTimestampMs >= cp);
+    const scored = cp === undefined ? scoredAll : scoredAll.filter((s) => s.reading.sourceTimestampMs > cp);
     let anomalies = 0;
     let newestAnomalyReceived = Number.NEGATIVE_INFINITY;
     for (const s of scored) {
