@@ -22,7 +22,12 @@ const SIZE_TARGET_GZIP_BYTES = 60 * 1024;
 const externals = {
   react: { root: 'React', commonjs: 'react', commonjs2: 'react', amd: 'react' },
   'react-dom': { root: 'ReactDOM', commonjs: 'react-dom', commonjs2: 'react-dom', amd: 'react-dom' },
-  'react-dom/client': { root: 'ReactDOM', commonjs: 'react-dom/client', commonjs2: 'react-dom/client', amd: 'react-dom' },
+  'react-dom/client': {
+    root: 'ReactDOM',
+    commonjs: 'react-dom/client',
+    commonjs2: 'react-dom/client',
+    amd: 'react-dom',
+  },
   mobx: { root: 'mobx', commonjs: 'mobx', commonjs2: 'mobx', amd: 'mobx' },
   'mobx-react': { root: 'mobxReact', commonjs: 'mobx-react', commonjs2: 'mobx-react', amd: 'mobx-react' },
   '@inductiveautomation/perspective-client': {
@@ -68,18 +73,21 @@ class CssAssetPlugin {
   }
   apply(compiler) {
     compiler.hooks.thisCompilation.tap('CssAsset', (compilation) => {
-      compilation.hooks.processAssets.tap({ name: 'CssAsset', stage: compilation.constructor.PROCESS_ASSETS_STAGE_ADDITIONAL }, () => {
-        const css = this.files
-          .map((f) => {
-            compilation.fileDependencies.add(f);
-            return readFileSync(f, 'utf8');
-          })
-          .join('\n')
-          .replace(/\/\*[\s\S]*?\*\//g, '')
-          .replace(/\s*\n\s*/g, '\n')
-          .trim();
-        compilation.emitAsset(this.name, new compiler.webpack.sources.RawSource(`${css}\n`));
-      });
+      compilation.hooks.processAssets.tap(
+        { name: 'CssAsset', stage: compilation.constructor.PROCESS_ASSETS_STAGE_ADDITIONAL },
+        () => {
+          const css = this.files
+            .map((f) => {
+              compilation.fileDependencies.add(f);
+              return readFileSync(f, 'utf8');
+            })
+            .join('\n')
+            .replace(/\/\*[\s\S]*?\*\//g, '')
+            .replace(/\s*\n\s*/g, '\n')
+            .trim();
+          compilation.emitAsset(this.name, new compiler.webpack.sources.RawSource(`${css}\n`));
+        },
+      );
     });
   }
 }
@@ -89,10 +97,15 @@ class PreviewVendorAndSizePlugin {
   apply(compiler) {
     compiler.hooks.afterEmit.tap('VendorAndSize', () => {
       mkdirSync(join(dist, 'vendor'), { recursive: true });
-      for (const [name, spec] of Object.entries(VENDOR)) copyFileSync(resolveInPackage(spec), join(dist, 'vendor', name));
+      for (const [name, spec] of Object.entries(VENDOR))
+        copyFileSync(resolveInPackage(spec), join(dist, 'vendor', name));
       const files = [`${BUNDLE}.js`, `${BUNDLE}.css`].map((f) => {
         const bytes = readFileSync(join(dist, f));
-        return { file: f, bytes: statSync(join(dist, f)).size, gzipBytes: gzipSync(bytes, { level: 9 }).length };
+        return {
+          file: f,
+          bytes: statSync(join(dist, f)).size,
+          gzipBytes: gzipSync(bytes, { level: 9 }).length,
+        };
       });
       const gzipTotal = files.reduce((a, f) => a + f.gzipBytes, 0);
       const report = {
@@ -103,8 +116,11 @@ class PreviewVendorAndSizePlugin {
         externals: Object.keys(externals),
       };
       writeFileSync(join(dist, 'size.json'), `${JSON.stringify(report, null, 2)}\n`);
-      console.log(`bundle size: ${files.map((f) => `${f.file} ${f.bytes} B (${f.gzipBytes} B gzip)`).join(', ')}`);
-      if (!report.withinTarget) throw new Error(`bundle is ${gzipTotal} B gzipped, over the ${SIZE_TARGET_GZIP_BYTES} B target`);
+      console.log(
+        `bundle size: ${files.map((f) => `${f.file} ${f.bytes} B (${f.gzipBytes} B gzip)`).join(', ')}`,
+      );
+      if (!report.withinTarget)
+        throw new Error(`bundle is ${gzipTotal} B gzipped, over the ${SIZE_TARGET_GZIP_BYTES} B target`);
     });
   }
 }
@@ -160,7 +176,10 @@ export default (_env, argv) => {
         globalObject: 'globalThis',
       },
       plugins: [
-        new CssAssetPlugin([resolve(here, 'src/components/recommendations/recommendations.css')], `${BUNDLE}.css`),
+        new CssAssetPlugin(
+          [resolve(here, 'src/components/recommendations/recommendations.css')],
+          `${BUNDLE}.css`,
+        ),
         new FailOnMissingPlugin(),
         new PreviewVendorAndSizePlugin(),
       ],

@@ -24,21 +24,35 @@ describe('DelegateTransport', () => {
     const { transport } = setup((name, payload, reply) => {
       received.push([name, payload]);
       if (name === DELEGATE_MESSAGES.LIST_REQUEST) {
-        reply(DELEGATE_MESSAGES.LIST_RESPONSE, { requestId: payload.requestId, items: [buildRecommendation({ id: 'd1' })], total: 1 });
+        reply(DELEGATE_MESSAGES.LIST_RESPONSE, {
+          requestId: payload.requestId,
+          items: [buildRecommendation({ id: 'd1' })],
+          total: 1,
+        });
       }
     });
     const result = await transport.list({ status: ['pending'], limit: 10, offset: 0 });
     expect(result.items.map((r) => r.id)).toEqual(['d1']);
-    expect(received[0]).toEqual(['list-request', { requestId: 'r1', filter: { status: ['pending'], limit: 10, offset: 0 } }]);
+    expect(received[0]).toEqual([
+      'list-request',
+      { requestId: 'r1', filter: { status: ['pending'], limit: 10, offset: 0 } },
+    ]);
   });
 
   it('turns an error message into a TransportError with code and status', async () => {
     const { transport } = setup((name, payload, reply) => {
       if (name === DELEGATE_MESSAGES.DECIDE_REQUEST) {
-        reply(DELEGATE_MESSAGES.ERROR, { requestId: payload.requestId, code: 'SC_ERR_API_FORBIDDEN', message: 'viewer', status: 403 });
+        reply(DELEGATE_MESSAGES.ERROR, {
+          requestId: payload.requestId,
+          code: 'SC_ERR_API_FORBIDDEN',
+          message: 'viewer',
+          status: 403,
+        });
       }
     });
-    const err = await transport.decide('x', { decision: 'approve', expectedVersion: 1 }).catch((e: unknown) => e);
+    const err = await transport
+      .decide('x', { decision: 'approve', expectedVersion: 1 })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SC_ERR_API_FORBIDDEN', status: 403, isForbidden: true });
   });
 
@@ -58,7 +72,11 @@ describe('DelegateTransport', () => {
     const changes: number[] = [];
     const states: ConnectionInfo[] = [];
     let resumed = 0;
-    const stop = transport.subscribe({ onChange: (c) => changes.push(c.seq), onConnection: (s) => states.push(s), onResumed: () => resumed++ });
+    const stop = transport.subscribe({
+      onChange: (c) => changes.push(c.seq),
+      onConnection: (s) => states.push(s),
+      onResumed: () => resumed++,
+    });
     await flush();
     expect(sent[0]).toEqual(['subscribe', { lastSeq: null }]);
     push('stream-state', { state: 'online' });
@@ -73,7 +91,11 @@ describe('DelegateTransport', () => {
     stop();
     await flush();
     expect(sent.at(-1)).toEqual(['unsubscribe', {}]);
-    const stop2 = transport.subscribe({ onChange: () => undefined, onConnection: () => undefined, onResumed: () => undefined });
+    const stop2 = transport.subscribe({
+      onChange: () => undefined,
+      onConnection: () => undefined,
+      onResumed: () => undefined,
+    });
     await flush();
     expect(sent.at(-1)).toEqual(['subscribe', { lastSeq: 11 }]);
     stop2();

@@ -47,12 +47,24 @@ describe('HttpSseTransport', () => {
       res.end(JSON.stringify({ items: [buildRecommendation({ id: 'r1' })], total: 7 }));
     });
     const t = new HttpSseTransport({ baseUrl: url, token: () => 'tok-operator-0123456789' });
-    const result = await t.list({ status: ['pending', 'deferred'], severity: ['critical'], equipmentId: 'R 1', limit: 5, offset: 10 });
+    const result = await t.list({
+      status: ['pending', 'deferred'],
+      severity: ['critical'],
+      equipmentId: 'R 1',
+      limit: 5,
+      offset: 10,
+    });
     expect(result.total).toBe(7);
     expect(result.items[0]?.id).toBe('r1');
     const q = new URL(seen?.url ?? '', 'http://x');
     expect(q.pathname).toBe('/api/recommendations');
-    expect(Object.fromEntries(q.searchParams)).toEqual({ status: 'pending,deferred', severity: 'critical', equipmentId: 'R 1', limit: '5', offset: '10' });
+    expect(Object.fromEntries(q.searchParams)).toEqual({
+      status: 'pending,deferred',
+      severity: 'critical',
+      equipmentId: 'R 1',
+      limit: '5',
+      offset: '10',
+    });
     expect(seen?.headers.authorization).toBe('Bearer tok-operator-0123456789');
   });
 
@@ -70,13 +82,26 @@ describe('HttpSseTransport', () => {
     });
     const t = new HttpSseTransport({ baseUrl: url });
     const err = await t.decide('a/b', { decision: 'approve', expectedVersion: 3 }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'SC_ERR_API_CONFLICT', status: 409, isConflict: true, message: 'version 3 is stale, current is 4' });
-    expect(bodies).toEqual([{ path: '/api/recommendations/a%2Fb/decision', method: 'POST', body: { decision: 'approve', expectedVersion: 3 } }]);
+    expect(err).toMatchObject({
+      code: 'SC_ERR_API_CONFLICT',
+      status: 409,
+      isConflict: true,
+      message: 'version 3 is stale, current is 4',
+    });
+    expect(bodies).toEqual([
+      {
+        path: '/api/recommendations/a%2Fb/decision',
+        method: 'POST',
+        body: { decision: 'approve', expectedVersion: 3 },
+      },
+    ]);
   });
 
   it('rejects malformed data with a clear client error', async () => {
     const { url } = await serve((_req, res) => res.end(JSON.stringify({ items: [{ id: 1 }] })));
-    const err = await new HttpSseTransport({ baseUrl: url }).list({ limit: 1, offset: 0 }).catch((e: unknown) => e);
+    const err = await new HttpSseTransport({ baseUrl: url })
+      .list({ limit: 1, offset: 0 })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CLIENT_ERR_BAD_RESPONSE' });
     expect((err as Error).message).toContain('recommendation.id');
   });
@@ -91,13 +116,22 @@ describe('HttpSseTransport', () => {
       res.write(': connected\n\n');
       const base = connections === 1 ? 1 : 3;
       for (const seq of [base, base + 1]) {
-        const change: Change = { seq, type: 'recommendation', recommendation: buildRecommendation({ id: `s${seq}` }) };
+        const change: Change = {
+          seq,
+          type: 'recommendation',
+          recommendation: buildRecommendation({ id: `s${seq}` }),
+        };
         res.write(`id: ${seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
       }
       if (connections === 1) setTimeout(() => res.destroy(), 50); // first connection drops
     };
     const first = await serve(handler);
-    const t = new HttpSseTransport({ baseUrl: first.url, initialBackoffMs: 20, maxBackoffMs: 50, offlineAfterAttempts: 2 });
+    const t = new HttpSseTransport({
+      baseUrl: first.url,
+      initialBackoffMs: 20,
+      maxBackoffMs: 50,
+      offlineAfterAttempts: 2,
+    });
     const changes: number[] = [];
     const states: ConnectionInfo[] = [];
     let resumed = 0;

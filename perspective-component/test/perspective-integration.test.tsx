@@ -5,8 +5,12 @@
  * DELEGATE-PROTOCOL.md.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { act, fireEvent, screen, within } from '@testing-library/react';
-import { ComponentRegistry, mountComponent, type MountedComponent } from '../preview/stand-in/perspective-stand-in.ts';
+import { act, fireEvent, screen } from '@testing-library/react';
+import {
+  ComponentRegistry,
+  mountComponent,
+  type MountedComponent,
+} from '../preview/stand-in/perspective-stand-in.ts';
 import '../src/index.ts';
 import { RECOMMENDATIONS_COMPONENT_TYPE } from '../src/component-types.ts';
 import { DEFAULT_PROPS, readProps } from '../src/components/recommendations/recommendations.props.ts';
@@ -51,7 +55,9 @@ describe('Perspective integration (stand-in runtime)', () => {
   it('renders bound data, fires onSelect and onDecision, writes selectedId back', async () => {
     const rec = buildRecommendation({ id: 'b1', proposedAction: null });
     await act(async () => {
-      mounted = mountComponent(RECOMMENDATIONS_COMPONENT_TYPE, host(), { props: { recommendations: [rec], title: 'Line 1' } });
+      mounted = mountComponent(RECOMMENDATIONS_COMPONENT_TYPE, host(), {
+        props: { recommendations: [rec], title: 'Line 1' },
+      });
       await flush();
     });
     const region = screen.getByRole('region', { name: 'Line 1' });
@@ -64,8 +70,15 @@ describe('Perspective integration (stand-in runtime)', () => {
       await flush();
     });
     expect(mounted?.events.map((e) => e.name)).toEqual(['onSelect', 'onDecision']);
-    expect(mounted?.events[1]?.event).toMatchObject({ id: 'b1', decision: 'approve', ok: true, status: 'approved' });
-    expect(region.querySelector('[data-recommendation-id="b1"]')?.getAttribute('data-status')).toBe('approved');
+    expect(mounted?.events[1]?.event).toMatchObject({
+      id: 'b1',
+      decision: 'approve',
+      ok: true,
+      status: 'approved',
+    });
+    expect(region.querySelector('[data-recommendation-id="b1"]')?.getAttribute('data-status')).toBe(
+      'approved',
+    );
     // The designer re-binds: the panel shows the new data.
     await act(async () => {
       mounted?.props.write('recommendations', [buildRecommendation({ id: 'b2', equipmentId: 'KILN_04' })]);
@@ -97,10 +110,22 @@ describe('Perspective integration (stand-in runtime)', () => {
         gateway: (name, payload, reply) => {
           seen.push(name);
           if (name === 'subscribe') reply('stream-state', { state: 'online' });
-          if (name === 'list-request') reply('list-response', { requestId: payload.requestId, items: [rec], total: 1 });
+          if (name === 'list-request')
+            reply('list-response', { requestId: payload.requestId, items: [rec], total: 1 });
           if (name === 'decide-request') {
-            reply('decide-response', { requestId: payload.requestId, recommendation: { ...rec, status: 'approved', version: 3 } });
-            setTimeout(() => reply('change', { seq: 5, type: 'recommendation', recommendation: { ...rec, status: 'executed', version: 4, writeResult: null } }), 0);
+            reply('decide-response', {
+              requestId: payload.requestId,
+              recommendation: { ...rec, status: 'approved', version: 3 },
+            });
+            setTimeout(
+              () =>
+                reply('change', {
+                  seq: 5,
+                  type: 'recommendation',
+                  recommendation: { ...rec, status: 'executed', version: 4, writeResult: null },
+                }),
+              0,
+            );
           }
         },
       });
@@ -113,6 +138,8 @@ describe('Perspective integration (stand-in runtime)', () => {
       await flush();
     });
     expect(seen).toEqual(['subscribe', 'list-request', 'decide-request']);
-    expect(document.querySelector('[data-recommendation-id="g1"]')?.getAttribute('data-status')).toBe('executed');
+    expect(document.querySelector('[data-recommendation-id="g1"]')?.getAttribute('data-status')).toBe(
+      'executed',
+    );
   });
 });

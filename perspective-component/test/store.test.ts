@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import * as mobx from 'mobx';
 import { reaction } from 'mobx';
 import { TransportError } from '../src/api/transport.ts';
-import { RecommendationsStore, type DecisionOutcome } from '../src/components/recommendations/recommendations.store.ts';
+import {
+  RecommendationsStore,
+  type DecisionOutcome,
+} from '../src/components/recommendations/recommendations.store.ts';
 import { buildRecommendation } from './support/builders.ts';
 import { ScriptedTransport, flush } from './support/scripted-transport.ts';
 
@@ -16,7 +19,12 @@ const NOW = Date.parse('2026-11-29T09:00:00.000Z');
 async function started(items = [buildRecommendation()], outcomes: DecisionOutcome[] = []) {
   const transport = new ScriptedTransport();
   transport.items = items;
-  const store = new RecommendationsStore({ transport, pageSize: 25, now: () => NOW, onDecided: (o) => outcomes.push(o) });
+  const store = new RecommendationsStore({
+    transport,
+    pageSize: 25,
+    now: () => NOW,
+    onDecided: (o) => outcomes.push(o),
+  });
   store.start();
   await flush();
   return { transport, store, outcomes };
@@ -48,7 +56,12 @@ describe(`RecommendationsStore (mobx ${mobxMajor})`, () => {
     store.setFilter({ equipmentId: 'REACTOR_01', severity: ['high', 'critical'] });
     expect(store.state.visible.map((r) => r.id)).toEqual(['b']);
     await flush();
-    expect(transport.listCalls.at(-1)).toMatchObject({ equipmentId: 'REACTOR_01', severity: ['high', 'critical'], limit: 25, offset: 0 });
+    expect(transport.listCalls.at(-1)).toMatchObject({
+      equipmentId: 'REACTOR_01',
+      severity: ['high', 'critical'],
+      limit: 25,
+      offset: 0,
+    });
   });
 
   it('computed values react to live changes (reaction)', async () => {
@@ -58,7 +71,11 @@ describe(`RecommendationsStore (mobx ${mobxMajor})`, () => {
       () => store.state.visible.length,
       (n) => seen.push(n),
     );
-    transport.listener?.onChange({ seq: 7, type: 'recommendation', recommendation: buildRecommendation({ id: 'live' }) });
+    transport.listener?.onChange({
+      seq: 7,
+      type: 'recommendation',
+      recommendation: buildRecommendation({ id: 'live' }),
+    });
     expect(seen).toEqual([1]);
     expect(store.state.total).toBe(1);
     dispose();
@@ -70,12 +87,17 @@ describe(`RecommendationsStore (mobx ${mobxMajor})`, () => {
     const done = store.decide('x', 'approve', { note: ' ok ' });
     expect(store.find('x')?.status).toBe('approved');
     expect(store.state.pending.get('x')).toBe('approve');
-    expect(transport.decideCalls[0]).toEqual({ id: 'x', request: { decision: 'approve', expectedVersion: 4, note: 'ok' } });
+    expect(transport.decideCalls[0]).toEqual({
+      id: 'x',
+      request: { decision: 'approve', expectedVersion: 4, note: 'ok' },
+    });
     transport.answerDecision({ ...rec, status: 'approved', version: 5, decidedBy: 'op1' });
     expect(await done).toBe(true);
     expect(store.find('x')).toMatchObject({ status: 'approved', version: 5, decidedBy: 'op1' });
     expect(store.state.pending.has('x')).toBe(false);
-    expect(outcomes).toEqual([expect.objectContaining({ id: 'x', decision: 'approve', ok: true, status: 'approved' })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ id: 'x', decision: 'approve', ok: true, status: 'approved' }),
+    ]);
   });
 
   it('rolls back when the decision fails and says why', async () => {
@@ -94,7 +116,9 @@ describe(`RecommendationsStore (mobx ${mobxMajor})`, () => {
     const { store, transport } = await started([buildRecommendation({ id: 'x', equipmentId: 'PUMP_07' })]);
     const loadsBefore = transport.listCalls.length;
     const done = store.decide('x', 'approve');
-    transport.items = [buildRecommendation({ id: 'x', equipmentId: 'PUMP_07', status: 'rejected', version: 2 })];
+    transport.items = [
+      buildRecommendation({ id: 'x', equipmentId: 'PUMP_07', status: 'rejected', version: 2 }),
+    ];
     transport.answerDecision(new TransportError('SC_ERR_API_CONFLICT', 'stale version', 409));
     await done;
     await flush();
@@ -118,7 +142,11 @@ describe(`RecommendationsStore (mobx ${mobxMajor})`, () => {
     const rec = buildRecommendation({ id: 'x', version: 1 });
     const { store, transport } = await started([rec]);
     const done = store.decide('x', 'approve');
-    transport.listener?.onChange({ seq: 9, type: 'recommendation', recommendation: { ...rec, status: 'rejected', version: 2 } });
+    transport.listener?.onChange({
+      seq: 9,
+      type: 'recommendation',
+      recommendation: { ...rec, status: 'rejected', version: 2 },
+    });
     transport.listError = new TransportError('CLIENT_ERR_NETWORK', 'offline'); // the reload must not hide a rollback
     transport.answerDecision(new TransportError('SC_ERR_API_CONFLICT', 'stale', 409));
     await done;
@@ -126,8 +154,14 @@ describe(`RecommendationsStore (mobx ${mobxMajor})`, () => {
   });
 
   it('ignores an older version arriving late', async () => {
-    const { store, transport } = await started([buildRecommendation({ id: 'x', version: 3, status: 'executed' })]);
-    transport.listener?.onChange({ seq: 2, type: 'recommendation', recommendation: buildRecommendation({ id: 'x', version: 2 }) });
+    const { store, transport } = await started([
+      buildRecommendation({ id: 'x', version: 3, status: 'executed' }),
+    ]);
+    transport.listener?.onChange({
+      seq: 2,
+      type: 'recommendation',
+      recommendation: buildRecommendation({ id: 'x', version: 2 }),
+    });
     expect(store.find('x')).toMatchObject({ version: 3, status: 'executed' });
   });
 
@@ -189,7 +223,17 @@ describe(`RecommendationsStore (mobx ${mobxMajor})`, () => {
       transport.listener?.onChange({
         seq: 100 + i,
         type: 'critical_alert',
-        alert: { id: `al${i}`, equipmentId: 'R1', sensorType: 'temperature', tagPath: 't', value: 95, threshold: 90, level: 'emergency', message: `m${i}`, at: '2026-11-29T08:00:00Z' },
+        alert: {
+          id: `al${i}`,
+          equipmentId: 'R1',
+          sensorType: 'temperature',
+          tagPath: 't',
+          value: 95,
+          threshold: 90,
+          level: 'emergency',
+          message: `m${i}`,
+          at: '2026-11-29T08:00:00Z',
+        },
       });
     }
     expect(store.state.alerts.map((a) => a.id)).toEqual(['al4', 'al3', 'al2']);
@@ -203,7 +247,9 @@ describe('role check', () => {
       [['operator'], true],
     ] as const) {
       const transport = new ScriptedTransport();
-      const withMe = Object.assign(transport, { me: async () => ({ user: 'u', roles: [...roles], via: 'token' }) });
+      const withMe = Object.assign(transport, {
+        me: async () => ({ user: 'u', roles: [...roles], via: 'token' }),
+      });
       const store = new RecommendationsStore({ transport: withMe, pageSize: 5 });
       store.start();
       await flush();

@@ -4,7 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { TransportError } from '../src/api/transport.ts';
 import { RecommendationsStore } from '../src/components/recommendations/recommendations.store.ts';
-import { RecommendationsView, type ViewConfig } from '../src/components/recommendations/RecommendationsView.tsx';
+import {
+  RecommendationsView,
+  type ViewConfig,
+} from '../src/components/recommendations/RecommendationsView.tsx';
 import type { Recommendation } from '../src/api/types.ts';
 import { buildRecommendation } from './support/builders.ts';
 import { ScriptedTransport, flush } from './support/scripted-transport.ts';
@@ -21,8 +24,18 @@ const CONFIG: ViewConfig = {
 async function renderPanel(items: Recommendation[], config: Partial<ViewConfig> = {}) {
   const transport = new ScriptedTransport();
   transport.items = items;
-  const store = new RecommendationsStore({ transport, pageSize: 25, now: () => Date.parse('2026-11-29T08:10:00Z') });
-  render(<RecommendationsView store={store} config={{ ...CONFIG, ...config }} rootProps={{ className: 'aim-root' }} />);
+  const store = new RecommendationsStore({
+    transport,
+    pageSize: 25,
+    now: () => Date.parse('2026-11-29T08:10:00Z'),
+  });
+  render(
+    <RecommendationsView
+      store={store}
+      config={{ ...CONFIG, ...config }}
+      rootProps={{ className: 'aim-root' }}
+    />,
+  );
   await act(async () => {
     store.start();
     await flush();
@@ -45,7 +58,9 @@ describe('RecommendationsView', () => {
     ]);
     expect(screen.getByRole('region', { name: 'AI Recommendations' })).toBeTruthy();
     const list = screen.getByRole('list', { name: /most severe first/ });
-    const items = within(list).getAllByRole('listitem').filter((li) => li.parentElement === list);
+    const items = within(list)
+      .getAllByRole('listitem')
+      .filter((li) => li.parentElement === list);
     expect(items.map((li) => li.getAttribute('data-recommendation-id'))).toEqual(['c', 'm']);
     const c = card(/REACTOR_01/);
     expect(within(c).getByText('Critical')).toBeTruthy();
@@ -54,9 +69,15 @@ describe('RecommendationsView', () => {
     expect(c.textContent).toContain('45 °C');
     expect(c.textContent).not.toContain('45.0');
     expect(c.textContent).toContain('40 °C');
-    expect(within(c).getByRole('list', { name: /Top contributing signals/ }).textContent).toContain('Temperature: Z score 3.4 (55%)');
+    expect(within(c).getByRole('list', { name: /Top contributing signals/ }).textContent).toContain(
+      'Temperature: Z score 3.4 (55%)',
+    );
     const group = within(c).getByRole('group', { name: 'Decide on REACTOR_01 Cooling degradation' });
-    expect(within(group).getAllByRole('button').map((b) => b.textContent)).toEqual(['Approve', 'Defer', 'Reject']);
+    expect(
+      within(group)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+    ).toEqual(['Approve', 'Defer', 'Reject']);
     expect(screen.getByRole('status').textContent).toContain('Live');
   });
 
@@ -76,13 +97,22 @@ describe('RecommendationsView', () => {
     expect(document.activeElement).toBe(approve);
     fireEvent.click(approve);
     fireEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Confirm approve' }));
-    expect(transport.decideCalls).toEqual([{ id: 'w', request: { decision: 'approve', expectedVersion: 6 } }]);
+    expect(transport.decideCalls).toEqual([
+      { id: 'w', request: { decision: 'approve', expectedVersion: 6 } },
+    ]);
     expect(within(card(/REACTOR_01/)).getByText('Approving…')).toBeTruthy();
   });
 
   it('says when a change needs a second approver', async () => {
     const base = buildRecommendation();
-    await renderPanel([buildRecommendation({ proposedAction: { ...(base.proposedAction as NonNullable<Recommendation['proposedAction']>), requiresSecondApprover: true } })]);
+    await renderPanel([
+      buildRecommendation({
+        proposedAction: {
+          ...(base.proposedAction as NonNullable<Recommendation['proposedAction']>),
+          requiresSecondApprover: true,
+        },
+      }),
+    ]);
     expect(screen.getByText('Needs a second approver')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Approve' }));
     expect(screen.getByRole('dialog').textContent).toContain('needs a second approver');
@@ -102,22 +132,31 @@ describe('RecommendationsView', () => {
     const dialog = screen.getByRole('dialog', { name: 'Reject recommendation' });
     const note = within(dialog).getByRole('textbox', { name: 'Note (required)' });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Confirm reject' }));
-    expect(within(dialog).getByRole('alert').textContent).toBe('A note is required to reject this recommendation.');
+    expect(within(dialog).getByRole('alert').textContent).toBe(
+      'A note is required to reject this recommendation.',
+    );
     expect(note.getAttribute('aria-invalid')).toBe('true');
     expect(document.activeElement).toBe(note);
     expect(transport.decideCalls).toHaveLength(0);
     fireEvent.change(note, { target: { value: 'Sensor under maintenance' } });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Confirm reject' }));
-    expect(transport.decideCalls[0]?.request).toMatchObject({ decision: 'reject', note: 'Sensor under maintenance' });
+    expect(transport.decideCalls[0]?.request).toMatchObject({
+      decision: 'reject',
+      note: 'Sensor under maintenance',
+    });
   });
 
   it('defers for the chosen duration', async () => {
     const { transport } = await renderPanel([buildRecommendation({ id: 'd' })]);
     fireEvent.click(screen.getByRole('button', { name: 'Defer' }));
     const dialog = screen.getByRole('dialog', { name: 'Defer recommendation' });
-    fireEvent.change(within(dialog).getByRole('combobox', { name: 'Defer for' }), { target: { value: '240' } });
+    fireEvent.change(within(dialog).getByRole('combobox', { name: 'Defer for' }), {
+      target: { value: '240' },
+    });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Confirm defer' }));
-    expect(transport.decideCalls[0]?.request.deferUntil).toBe(new Date(Date.parse('2026-11-29T08:10:00Z') + 4 * 3600_000).toISOString());
+    expect(transport.decideCalls[0]?.request.deferUntil).toBe(
+      new Date(Date.parse('2026-11-29T08:10:00Z') + 4 * 3600_000).toISOString(),
+    );
   });
 
   it('rolls back and announces a conflict', async () => {
@@ -136,13 +175,17 @@ describe('RecommendationsView', () => {
     const { transport } = await renderPanel([buildRecommendation({ id: 'v', proposedAction: null })]);
     fireEvent.click(screen.getByRole('button', { name: 'Approve' }));
     await act(async () => {
-      transport.answerDecision(new TransportError('SC_ERR_API_FORBIDDEN', "role 'viewer' may not decide", 403));
+      transport.answerDecision(
+        new TransportError('SC_ERR_API_FORBIDDEN', "role 'viewer' may not decide", 403),
+      );
       await flush();
     });
     const approve = screen.getByRole('button', { name: 'Approve' }) as HTMLButtonElement;
     expect(approve.disabled).toBe(true);
     expect(approve.getAttribute('aria-describedby')).toBeTruthy();
-    expect(document.getElementById(approve.getAttribute('aria-describedby') ?? '')?.textContent).toContain('not decide');
+    expect(document.getElementById(approve.getAttribute('aria-describedby') ?? '')?.textContent).toContain(
+      'not decide',
+    );
     cleanup();
     await renderPanel([buildRecommendation()], { eventsEnabled: false });
     expect((screen.getByRole('button', { name: 'Reject' }) as HTMLButtonElement).disabled).toBe(true);
@@ -151,8 +194,23 @@ describe('RecommendationsView', () => {
 
   it('shows write results, empty, error and reconnecting states', async () => {
     const { transport, store } = await renderPanel([
-      buildRecommendation({ id: 'e', status: 'executed', writeResult: { ok: true, readBack: 40, previousValue: 45, reason: null, at: '2026-11-29T08:05:00Z' } }),
-      buildRecommendation({ id: 'f', equipmentId: 'PUMP_01', status: 'failed', writeResult: { ok: false, readBack: 45, previousValue: 45, reason: 'read-back 45 does not match 40', at: '2026-11-29T08:05:00Z' } }),
+      buildRecommendation({
+        id: 'e',
+        status: 'executed',
+        writeResult: { ok: true, readBack: 40, previousValue: 45, reason: null, at: '2026-11-29T08:05:00Z' },
+      }),
+      buildRecommendation({
+        id: 'f',
+        equipmentId: 'PUMP_01',
+        status: 'failed',
+        writeResult: {
+          ok: false,
+          readBack: 45,
+          previousValue: 45,
+          reason: 'read-back 45 does not match 40',
+          at: '2026-11-29T08:05:00Z',
+        },
+      }),
     ]);
     expect(screen.getByText('Executed: read back 40 °C')).toBeTruthy();
     expect(screen.getByText('Write failed: read-back 45 does not match 40')).toBeTruthy();
@@ -166,7 +224,9 @@ describe('RecommendationsView', () => {
     expect(screen.getByText('No recommendations. Equipment is running normally.')).toBeTruthy();
     transport.listError = new TransportError('SC_ERR_DB_CONNECT', 'database unreachable', 503);
     await act(async () => store.load());
-    expect(screen.getByRole('alert').textContent).toContain('Could not load recommendations: database unreachable');
+    expect(screen.getByRole('alert').textContent).toContain(
+      'Could not load recommendations: database unreachable',
+    );
     transport.listError = null;
     transport.items = [buildRecommendation({ id: 'back' })];
     await act(async () => {

@@ -77,14 +77,13 @@ declare module '@inductiveautomation/perspective-client' {
   }
 
   /** Perspective's component base class (not React.Component itself, but extends it). */
-  export class Component<P extends ComponentProps<PlainObject>, S extends PlainObject = PlainObject> extends React.Component<
-    P,
-    S
-  > {}
+  export class Component<
+    P extends ComponentProps<PlainObject>,
+    S extends PlainObject = PlainObject,
+  > extends React.Component<P, S> {}
 
   export type PComponent =
-    | React.ComponentClass<ComponentProps<PlainObject>>
-    | React.FunctionComponent<ComponentProps<PlainObject>>;
+    React.ComponentClass<ComponentProps<PlainObject>> | React.FunctionComponent<ComponentProps<PlainObject>>;
 
   export interface ComponentMeta {
     getComponentType(): string;

@@ -21,7 +21,10 @@ import { StandInPropertyTree } from './property-tree.ts';
 
 export { StandInPropertyTree } from './property-tree.ts';
 
-export class Component<P extends ComponentProps<PlainObject>, S extends PlainObject = PlainObject> extends React.Component<P, S> {}
+export class Component<
+  P extends ComponentProps<PlainObject>,
+  S extends PlainObject = PlainObject,
+> extends React.Component<P, S> {}
 
 const registry = new Map<string, ComponentMeta>();
 
@@ -35,7 +38,11 @@ export const ComponentRegistry = {
 };
 
 /** What the stand-in "gateway" receives from fireEvent; tests and the preview install one. */
-export type GatewayHandler = (eventName: string, payload: JsObject, reply: (name: string, payload: JsObject) => void) => void;
+export type GatewayHandler = (
+  eventName: string,
+  payload: JsObject,
+  reply: (name: string, payload: JsObject) => void,
+) => void;
 
 interface StandInStore extends AbstractUIElementStore {
   __gateway?: GatewayHandler;
@@ -92,7 +99,11 @@ export interface MountedComponent {
 }
 
 /** Renders a registered component into `element` the way a Perspective view would. */
-export function mountComponent(componentType: string, element: HTMLElement, options: MountOptions): MountedComponent {
+export function mountComponent(
+  componentType: string,
+  element: HTMLElement,
+  options: MountOptions,
+): MountedComponent {
   const meta = registry.get(componentType);
   if (!meta) throw new Error(`component type '${componentType}' is not registered`);
   const tree = new StandInPropertyTree(options.props);

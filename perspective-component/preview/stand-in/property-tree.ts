@@ -4,7 +4,8 @@ import type * as React from 'react';
 
 function parsePath(path: string): (string | number)[] {
   const parts: (string | number)[] = [];
-  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) parts.push(m[2] !== undefined ? Number(m[2]) : (m[1] as string));
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g))
+    parts.push(m[2] !== undefined ? Number(m[2]) : (m[1] as string));
   return parts;
 }
 
@@ -54,7 +55,8 @@ export class StandInPropertyTree implements PropertyTree {
     const next = JSON.parse(JSON.stringify(this.#value)) as PlainObject;
     let node = next as Record<string | number, unknown>;
     parts.slice(0, -1).forEach((part, i) => {
-      if (node[part] === null || typeof node[part] !== 'object') node[part] = typeof parts[i + 1] === 'number' ? [] : {};
+      if (node[part] === null || typeof node[part] !== 'object')
+        node[part] = typeof parts[i + 1] === 'number' ? [] : {};
       node = node[part] as Record<string | number, unknown>;
     });
     const last = parts[parts.length - 1];

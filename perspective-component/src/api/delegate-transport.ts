@@ -65,7 +65,12 @@ export class DelegateTransport implements Transport {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(requestId);
-        reject(new TransportError(CLIENT_ERRORS.TIMEOUT, `no answer from the gateway to ${type} within ${this.#timeoutMs} ms`));
+        reject(
+          new TransportError(
+            CLIENT_ERRORS.TIMEOUT,
+            `no answer from the gateway to ${type} within ${this.#timeoutMs} ms`,
+          ),
+        );
       }, this.#timeoutMs);
       this.#pending.set(requestId, { resolve, reject, timer });
       this.#channel.fireEvent(type, { ...payload, requestId });
@@ -106,7 +111,9 @@ export class DelegateTransport implements Transport {
         return;
       }
       case DELEGATE_MESSAGES.STREAM_STATE: {
-        const state = (['online', 'reconnecting', 'offline', 'connecting'] as const).find((s) => s === payload.state);
+        const state = (['online', 'reconnecting', 'offline', 'connecting'] as const).find(
+          (s) => s === payload.state,
+        );
         if (!state) return;
         const detail = typeof payload.detail === 'string' ? payload.detail : null;
         const attempts = typeof payload.attempts === 'number' ? payload.attempts : 0;
@@ -128,7 +135,10 @@ export class DelegateTransport implements Transport {
   }
 
   async decide(id: string, request: DecisionRequest): Promise<Recommendation> {
-    const answer = (await this.#request(DELEGATE_MESSAGES.DECIDE_REQUEST, { id, request: { ...request } })) as {
+    const answer = (await this.#request(DELEGATE_MESSAGES.DECIDE_REQUEST, {
+      id,
+      request: { ...request },
+    })) as {
       recommendation?: unknown;
     };
     return parseRecommendation(answer.recommendation);

@@ -54,7 +54,9 @@ export class HttpSseTransport implements Transport {
     try {
       res = await this.#opts.fetchImpl(this.#opts.baseUrl + path, { credentials: 'same-origin', ...init });
     } catch (err) {
-      throw new TransportError(CLIENT_ERRORS.NETWORK, `cannot reach the API: ${(err as Error).message}`, 0, { cause: err });
+      throw new TransportError(CLIENT_ERRORS.NETWORK, `cannot reach the API: ${(err as Error).message}`, 0, {
+        cause: err,
+      });
     }
     const text = await res.text();
     let body: unknown = null;
@@ -62,7 +64,11 @@ export class HttpSseTransport implements Transport {
       try {
         body = JSON.parse(text);
       } catch {
-        throw new TransportError(CLIENT_ERRORS.BAD_RESPONSE, `API answered ${res.status} with non-JSON`, res.status);
+        throw new TransportError(
+          CLIENT_ERRORS.BAD_RESPONSE,
+          `API answered ${res.status} with non-JSON`,
+          res.status,
+        );
       }
     }
     if (!res.ok) {
@@ -81,7 +87,9 @@ export class HttpSseTransport implements Transport {
     if (filter.equipmentId) q.set('equipmentId', filter.equipmentId);
     q.set('limit', String(filter.limit));
     q.set('offset', String(filter.offset));
-    const body = await this.#json(`/recommendations?${q.toString()}`, { headers: this.#headers({ accept: 'application/json' }) });
+    const body = await this.#json(`/recommendations?${q.toString()}`, {
+      headers: this.#headers({ accept: 'application/json' }),
+    });
     return parseListResult(body);
   }
 
@@ -96,15 +104,25 @@ export class HttpSseTransport implements Transport {
   }
 
   async me(): Promise<Me> {
-    const body = (await this.#json('/me', { headers: this.#headers({ accept: 'application/json' }) })) as Partial<Me> | null;
+    const body = (await this.#json('/me', {
+      headers: this.#headers({ accept: 'application/json' }),
+    })) as Partial<Me> | null;
     if (!body || typeof body.user !== 'string' || !Array.isArray(body.roles)) {
       throw new TransportError(CLIENT_ERRORS.BAD_RESPONSE, 'unexpected API data: /me has no user and roles');
     }
-    return { user: body.user, roles: body.roles.filter((r): r is string => typeof r === 'string'), via: String(body.via ?? '') };
+    return {
+      user: body.user,
+      roles: body.roles.filter((r): r is string => typeof r === 'string'),
+      via: String(body.via ?? ''),
+    };
   }
 
   subscribe(listener: TransportListener): () => void {
-    const stream = new SseConnection(this.#opts, () => this.#headers({ accept: 'text/event-stream' }), listener);
+    const stream = new SseConnection(
+      this.#opts,
+      () => this.#headers({ accept: 'text/event-stream' }),
+      listener,
+    );
     stream.start();
     return () => stream.stop();
   }

@@ -44,7 +44,8 @@ export function parseChange(v: unknown): Change {
   if (!isObj(v)) return bad('change is not an object');
   if (v.type === 'recommendation' || v.type === 'critical_alert') {
     const seq = typeof v.seq === 'number' ? v.seq : 0;
-    if (v.type === 'recommendation') return { seq, type: 'recommendation', recommendation: parseRecommendation(v.recommendation) };
+    if (v.type === 'recommendation')
+      return { seq, type: 'recommendation', recommendation: parseRecommendation(v.recommendation) };
     if (!isObj(v.alert)) bad('critical_alert change has no alert');
     return { seq, type: 'critical_alert', alert: v.alert as unknown as NonNullable<Change['alert']> };
   }

@@ -6,7 +6,8 @@
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
-export type RecommendationStatus = 'pending' | 'approved' | 'deferred' | 'rejected' | 'executed' | 'failed' | 'expired';
+export type RecommendationStatus =
+  'pending' | 'approved' | 'deferred' | 'rejected' | 'executed' | 'failed' | 'expired';
 export const STATUSES: readonly RecommendationStatus[] = [
   'pending',
   'approved',
@@ -75,7 +76,13 @@ export interface Recommendation {
   /** Set once an engineer reverted the executed write. */
   readonly revertResult?: WriteResult | null;
   /** Flood summaries: the recommendations grouped into this one instead of reaching operators. */
-  readonly groupedItems?: readonly { readonly equipmentId: string; readonly issueType: string; readonly confidence: number; readonly text: string; readonly at: string }[];
+  readonly groupedItems?: readonly {
+    readonly equipmentId: string;
+    readonly issueType: string;
+    readonly confidence: number;
+    readonly text: string;
+    readonly at: string;
+  }[];
 }
 
 /** GET /api/me: who the API thinks we are. */

@@ -11,7 +11,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function assertBuilt(): void {
   for (const f of ['aimonitor-components.js', 'preview/perspective-stand-in.js', 'vendor/react.js']) {
-    if (!existsSync(DIST_DIR + f)) throw new Error(`dist/${f} is missing: run \`npm run build -w perspective-component\` first`);
+    if (!existsSync(DIST_DIR + f))
+      throw new Error(`dist/${f} is missing: run \`npm run build -w perspective-component\` first`);
   }
 }
 
@@ -49,7 +50,12 @@ export interface ApiHarness {
 }
 export interface ApiHarnessModule {
   startApiHarness(options: { overrides?: Record<string, unknown> }): Promise<ApiHarness>;
-  readonly TOKENS: { readonly viewer: string; readonly operator: string; readonly operator2: string; readonly engineer: string };
+  readonly TOKENS: {
+    readonly viewer: string;
+    readonly operator: string;
+    readonly operator2: string;
+    readonly engineer: string;
+  };
 }
 
 const SIDECAR_FIXTURES = new URL('../../../gateway-sidecar/test/fixtures/', import.meta.url);
@@ -65,7 +71,11 @@ export interface SidecarProcess {
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 export interface SidecarProcessModule {
-  startSidecar(options: { configFile?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<SidecarProcess>;
+  startSidecar(options: {
+    configFile?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+  }): Promise<SidecarProcess>;
   writeConfig(config: Record<string, unknown>): string;
 }
 export interface PgFixtureModule {

@@ -36,7 +36,10 @@ afterAll(async () => {
 });
 
 async function dbStatus(id: string): Promise<string | undefined> {
-  const r = await h.pool.query<{ status: string }>('SELECT status FROM agentic_hmi.agent_recommendations WHERE recommendation_id = $1', [id]);
+  const r = await h.pool.query<{ status: string }>(
+    'SELECT status FROM agentic_hmi.agent_recommendations WHERE recommendation_id = $1',
+    [id],
+  );
   return r.rows[0]?.status;
 }
 
@@ -65,7 +68,9 @@ describe('recommendations panel against the live API', () => {
 
     if (needsSecond) {
       // Two-person rule: a second operator approves in another browser session.
-      await card(page, id).getByText(/waiting for a second approver/).waitFor();
+      await card(page, id)
+        .getByText(/waiting for a second approver/)
+        .waitFor();
       const second = await browser.newPage();
       await second.goto(`${h.base}/#token=${TOKENS.operator2}`);
       await card(second, id).getByRole('button', { name: 'Approve' }).click();
@@ -88,7 +93,9 @@ describe('recommendations panel against the live API', () => {
     await pending.waitFor();
     const approve = pending.getByRole('button', { name: 'Approve' });
     await expect.poll(() => approve.isDisabled()).toBe(true);
-    expect(await pending.locator('.aim-disabled-reason').textContent()).toContain('can view recommendations but not decide');
+    expect(await pending.locator('.aim-disabled-reason').textContent()).toContain(
+      'can view recommendations but not decide',
+    );
     const id = (await pending.getAttribute('data-recommendation-id')) as string;
     const status = await page.evaluate(
       async ([base, token, rid]) => {

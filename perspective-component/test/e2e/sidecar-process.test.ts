@@ -24,7 +24,11 @@ import {
 } from './browser.ts';
 
 const MAIN = fileURLToPath(new URL('../../../gateway-sidecar/src/main.ts', import.meta.url));
-const TOKENS = { operator: 'e2e-operator-token-0123456789', operator2: 'e2e-operator2-token-0123456789', viewer: 'e2e-viewer-token-0123456789' };
+const TOKENS = {
+  operator: 'e2e-operator-token-0123456789',
+  operator2: 'e2e-operator2-token-0123456789',
+  viewer: 'e2e-viewer-token-0123456789',
+};
 
 describe.skipIf(!existsSync(MAIN))('recommendations panel against the running sidecar', () => {
   let sidecar: SidecarProcess;
@@ -70,7 +74,10 @@ describe.skipIf(!existsSync(MAIN))('recommendations panel against the running si
   });
 
   async function dbStatus(id: string): Promise<string | undefined> {
-    const r = await pool.query<{ status: string }>('SELECT status FROM agentic_hmi.agent_recommendations WHERE recommendation_id = $1', [id]);
+    const r = await pool.query<{ status: string }>(
+      'SELECT status FROM agentic_hmi.agent_recommendations WHERE recommendation_id = $1',
+      [id],
+    );
     return r.rows[0]?.status;
   }
 
@@ -86,7 +93,9 @@ describe.skipIf(!existsSync(MAIN))('recommendations panel against the running si
     const needsSecond = (await dialog.textContent())?.includes('needs a second approver') ?? false;
     await dialog.getByRole('button', { name: 'Confirm approve' }).click();
     if (needsSecond) {
-      await card(page, id).getByText(/waiting for a second approver/).waitFor();
+      await card(page, id)
+        .getByText(/waiting for a second approver/)
+        .waitFor();
       const second = await browser.newPage();
       await second.goto(`${sidecar.baseUrl}/#token=${TOKENS.operator2}`);
       await card(second, id).getByRole('button', { name: 'Approve' }).click();
@@ -102,7 +111,10 @@ describe.skipIf(!existsSync(MAIN))('recommendations panel against the running si
   it('shows the outage when the sidecar stops, reconnects when it is back, and keeps working', async () => {
     const port = sidecar.port;
     await sidecar.kill('SIGTERM');
-    await page.getByRole('status').filter({ hasText: /Reconnecting|Offline/ }).waitFor({ timeout: 20_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Reconnecting|Offline/ })
+      .waitFor({ timeout: 20_000 });
     sidecar = await fixtures.startSidecar({ configFile, env: { PORT: String(port) } });
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 30_000 });
     // The list reloaded from the database and decisions go through the new process.

@@ -15,8 +15,20 @@ export function buildRecommendation(overrides: Partial<Recommendation> = {}): Re
     confidence: 0.87,
     text: 'Cooling is falling behind the heat load. Lower the jacket temperature setpoint.',
     explanation: [
-      { feature: 'z_score', sensorType: 'temperature', tagPath: '[default]Reactors/R01/Temperature', value: 3.4, weight: 0.55 },
-      { feature: 'rate_of_change', sensorType: 'temperature', tagPath: '[default]Reactors/R01/Temperature', value: 0.8, weight: 0.25 },
+      {
+        feature: 'z_score',
+        sensorType: 'temperature',
+        tagPath: '[default]Reactors/R01/Temperature',
+        value: 3.4,
+        weight: 0.55,
+      },
+      {
+        feature: 'rate_of_change',
+        sensorType: 'temperature',
+        tagPath: '[default]Reactors/R01/Temperature',
+        value: 0.8,
+        weight: 0.25,
+      },
     ],
     proposedAction: {
       tagPath: '[default]Reactors/R01/CoolingSetpoint',

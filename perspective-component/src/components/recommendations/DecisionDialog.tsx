@@ -23,7 +23,11 @@ const TITLE: Record<Decision, string> = {
   defer: 'Defer recommendation',
   reject: 'Reject recommendation',
 };
-const CONFIRM: Record<Decision, string> = { approve: 'Confirm approve', defer: 'Confirm defer', reject: 'Confirm reject' };
+const CONFIRM: Record<Decision, string> = {
+  approve: 'Confirm approve',
+  defer: 'Confirm defer',
+  reject: 'Confirm reject',
+};
 
 export function DecisionDialog(props: DialogProps): React.ReactElement {
   const { rec, decision } = props;
@@ -33,7 +37,11 @@ export function DecisionDialog(props: DialogProps): React.ReactElement {
   const rootRef = React.useRef<HTMLDivElement>(null);
   const noteRequired = decision === 'reject' || props.requireNotes;
   const noteMissing = noteRequired && note.trim() === '';
-  const ids = { title: `aim-dlg-title-${rec.id}`, desc: `aim-dlg-desc-${rec.id}`, noteErr: `aim-dlg-note-err-${rec.id}` };
+  const ids = {
+    title: `aim-dlg-title-${rec.id}`,
+    desc: `aim-dlg-desc-${rec.id}`,
+    noteErr: `aim-dlg-note-err-${rec.id}`,
+  };
   const a = rec.proposedAction;
 
   React.useEffect(() => {
@@ -58,7 +66,9 @@ export function DecisionDialog(props: DialogProps): React.ReactElement {
       return;
     }
     if (e.key !== 'Tab' || !rootRef.current) return;
-    const focusable = [...rootRef.current.querySelectorAll<HTMLElement>('textarea, select, button:not([disabled])')];
+    const focusable = [
+      ...rootRef.current.querySelectorAll<HTMLElement>('textarea, select, button:not([disabled])'),
+    ];
     const first = focusable[0];
     const last = focusable[focusable.length - 1];
     if (!first || !last) return;

@@ -7,7 +7,11 @@ import type { RecommendationsStore } from './recommendations.store.ts';
 
 /** Status presets: a multi-select listbox is clumsy in small containers, so offer named sets. */
 export const STATUS_PRESETS: readonly { id: string; label: string; statuses: RecommendationStatus[] }[] = [
-  { id: 'active', label: 'Open and recent', statuses: ['pending', 'deferred', 'approved', 'executed', 'failed'] },
+  {
+    id: 'active',
+    label: 'Open and recent',
+    statuses: ['pending', 'deferred', 'approved', 'executed', 'failed'],
+  },
   { id: 'open', label: 'Needs decision', statuses: ['pending', 'deferred'] },
   { id: 'all', label: 'All', statuses: [] },
   ...STATUSES.map((s) => ({ id: s, label: STATUS_LABEL[s], statuses: [s] })),
@@ -18,21 +22,27 @@ function presetOf(statuses: readonly RecommendationStatus[]): string {
   return STATUS_PRESETS.find((p) => [...p.statuses].sort().join(',') === key)?.id ?? 'custom';
 }
 
-export const FilterBar = observer(function FilterBar({ store }: { store: RecommendationsStore }): React.ReactElement {
+export const FilterBar = observer(function FilterBar({
+  store,
+}: {
+  store: RecommendationsStore;
+}): React.ReactElement {
   const f = store.state.filter;
   const preset = presetOf(f.status);
-  const minSeverity = f.severity.length ? SEVERITIES.find((s) => f.severity.includes(s)) ?? '' : '';
+  const minSeverity = f.severity.length ? (SEVERITIES.find((s) => f.severity.includes(s)) ?? '') : '';
   return (
     <div className="aim-filters" role="group" aria-label="Filters">
       <label className="aim-filter">
         <span>Equipment</span>
         <select value={f.equipmentId} onChange={(e) => store.setFilter({ equipmentId: e.target.value })}>
           <option value="">All equipment</option>
-          {[...new Set([...store.state.equipmentIds, ...(f.equipmentId ? [f.equipmentId] : [])])].map((id) => (
-            <option key={id} value={id}>
-              {id}
-            </option>
-          ))}
+          {[...new Set([...store.state.equipmentIds, ...(f.equipmentId ? [f.equipmentId] : [])])].map(
+            (id) => (
+              <option key={id} value={id}>
+                {id}
+              </option>
+            ),
+          )}
         </select>
       </label>
       <label className="aim-filter">

@@ -26,7 +26,11 @@ export interface CardProps {
 }
 
 const BUTTON_LABEL: Record<Decision, string> = { approve: 'Approve', defer: 'Defer', reject: 'Reject' };
-const BUSY_LABEL: Record<Decision, string> = { approve: 'Approving…', defer: 'Deferring…', reject: 'Rejecting…' };
+const BUSY_LABEL: Record<Decision, string> = {
+  approve: 'Approving…',
+  defer: 'Deferring…',
+  reject: 'Rejecting…',
+};
 
 function WriteResultLine({ rec }: { rec: Recommendation }): React.ReactElement | null {
   const w = rec.writeResult;
@@ -34,7 +38,10 @@ function WriteResultLine({ rec }: { rec: Recommendation }): React.ReactElement |
   if (rec.status === 'executed') {
     return (
       <p className="aim-result aim-result-ok">
-        Executed{w?.readBack !== null && w?.readBack !== undefined ? `: read back ${formatValue(w.readBack, unit)}` : ''}
+        Executed
+        {w?.readBack !== null && w?.readBack !== undefined
+          ? `: read back ${formatValue(w.readBack, unit)}`
+          : ''}
       </p>
     );
   }
@@ -136,7 +143,9 @@ export const RecommendationCard = observer(function RecommendationCard(props: Ca
             {formatValue(a.currentValue, a.unit)} <span aria-hidden="true">→</span>
             <span className="aim-visually-hidden"> to </span> {formatValue(a.newValue, a.unit)}
           </span>
-          {a.requiresSecondApprover && isDecidable(rec.status) ? <span className="aim-two-person">Needs a second approver</span> : null}
+          {a.requiresSecondApprover && isDecidable(rec.status) ? (
+            <span className="aim-two-person">Needs a second approver</span>
+          ) : null}
         </p>
       ) : (
         <p className="aim-action aim-action-none">No setpoint change proposed</p>
@@ -155,7 +164,11 @@ export const RecommendationCard = observer(function RecommendationCard(props: Ca
       <Extras rec={rec} />
       {rec.operatorNotes ? <p className="aim-note">Note: {rec.operatorNotes}</p> : null}
       {decidable ? (
-        <div className="aim-buttons" role="group" aria-label={`Decide on ${rec.equipmentId} ${humanize(rec.issueType)}`}>
+        <div
+          className="aim-buttons"
+          role="group"
+          aria-label={`Decide on ${rec.equipmentId} ${humanize(rec.issueType)}`}
+        >
           {props.actions.map((d) => (
             <button
               key={d}

@@ -45,7 +45,14 @@ export function RecommendationsComponent(cp: ComponentProps<RecommendationsProps
   // A new store (and transport) only when the data source or the server-side query changes.
   const storeKey = bound
     ? 'bound'
-    : JSON.stringify([p.transport, p.apiBaseUrl, p.pageSize, p.filters.equipmentId, p.filters.severity, p.filters.status]);
+    : JSON.stringify([
+        p.transport,
+        p.apiBaseUrl,
+        p.pageSize,
+        p.filters.equipmentId,
+        p.filters.severity,
+        p.filters.status,
+      ]);
 
   const store = React.useMemo(
     () =>
@@ -58,7 +65,7 @@ export function RecommendationsComponent(cp: ComponentProps<RecommendationsProps
           if (c.eventsEnabled) c.componentEvents?.fireComponentEvent('onDecision', { ...outcome });
         },
       }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- storeKey captures the inputs that matter
+    // storeKey stands for every input that needs a new store (deps are intentionally not the objects).
     [storeKey],
   );
 
@@ -77,8 +84,9 @@ export function RecommendationsComponent(cp: ComponentProps<RecommendationsProps
   React.useEffect(() => {
     if (boundSeen.current === boundJson) return;
     boundSeen.current = boundJson;
-    if (p.recommendations && store.transport instanceof BoundTransport) store.transport.update(p.recommendations);
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- boundJson stands for p.recommendations
+    if (p.recommendations && store.transport instanceof BoundTransport)
+      store.transport.update(p.recommendations);
+    // boundJson stands for p.recommendations (compared by content, see above).
   }, [boundJson, store]);
 
   React.useEffect(() => {

@@ -59,7 +59,9 @@ function needsDialog(rec: Recommendation, decision: Decision, requireNotes: bool
   return decision !== 'approve' || rec.proposedAction !== null || requireNotes;
 }
 
-export const RecommendationsView = observer(function RecommendationsView(props: ViewProps): React.ReactElement {
+export const RecommendationsView = observer(function RecommendationsView(
+  props: ViewProps,
+): React.ReactElement {
   const { store, config } = props;
   const s = store.state;
   const [confirming, setConfirming] = React.useState<Confirming | null>(null);
@@ -69,7 +71,9 @@ export const RecommendationsView = observer(function RecommendationsView(props: 
   const close = (refocus: HTMLElement | null): void => {
     setConfirming(null);
     // Return focus to the opener; if it vanished (item left the filter), to the list region.
-    requestAnimationFrame(() => (refocus?.isConnected ? refocus : document.getElementById(titleId))?.focus?.());
+    requestAnimationFrame(() =>
+      (refocus?.isConnected ? refocus : document.getElementById(titleId))?.focus?.(),
+    );
   };
   const decide = (rec: Recommendation, decision: Decision, trigger: HTMLElement): void => {
     if (needsDialog(rec, decision, config.requireNotes)) setConfirming({ id: rec.id, decision, trigger });
@@ -103,7 +107,10 @@ export const RecommendationsView = observer(function RecommendationsView(props: 
         </ul>
       ) : null}
       {s.notice ? (
-        <div className={`aim-notice aim-notice-${s.notice.kind}`} role={s.notice.kind === 'error' ? 'alert' : 'status'}>
+        <div
+          className={`aim-notice aim-notice-${s.notice.kind}`}
+          role={s.notice.kind === 'error' ? 'alert' : 'status'}
+        >
           <span>{s.notice.text}</span>
           <button type="button" className="aim-btn aim-btn-link" onClick={store.dismissNotice}>
             Dismiss

@@ -1,7 +1,12 @@
 /** Display helpers shared by the views (pure). */
 import type { Contribution, RecommendationStatus, Severity } from '../../api/types.ts';
 
-export const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
+export const SEVERITY_LABEL: Record<Severity, string> = {
+  critical: 'Critical',
+  high: 'High',
+  medium: 'Medium',
+  low: 'Low',
+};
 
 export const STATUS_LABEL: Record<RecommendationStatus, string> = {
   pending: 'Pending',

@@ -2,7 +2,11 @@
  * Browser half of the delegate channel. Perspective creates it through ComponentMeta.createDelegate
  * and routes the gateway's events to handleEvent; DelegateTransport talks through it.
  */
-import { ComponentStoreDelegate, type AbstractUIElementStore, type JsObject } from '@inductiveautomation/perspective-client';
+import {
+  ComponentStoreDelegate,
+  type AbstractUIElementStore,
+  type JsObject,
+} from '@inductiveautomation/perspective-client';
 import type { DelegateChannel } from '../../api/delegate-transport.ts';
 
 type Handler = (eventName: string, payload: Record<string, unknown>) => void;

@@ -3,7 +3,14 @@
  * PropertyTree, or any plain object, into a checked RecommendationsProps. Bad values fall back to
  * the documented default instead of breaking the view.
  */
-import { DECISIONS, SEVERITIES, STATUSES, type Decision, type RecommendationStatus, type Severity } from '../../api/types.ts';
+import {
+  DECISIONS,
+  SEVERITIES,
+  STATUSES,
+  type Decision,
+  type RecommendationStatus,
+  type Severity,
+} from '../../api/types.ts';
 
 export type TransportKind = 'delegate' | 'http';
 
@@ -12,7 +19,11 @@ export interface RecommendationsProps {
   readonly title: string;
   readonly transport: TransportKind;
   readonly apiBaseUrl: string;
-  readonly filters: { readonly equipmentId: string; readonly severity: Severity[]; readonly status: RecommendationStatus[] };
+  readonly filters: {
+    readonly equipmentId: string;
+    readonly severity: Severity[];
+    readonly status: RecommendationStatus[];
+  };
   readonly pageSize: number;
   readonly enabledActions: Decision[];
   readonly requireNotes: boolean;
@@ -27,7 +38,11 @@ export const DEFAULT_PROPS: RecommendationsProps = {
   title: 'AI Recommendations',
   transport: 'delegate',
   apiBaseUrl: '/data/aimonitor/api',
-  filters: { equipmentId: '', severity: [], status: ['pending', 'deferred', 'approved', 'executed', 'failed'] },
+  filters: {
+    equipmentId: '',
+    severity: [],
+    status: ['pending', 'deferred', 'approved', 'executed', 'failed'],
+  },
   pageSize: 25,
   enabledActions: ['approve', 'defer', 'reject'],
   requireNotes: false,
@@ -45,15 +60,22 @@ function pick<T>(allowed: readonly T[], value: unknown, fallback: T[]): T[] {
 /** Reads a plain props object (PropertyTree.toPlainObject() or the preview's props). */
 export function readProps(raw: Record<string, unknown>): RecommendationsProps {
   const d = DEFAULT_PROPS;
-  const filters = (typeof raw.filters === 'object' && raw.filters !== null ? raw.filters : {}) as Record<string, unknown>;
-  const pageSize = typeof raw.pageSize === 'number' && Number.isFinite(raw.pageSize) ? Math.round(raw.pageSize) : d.pageSize;
+  const filters = (typeof raw.filters === 'object' && raw.filters !== null ? raw.filters : {}) as Record<
+    string,
+    unknown
+  >;
+  const pageSize =
+    typeof raw.pageSize === 'number' && Number.isFinite(raw.pageSize) ? Math.round(raw.pageSize) : d.pageSize;
   const deferOptions = Array.isArray(raw.deferOptions)
-    ? raw.deferOptions.filter((m): m is number => typeof m === 'number' && Number.isInteger(m) && m > 0 && m <= 7 * 24 * 60)
+    ? raw.deferOptions.filter(
+        (m): m is number => typeof m === 'number' && Number.isInteger(m) && m > 0 && m <= 7 * 24 * 60,
+      )
     : d.deferOptions;
   return {
     title: typeof raw.title === 'string' ? raw.title : d.title,
     transport: raw.transport === 'http' || raw.transport === 'delegate' ? raw.transport : d.transport,
-    apiBaseUrl: typeof raw.apiBaseUrl === 'string' && raw.apiBaseUrl.trim() ? raw.apiBaseUrl.trim() : d.apiBaseUrl,
+    apiBaseUrl:
+      typeof raw.apiBaseUrl === 'string' && raw.apiBaseUrl.trim() ? raw.apiBaseUrl.trim() : d.apiBaseUrl,
     filters: {
       equipmentId: typeof filters.equipmentId === 'string' ? filters.equipmentId : d.filters.equipmentId,
       severity: pick(SEVERITIES, filters.severity, d.filters.severity),

@@ -7,7 +7,14 @@
  */
 import { action, observable, runInAction, toJS } from 'mobx';
 import { toTransportError, type ConnectionInfo, type Transport } from '../../api/transport.ts';
-import type { Change, CriticalAlert, Decision, Recommendation, RecommendationStatus, Severity } from '../../api/types.ts';
+import type {
+  Change,
+  CriticalAlert,
+  Decision,
+  Recommendation,
+  RecommendationStatus,
+  Severity,
+} from '../../api/types.ts';
 import { compareRecommendations, matchesFilter, type FilterState } from './ordering.ts';
 
 export type { FilterState } from './ordering.ts';
@@ -44,7 +51,11 @@ export interface DecisionInput {
   readonly deferMinutes?: number;
 }
 
-const OPTIMISTIC: Record<Decision, RecommendationStatus> = { approve: 'approved', defer: 'deferred', reject: 'rejected' };
+const OPTIMISTIC: Record<Decision, RecommendationStatus> = {
+  approve: 'approved',
+  defer: 'deferred',
+  reject: 'rejected',
+};
 const MAX_ALERTS = 3;
 
 function createState(filter: FilterState, nowMs: number) {
@@ -67,7 +78,9 @@ function createState(filter: FilterState, nowMs: number) {
     nowMs,
     /** What the user sees: filtered, sorted by severity then age. */
     get visible(): Recommendation[] {
-      return this.items.filter((r: Recommendation) => matchesFilter(r, this.filter)).sort(compareRecommendations);
+      return this.items
+        .filter((r: Recommendation) => matchesFilter(r, this.filter))
+        .sort(compareRecommendations);
     },
     get equipmentIds(): string[] {
       return [...new Set(this.items.map((r: Recommendation) => r.equipmentId))].sort();
@@ -218,7 +231,10 @@ export class RecommendationsStore {
   readonly applyChange = action((change: Change) => {
     if (change.type === 'recommendation' && change.recommendation) this.#upsert(change.recommendation);
     if (change.type === 'critical_alert' && change.alert) {
-      this.state.alerts = [change.alert, ...this.state.alerts.filter((a) => a.id !== change.alert?.id)].slice(0, MAX_ALERTS);
+      this.state.alerts = [change.alert, ...this.state.alerts.filter((a) => a.id !== change.alert?.id)].slice(
+        0,
+        MAX_ALERTS,
+      );
     }
   });
 
@@ -230,7 +246,10 @@ export class RecommendationsStore {
       items.push(rec);
       this.state.total += 1;
     } else if ((items[i] as Recommendation).version <= rec.version) {
-      items[i] = this.state.pending.has(rec.id) && (items[i] as Recommendation).version === rec.version ? this.#keepOptimistic(rec) : rec;
+      items[i] =
+        this.state.pending.has(rec.id) && (items[i] as Recommendation).version === rec.version
+          ? this.#keepOptimistic(rec)
+          : rec;
     }
   }
 
@@ -250,7 +269,9 @@ export class RecommendationsStore {
     const before = toJS(item) as Recommendation;
     const note = input.note?.trim() ? input.note.trim() : undefined;
     const deferUntil =
-      decision === 'defer' ? new Date(this.#now() + (input.deferMinutes ?? 60) * 60_000).toISOString() : undefined;
+      decision === 'defer'
+        ? new Date(this.#now() + (input.deferMinutes ?? 60) * 60_000).toISOString()
+        : undefined;
     runInAction(() => {
       this.state.pending.set(id, decision);
       this.state.notice = null;
@@ -271,7 +292,13 @@ export class RecommendationsStore {
       if (decision === 'approve' && result.status === 'pending') {
         this.#notify('info', 'Approval recorded. This change needs a second approver.', null, id);
       }
-      this.#opts.onDecided?.({ ...outcome, ok: true, status: result.status, errorCode: null, errorMessage: null });
+      this.#opts.onDecided?.({
+        ...outcome,
+        ok: true,
+        status: result.status,
+        errorCode: null,
+        errorMessage: null,
+      });
       return true;
     } catch (e) {
       const err = toTransportError(e);
@@ -289,7 +316,13 @@ export class RecommendationsStore {
           : `Decision failed: ${err.message}`;
       this.#notify('error', text, err.code, id);
       if (err.isConflict) void this.load();
-      this.#opts.onDecided?.({ ...outcome, ok: false, status: before.status, errorCode: err.code, errorMessage: err.message });
+      this.#opts.onDecided?.({
+        ...outcome,
+        ok: false,
+        status: before.status,
+        errorCode: err.code,
+        errorMessage: err.message,
+      });
       return false;
     }
   }
