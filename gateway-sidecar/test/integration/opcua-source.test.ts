@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,10 @@ import { IGNITION_TAGS_NS, startOpcuaFixtureServer, type FixtureServer } from '.
 const TEMP = '[default]Reactors/R01/Temperature';
 const VIB = '[default]Utilities/P02/Vibration';
 const SP = '[default]Reactors/R01/Throughput_SP';
+
+/** One client PKI per file: creating the client certificate takes seconds. */
+const CLIENT_PKI = mkdtempSync(join(tmpdir(), 'opcua-src-'));
+after(() => rmSync(CLIENT_PKI, { recursive: true, force: true }));
 
 function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaTagSourceOptions> = {}): OpcuaTagSourceOptions {
   return {
@@ -46,7 +50,7 @@ async function until(cond: () => boolean, what: string, tick?: () => void, timeo
 
 tagSourceContract('opcua', async () => {
   const server = await startOpcuaFixtureServer();
-  const pki = mkdtempSync(join(tmpdir(), 'opcua-src-'));
+  const pki = CLIENT_PKI;
   let n = 0;
   return {
     source: new OpcuaTagSource(options(server, pki)),
@@ -57,14 +61,13 @@ tagSourceContract('opcua', async () => {
     expectedTags: [TEMP, VIB, SP],
     close: async () => {
       await server.close();
-      rmSync(pki, { recursive: true, force: true });
     },
   };
 });
 
 test('resolves the tag namespace by URI when it is not at index 2, and delivers server changes with timestamps', async () => {
   const server = await startOpcuaFixtureServer({ extraNamespacesBefore: ['urn:test:devices', 'urn:test:other'] });
-  const pki = mkdtempSync(join(tmpdir(), 'opcua-src-'));
+  const pki = CLIENT_PKI;
   assert.equal(server.namespaceIndex, 4);
   const source = new OpcuaTagSource(options(server, pki));
   const got: TagEvent[] = [];
@@ -80,13 +83,12 @@ test('resolves the tag namespace by URI when it is not at index 2, and delivers 
   } finally {
     await source.stop();
     await server.close();
-    rmSync(pki, { recursive: true, force: true });
   }
 });
 
 test('a server restart mid-stream: state goes reconnecting then connected, and events resume', async () => {
   const server = await startOpcuaFixtureServer();
-  const pki = mkdtempSync(join(tmpdir(), 'opcua-src-'));
+  const pki = CLIENT_PKI;
   const source = new OpcuaTagSource(options(server, pki));
   const states: SourceState[] = [];
   source.onStateChange((s) => states.push(s));
@@ -108,13 +110,12 @@ test('a server restart mid-stream: state goes reconnecting then connected, and e
   } finally {
     await source.stop();
     await server.close();
-    rmSync(pki, { recursive: true, force: true });
   }
 });
 
 test('an absolute deadband suppresses small changes; an unknown tag is counted, not fatal', async () => {
   const server = await startOpcuaFixtureServer();
-  const pki = mkdtempSync(join(tmpdir(), 'opcua-src-'));
+  const pki = CLIENT_PKI;
   const source = new OpcuaTagSource(options(server, pki, { tags: [TEMP, '[default]Nowhere/Ghost'], deadband: { type: 'absolute', value: 1 } }));
   const values: unknown[] = [];
   try {
@@ -132,13 +133,12 @@ test('an absolute deadband suppresses small changes; an unknown tag is counted, 
   } finally {
     await source.stop();
     await server.close();
-    rmSync(pki, { recursive: true, force: true });
   }
 });
 
 test('a missing namespace URI fails start with SC_ERR_SOURCE_CONNECT naming it', async () => {
   const server = await startOpcuaFixtureServer();
-  const pki = mkdtempSync(join(tmpdir(), 'opcua-src-'));
+  const pki = CLIENT_PKI;
   const source = new OpcuaTagSource(options(server, pki, { namespaceUri: 'urn:nope' }));
   try {
     await assert.rejects(source.start(() => {}), (err: Error & { code?: string }) => err.code === 'SC_ERR_SOURCE_CONNECT' && /urn:nope/.test(err.message));
@@ -146,6 +146,5 @@ test('a missing namespace URI fails start with SC_ERR_SOURCE_CONNECT naming it',
   } finally {
     await source.stop();
     await server.close();
-    rmSync(pki, { recursive: true, force: true });
   }
 });

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,10 @@ import { tagWriterContract } from '../contracts/tag-writer.contract.ts';
 import { IGNITION_TAGS_NS, PROTECTED_TAG, USER, startOpcuaFixtureServer, type FixtureServer } from '../fixtures/opcua-server.ts';
 
 const SP = '[default]Reactors/R01/Throughput_SP';
+
+/** One client PKI per file: creating the client certificate takes seconds. */
+const CLIENT_PKI = mkdtempSync(join(tmpdir(), 'opcua-w-'));
+after(() => rmSync(CLIENT_PKI, { recursive: true, force: true }));
 
 function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaConnectionOptions> = {}): OpcuaConnectionOptions {
   return {
@@ -26,7 +30,7 @@ function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaConnecti
 
 tagWriterContract('opcua', async () => {
   const server = await startOpcuaFixtureServer();
-  const pki = mkdtempSync(join(tmpdir(), 'opcua-w-'));
+  const pki = CLIENT_PKI;
   const writer = new OpcuaTagWriter(options(server, pki));
   return {
     writer,
@@ -37,14 +41,13 @@ tagWriterContract('opcua', async () => {
     close: async () => {
       await writer.close();
       await server.close();
-      rmSync(pki, { recursive: true, force: true });
     },
   };
 });
 
 test('a server-side rejection reports the status code; an accepted write reaches the server', async () => {
   const server = await startOpcuaFixtureServer();
-  const pki = mkdtempSync(join(tmpdir(), 'opcua-w-'));
+  const pki = CLIENT_PKI;
   const writer = new OpcuaTagWriter(options(server, pki));
   try {
     const refused = await writer.write(PROTECTED_TAG, 0);
@@ -57,13 +60,12 @@ test('a server-side rejection reports the status code; an accepted write reaches
   } finally {
     await writer.close();
     await server.close();
-    rmSync(pki, { recursive: true, force: true });
   }
 });
 
 test('SignAndEncrypt / Basic256Sha256 with user name and password: writes; a wrong password is refused', async () => {
   const server = await startOpcuaFixtureServer({ secure: true });
-  const pki = mkdtempSync(join(tmpdir(), 'opcua-w-'));
+  const pki = CLIENT_PKI;
   const secure = { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' } as const;
   const good = new OpcuaTagWriter(options(server, pki, { ...secure, userName: USER.name, password: USER.password }));
   const bad = new OpcuaTagWriter(options(server, pki, { ...secure, userName: USER.name, password: 'wrong' }));
@@ -78,6 +80,5 @@ test('SignAndEncrypt / Basic256Sha256 with user name and password: writes; a wro
   } finally {
     await Promise.all([good.close(), bad.close(), insecure.close()]);
     await server.close();
-    rmSync(pki, { recursive: true, force: true });
   }
 });
