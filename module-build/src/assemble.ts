@@ -28,7 +28,11 @@ export function moduleFileName(version: string, target: IgnitionTarget, signed: 
 const PKG_ROOT = 'com/aimonitor/ignition/';
 
 export function jarNames(version: string): { common: string; gateway: string; designer: string } {
-  return { common: `aimonitor-common-${version}.jar`, gateway: `aimonitor-gateway-${version}.jar`, designer: `aimonitor-designer-${version}.jar` };
+  return {
+    common: `aimonitor-common-${version}.jar`,
+    gateway: `aimonitor-gateway-${version}.jar`,
+    designer: `aimonitor-designer-${version}.jar`,
+  };
 }
 
 export function manifestFor(version: string, target: IgnitionTarget): ModuleManifest {
@@ -37,7 +41,8 @@ export function manifestFor(version: string, target: IgnitionTarget): ModuleMani
     name: MODULE_NAME,
     id: MODULE_ID,
     version,
-    description: 'AI recommendations for equipment anomalies in a Perspective component; operators approve, defer or reject them as their Ignition identity.',
+    description:
+      'AI recommendations for equipment anomalies in a Perspective component; operators approve, defer or reject them as their Ignition identity.',
     licenseFile: LICENSE_FILE,
     requiredIgnitionVersion: REQUIRED_IGNITION[target],
     freeModule: true,
@@ -74,7 +79,10 @@ export function assembleModule(input: AssembleInput): { modl: Buffer; jars: Reco
   ];
   const jars: Record<string, Buffer> = {
     [names.common]: buildJar([...filesAsEntries(classes.common, `${PKG_ROOT}common/`), ...commonResources]),
-    [names.gateway]: buildJar([...filesAsEntries(classes.gateway, `${PKG_ROOT}gateway/`), ...component.mounted.map((m) => ({ name: `mounted/${m.name}`, data: m.data }))]),
+    [names.gateway]: buildJar([
+      ...filesAsEntries(classes.gateway, `${PKG_ROOT}gateway/`),
+      ...component.mounted.map((m) => ({ name: `mounted/${m.name}`, data: m.data })),
+    ]),
     [names.designer]: buildJar(filesAsEntries(classes.designer, `${PKG_ROOT}designer/`)),
   };
   const modl = writeZip([

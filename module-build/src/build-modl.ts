@@ -52,10 +52,12 @@ export function buildModules(opts: BuildOptions): BuildResult {
   const workDir = resolve(opts.workDir ?? join(mb, 'build'));
   const version = (JSON.parse(readFileSync(join(mb, 'package.json'), 'utf8')) as { version: string }).version;
   ensureBundle(repoRoot, componentDir, log);
-  const component = readComponentInputs(componentDir, join(mb, 'java', 'resources', 'events.json'));
+  const component = readComponentInputs(componentDir);
   const material = loadSigningMaterial(opts.env ?? process.env, opts.keyDir ?? join(mb, '.keys'));
   if (material.source !== 'env') {
-    log(`signing with a DEVELOPMENT key (${material.description}); set MODL_SIGNING_KEY and MODL_SIGNING_CHAIN for a real certificate`);
+    log(
+      `signing with a DEVELOPMENT key (${material.description}); set MODL_SIGNING_KEY and MODL_SIGNING_CHAIN for a real certificate`,
+    );
   }
   mkdirSync(outDir, { recursive: true });
   const modules: BuiltModule[] = [];
@@ -65,7 +67,11 @@ export function buildModules(opts: BuildOptions): BuildResult {
     writeFileSync(unsignedPath, modl);
     const signed = signModule(modl, material);
     const report = verifyModule(signed);
-    if (!report.ok) throw new ModuleBuildError('MB_ERR_VERIFY', `the ${target} module failed verification:\n  ${report.problems.join('\n  ')}`);
+    if (!report.ok)
+      throw new ModuleBuildError(
+        'MB_ERR_VERIFY',
+        `the ${target} module failed verification:\n  ${report.problems.join('\n  ')}`,
+      );
     const fileName = moduleFileName(version, target, true);
     const path = join(outDir, fileName);
     writeFileSync(path, signed);
@@ -73,7 +79,13 @@ export function buildModules(opts: BuildOptions): BuildResult {
     modules.push({ target, fileName, path, unsignedPath, bytes: signed.length, sha256 });
     log(`${fileName}  ${signed.length} bytes  sha256 ${sha256}  (${report.signedEntries} entries signed)`);
   }
-  const result: BuildResult = { moduleId: MODULE_ID, version, signing: material.description, signingSource: material.source, modules };
+  const result: BuildResult = {
+    moduleId: MODULE_ID,
+    version,
+    signing: material.description,
+    signingSource: material.source,
+    modules,
+  };
   writeFileSync(
     join(outDir, 'build-result.json'),
     `${JSON.stringify({ ...result, modules: modules.map(({ path: _p, unsignedPath: _u, ...m }) => m) }, null, 2)}\n`,

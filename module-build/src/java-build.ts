@@ -40,14 +40,33 @@ function javac(): string {
 
 function compile(release: number, classpath: string[], sourceDirs: string[], outDir: string): void {
   const sources = sourceDirs.flatMap((d) => listFiles(d, '.java'));
-  if (sources.length === 0) throw new ModuleBuildError('MB_ERR_INPUT_MISSING', `no Java sources in ${sourceDirs.join(', ')}`);
+  if (sources.length === 0)
+    throw new ModuleBuildError('MB_ERR_INPUT_MISSING', `no Java sources in ${sourceDirs.join(', ')}`);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  const args = ['--release', String(release), '-encoding', 'UTF-8', '-Xlint:all', '-implicit:none', '-d', outDir];
+  const args = [
+    '--release',
+    String(release),
+    '-encoding',
+    'UTF-8',
+    '-Xlint:all',
+    '-implicit:none',
+    '-d',
+    outDir,
+  ];
   if (classpath.length > 0) args.push('-cp', classpath.join(process.platform === 'win32' ? ';' : ':'));
   const r = spawnSync(javac(), [...args, ...sources], { encoding: 'utf8' });
-  if (r.error) throw new ModuleBuildError('MB_ERR_JAVAC', `cannot run javac (install JDK 17+ or set JAVA_HOME): ${r.error.message}`, { cause: r.error });
-  if (r.status !== 0) throw new ModuleBuildError('MB_ERR_JAVAC', `javac --release ${release} failed for ${sourceDirs.join(', ')}:\n${r.stderr}${r.stdout}`);
+  if (r.error)
+    throw new ModuleBuildError(
+      'MB_ERR_JAVAC',
+      `cannot run javac (install JDK 17+ or set JAVA_HOME): ${r.error.message}`,
+      { cause: r.error },
+    );
+  if (r.status !== 0)
+    throw new ModuleBuildError(
+      'MB_ERR_JAVAC',
+      `javac --release ${release} failed for ${sourceDirs.join(', ')}:\n${r.stderr}${r.stdout}`,
+    );
 }
 
 /**
@@ -62,18 +81,36 @@ export function compileJava(javaDir: string, workDir: string, target: IgnitionTa
   const classes = join(base, 'classes');
   compile(release, [], [join(javaDir, 'stubs', 'sdk'), join(javaDir, 'stubs', `sdk-${target}`)], stubs);
   const src = join(javaDir, 'src');
-  compile(release, [stubs], [join(src, 'common'), join(src, 'gateway'), join(src, `gateway-${target}`), join(src, 'designer')], classes);
+  compile(
+    release,
+    [stubs],
+    [join(src, 'common'), join(src, 'gateway'), join(src, `gateway-${target}`), join(src, 'designer')],
+    classes,
+  );
   const pkg = join(classes, 'com', 'aimonitor', 'ignition');
-  return { stubs, common: join(pkg, 'common'), gateway: join(pkg, 'gateway'), designer: join(pkg, 'designer') };
+  return {
+    stubs,
+    common: join(pkg, 'common'),
+    gateway: join(pkg, 'gateway'),
+    designer: join(pkg, 'designer'),
+  };
 }
 
 /** Every file under dir as a zip entry named prefix + its forward-slash relative path. */
 export function filesAsEntries(dir: string, prefix = ''): ZipEntryInput[] {
-  return listFiles(dir).map((p) => ({ name: prefix + relative(dir, p).split(sep).join('/'), data: readFileSync(p) }));
+  return listFiles(dir).map((p) => ({
+    name: prefix + relative(dir, p).split(sep).join('/'),
+    data: readFileSync(p),
+  }));
 }
 
 const MANIFEST = 'Manifest-Version: 1.0\r\nCreated-By: aimonitor module-build\r\n\r\n';
 
 export function buildJar(entries: readonly ZipEntryInput[]): Buffer {
-  return writeZip(withDirectoryEntries([{ name: 'META-INF/MANIFEST.MF', data: Buffer.from(MANIFEST, 'latin1') }, ...entries]));
+  return writeZip(
+    withDirectoryEntries([
+      { name: 'META-INF/MANIFEST.MF', data: Buffer.from(MANIFEST, 'latin1') },
+      ...entries,
+    ]),
+  );
 }

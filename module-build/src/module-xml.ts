@@ -28,8 +28,17 @@ export interface ModuleManifest {
 
 /** Element names in the order the gateway's own tooling writes them; verify checks against it. */
 export const ELEMENT_ORDER = [
-  'name', 'id', 'version', 'description', 'license', 'requiredIgnitionVersion', 'freeModule', 'hook', 'depends',
-  'requiredFrameworkVersion', 'jar',
+  'name',
+  'id',
+  'version',
+  'description',
+  'license',
+  'requiredIgnitionVersion',
+  'freeModule',
+  'hook',
+  'depends',
+  'requiredFrameworkVersion',
+  'jar',
 ] as const;
 
 function xmlText(s: string): string {
@@ -41,7 +50,8 @@ export function renderModuleXml(m: ModuleManifest, target: IgnitionTarget): stri
     // 8.3 was seen rejecting non-numeric versions ("Exception parsing module.xml"), notes §1.2.
     throw new Error(`module version must be numeric x.y.z[.build], got '${m.version}'`);
   }
-  const el = (name: string, value: string, attrs = ''): string => `    <${name}${attrs}>${xmlText(value)}</${name}>`;
+  const el = (name: string, value: string, attrs = ''): string =>
+    `    <${name}${attrs}>${xmlText(value)}</${name}>`;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<modules>',
@@ -56,7 +66,11 @@ export function renderModuleXml(m: ModuleManifest, target: IgnitionTarget): stri
     ...m.hooks.map((h) => el('hook', h.className, ` scope="${h.scope}"`)),
     // The `required` attribute exists only from 8.3 on; the plugin omits it for older targets.
     ...m.depends.map((d) =>
-      el('depends', d.moduleId, ` scope="${d.scope}"${target === '8.3' ? ` required="${String(d.required ?? true)}"` : ''}`),
+      el(
+        'depends',
+        d.moduleId,
+        ` scope="${d.scope}"${target === '8.3' ? ` required="${String(d.required ?? true)}"` : ''}`,
+      ),
     ),
     el('requiredFrameworkVersion', m.requiredFrameworkVersion),
     ...m.jars.map((j) => el('jar', j.fileName, ` scope="${j.scope}"`)),
@@ -84,13 +98,22 @@ export function parseModuleXml(xml: string): ParsedElement[] {
   const re = /<([A-Za-z]+)((?:\s+[A-Za-z]+="[^"]*")*)\s*>([^<]*)<\/\1>/g;
   let last = 0;
   for (let m = re.exec(inner); m; m = re.exec(inner)) {
-    if (inner.slice(last, m.index).trim() !== '') throw new Error(`module.xml has unexpected content near '${inner.slice(last, m.index).trim().slice(0, 40)}'`);
+    if (inner.slice(last, m.index).trim() !== '')
+      throw new Error(
+        `module.xml has unexpected content near '${inner.slice(last, m.index).trim().slice(0, 40)}'`,
+      );
     last = re.lastIndex;
     const attrs: Record<string, string> = {};
-    for (const a of (m[2] as string).matchAll(/([A-Za-z]+)="([^"]*)"/g)) attrs[a[1] as string] = a[2] as string;
-    const text = (m[3] as string).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    for (const a of (m[2] as string).matchAll(/([A-Za-z]+)="([^"]*)"/g))
+      attrs[a[1] as string] = a[2] as string;
+    const text = (m[3] as string)
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
     out.push({ name: m[1] as string, attrs, text });
   }
-  if (inner.slice(last).trim() !== '') throw new Error('module.xml has unexpected trailing content inside <module>');
+  if (inner.slice(last).trim() !== '')
+    throw new Error('module.xml has unexpected trailing content inside <module>');
   return out;
 }

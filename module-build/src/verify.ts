@@ -27,27 +27,40 @@ function checkManifest(elements: ParsedElement[], byName: Map<string, ZipEntry>,
   for (const e of elements) {
     const r = (ELEMENT_ORDER as readonly string[]).indexOf(e.name);
     if (r < 0) problems.push(`module.xml: unknown element <${e.name}>`);
-    else if (r < rank) problems.push(`module.xml: <${e.name}> is out of the documented order (${ELEMENT_ORDER.join(', ')})`);
+    else if (r < rank)
+      problems.push(`module.xml: <${e.name}> is out of the documented order (${ELEMENT_ORDER.join(', ')})`);
     else rank = r;
   }
   const one = (name: string): string | undefined => {
     const found = elements.filter((e) => e.name === name);
-    if (found.length !== 1) problems.push(`module.xml: expected exactly one <${name}>, found ${found.length}`);
+    if (found.length !== 1)
+      problems.push(`module.xml: expected exactly one <${name}>, found ${found.length}`);
     return found[0]?.text;
   };
-  for (const name of ['name', 'id', 'version', 'requiredIgnitionVersion', 'freeModule', 'requiredFrameworkVersion']) one(name);
+  for (const name of [
+    'name',
+    'id',
+    'version',
+    'requiredIgnitionVersion',
+    'freeModule',
+    'requiredFrameworkVersion',
+  ])
+    one(name);
   const license = elements.find((e) => e.name === 'license');
-  if (license && !byName.has(license.text)) problems.push(`module.xml names license '${license.text}', which is not in the module`);
+  if (license && !byName.has(license.text))
+    problems.push(`module.xml names license '${license.text}', which is not in the module`);
   const jars = elements.filter((e) => e.name === 'jar');
   if (jars.length === 0) problems.push('module.xml lists no <jar>');
   for (const j of jars) {
-    if (!/^[AGCD]+$/.test(j.attrs.scope ?? '')) problems.push(`module.xml: jar ${j.text} has scope '${j.attrs.scope ?? ''}', expected letters of AGCD`);
+    if (!/^[AGCD]+$/.test(j.attrs.scope ?? ''))
+      problems.push(`module.xml: jar ${j.text} has scope '${j.attrs.scope ?? ''}', expected letters of AGCD`);
     if (!byName.has(j.text)) problems.push(`module.xml lists jar ${j.text}, which is not in the module`);
   }
   const hookScopes = new Set<string>();
   for (const h of elements.filter((e) => e.name === 'hook')) {
     const s = h.attrs.scope ?? '';
-    if (!/^[GCD]$/.test(s)) problems.push(`module.xml: hook ${h.text} needs exactly one scope letter, got '${s}'`);
+    if (!/^[GCD]$/.test(s))
+      problems.push(`module.xml: hook ${h.text} needs exactly one scope letter, got '${s}'`);
     if (hookScopes.has(s)) problems.push(`module.xml: more than one hook for scope ${s}`);
     hookScopes.add(s);
     const classFile = `${h.text.replace(/\./g, '/')}.class`;
@@ -73,7 +86,11 @@ function checkManifest(elements: ParsedElement[], byName: Map<string, ZipEntry>,
   }
 }
 
-function checkSignatures(entries: ZipEntry[], byName: Map<string, ZipEntry>, problems: string[]): { count: number; subject?: string } {
+function checkSignatures(
+  entries: ZipEntry[],
+  byName: Map<string, ZipEntry>,
+  problems: string[],
+): { count: number; subject?: string } {
   const sigFile = byName.get(SIGNATURES_ENTRY);
   const certFile = byName.get(CERTIFICATES_ENTRY);
   if (!sigFile || !certFile) {
@@ -95,7 +112,9 @@ function checkSignatures(entries: ZipEntry[], byName: Map<string, ZipEntry>, pro
   for (let i = 0; i + 1 < certs.length; i++) {
     const [child, parent] = [certs[i] as X509Certificate, certs[i + 1] as X509Certificate];
     if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) {
-      problems.push(`${CERTIFICATES_ENTRY}: certificate ${i + 1} is not issued by certificate ${i + 2} (chain must be leaf first)`);
+      problems.push(
+        `${CERTIFICATES_ENTRY}: certificate ${i + 1} is not issued by certificate ${i + 2} (chain must be leaf first)`,
+      );
     }
   }
   const signatures = parseProperties(sigFile.data.toString('latin1'));
@@ -107,20 +126,29 @@ function checkSignatures(entries: ZipEntry[], byName: Map<string, ZipEntry>, pro
       problems.push(`${e.name} is not signed`);
       continue;
     }
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(sig) || !verifySignature('sha256', e.data, leaf.publicKey, Buffer.from(sig, 'base64'))) {
-      problems.push(`the signature of ${e.name} does not verify against ${leaf.subject.replace(/\n/g, ', ')}`);
+    if (
+      !/^[A-Za-z0-9+/]+={0,2}$/.test(sig) ||
+      !verifySignature('sha256', e.data, leaf.publicKey, Buffer.from(sig, 'base64'))
+    ) {
+      problems.push(
+        `the signature of ${e.name} does not verify against ${leaf.subject.replace(/\n/g, ', ')}`,
+      );
       continue;
     }
     count++;
   }
   for (const key of signatures.keys()) {
     const name = key.startsWith('/') ? key.slice(1) : key;
-    if (!key.startsWith('/') || !byName.has(name) || byName.get(name)?.isDirectory) problems.push(`signature '${key}' names no file in the module`);
+    if (!key.startsWith('/') || !byName.has(name) || byName.get(name)?.isDirectory)
+      problems.push(`signature '${key}' names no file in the module`);
   }
   return { count, subject: leaf.subject.replace(/\n/g, ', ') };
 }
 
-export function verifyModule(modl: Buffer, options: { requireSigned: boolean } = { requireSigned: true }): VerifyReport {
+export function verifyModule(
+  modl: Buffer,
+  options: { requireSigned: boolean } = { requireSigned: true },
+): VerifyReport {
   const problems: string[] = [];
   let entries: ZipEntry[];
   try {

@@ -14,11 +14,23 @@ function escape(text: string, isKey: boolean): string {
       case ' ':
         out += i === 0 || isKey ? '\\ ' : ' ';
         break;
-      case '\t': out += '\\t'; break;
-      case '\n': out += '\\n'; break;
-      case '\r': out += '\\r'; break;
-      case '\f': out += '\\f'; break;
-      case '\\': case '=': case ':': case '#': case '!':
+      case '\t':
+        out += '\\t';
+        break;
+      case '\n':
+        out += '\\n';
+        break;
+      case '\r':
+        out += '\\r';
+        break;
+      case '\f':
+        out += '\\f';
+        break;
+      case '\\':
+      case '=':
+      case ':':
+      case '#':
+      case '!':
         out += `\\${ch}`;
         break;
       default:

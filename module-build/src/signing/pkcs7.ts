@@ -44,7 +44,8 @@ export function readPkcs7Certificates(p7: Buffer): Buffer[] {
   }
   const parts = root.value as forge.asn1.Asn1[];
   const typeOid = parts[0] ? asn1.derToOid(forge.util.createBuffer(parts[0].value as string)) : '';
-  if (typeOid !== OID_SIGNED_DATA) throw new Error(`certificates.p7b is not PKCS#7 SignedData (content type ${typeOid || 'missing'})`);
+  if (typeOid !== OID_SIGNED_DATA)
+    throw new Error(`certificates.p7b is not PKCS#7 SignedData (content type ${typeOid || 'missing'})`);
   const signedData = ((parts[1]?.value as forge.asn1.Asn1[])[0]?.value ?? []) as forge.asn1.Asn1[];
   const certSet = signedData.find((p) => p.tagClass === asn1.Class.CONTEXT_SPECIFIC && p.type === 0);
   if (!certSet) return [];

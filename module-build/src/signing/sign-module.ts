@@ -19,14 +19,18 @@ export const SIGNATURE_DATE = new Date(Date.UTC(1980, 0, 1));
 export function signModule(unsignedModl: Buffer, material: SigningMaterial): Buffer {
   const entries = readZip(unsignedModl);
   const clash = entries.find((e) => e.name === SIGNATURES_ENTRY || e.name === CERTIFICATES_ENTRY);
-  if (clash) throw new ModuleBuildError('MB_ERR_ZIP', `the module is already signed (it holds ${clash.name})`);
+  if (clash)
+    throw new ModuleBuildError('MB_ERR_ZIP', `the module is already signed (it holds ${clash.name})`);
   const signatures = new Map<string, string>();
   for (const e of entries) {
     if (e.isDirectory) continue;
     signatures.set(`/${e.name}`, sign('sha256', e.data, material.privateKey).toString('base64'));
   }
   const out: ZipEntryInput[] = entries.map((e) => ({ name: e.name, data: e.data }));
-  out.push({ name: SIGNATURES_ENTRY, data: Buffer.from(storeProperties(signatures, SIGNATURE_DATE), 'latin1') });
+  out.push({
+    name: SIGNATURES_ENTRY,
+    data: Buffer.from(storeProperties(signatures, SIGNATURE_DATE), 'latin1'),
+  });
   out.push({ name: CERTIFICATES_ENTRY, data: buildCertsOnlyPkcs7(material.chainDer) });
   return writeZip(out);
 }

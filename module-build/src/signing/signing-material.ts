@@ -9,7 +9,14 @@
  * Without them, a development key and a self-signed code-signing certificate are generated once
  * under `module-build/.keys/` (gitignored) and reused, so development builds are reproducible.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -33,7 +40,9 @@ function pemBlocks(text: string, label: string): Buffer[] {
 export function readChainFile(path: string): Buffer[] {
   const buf = readFileSync(path);
   const text = buf.toString('latin1');
-  const certs = text.includes('-----BEGIN CERTIFICATE-----') ? pemBlocks(text, 'CERTIFICATE') : readPkcs7Certificates(buf);
+  const certs = text.includes('-----BEGIN CERTIFICATE-----')
+    ? pemBlocks(text, 'CERTIFICATE')
+    : readPkcs7Certificates(buf);
   if (certs.length === 0) throw new ModuleBuildError('MB_ERR_SIGNING_KEY', `${path} holds no certificate`);
   return certs;
 }
@@ -41,20 +50,28 @@ export function readChainFile(path: string): Buffer[] {
 function checkMaterial(privateKey: KeyObject, chainDer: readonly Buffer[], where: string): void {
   if (privateKey.asymmetricKeyType !== 'rsa') {
     // module-signer refuses anything but RSA ("no RSA PrivateKey found"), notes §1.6.
-    throw new ModuleBuildError('MB_ERR_SIGNING_KEY', `${where}: the signing key must be RSA, got ${privateKey.asymmetricKeyType ?? 'unknown'}`);
+    throw new ModuleBuildError(
+      'MB_ERR_SIGNING_KEY',
+      `${where}: the signing key must be RSA, got ${privateKey.asymmetricKeyType ?? 'unknown'}`,
+    );
   }
   const leaf = new X509Certificate(chainDer[0] as Buffer);
   const fromKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const fromCert = leaf.publicKey.export({ type: 'spki', format: 'der' });
   if (!fromKey.equals(fromCert)) {
-    throw new ModuleBuildError('MB_ERR_SIGNING_KEY', `${where}: the first certificate (${leaf.subject.replace(/\n/g, ', ')}) does not belong to the private key`);
+    throw new ModuleBuildError(
+      'MB_ERR_SIGNING_KEY',
+      `${where}: the first certificate (${leaf.subject.replace(/\n/g, ', ')}) does not belong to the private key`,
+    );
   }
 }
 
 /** Creates a self-signed code-signing certificate; the TBS structure comes from forge, the RSA signature from node:crypto. */
 export function createSelfSignedCertificate(privateKey: KeyObject, commonName: string, now: Date): Buffer {
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString());
+  cert.publicKey = forge.pki.publicKeyFromPem(
+    createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
+  );
   cert.serialNumber = `01${Buffer.from(String(now.getTime())).toString('hex')}`;
   cert.validity.notBefore = new Date(now.getTime() - 60_000);
   cert.validity.notAfter = new Date(now.getTime() + 5 * 365 * 24 * 3600_000);
@@ -73,27 +90,44 @@ export function createSelfSignedCertificate(privateKey: KeyObject, commonName: s
   cert.signatureOid = forge.pki.oids.sha256WithRSAEncryption as string;
   cert.siginfo.algorithmOid = cert.signatureOid;
   // getTBSCertificate exists in node-forge but is missing from @types/node-forge.
-  const pki = forge.pki as typeof forge.pki & { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 };
+  const pki = forge.pki as typeof forge.pki & {
+    getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1;
+  };
   const tbs = Buffer.from(forge.asn1.toDer(pki.getTBSCertificate(cert)).getBytes(), 'binary');
   cert.signature = sign('sha256', tbs, privateKey).toString('binary');
   return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
 }
 
-export function loadSigningMaterial(env: NodeJS.ProcessEnv, devKeyDir: string, now: Date = new Date()): SigningMaterial {
+export function loadSigningMaterial(
+  env: NodeJS.ProcessEnv,
+  devKeyDir: string,
+  now: Date = new Date(),
+): SigningMaterial {
   const keyPath = env.MODL_SIGNING_KEY;
   const chainPath = env.MODL_SIGNING_CHAIN;
   if (keyPath || chainPath) {
     if (!keyPath || !chainPath) {
-      throw new ModuleBuildError('MB_ERR_SIGNING_KEY', 'set both MODL_SIGNING_KEY (PEM RSA private key) and MODL_SIGNING_CHAIN (certificate chain, leaf first), or neither for a development key');
+      throw new ModuleBuildError(
+        'MB_ERR_SIGNING_KEY',
+        'set both MODL_SIGNING_KEY (PEM RSA private key) and MODL_SIGNING_CHAIN (certificate chain, leaf first), or neither for a development key',
+      );
     }
     for (const p of [keyPath, chainPath]) {
-      if (!existsSync(p)) throw new ModuleBuildError('MB_ERR_SIGNING_KEY', `signing file ${p} does not exist`);
+      if (!existsSync(p))
+        throw new ModuleBuildError('MB_ERR_SIGNING_KEY', `signing file ${p} does not exist`);
     }
     let privateKey: KeyObject;
     try {
-      privateKey = createPrivateKey({ key: readFileSync(keyPath), passphrase: env.MODL_SIGNING_KEY_PASSWORD });
+      privateKey = createPrivateKey({
+        key: readFileSync(keyPath),
+        passphrase: env.MODL_SIGNING_KEY_PASSWORD,
+      });
     } catch (err) {
-      throw new ModuleBuildError('MB_ERR_SIGNING_KEY', `cannot read the private key in ${keyPath}: ${(err as Error).message}`, { cause: err });
+      throw new ModuleBuildError(
+        'MB_ERR_SIGNING_KEY',
+        `cannot read the private key in ${keyPath}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     const chainDer = readChainFile(chainPath);
     checkMaterial(privateKey, chainDer, 'MODL_SIGNING_KEY/MODL_SIGNING_CHAIN');
@@ -111,7 +145,15 @@ export function loadSigningMaterial(env: NodeJS.ProcessEnv, devKeyDir: string, n
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
   const certDer = createSelfSignedCertificate(privateKey, 'AI Equipment Monitor development signing', now);
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  const pem = `-----BEGIN CERTIFICATE-----\n${certDer.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  const pem = `-----BEGIN CERTIFICATE-----\n${certDer
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
   writeFileSync(certFile, pem);
-  return { privateKey, chainDer: [certDer], source: 'dev-generated', description: `new development key in ${devKeyDir}` };
+  return {
+    privateKey,
+    chainDer: [certDer],
+    source: 'dev-generated',
+    description: `new development key in ${devKeyDir}`,
+  };
 }

@@ -13,7 +13,8 @@ export interface ZipEntry {
   readonly method: number;
 }
 
-const fail = (why: string): ModuleBuildError => new ModuleBuildError('MB_ERR_ZIP', `not a readable zip: ${why}`);
+const fail = (why: string): ModuleBuildError =>
+  new ModuleBuildError('MB_ERR_ZIP', `not a readable zip: ${why}`);
 
 function findEndOfCentral(buf: Buffer): number {
   // The end record is 22 bytes plus a comment of at most 65535 bytes.
@@ -32,7 +33,8 @@ export function readZip(buf: Buffer): ZipEntry[] {
   const out: ZipEntry[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
-    if (p + 46 > buf.length || buf.readUInt32LE(p) !== 0x02014b50) throw fail(`central header ${i} is damaged`);
+    if (p + 46 > buf.length || buf.readUInt32LE(p) !== 0x02014b50)
+      throw fail(`central header ${i} is damaged`);
     const flags = buf.readUInt16LE(p + 8);
     const method = buf.readUInt16LE(p + 10);
     const crc = buf.readUInt32LE(p + 16);
@@ -55,7 +57,7 @@ export function readZip(buf: Buffer): ZipEntry[] {
     else if (method === 8) data = inflateRawSync(raw);
     else throw fail(`'${name}' uses compression method ${method}`);
     if (data.length !== size) throw fail(`'${name}' inflates to ${data.length} bytes, header says ${size}`);
-    if ((crc32(data) >>> 0) !== crc) throw fail(`'${name}' fails its CRC-32 check`);
+    if (crc32(data) >>> 0 !== crc) throw fail(`'${name}' fails its CRC-32 check`);
     out.push({ name, data, isDirectory: name.endsWith('/'), method });
   }
   return out;

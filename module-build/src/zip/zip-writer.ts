@@ -26,7 +26,10 @@ const MAX_U32 = 0xffffffff;
 
 function checkName(name: string): void {
   if (name.length === 0 || name.startsWith('/') || name.includes('\\') || name.split('/').includes('..')) {
-    throw new ModuleBuildError('MB_ERR_ZIP', `zip entry name '${name}' must be a relative forward-slash path without '..'`);
+    throw new ModuleBuildError(
+      'MB_ERR_ZIP',
+      `zip entry name '${name}' must be a relative forward-slash path without '..'`,
+    );
   }
 }
 
@@ -47,7 +50,11 @@ export function writeZip(entries: readonly ZipEntryInput[]): Buffer {
       throw new ModuleBuildError('MB_ERR_ZIP', `directory entry '${e.name}' must be empty`);
     }
   }
-  if (sorted.length > 0xffff) throw new ModuleBuildError('MB_ERR_ZIP', `${sorted.length} entries need zip64, which this writer does not do`);
+  if (sorted.length > 0xffff)
+    throw new ModuleBuildError(
+      'MB_ERR_ZIP',
+      `${sorted.length} entries need zip64, which this writer does not do`,
+    );
 
   const chunks: Buffer[] = [];
   const central: Buffer[] = [];
@@ -60,7 +67,8 @@ export function writeZip(entries: readonly ZipEntryInput[]): Buffer {
     const useDeflate = deflated.length < e.data.length;
     const body = useDeflate ? deflated : e.data;
     const method = useDeflate ? METHOD_DEFLATE : METHOD_STORE;
-    if (e.data.length > MAX_U32 || offset > MAX_U32) throw new ModuleBuildError('MB_ERR_ZIP', `'${e.name}' needs zip64`);
+    if (e.data.length > MAX_U32 || offset > MAX_U32)
+      throw new ModuleBuildError('MB_ERR_ZIP', `'${e.name}' needs zip64`);
 
     const local = Buffer.alloc(30);
     local.writeUInt32LE(LOCAL_HEADER_SIG, 0);
@@ -118,5 +126,8 @@ export function withDirectoryEntries(entries: readonly ZipEntryInput[]): ZipEntr
     for (let i = 1; i < parts.length; i++) dirs.add(`${parts.slice(0, i).join('/')}/`);
   }
   const names = new Set(entries.map((e) => e.name));
-  return [...entries, ...[...dirs].filter((d) => !names.has(d)).map((d) => ({ name: d, data: Buffer.alloc(0) }))];
+  return [
+    ...entries,
+    ...[...dirs].filter((d) => !names.has(d)).map((d) => ({ name: d, data: Buffer.alloc(0) })),
+  ];
 }

@@ -33,7 +33,8 @@ public class RecommendationsModelDelegate extends ComponentModelDelegate {
     /** Error codes this side adds; the sidecar's own SC_ERR_* codes are passed through unchanged. */
     public static final String ERR_NOT_AUTHENTICATED = "GW_ERR_NOT_AUTHENTICATED";
     public static final String ERR_NOT_CONFIGURED = "GW_ERR_SIDECAR_NOT_CONFIGURED";
-    public static final String ERR_UNREACHABLE = "GW_ERR_SIDECAR_UNREACHABLE";
+    /** The browser's own network code (DELEGATE-PROTOCOL.md), so both transports read the same. */
+    public static final String ERR_UNREACHABLE = "CLIENT_ERR_NETWORK";
     public static final String ERR_BAD_REQUEST = "GW_ERR_BAD_REQUEST";
     public static final String ERR_BAD_RESPONSE = "GW_ERR_SIDECAR_BAD_RESPONSE";
 

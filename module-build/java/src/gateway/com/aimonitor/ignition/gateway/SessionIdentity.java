@@ -40,7 +40,8 @@ public final class SessionIdentity {
     static List<String> roles(WebAuthUser user) {  // null = not readable on this gateway
         List<String> out = new ArrayList<>();
         try {
-            Method m = user.getClass().getMethod("getRoles");
+            // Looked up on the public SDK type: the gateway's implementing class need not be public.
+            Method m = WebAuthUser.class.getMethod("getRoles");
             Object value = m.invoke(user);
             if (value instanceof Iterable) {
                 for (Object r : (Iterable<?>) value) if (r != null) out.add(r.toString());
