@@ -111,6 +111,57 @@ export const configSchema = z
             pace: z.enum(['recorded', 'fast']).default('fast'),
             /** Tag path prefix the CSV columns are mapped under, e.g. '[default]SKAB/'. */
             tagPrefix: z.string().default(''),
+            /** Recorded pace: recorded seconds per real second. */
+            speed: z.number().positive().default(1),
+          })
+          .strict()
+          .default({}),
+        /** OPC UA (Ignition's OPC UA server exposing tag providers); see docs/opcua-bridge.md. */
+        opcua: z
+          .object({
+            endpointUrl: z.string().regex(/^opc\.tcp:\/\//, 'endpointUrl must start with opc.tcp://').default('opc.tcp://127.0.0.1:62541'),
+            securityMode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None'),
+            securityPolicy: z.enum(['None', 'Basic256Sha256']).default('None'),
+            userName: z.string().min(1).optional(),
+            password: z.string().optional(),
+            /** Tag namespace by URI (resolved from the server's NamespaceArray); wins over namespaceIndex. */
+            namespaceUri: z.string().min(1).optional(),
+            namespaceIndex: z.number().int().min(0).default(2),
+            /** Tag paths to monitor; unset: every sensor, setpoint and mode tag of the equipment map. */
+            tags: z.array(z.string().min(1).max(512)).optional(),
+            samplingIntervalMs: z.number().int().min(0).default(1_000),
+            publishingIntervalMs: z.number().int().positive().default(1_000),
+            queueSize: z.number().int().min(1).max(10_000).default(10),
+            deadbandType: z.enum(['none', 'absolute', 'percent']).default('none'),
+            deadbandValue: z.number().min(0).default(0),
+            /** Client certificate and trust lists; unset: <dataDir>/pki/opcua. */
+            pkiDir: z.string().optional(),
+            trustUnknownServerCertificate: z.boolean().default(false),
+            reconnectMaxDelayMs: z.number().int().positive().default(10_000),
+            maxBatch: z.number().int().positive().default(1_000),
+            maxQueued: z.number().int().positive().default(100_000),
+          })
+          .strict()
+          .default({})
+          .refine((o) => (o.securityMode === 'None') === (o.securityPolicy === 'None'), {
+            message: "securityMode 'None' goes with securityPolicy 'None', and Sign/SignAndEncrypt with Basic256Sha256",
+          }),
+        /** MQTT Sparkplug B (Cirrus Link MQTT Transmission or any edge node). */
+        sparkplug: z
+          .object({
+            brokerUrl: z.string().regex(/^(mqtts?|wss?|tcp|tls):\/\//, 'brokerUrl must be an mqtt:// or mqtts:// URL').default('mqtt://127.0.0.1:1883'),
+            groupId: z.string().regex(/^[^/+#]{1,128}$/, 'groupId must not contain / + #').default('Plant'),
+            /** Edge node id to follow, or '+' for all nodes of the group. */
+            edgeNodeId: z.string().regex(/^(\+|[^/+#]{1,128})$/, "edgeNodeId must be '+' or an id without / + #").default('+'),
+            /** Tag path = tagPrefix + group/edge/[device/]metric. */
+            tagPrefix: z.string().default('[MQTT Engine]Edge Nodes/'),
+            clientId: z.string().min(1).optional(),
+            username: z.string().min(1).optional(),
+            password: z.string().optional(),
+            /** How long a setpoint command waits for the edge node's confirming DATA. */
+            confirmTimeoutMs: z.number().int().positive().default(5_000),
+            maxBatch: z.number().int().positive().default(1_000),
+            maxQueued: z.number().int().positive().default(100_000),
           })
           .strict()
           .default({}),

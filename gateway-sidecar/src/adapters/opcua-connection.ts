@@ -29,7 +29,6 @@ export interface OpcuaConnectionOptions {
   /** Trust a server certificate not yet in pki/trusted (development only). */
   readonly trustUnknownServerCertificate: boolean;
   readonly reconnectMaxDelayMs: number;
-  readonly requestTimeoutMs: number;
 }
 
 /** Builds a client; node-opcua's own reconnection (with backoff up to reconnectMaxDelayMs) is on. */

@@ -26,7 +26,6 @@ function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaTagSourc
     pkiDir,
     trustUnknownServerCertificate: true,
     reconnectMaxDelayMs: 500,
-    requestTimeoutMs: 5000,
     tags: [TEMP, VIB, SP],
     samplingIntervalMs: 50,
     publishingIntervalMs: 50,

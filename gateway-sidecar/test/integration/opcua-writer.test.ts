@@ -23,7 +23,6 @@ function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaConnecti
     pkiDir,
     trustUnknownServerCertificate: true,
     reconnectMaxDelayMs: 500,
-    requestTimeoutMs: 5000,
     ...o,
   };
 }
