@@ -111,7 +111,7 @@ describe('Java hooks and delegate in a JVM, against the sidecar API', () => {
       ]);
       assert.equal(r.status, 0, r.out);
       assert.match(r.out, /ALL PASSED/);
-      assert.equal((r.out.match(/^PASS /gm) ?? []).length, 14, r.out);
+      assert.equal((r.out.match(/^PASS /gm) ?? []).length, 16, r.out);
 
       // The sidecar's own record: the decision came from the session user the gateway vouched for.
       const after = await get<{ recommendation: Rec; history: { actor: string; toStatus: string }[] }>(

@@ -36,6 +36,7 @@ import java.util.function.Supplier;
 public final class ModuleJvmTest {
     private static final Map<String, String> ARGS = new HashMap<>();
     private static int failures;
+    private static long changeSeq;
 
     private ModuleJvmTest() { }
 
@@ -162,6 +163,17 @@ public final class ModuleJvmTest {
                     && x.payload.has("recommendation") && rec.equals(x.payload.getAsJsonObject("recommendation").get("id").getAsString())
                     && "rejected".equals(x.payload.getAsJsonObject("recommendation").get("status").getAsString()), 20_000);
             eq(rec, c.payload.getAsJsonObject("recommendation").get("id").getAsString(), "change recommendation id");
+            changeSeq = c.payload.get("seq").getAsLong();
+        });
+        check("subscribe with lastSeq resumes: the sidecar replays the change after that sequence number", () -> {
+            expect(changeSeq > 0, () -> "no change seq from the previous check");
+            TestSdk.TestComponent bob = newComponent(gw, gatewayContext, new TestSdk.User("bob", List.of("Viewer")));
+            ComponentModelDelegate d4 = gw.delegates.get(ARGS.get("expectedComponentType")).create(bob);
+            d4.handleEvent(new EventFiredMsg("subscribe", json("{\"lastSeq\":" + (changeSeq - 1) + "}")));
+            TestSdk.TestComponent.Fired c = bob.await("replayed change " + changeSeq,
+                    x -> x.name.equals("change") && x.payload.get("seq").getAsLong() == changeSeq, 20_000);
+            eq(ARGS.get("recId"), c.payload.getAsJsonObject("recommendation").get("id").getAsString(), "replayed recommendation");
+            d4.handleEvent(new EventFiredMsg("unsubscribe", new JsonObject()));
         });
         check("a bad recommendation id is refused before any HTTP call", () -> {
             delegate.handleEvent(new EventFiredMsg("decide-request", json("{\"requestId\":\"r3\",\"id\":\"../health\",\"request\":{\"decision\":\"reject\",\"expectedVersion\":1}}")));
@@ -175,6 +187,25 @@ public final class ModuleJvmTest {
             TestSdk.TestComponent.Fired f = anon.await("error r4", x -> x.name.equals("error"), 5_000);
             eq("GW_ERR_NOT_AUTHENTICATED", f.payload.get("code").getAsString(), "code");
             eq(401, f.payload.get("status").getAsInt(), "status");
+        });
+        check("a gateway without a secret answers GW_ERR_SIDECAR_NOT_CONFIGURED naming the key; a short secret is named too", () -> {
+            for (String[] c : new String[][] {{"data-nosecret", "", "sidecar.gatewaySecret is not set"},
+                    {"data-shortsecret", "too-short", "sidecar.gatewaySecret must be at least 32 characters, got 9"}}) {
+                TestSdk.Registries other = new TestSdk.Registries();
+                TestSdk.Gateway ctx = gatewayWithConfig(work.resolve(c[0]), c[1], other);
+                GatewayModuleHook h = (GatewayModuleHook) gatewayLoader.loadClass(modl.hooks.get("G")).getDeclaredConstructor().newInstance();
+                h.setup(ctx);
+                h.startup(null);
+                TestSdk.TestComponent comp = newComponent(other, ctx, new TestSdk.User("alice", List.of("Operator")));
+                other.delegates.get(ARGS.get("expectedComponentType")).create(comp)
+                        .handleEvent(new EventFiredMsg("list-request", json("{\"requestId\":\"r6\",\"filter\":{\"limit\":5,\"offset\":0}}")));
+                TestSdk.TestComponent.Fired f = comp.await("error r6", x -> x.name.equals("error"), 5_000);
+                eq("GW_ERR_SIDECAR_NOT_CONFIGURED", f.payload.get("code").getAsString(), "code");
+                eq(503, f.payload.get("status").getAsInt(), "status");
+                String msg = f.payload.get("message").getAsString();
+                expect(msg.contains(c[2]), () -> "message '" + msg + "' should contain '" + c[2] + "'");
+                h.shutdown();
+            }
         });
         check("a gateway with the wrong secret (forged identity) is refused by the sidecar", () -> {
             TestSdk.Registries other = new TestSdk.Registries();
