@@ -79,7 +79,16 @@ export function readComponentInputs(componentDir: string): ComponentInputs {
       `${eventsFile} (the component's script events) is missing`,
     );
   const events = readFileSync(eventsFile);
-  const parsed: unknown = JSON.parse(events.toString('utf8'));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(events.toString('utf8'));
+  } catch (err) {
+    throw new ModuleBuildError(
+      'MB_ERR_INPUT_MISSING',
+      `${eventsFile} is not JSON: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
   if (
     !Array.isArray(parsed) ||
     !parsed.every((e) => typeof e === 'object' && e && 'name' in e && 'description' in e && 'schema' in e)
