@@ -169,7 +169,7 @@ export class Notifier {
    * that track incidents (PagerDuty). Throws SC_ERR_API_NOT_FOUND for an unknown id; acknowledging
    * twice is harmless and keeps the first acknowledgement.
    */
-  async acknowledge(id: string, actor: Actor, note?: string): Promise<NotificationRecord> {
+  async acknowledge(id: string, actor: Pick<Actor, 'user'>, note?: string): Promise<NotificationRecord> {
     const result = await this.#ack(id, actor.user, note ?? null);
     if (!result) throw new SidecarError(ERRORS.API_NOT_FOUND, `no notification '${id}'`);
     await this.#deliverDue(this.#d.clock.now());

@@ -6,7 +6,7 @@
  *   GET  /notifications/:id                                                             (viewer)
  *   POST /notifications/:id/acknowledge   body { note? }                                (operator)
  *
- * Assumption: authentication already ran and `actorOf(req)` returns the request's Actor (pass the
+ * Assumption: authentication already ran and `actorOf(req)` returns the request's actor (pass the
  * app's `actorOf` from auth.ts); this router only checks roles. Bad query values answer
  * SC_ERR_API_VALIDATION naming the field; an unknown id answers SC_ERR_API_NOT_FOUND.
  */
@@ -14,23 +14,30 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ERRORS, SidecarError } from '../../errors.ts';
 import type { NotificationListFilter, NotificationRecord } from '../../ports.ts';
-import type { Actor, Role } from '../../app/recommendation-service.ts';
+
+type Role = 'viewer' | 'operator' | 'engineer';
+
+/** The authenticated caller, as the app's auth middleware records it (structurally the app's Actor). */
+export interface RouteActor {
+  readonly user: string;
+  readonly roles: readonly Role[];
+}
 
 /** The part of the Notifier these routes use. */
 export interface NotificationsApi {
   list(filter: NotificationListFilter): Promise<{ items: NotificationRecord[]; total: number }>;
   get(id: string): Promise<NotificationRecord | undefined>;
-  acknowledge(id: string, actor: Actor, note?: string): Promise<NotificationRecord>;
+  acknowledge(id: string, actor: RouteActor, note?: string): Promise<NotificationRecord>;
 }
 
 export interface NotificationsRouterOptions {
   readonly notifier: NotificationsApi;
-  readonly actorOf: (req: Request) => Actor;
+  readonly actorOf: (req: Request) => RouteActor;
 }
 
 const RANK: Readonly<Record<Role, number>> = { viewer: 1, operator: 2, engineer: 3 };
 
-function requireRoleOf(actor: Actor, needed: Role): void {
+function requireRoleOf(actor: RouteActor, needed: Role): void {
   if (!actor.roles.some((r) => RANK[r] >= RANK[needed])) {
     throw new SidecarError(
       ERRORS.API_FORBIDDEN,
