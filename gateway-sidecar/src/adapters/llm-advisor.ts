@@ -5,9 +5,8 @@
  * and on any failure `undefined`, so the playbook text stands. Failures are counted by kind.
  */
 import { z } from 'zod';
-import type { Advisor, AdvisorContext } from '../app/recommendation-engine.ts';
 import type { Logger } from '../log.ts';
-import type { Clock } from '../ports.ts';
+import type { Advisor, AdvisorContext, Clock } from '../ports.ts';
 
 export interface LlmAdvisorOptions {
   /** Base URL, e.g. `https://<workspace>/serving-endpoints` or `http://127.0.0.1:11434/v1`. */

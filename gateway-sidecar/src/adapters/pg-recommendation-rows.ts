@@ -1,7 +1,7 @@
 /** Row shapes and row → API mapping for pg-recommendation-store.ts (timestamps become ISO strings). */
 import type { Shelf } from '../domain/alarm-discipline.ts';
 import type { Contribution, Severity } from '../domain/detection.ts';
-import type { AuditEntry, ProposedAction, Recommendation, RecommendationStatus, WriteResult } from '../app/recommendation-service.ts';
+import type { AuditEntry, ProposedAction, Recommendation, RecommendationStatus, WriteResult } from '../domain/recommendation-view.ts';
 
 export const REC_COLUMNS = `recommendation_id, equipment_id, area, issue_type, severity, anomaly_score, confidence_score,
   recommendation_text, explanation, proposed_action, status, created_timestamp, anomaly_timestamp, last_seen_timestamp,

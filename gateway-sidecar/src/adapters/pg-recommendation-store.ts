@@ -7,8 +7,8 @@
 import type pg from 'pg';
 import type { Shelf } from '../domain/alarm-discipline.ts';
 import type { CriticalAlertCandidate } from '../domain/critical.ts';
-import type { AuditEntry, Change, ListFilter, Recommendation, RecommendationStatus } from '../app/recommendation-service.ts';
-import type { NewRecommendation, RecommendationStore, TransitionPatch, UpsertOutcome, WriteRecord } from '../app/recommendation-store.ts';
+import type { AuditEntry, Change, ListFilter, Recommendation, RecommendationStatus } from '../domain/recommendation-view.ts';
+import type { NewRecommendation, RecommendationStore, TransitionPatch, UpsertOutcome, WriteRecord } from '../ports.ts';
 import { ERRORS, SidecarError } from '../errors.ts';
 import { AUDIT_COLUMNS, REC_COLUMNS, toAudit, toRecommendation, toShelf, type AuditRow, type RecRow, type ShelfRow } from './pg-recommendation-rows.ts';
 

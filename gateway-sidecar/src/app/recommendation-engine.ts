@@ -8,29 +8,12 @@
  */
 import { AlarmDiscipline, findShelf, isSuppressingMode, type Shelf } from '../domain/alarm-discipline.ts';
 import { dedupKey, floodSummaryKey, recommendationIdFor } from '../domain/dedup.ts';
-import type { Contribution, ScoredReading } from '../domain/detection.ts';
+import type { ScoredReading } from '../domain/detection.ts';
 import type { EquipmentIndex } from '../domain/equipment.ts';
 import { choosePlaybook, type PlaybookResult } from '../domain/playbooks.ts';
 import type { Logger } from '../log.ts';
-import type { Clock } from '../ports.ts';
+import type { Advisor, Clock, NewRecommendation, RecommendationStore } from '../ports.ts';
 import type { Change } from './recommendation-service.ts';
-import type { NewRecommendation, RecommendationStore } from './recommendation-store.ts';
-
-/** What an advisor gets: the playbook's view plus recent data and what operators said before. */
-export interface AdvisorContext {
-  readonly equipmentId: string;
-  readonly equipmentKind: string;
-  readonly issueType: string;
-  readonly playbookText: string;
-  readonly explanation: readonly Contribution[];
-  readonly recentReadings: readonly { readonly tagPath: string; readonly sensorType: string; readonly value: number; readonly at: string; readonly score: number }[];
-  readonly operatorNotes: readonly string[];
-}
-
-/** Optional text enrichment (adapters/llm-advisor.ts). undefined = keep the playbook text. Never throws. */
-export interface Advisor {
-  advise(context: AdvisorContext): Promise<string | undefined>;
-}
 
 export interface EngineOptions {
   readonly minConfidence: number;

@@ -3,119 +3,11 @@
  * SSE stream, the Java delegate (through the API) and the preview host. The implementation lives
  * beside this file; the HTTP adapter depends only on these types.
  */
-import type { Contribution, Severity } from '../domain/detection.ts';
+import type { Actor, AlarmKpiView, AuditEntry, Change, DecisionRequest, ListFilter, Recommendation, ShelfView } from '../domain/recommendation-view.ts';
 
-export type Role = 'viewer' | 'operator' | 'engineer';
-export type RecommendationStatus = 'pending' | 'approved' | 'deferred' | 'rejected' | 'executed' | 'failed' | 'expired';
-export type Decision = 'approve' | 'defer' | 'reject';
-
-/** Who is acting: from a bearer token or a gateway-signed identity. */
-export interface Actor {
-  readonly user: string;
-  readonly roles: readonly Role[];
-  readonly via: 'token' | 'gateway';
-}
-
-/** The setpoint write a recommendation proposes (current → new, within configured limits). */
-export interface ProposedAction {
-  readonly tagPath: string;
-  readonly setpointName: string;
-  readonly unit: string;
-  readonly currentValue: number | null;
-  readonly newValue: number;
-  readonly min: number;
-  readonly max: number;
-  readonly maxStep: number;
-  /** Two-person rule: true when the change exceeds the configured impact. */
-  readonly requiresSecondApprover: boolean;
-}
-
-export interface WriteResult {
-  readonly ok: boolean;
-  readonly readBack: number | null;
-  readonly previousValue: number | null;
-  readonly reason: string | null;
-  readonly at: string;
-}
-
-/** A recommendation as the API returns it (timestamps are ISO 8601 strings). */
-export interface Recommendation {
-  readonly id: string;
-  readonly equipmentId: string;
-  readonly area: string;
-  readonly issueType: string;
-  readonly severity: Severity;
-  readonly anomalyScore: number;
-  readonly confidence: number;
-  readonly text: string;
-  readonly explanation: readonly Contribution[];
-  readonly proposedAction: ProposedAction | null;
-  readonly status: RecommendationStatus;
-  readonly createdAt: string;
-  readonly anomalyAt: string;
-  readonly lastSeenAt: string;
-  readonly occurrenceCount: number;
-  readonly maxAnomalyScore: number;
-  readonly decidedBy: string | null;
-  readonly decidedAt: string | null;
-  readonly deferredUntil: string | null;
-  readonly operatorNotes: string | null;
-  readonly writeResult: WriteResult | null;
-  /** Optimistic-concurrency version; a decision must name the version it was made on. */
-  readonly version: number;
-  /** Approvals recorded so far (two-person rule: a large change needs two different users). */
-  readonly approvals?: readonly { readonly user: string; readonly at: string }[];
-  /** Set once an engineer reverted the executed write. */
-  readonly revertResult?: WriteResult | null;
-  /** Flood summaries: the recommendations grouped into this one instead of reaching operators. */
-  readonly groupedItems?: readonly { readonly equipmentId: string; readonly issueType: string; readonly confidence: number; readonly text: string; readonly at: string }[];
-}
-
-export interface AuditEntry {
-  readonly auditId: number;
-  readonly action: string;
-  readonly actor: string;
-  readonly fromStatus: string | null;
-  readonly toStatus: string | null;
-  readonly before: unknown;
-  readonly after: unknown;
-  readonly note: string | null;
-  readonly at: string;
-}
-
-export interface DecisionRequest {
-  readonly decision: Decision;
-  readonly note?: string;
-  /** ISO 8601; required for 'defer'. */
-  readonly deferUntil?: string;
-  readonly expectedVersion: number;
-}
-
-export interface ListFilter {
-  readonly status?: readonly RecommendationStatus[];
-  readonly equipmentId?: string;
-  readonly severity?: readonly Severity[];
-  readonly limit: number;
-  readonly offset: number;
-}
-
-/** One entry of the change stream; `seq` is durable and increasing (SSE `id:`). */
-export interface Change {
-  readonly seq: number;
-  readonly type: 'recommendation' | 'critical_alert';
-  readonly recommendation?: Recommendation;
-  readonly alert?: {
-    readonly id: string;
-    readonly equipmentId: string;
-    readonly sensorType: string;
-    readonly tagPath: string;
-    readonly value: number;
-    readonly threshold: number;
-    readonly level: string;
-    readonly message: string;
-    readonly at: string;
-  };
-}
+export type {
+  Role, RecommendationStatus, Decision, Actor, ProposedAction, WriteResult, Recommendation, AuditEntry, DecisionRequest, ListFilter, Change, ShelfView, AlarmKpiView,
+} from '../domain/recommendation-view.ts';
 
 export interface RecommendationService {
   list(filter: ListFilter): Promise<{ items: Recommendation[]; total: number }>;
@@ -129,27 +21,6 @@ export interface RecommendationService {
   changesSince(afterSeq: number, limit: number): Promise<Change[]>;
   /** Live changes; returns the unsubscribe function. */
   subscribe(listener: (change: Change) => void): () => void;
-}
-
-/** A shelf: an equipment/issue pattern silenced for a bounded time (ISA-18.2 shelving). */
-export interface ShelfView {
-  readonly id: number;
-  readonly equipmentId: string;
-  /** An issue type, or '*' for every issue of the equipment. */
-  readonly issueType: string;
-  readonly reason: string;
-  readonly by: string;
-  readonly from: string;
-  readonly until: string;
-}
-
-/** ISA-18.2 KPIs of the recommendation stream (for /metrics and pipeline_metrics.extra). */
-export interface AlarmKpiView {
-  readonly recommendationsPerOperatorHour: number;
-  readonly floodWindowPct: number;
-  readonly chatteringPatterns: readonly string[];
-  readonly suppressed: Readonly<Record<'mode' | 'shelved' | 'below_confidence', number>>;
-  readonly grouped: number;
 }
 
 /**

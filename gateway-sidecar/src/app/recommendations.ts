@@ -13,14 +13,13 @@ import type { ModeReading, SensorReading, SetpointReading } from '../domain/tag-
 import { ERRORS, SidecarError } from '../errors.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Clock, TagWriter } from '../ports.ts';
+import type { Advisor, Clock, RecommendationStore, TagWriter } from '../ports.ts';
 import type { CriticalBypass, ModeListener, RecommendationIntake, SetpointListener } from './ingest.ts';
-import { RecommendationEngine, type Advisor } from './recommendation-engine.ts';
+import { RecommendationEngine } from './recommendation-engine.ts';
 import type {
   Actor, AlarmDisciplineService, AlarmKpiView, AuditEntry, Change, DecisionRequest, ListFilter, Recommendation,
   RecommendationService, ShelfView,
 } from './recommendation-service.ts';
-import type { RecommendationStore } from './recommendation-store.ts';
 import { executeApprovedWrite, recoverInterruptedWrites, revertWrite, type WriteDeps } from './setpoint-write.ts';
 
 export interface RecommendationsOptions {

@@ -10,9 +10,8 @@ import { authorizeWrite, type ApprovedWrite, type WriteRefusal } from '../domain
 import type { EquipmentIndex } from '../domain/equipment.ts';
 import { ERRORS, SidecarError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Clock, TagWriter, WriteOutcome } from '../ports.ts';
+import type { Clock, RecommendationStore, TagWriter, WriteOutcome, WriteRecord } from '../ports.ts';
 import type { Actor, Change, Recommendation, WriteResult } from './recommendation-service.ts';
-import type { RecommendationStore, WriteRecord } from './recommendation-store.ts';
 
 export interface WriteOptions {
   /** Fail the write when the read-back differs from the value written by more than the tolerance. */

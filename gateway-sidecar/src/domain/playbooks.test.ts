@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { choosePlaybook, proposeChange } from './playbooks.ts';
 import type { ScoredReading, Severity } from './detection.ts';
-import type { Equipment, SetpointTag } from './equipment.ts';
+import type { Equipment, SetpointTag, Thresholds } from './equipment.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 const TH = { warning: 80, critical: 85, emergency: 90, direction: 'high' as const };
@@ -14,7 +14,7 @@ function equipment(kind: string, setpoints: Partial<SetpointTag>[] = [{ name: 't
   };
 }
 
-interface R { type: string; z?: number; std?: number; value?: number; score?: number; anomaly?: boolean; sev?: Severity; ts?: number; thresholds?: typeof TH; eq?: string }
+interface R { type: string; z?: number; std?: number; value?: number; score?: number; anomaly?: boolean; sev?: Severity; ts?: number; thresholds?: Thresholds; eq?: string }
 function scored(r: R): ScoredReading {
   const tagPath = `EQ/${r.type}`;
   const features: Record<string, number> = { rolling_std: r.std ?? 1 };
