@@ -6,8 +6,10 @@
  *
  * Each batch is ONE statement whatever its size: the columns travel as arrays and `unnest` turns
  * them back into rows, so the SQL text never changes (the server plans it once per connection) and
- * there is no 65,535-parameter ceiling as with VALUES lists. `ON CONFLICT (key) DO NOTHING` on the
- * event / alert id makes a replayed batch (spool flush, restarted source) a no-op.
+ * there is no 65,535-parameter ceiling as with VALUES lists. `ON CONFLICT DO NOTHING` makes a
+ * replayed batch (spool flush, restarted source) a no-op. It names no conflict target on purpose:
+ * bronze and silver are partitioned by source time (migration 041), so their key is
+ * (event_id, time); the event id already embeds the source time, so either key means "same event".
  */
 import type pg from 'pg';
 import type { ScoredReading } from '../domain/detection.ts';
