@@ -88,6 +88,13 @@ export const configSchema = z
         connectionTimeoutMs: z.number().int().positive().default(5_000),
         statementTimeoutMs: z.number().int().positive().default(15_000),
         idleTimeoutMs: z.number().int().positive().default(30_000),
+        /** Rows per bronze/silver insert batch, and longest a row waits for its batch. */
+        batchRows: z.number().int().min(1).max(50_000).default(500),
+        flushIntervalMs: z.number().int().positive().default(250),
+        /** Bound of the spool journal under <dataDir>/spool used while the database is unreachable. */
+        spoolMaxBytes: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
+        /** Longest wait between reconnection attempts while spooling. */
+        spoolRetryMaxMs: z.number().int().positive().default(30_000),
       })
       .strict()
       .default({}),
@@ -186,6 +193,7 @@ export const configSchema = z
         chatterWindowMinutes: z.number().positive().default(60),
         tickMs: z.number().int().positive().default(5_000),
         criticalRearmFraction: z.number().min(0).max(0.5).default(0.02),
+        changeLogRetentionHours: z.number().positive().default(168),
       })
       .strict()
       .default({}),
