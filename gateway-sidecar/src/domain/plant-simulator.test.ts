@@ -109,11 +109,13 @@ test('cooling degradation is fixed by the playbook: -20 % throughput brings temp
   for (let i = 0; i < 40 * 60; i++) {
     const s = sim.step();
     const t = val(s, PLANT_TAGS.reactorTemperature);
-    if (actedAt < 0 && t > 80) {
+    // Act late, just under the 85 °C critical level, as a slow approval would.
+    if (actedAt < 0 && t > 84) {
       actedAt = i;
       assert.equal(sim.setSetpoint(PLANT_TAGS.reactorThroughputSp, 64), undefined);
     } else if (actedAt >= 0 && underAt < 0 && t < 80) underAt = i;
-    else if (underAt >= 0) maxAfterRecovery = Math.max(maxAfterRecovery, t);
+    // Two minutes after first dipping under, noise included, it must stay under.
+    else if (underAt >= 0 && i - underAt > 120) maxAfterRecovery = Math.max(maxAfterRecovery, t);
   }
   assert.ok(actedAt > 0, 'warning level never reached');
   assert.ok(underAt > 0 && underAt - actedAt <= 5 * 60, `took ${underAt - actedAt} s to recover`);
