@@ -94,6 +94,15 @@ export function reactorEquilibriumC(throughputPct: number, coolantValvePct: numb
   return 12 + 1.1 * throughputPct - 0.5 * coolantValvePct * coolingHealth;
 }
 
+/** A setpoint's value, 0 when the map lacks it (a stopped unit). */
+function spv(sp: ReadonlyMap<string, number>, tag: string): number {
+  return sp.get(tag) ?? 0;
+}
+
+function wearOf(load: ProcessLoad, equipmentId: string): number {
+  return load.bearingWear.get(equipmentId) ?? 0;
+}
+
 function lag(current: number, target: number, dtSec: number, tauSec: number): number {
   return target + (current - target) * Math.exp(-dtSec / tauSec);
 }
@@ -109,11 +118,11 @@ export function initialPhysicsState(sp: ReadonlyMap<string, number>): PhysicsSta
 }
 
 function equilibria(sp: ReadonlyMap<string, number>, load: ProcessLoad): { reactor: number; bearing: number; motor: number } {
-  const thr = sp.get(PLANT_TAGS.reactorThroughputSp) ?? 0;
-  const valve = sp.get(PLANT_TAGS.reactorCoolantValveSp) ?? 0;
-  const speed = sp.get(PLANT_TAGS.pumpSpeedSp) ?? 0;
-  const convThr = sp.get(PLANT_TAGS.conveyorThroughputSp) ?? 0;
-  const pumpWear = load.bearingWear.get('PUMP_02') ?? 0;
+  const thr = spv(sp, PLANT_TAGS.reactorThroughputSp);
+  const valve = spv(sp, PLANT_TAGS.reactorCoolantValveSp);
+  const speed = spv(sp, PLANT_TAGS.pumpSpeedSp);
+  const convThr = spv(sp, PLANT_TAGS.conveyorThroughputSp);
+  const pumpWear = wearOf(load, 'PUMP_02');
   return {
     reactor: reactorEquilibriumC(thr, valve, load.coolingHealth),
     bearing: 40 + 0.2 * speed + 12 * pumpWear * (speed / 75) ** 2,
@@ -137,19 +146,19 @@ export function stepPhysics(
   state.pumpBearingTempC = lag(state.pumpBearingTempC, eq.bearing, dtSec, 180);
   state.conveyorMotorTempC = lag(state.conveyorMotorTempC, eq.motor, dtSec, 240);
   state.elapsedSec += dtSec;
-  const thr = sp.get(PLANT_TAGS.reactorThroughputSp) ?? 0;
-  const valve = sp.get(PLANT_TAGS.reactorCoolantValveSp) ?? 0;
-  const speed = sp.get(PLANT_TAGS.pumpSpeedSp) ?? 0;
-  const convThr = sp.get(PLANT_TAGS.conveyorThroughputSp) ?? 0;
+  const thr = spv(sp, PLANT_TAGS.reactorThroughputSp);
+  const valve = spv(sp, PLANT_TAGS.reactorCoolantValveSp);
+  const speed = spv(sp, PLANT_TAGS.pumpSpeedSp);
+  const convThr = spv(sp, PLANT_TAGS.conveyorThroughputSp);
   // Cavitation needs suction margin to run out, which happens at high speed: slowing the pump cures it.
   const cav = load.cavitation * Math.min(1, Math.max(0, (speed - 55) / 20));
   const wave = Math.sin(2 * Math.PI * 0.2 * state.elapsedSec);
-  const pumpWear = load.bearingWear.get('PUMP_02') ?? 0;
-  const convWear = load.bearingWear.get('CONVEYOR_03') ?? 0;
+  const pumpWear = wearOf(load, 'PUMP_02');
+  const convWear = wearOf(load, 'CONVEYOR_03');
   const out = new Map<string, number>([
     [PLANT_TAGS.reactorTemperature, state.reactorTempC],
     [PLANT_TAGS.reactorPressure, 2 + 0.03 * (state.reactorTempC - 20) + 0.01 * thr],
-    [PLANT_TAGS.reactorVibration, 1.5 + 0.005 * thr + (load.bearingWear.get('REACTOR_01') ?? 0) * 2],
+    [PLANT_TAGS.reactorVibration, 1.5 + 0.005 * thr + wearOf(load, 'REACTOR_01') * 2],
     [PLANT_TAGS.reactorCoolantFlow, 0.5 * valve * load.coolingHealth],
     [PLANT_TAGS.reactorAgitatorCurrent, 20 + 0.15 * thr],
     [PLANT_TAGS.pumpVibration, 1.2 + 0.015 * speed + 2 * pumpWear * (speed / 75) ** 2 + 2 * cav * (0.7 + 0.3 * Math.abs(wave))],
@@ -163,7 +172,7 @@ export function stepPhysics(
     [PLANT_TAGS.conveyorBeltSpeed, 1 + 0.025 * convThr],
   ]);
   for (const [tag, spec] of PLANT_SENSORS) {
-    const v = (out.get(tag) ?? 0) + spec.noise * rng.normal();
+    const v = (out.get(tag) as number) + spec.noise * rng.normal();
     out.set(tag, Math.min(spec.high, Math.max(spec.low, v)));
   }
   return out;

@@ -195,3 +195,30 @@ test('bad fault specs and setpoints are refused with a message naming the proble
   assert.equal(sim.clearFault(f.id), false);
   assert.throws(() => make(1, -1), /faultEveryMinutes/);
 });
+
+test('physics helpers: equilibrium formula, a unit with no setpoints, reactor wear, accessors', async () => {
+  const { reactorEquilibriumC, initialPhysicsState, stepPhysics, HEALTHY_LOAD } = await import('./plant-model.ts');
+  const { SeededRandom } = await import('./plant-random.ts');
+  assert.equal(reactorEquilibriumC(80, 60, 1), 70);
+  assert.ok(Math.abs(reactorEquilibriumC(80, 60, 0.2) - 94) < 1e-9);
+  assert.ok(Math.abs(reactorEquilibriumC(64, 60, 0.2) - 76.4) < 1e-9);
+  const state = initialPhysicsState(new Map());
+  assert.equal(state.reactorTempC, 12);
+  const wornReactor = { ...HEALTHY_LOAD, bearingWear: new Map([['REACTOR_01', 1]]) };
+  const out = stepPhysics(state, new Map(), wornReactor, 1, new SeededRandom(1));
+  assert.ok((out.get(PLANT_TAGS.reactorVibration) ?? 0) > 3);
+  const sim = make(1);
+  assert.equal(sim.tagPaths().length, 21);
+  assert.equal(sim.nowMs, T0);
+  sim.step();
+  assert.equal(sim.nowMs, T0 + 1000);
+  assert.equal(sim.readTag(PLANT_TAGS.reactorMode), 'RUN');
+  assert.equal(typeof sim.readTag(PLANT_TAGS.pumpFlow), 'number');
+  assert.equal(sim.readTag('[default]Nowhere'), undefined);
+  assert.equal(sim.isSetpoint(PLANT_TAGS.pumpSpeedSp), true);
+  assert.throws(() => new PlantSimulator({ seed: 1, tickMs: 0, startMs: 0, faultEveryMinutes: 0 }), /tickMs/);
+  assert.throws(() => sim.injectFault({ kind: 'step', equipmentId: 'PUMP_02', durationMs: 0 }), /durationMs/);
+  assert.throws(() => sim.injectFault({ kind: 'step', equipmentId: 'PUMP_02', magnitude: Number.NaN }), /magnitude/);
+  const f = sim.injectFault({ kind: 'step', equipmentId: 'PUMP_02' });
+  assert.equal(f.tagPath, PLANT_TAGS.pumpVibration);
+});
