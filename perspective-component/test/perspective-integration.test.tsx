@@ -56,12 +56,17 @@ describe('Perspective integration (stand-in runtime)', () => {
     const rec = buildRecommendation({ id: 'b1', proposedAction: null });
     await act(async () => {
       mounted = mountComponent(RECOMMENDATIONS_COMPONENT_TYPE, host(), {
-        props: { recommendations: [rec], title: 'Line 1' },
+        props: {
+          recommendations: [rec],
+          title: 'Line 1',
+          style: { classes: 'psc-panel  big', maxWidth: '600px' },
+        },
       });
       await flush();
     });
     const region = screen.getByRole('region', { name: 'Line 1' });
-    expect(region.className).toBe('aim-root');
+    expect(region.className).toBe('aim-root psc-panel big');
+    expect(region.style.maxWidth).toBe('600px');
     expect(region.getAttribute('data-component')).toBe(RECOMMENDATIONS_COMPONENT_TYPE);
     fireEvent.click(screen.getByRole('button', { name: /REACTOR_01/ }));
     expect(mounted?.props.read('selectedId')).toBe('b1');

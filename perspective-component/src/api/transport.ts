@@ -43,7 +43,6 @@ export const CLIENT_ERRORS = {
   NETWORK: 'CLIENT_ERR_NETWORK',
   BAD_RESPONSE: 'CLIENT_ERR_BAD_RESPONSE',
   TIMEOUT: 'CLIENT_ERR_TIMEOUT',
-  READ_ONLY: 'CLIENT_ERR_READ_ONLY',
 } as const;
 
 /** A failed call: `code` is an SC_ERR_* code from the sidecar or a CLIENT_ERR_* code. */

@@ -26,6 +26,15 @@ declare global {
 
 const AGE_TICK_MS = 30_000;
 
+/** The designer's style classes and inline style go through emit(), so Perspective merges them in order. */
+function emitProps(style: RecommendationsProps['style']): { classes: string[]; style: React.CSSProperties } {
+  const { classes, ...css } = style;
+  return {
+    classes: ['aim-root', ...classes.split(/\s+/).filter(Boolean)],
+    style: css as React.CSSProperties,
+  };
+}
+
 function isChannel(value: unknown): value is DelegateChannel {
   const v = value as Partial<DelegateChannel> | null | undefined;
   return typeof v?.fireEvent === 'function' && typeof v.onEvent === 'function';
@@ -109,7 +118,7 @@ export function RecommendationsComponent(cp: ComponentProps<RecommendationsProps
   return (
     <RecommendationsView
       store={store}
-      rootProps={cp.emit({ classes: ['aim-root'] })}
+      rootProps={cp.emit(emitProps(p.style))}
       onSelect={onSelect}
       config={{
         title: p.title,

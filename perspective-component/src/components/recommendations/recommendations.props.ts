@@ -32,6 +32,8 @@ export interface RecommendationsProps {
   /** Designer-bound data; when an array, the panel shows it instead of calling the API. */
   readonly recommendations: unknown[] | null;
   readonly selectedId: string | null;
+  /** Perspective style object; `classes` is a space-separated list of style classes. */
+  readonly style: { readonly classes: string; readonly [css: string]: unknown };
 }
 
 export const DEFAULT_PROPS: RecommendationsProps = {
@@ -50,11 +52,18 @@ export const DEFAULT_PROPS: RecommendationsProps = {
   showFilters: true,
   recommendations: null,
   selectedId: null,
+  style: { classes: '' },
 };
 
 function pick<T>(allowed: readonly T[], value: unknown, fallback: T[]): T[] {
   if (!Array.isArray(value)) return fallback;
   return allowed.filter((a) => value.includes(a));
+}
+
+function readStyle(value: unknown): RecommendationsProps['style'] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { classes: '' };
+  const v = value as Record<string, unknown>;
+  return { ...v, classes: typeof v.classes === 'string' ? v.classes : '' };
 }
 
 /** Reads a plain props object (PropertyTree.toPlainObject() or the preview's props). */
@@ -88,5 +97,6 @@ export function readProps(raw: Record<string, unknown>): RecommendationsProps {
     showFilters: typeof raw.showFilters === 'boolean' ? raw.showFilters : d.showFilters,
     recommendations: Array.isArray(raw.recommendations) ? raw.recommendations : null,
     selectedId: typeof raw.selectedId === 'string' ? raw.selectedId : null,
+    style: readStyle(raw.style),
   };
 }
