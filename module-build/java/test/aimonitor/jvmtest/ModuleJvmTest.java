@@ -222,9 +222,17 @@ public final class ModuleJvmTest {
             eq("SC_ERR_IDENTITY_INVALID", f.payload.get("code").getAsString(), "code");
             forgedHook.shutdown();
         });
-        check("shutdown closes the stream and removes the component and the delegate factory", () -> {
+        check("shutdown removes the component and the delegate factory, and ends every live stream", () -> {
             delegate.shutdown();
+            // carol's view never closes: the module's shutdown alone must end her stream thread.
+            TestSdk.TestComponent carol = newComponent(gw, gatewayContext, new TestSdk.User("carol", List.of("Viewer")));
+            gw.delegates.get(ARGS.get("expectedComponentType")).create(carol).handleEvent(new EventFiredMsg("subscribe", json("{\"lastSeq\":null}")));
+            carol.await("carol online", x -> x.name.equals("stream-state") && "online".equals(x.payload.get("state").getAsString()), 20_000);
+            expect(streamThreads() > 0, () -> "no stream thread while carol is subscribed");
             hook.shutdown();
+            long end = System.currentTimeMillis() + 10_000;
+            while (streamThreads() > 0 && System.currentTimeMillis() < end) Thread.sleep(50);
+            eq(0, streamThreads(), "live aimonitor-stream threads after shutdown");
             expect(gw.components.isEmpty(), () -> "components left: " + gw.components.keySet());
             expect(gw.delegates.isEmpty(), () -> "delegates left: " + gw.delegates.keySet());
         });
@@ -244,6 +252,12 @@ public final class ModuleJvmTest {
 
         System.out.println(failures == 0 ? "ALL PASSED" : failures + " FAILED");
         System.exit(failures == 0 ? 0 : 1);
+    }
+
+    static int streamThreads() {
+        int n = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) if (t.isAlive() && t.getName().startsWith("aimonitor-stream-")) n++;
+        return n;
     }
 
     static JsonObject json(String s) {

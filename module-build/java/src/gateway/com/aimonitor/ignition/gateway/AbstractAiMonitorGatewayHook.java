@@ -87,6 +87,7 @@ public abstract class AbstractAiMonitorGatewayHook extends AbstractGatewayModule
         if (delegateRegistry != null) delegateRegistry.remove(AiMonitorComponents.RECOMMENDATIONS_COMPONENT_TYPE);
         componentRegistry = null;
         delegateRegistry = null;
+        if (client != null) client.close();
         client = null;
     }
 

@@ -8,7 +8,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -28,6 +30,9 @@ public final class SidecarClient {
     private final SidecarSettings settings;
     private final GatewayIdentitySigner signer;
     private final HttpClient http;
+    /** Open live streams, so a module shutdown can end them even if Perspective never shuts their delegates down. */
+    private final Set<SidecarStream> streams = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     public SidecarClient(SidecarSettings settings, GatewayIdentitySigner signer) {
         this.settings = settings;
@@ -39,6 +44,23 @@ public final class SidecarClient {
     }
 
     public SidecarSettings settings() { return settings; }
+
+    boolean track(SidecarStream stream) {
+        if (closed) return false;
+        streams.add(stream);
+        return true;
+    }
+
+    void untrack(SidecarStream stream) {
+        streams.remove(stream);
+    }
+
+    /** Module shutdown: ends every live stream and refuses new calls (no threads outlive the module's class loader). */
+    public void close() {
+        closed = true;
+        for (SidecarStream s : streams) s.close();
+        streams.clear();
+    }
 
     public static String recommendationPath(String id) {
         if (id == null || !SAFE_ID.matcher(id).matches()) {
@@ -63,6 +85,7 @@ public final class SidecarClient {
      * what the sidecar compares (its request path).
      */
     public CompletableFuture<Response> send(SessionIdentity who, String method, String path, String query, String jsonBody) {
+        if (closed) return CompletableFuture.failedFuture(new IllegalStateException("the AI Monitor module is shutting down"));
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(settings.baseUrl + path + (query == null ? "" : query)))
                 .timeout(Duration.ofMillis(settings.requestTimeoutMs))
                 .header("accept", "application/json")

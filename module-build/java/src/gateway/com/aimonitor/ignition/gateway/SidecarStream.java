@@ -41,12 +41,17 @@ final class SidecarStream {
     }
 
     void start() {
+        if (!client.track(this)) {
+            listener.onState("offline", "the AI Monitor module is shutting down", 0);
+            return;
+        }
         listener.onState("connecting", null, 0);
         thread.start();
     }
 
     void close() {
         closed = true;
+        client.untrack(this);
         InputStream in = current;
         if (in != null) {
             try {
