@@ -82,7 +82,8 @@ export class OpcuaTagWriter implements TagWriter {
       }
       return { ok: true, readBack: readBack as number, previous };
     } catch (err) {
-      this.#conn = undefined;
+      // The session is suspect after a transport error: drop it so the next write reconnects.
+      await this.close();
       return { ok: false, reason: `OPC UA write to '${tagPath}' failed: ${(err as Error).message}` };
     }
   }
@@ -91,12 +92,13 @@ export class OpcuaTagWriter implements TagWriter {
     const conn = this.#conn;
     this.#conn = undefined;
     if (!conn) return;
+    const opened = await conn.catch(() => undefined);
+    if (!opened) return;
     try {
-      const { client, session } = await conn;
-      await session.close();
-      await client.disconnect();
+      await opened.session.close();
     } catch {
-      // Nothing left to release when the connection never came up.
+      // The server may be gone already; the disconnect below still frees the socket.
     }
+    await opened.client.disconnect();
   }
 }
