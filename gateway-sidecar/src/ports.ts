@@ -277,6 +277,8 @@ export interface RecommendationStore {
   /** Ids of recommendations whose time-driven transition is due. */
   dueIds(nowMs: number, expireAfterMs: number): Promise<string[]>;
   changesSince(afterSeq: number, limit: number): Promise<Change[]>;
+  /** Deletes change-log rows older than `beforeMs` (SSE resume only needs recent history); returns rows deleted. */
+  pruneChanges(beforeMs: number): Promise<number>;
   /** Writes new alerts (idempotent by id) and returns the changes of those actually inserted. */
   appendCriticalAlerts(alerts: readonly CriticalAlertCandidate[]): Promise<Change[]>;
   /** Operator notes of decided recommendations of the same equipment and issue, newest first. */
@@ -303,4 +305,27 @@ export interface AdvisorContext {
 /** Optional text enrichment (adapters/llm-advisor.ts). undefined = keep the playbook text. Never throws. */
 export interface Advisor {
   advise(context: AdvisorContext): Promise<string | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring (used by app/detector.ts; implemented by adapters/onnx-model-runner.ts).
+
+/** Raw outputs of the ensemble for `rows` feature rows, one value per row each. */
+export interface ModelOutputs {
+  readonly ifScore: Float32Array;
+  readonly rfScore: Float32Array;
+}
+
+/** A loaded model version that scores feature rows (FEATURE_NAMES order, row-major float32). */
+export interface ModelRunner {
+  /** Version string from model.json, stored with every scored row. */
+  readonly modelVersion: string;
+  /** Input feature names in order, as declared by the model (validated against the contract at load). */
+  readonly inputNames: readonly string[];
+  /** Anomaly line on the ensemble score, from model.json (`thresholds.anomaly`). */
+  readonly anomalyThreshold: number;
+  /** Scores `rows` rows of `features`; rejects with SC_ERR_MODEL_LOAD if the runtime fails. */
+  run(features: Float32Array, rows: number): Promise<ModelOutputs>;
+  /** Releases the runtime session. */
+  close(): Promise<void>;
 }

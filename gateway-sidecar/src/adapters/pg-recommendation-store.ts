@@ -226,6 +226,11 @@ export class PgRecommendationStore implements RecommendationStore {
     );
   }
 
+  async pruneChanges(beforeMs: number): Promise<number> {
+    const { rowCount } = await this.#pool.query('DELETE FROM agentic_hmi.recommendation_changes WHERE at < $1', [new Date(beforeMs)]);
+    return rowCount ?? 0;
+  }
+
   async appendCriticalAlerts(alerts: readonly CriticalAlertCandidate[]): Promise<Change[]> {
     if (alerts.length === 0) return [];
     return this.#tx(async (c) => {

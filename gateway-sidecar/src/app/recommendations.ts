@@ -31,6 +31,8 @@ export interface RecommendationsOptions {
   readonly maxDeferHours: number;
   readonly chatterCount: number;
   readonly chatterWindowMinutes: number;
+  /** Change-log rows older than this are pruned by tick (at most once an hour). */
+  readonly changeLogRetentionHours: number;
   readonly requireReadBack: boolean;
   readonly readBackTolerance: number;
 }
@@ -65,6 +67,7 @@ export class Recommendations
   readonly #live = new Map<string, number>();
   #modes = new Map<string, string>();
   #shelves: Shelf[] = [];
+  #lastPruneMs = Number.NEGATIVE_INFINITY;
   readonly #engine: RecommendationEngine;
   readonly #writeDeps: WriteDeps;
 
@@ -217,6 +220,11 @@ export class Recommendations
       }
     }
     this.#shelves = await this.#d.store.activeShelves(now);
+    if (now - this.#lastPruneMs >= 3_600_000) {
+      this.#lastPruneMs = now;
+      const pruned = await this.#d.store.pruneChanges(now - this.#d.options.changeLogRetentionHours * 3_600_000);
+      if (pruned > 0) this.#log.info({ pruned }, 'change log pruned');
+    }
     return n;
   }
 
@@ -282,6 +290,7 @@ export function recommendationsOptionsFrom(
     maxDeferHours: r.maxDeferHours,
     chatterCount: r.chatterCount,
     chatterWindowMinutes: r.chatterWindowMinutes,
+    changeLogRetentionHours: r.changeLogRetentionHours,
     requireReadBack: config.writes.requireReadBack,
     readBackTolerance: config.writes.readBackTolerance,
   };

@@ -88,4 +88,24 @@ forEachDatabase((db) => {
     const resumed = await h.service.changesSince(pushed[0]!.seq - 1, 10);
     assert.equal(resumed[0]?.alert?.id, alerts[0]!.id);
   });
+
+  test('tick prunes change-log rows older than changeLogRetentionHours; seq keeps increasing', async () => {
+    const h = await buildHarness(db.pool(), { changeLogRetentionHours: 1 });
+    const before = await h.service.changesSince(0, 100_000);
+    assert.ok(before.length > 0);
+    const lastSeq = before.at(-1)!.seq;
+    h.clock.t = Date.now() - 30 * MIN; // rows written just now are younger than 1 h: kept
+    await h.service.tick(); // (also expires the old pending rows: more changes, none removed)
+    const kept = new Set((await h.service.changesSince(0, 100_000)).map((c) => c.seq));
+    assert.ok(before.every((c) => kept.has(c.seq)));
+    const h2 = await buildHarness(db.pool(), { changeLogRetentionHours: 1 });
+    h2.clock.t = Date.now() + 2 * 60 * MIN;
+    await h2.service.tick();
+    assert.equal((await h2.service.changesSince(0, 100_000)).length, 0);
+    feedSetpoint(h2, REACTOR_THROUGHPUT, 80);
+    await h2.service.onScored(coolingEvent(h2, T0 + 500 * MIN));
+    const fresh = await h2.service.changesSince(0, 100);
+    assert.equal(fresh.length, 1);
+    assert.ok(fresh[0]!.seq > lastSeq);
+  });
 });
