@@ -113,6 +113,43 @@ describe('recommendations panel against the live API', () => {
     await page.close();
   });
 
+  it('works by keyboard alone and fits a narrow container', async () => {
+    await h.raise(Date.now() + 2);
+    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    await page.goto(`${h.base}/#token=${TOKENS.operator}`);
+    const pending = page.locator('li[data-status="pending"]').first();
+    await pending.waitFor();
+    // Tab from the page start until the first Reject button has focus.
+    const rejectFocused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return el?.textContent === 'Reject' && el.closest('li[data-status="pending"]') !== null;
+      });
+    for (let i = 0; i < 40 && !(await rejectFocused()); i++) await page.keyboard.press('Tab');
+    expect(await rejectFocused()).toBe(true);
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Reject recommendation' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('TEXTAREA');
+    // Tab stays inside the dialog (focus trap), Escape closes it and focus returns to Reject.
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Tab');
+    expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect.poll(rejectFocused).toBe(true);
+
+    await page.getByRole('button', { name: 'Narrow container' }).click();
+    const overflow = await page
+      .locator('.aim-root')
+      .evaluate((el) => ({
+        scroll: el.scrollWidth,
+        client: el.clientWidth,
+        width: el.getBoundingClientRect().width,
+      }));
+    expect(overflow.width).toBeLessThanOrEqual(340);
+    expect(overflow.scroll).toBeLessThanOrEqual(overflow.client);
+    await page.close();
+  });
+
   it('saves light and dark screenshots of the panel', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1 });
     await page.goto(`${h.base}/#token=${TOKENS.operator}`);

@@ -131,3 +131,37 @@ describe.skipIf(!existsSync(MAIN))('recommendations panel against the running si
     expect(errors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|net::/.test(e))).toEqual([]);
   });
 });
+
+describe.skipIf(!existsSync(MAIN))('the npm start demo page', () => {
+  it('picks up the demo operator token the sidecar injects for loopback requests', async () => {
+    const fixtures = await sidecarFixture<SidecarProcessModule>('sidecar-process.ts');
+    const db = await (await sidecarFixture<PgFixtureModule>('pg.ts')).createTestDatabase('pc_demo');
+    const dataDir = mkdtempSync(join(tmpdir(), 'pc-demo-data-'));
+    // No auth configured: the sidecar generates demo tokens (docs/api.md "Demo tokens").
+    const sidecar = await fixtures.startSidecar({
+      configFile: fixtures.writeConfig({
+        database: { url: db.url },
+        dataDir,
+        source: { kind: 'simulator', simulator: { speed: 60 } },
+      }),
+    });
+    const browser = await launch();
+    try {
+      const page = await browser.newPage();
+      const errors = watchErrors(page);
+      await page.goto(`${sidecar.baseUrl}/`);
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+      await page.locator('.aim-empty, .aim-list').first().waitFor();
+      expect(await page.locator('#pv-token-form').isHidden()).toBe(true);
+      expect(await page.locator('.aim-error').count()).toBe(0);
+      // The demo token is an operator's: decisions are enabled.
+      expect(await page.locator('.aim-disabled-reason').count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await sidecar.kill();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
