@@ -1,0 +1,237 @@
+/**
+ * End-to-end latency on the real stack: tag event -> features + ONNX ensemble -> recommendation
+ * committed in Postgres (127.0.0.1:5432) -> pushed to an SSE client over HTTP; and the critical
+ * bypass: emergency value -> critical_alerts row -> SSE push. Offered load 1,000 and 10,000
+ * events/s from the seeded plant (faults injected often so recommendations keep changing).
+ *
+ * Latency of one push = time the SSE client parsed it - receive time of the newest event behind
+ * it (events are stamped with the wall clock when the bench source hands them over).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import { createHttpApp } from '../src/adapters/http/create-http-app.ts';
+import { EventBatcher, registerEventKinds } from '../src/adapters/event-batcher.ts';
+import { bronzeRowOf, PgEventWriter, silverRowOf } from '../src/adapters/pg-event-sink.ts';
+import { runMigrations } from '../src/adapters/pg-migrations.ts';
+import { createPgPool } from '../src/adapters/pg-pool.ts';
+import { PgCheckpointStore } from '../src/adapters/pg-checkpoint-store.ts';
+import { PgRecommendationStore } from '../src/adapters/pg-recommendation-store.ts';
+import { SidecarMetrics } from '../src/adapters/prom-metrics.ts';
+import { ResilientSink } from '../src/adapters/resilient-sink.ts';
+import { SimulatorTagWriter } from '../src/adapters/simulator-tag-writer.ts';
+import { IngestPipeline } from '../src/app/ingest.ts';
+import type { Change } from '../src/app/recommendation-service.ts';
+import { createRecommendations, recommendationsOptionsFrom } from '../src/app/recommendations.ts';
+import { parseConfig, toEquipment } from '../src/config.ts';
+import { CriticalDetector } from '../src/domain/critical.ts';
+import { buildEquipmentIndex } from '../src/domain/equipment.ts';
+import { PlantSimulator } from '../src/domain/plant-simulator.ts';
+import { EventValidator, type TagEvent } from '../src/domain/tag-event.ts';
+import { createLogger } from '../src/log.ts';
+import { createDetection } from '../src/main-detection.ts';
+import { systemClock, type SourceState, type TagSource } from '../src/ports.ts';
+import { createTestDatabase } from '../test/fixtures/pg.ts';
+import { openSse } from '../test/fixtures/sse-client.ts';
+
+const TOKEN = 'bench-viewer-token-0123456789';
+const EMERGENCY_TAG = '[default]Reactors/R01/Temperature';
+
+/** Paced plant events stamped with the wall clock; every `emergencyEvery` ticks one emergency reading. */
+class PacedPlantSource implements TagSource {
+  readonly name = 'bench-plant';
+  readonly #plant: PlantSimulator;
+  readonly #eventsPerSecond: number;
+  readonly #durationMs: number;
+  #state: SourceState = 'stopped';
+  #running = false;
+  #loop: Promise<void> | undefined;
+  delivered = 0;
+  emergencies = 0;
+
+  constructor(plant: PlantSimulator, eventsPerSecond: number, durationMs: number) {
+    this.#plant = plant;
+    this.#eventsPerSecond = eventsPerSecond;
+    this.#durationMs = durationMs;
+  }
+  state(): SourceState {
+    return this.#state;
+  }
+  async start(onEvents: (batch: readonly TagEvent[]) => Promise<void> | void): Promise<void> {
+    this.#running = true;
+    this.#state = 'connected';
+    this.#loop = this.#run(onEvents);
+  }
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+  done(): Promise<void> {
+    return this.#loop ?? Promise.resolve();
+  }
+  async #run(onEvents: (batch: readonly TagEvent[]) => Promise<void> | void): Promise<void> {
+    const t0 = Date.now();
+    let tick = 0;
+    let last = 0;
+    while (this.#running && Date.now() - t0 < this.#durationMs) {
+      const now = Math.max(Date.now(), last + 1);
+      last = now;
+      const due = Math.floor(((now - t0) / 1000) * this.#eventsPerSecond) - this.delivered;
+      if (due <= 0) {
+        await new Promise((r) => setTimeout(r, 1));
+        continue;
+      }
+      const batch: TagEvent[] = [];
+      while (batch.length < due) {
+        tick++;
+        for (const s of this.#plant.step()) {
+          const emergency = s.tagPath === EMERGENCY_TAG && tick % 500 === 0;
+          if (emergency) this.emergencies++;
+          // Alternate 95 (alert) and the normal value so the latch re-arms between emergencies.
+          batch.push({ tagPath: s.tagPath, value: emergency ? 95 : s.value, quality: 'good', sourceTimestampMs: now, receivedTimestampMs: now });
+        }
+      }
+      this.delivered += batch.length;
+      await onEvents(batch);
+    }
+    this.#state = 'finished';
+  }
+}
+
+async function runAt(eventsPerSecond: number, durationMs: number): Promise<Record<string, number>> {
+  const db = await createTestDatabase('sc_bench_e2e');
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
+  const pool = createPgPool({ url: db.url, ssl: 'disable', poolMax: 10, connectionTimeoutMs: 5000, statementTimeoutMs: 15000, idleTimeoutMs: 10000 });
+  try {
+    await runMigrations(pool);
+    const config = parseConfig({ auth: { tokens: [{ token: TOKEN, user: 'bench', roles: ['viewer'] }] }, dataDir });
+    const index = buildEquipmentIndex(toEquipment(config));
+    const logger = createLogger({ level: 'warn' });
+    const plant = new PlantSimulator({ seed: 3, tickMs: 1000, startMs: Date.now(), faultEveryMinutes: 1 });
+    const recs = await createRecommendations({
+      store: new PgRecommendationStore(pool),
+      writer: new SimulatorTagWriter(plant),
+      equipment: index,
+      clock: systemClock,
+      logger,
+      options: recommendationsOptionsFrom(config),
+    });
+    const detection = await createDetection(config, index, logger);
+    const sink = new ResilientSink({ dir: join(dataDir, 'spool'), logger });
+    registerEventKinds(sink, new PgEventWriter(pool));
+    sink.start();
+    const batcher = new EventBatcher(sink);
+    const metrics = new SidecarMetrics();
+    const source = new PacedPlantSource(plant, eventsPerSecond, durationMs);
+    const ingest = new IngestPipeline({
+      source,
+      validator: new EventValidator(index),
+      critical: recs.criticalBypass(new CriticalDetector()),
+      detector: detection.detector,
+      sink: {
+        write: async (bronze, silver) => {
+          await batcher.add(bronze.map((r) => bronzeRowOf(r)), silver.map((s) => silverRowOf(s)));
+          await batcher.flush();
+        },
+      },
+      recommendations: recs,
+      modes: recs,
+      setpoints: recs,
+      checkpoints: new PgCheckpointStore(pool),
+      observer: metrics,
+      clock: systemClock,
+      logger,
+    });
+    const app = createHttpApp({
+      recommendations: recs,
+      auth: config.auth,
+      http: { ...config.http, rateLimitPerMinute: 1_000_000, sseMaxQueue: 100_000 },
+      clock: systemClock,
+      logger,
+      health: async () => ({ status: 'ok', dependencies: {} }),
+      metrics: () => metrics.render(),
+    });
+    const server: Server = await new Promise((r) => {
+      const s = app.listen(0, '127.0.0.1', () => r(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const e2e = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+    const bypass = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+    const stream = await openSse(`${base}/api/stream`, { authorization: `Bearer ${TOKEN}` });
+    await stream.waitForComment((c) => c === 'ready');
+    let seen = 0;
+    const drain = setInterval(() => {
+      for (; seen < stream.events.length; seen++) {
+        const ev = stream.events[seen];
+        if (!ev) continue;
+        const change = JSON.parse(ev.data) as Change;
+        const now = ev.receivedAtMs;
+        if (change.type === 'critical_alert' && change.alert) bypass.recordValue(Math.max(1, (now - Date.parse(change.alert.at)) * 1000));
+        else if (change.recommendation) e2e.recordValue(Math.max(1, (now - Date.parse(change.recommendation.lastSeenAt)) * 1000));
+      }
+    }, 5);
+    const started = Date.now();
+    await ingest.start();
+    await source.done();
+    const elapsed = Date.now() - started;
+    await ingest.stop();
+    await recs.idle();
+    await new Promise((r) => setTimeout(r, 200));
+    clearInterval(drain);
+    stream.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await batcher.close();
+    await sink.close();
+    await detection.close();
+    const us = (h: hdr.Histogram, p: number): number => Math.round(h.getValueAtPercentile(p)) / 1000;
+    return {
+      offered_events_per_s: eventsPerSecond,
+      achieved_events_per_s: Math.round((source.delivered / elapsed) * 1000),
+      events: source.delivered,
+      duration_ms: elapsed,
+      recommendation_pushes: e2e.totalCount,
+      e2e_p50_ms: us(e2e, 50),
+      e2e_p99_ms: us(e2e, 99),
+      bypass_pushes: bypass.totalCount,
+      emergencies_injected: source.emergencies,
+      bypass_p50_ms: us(bypass, 50),
+      bypass_p99_ms: us(bypass, 99),
+    };
+  } finally {
+    await pool.end();
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<Record<string, number | string>> {
+  const durationMs = Number(process.env.BENCH_E2E_MS ?? 15_000);
+  const low = await runAt(1_000, durationMs);
+  const high = await runAt(10_000, durationMs);
+  return {
+    e2e_p50_ms: high.e2e_p50_ms as number,
+    e2e_p99_ms: high.e2e_p99_ms as number,
+    bypass_p99_ms: high.bypass_p99_ms as number,
+    e2e_1k_p50_ms: low.e2e_p50_ms as number,
+    e2e_1k_p99_ms: low.e2e_p99_ms as number,
+    bypass_1k_p99_ms: low.bypass_p99_ms as number,
+    e2e_10k_achieved_events_per_s: high.achieved_events_per_s as number,
+    e2e_1k_achieved_events_per_s: low.achieved_events_per_s as number,
+    e2e_10k_recommendation_pushes: high.recommendation_pushes as number,
+    e2e_10k_bypass_pushes: high.bypass_pushes as number,
+    e2e_duration_ms_each: durationMs,
+    e2e_cores: cpus().length,
+    e2e_node: process.version,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  run().then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`), (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

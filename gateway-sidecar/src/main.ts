@@ -1,0 +1,243 @@
+/**
+ * The composition root (STYLE.md §2): the only file that reads the environment (through
+ * loadConfig), constructs adapters, wires them to the use cases, listens, and traps SIGINT/SIGTERM
+ * for a clean drain. Without CONFIG_FILE it runs the demo configuration (config/demo.json): the
+ * embedded database, the simulated plant with injected faults, and demo tokens for the preview.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, toEquipment, type Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { systemClock, type TagSource, type TagWriter } from './ports.ts';
+import { buildEquipmentIndex } from './domain/equipment.ts';
+import { EventValidator, type SetpointReading } from './domain/tag-event.ts';
+import { CriticalDetector } from './domain/critical.ts';
+import { openDatabase, type Database } from './adapters/db.ts';
+import { ResilientSink } from './adapters/resilient-sink.ts';
+import { EventBatcher, registerEventKinds } from './adapters/event-batcher.ts';
+import { bronzeRowOf, PgEventWriter, silverRowOf } from './adapters/pg-event-sink.ts';
+import { PgRecommendationStore } from './adapters/pg-recommendation-store.ts';
+import { PgCheckpointStore } from './adapters/pg-checkpoint-store.ts';
+import { SimulatorTagSource } from './adapters/simulator-tag-source.ts';
+import { SimulatorTagWriter } from './adapters/simulator-tag-writer.ts';
+import { CsvReplayTagSource } from './adapters/csv-replay-tag-source.ts';
+import { ReadOnlyTagWriter } from './adapters/read-only-tag-writer.ts';
+import { SidecarMetrics } from './adapters/prom-metrics.ts';
+import { createHttpApp, type HealthReport } from './adapters/http/create-http-app.ts';
+import { PgCriticalAlertReader } from './adapters/http/critical-alert-reader.ts';
+import { disciplineRoutes } from './adapters/http/discipline-routes.ts';
+import { demoTokensNeeded, generateDemoTokens } from './adapters/http/demo-tokens.ts';
+import { IngestPipeline, type BatchDetector, type CriticalBypass } from './app/ingest.ts';
+import { createRecommendations, recommendationsOptionsFrom } from './app/recommendations.ts';
+import { LlmAdvisor } from './adapters/llm-advisor.ts';
+import { createDetection, type DetectionHandle } from './main-detection.ts';
+
+const DEMO_CONFIG = fileURLToPath(new URL('../config/demo.json', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Running {
+  stop(): Promise<void>;
+}
+
+function buildSource(config: Config, logger: Logger): { source: TagSource; writer: TagWriter; observe?: (s: SetpointReading) => void } {
+  const s = config.source;
+  if (s.kind === 'simulator') {
+    const source = new SimulatorTagSource({ seed: s.simulator.seed, tickMs: s.simulator.tickMs, faultEveryMinutes: s.simulator.faultEveryMinutes, speed: s.simulator.speed });
+    return { source, writer: new SimulatorTagWriter(source.plant) };
+  }
+  if (s.kind === 'replay') {
+    if (s.replay.file === undefined) throw new Error('source.replay.file is required when source.kind is "replay"');
+    const writer = new ReadOnlyTagWriter('the source is a CSV replay');
+    const source = new CsvReplayTagSource({ file: s.replay.file, pace: s.replay.pace, tagPrefix: s.replay.tagPrefix, clock: systemClock });
+    return { source, writer, observe: (sp) => writer.observe(sp.tag.tagPath, sp.value) };
+  }
+  logger.fatal({ kind: s.kind }, 'source kind not wired in this build');
+  throw new Error(`source.kind '${s.kind}' is not available in this build (use simulator or replay)`);
+}
+
+async function start(config: Config, logger: Logger, demo: boolean): Promise<Running> {
+  const index = buildEquipmentIndex(toEquipment(config));
+  const metrics = new SidecarMetrics();
+  const db: Database = await openDatabase(config, logger);
+
+  const sink = new ResilientSink({ dir: join(config.dataDir, 'spool'), logger });
+  registerEventKinds(sink, new PgEventWriter(db.pool));
+  sink.start();
+  const batcher = new EventBatcher(sink);
+  metrics.attach({ spoolDepth: () => sink.stats().journal.depth });
+
+  const { source, writer, observe } = buildSource(config, logger);
+  source.onStateChange?.((state, detail) => logger.info({ source: source.name, state, detail }, 'source state'));
+  const detection: DetectionHandle = await createDetection(config, index, logger);
+
+  const recs = await createRecommendations({
+    store: new PgRecommendationStore(db.pool),
+    writer,
+    equipment: index,
+    clock: systemClock,
+    logger,
+    options: recommendationsOptionsFrom(config),
+    ...(config.llm.url !== undefined
+      ? { advisor: new LlmAdvisor({ url: config.llm.url, model: config.llm.model, apiKey: config.llm.apiKey, timeoutMs: config.llm.timeoutMs, cacheTtlSec: config.llm.cacheTtlSec }, systemClock, logger) }
+      : {}),
+  });
+  metrics.attach({ kpis: () => ({ ...recs.kpis(), chatteringPatterns: recs.kpis().chatteringPatterns.length }) });
+
+  const bypass = recs.criticalBypass(new CriticalDetector());
+  const critical: CriticalBypass<unknown> = {
+    evaluate: (r) => bypass.evaluate(r),
+    raise: async (alerts) => {
+      await bypass.raise(alerts as Parameters<typeof bypass.raise>[0]);
+      for (let i = 0; i < alerts.length; i++) metrics.criticalAlert();
+    },
+  };
+  const detector: BatchDetector = detection.detector;
+  const ingest = new IngestPipeline({
+    source,
+    validator: new EventValidator(index),
+    critical,
+    detector,
+    sink: {
+      // Written or fsync'd to the spool before the batch's checkpoint can move.
+      write: async (bronze, silver) => {
+        await batcher.add(bronze.map((r) => bronzeRowOf(r)), silver.map((s) => silverRowOf(s)));
+        await batcher.flush();
+      },
+    },
+    recommendations: recs,
+    modes: recs,
+    setpoints: { onSetpoint: (sp) => { recs.onSetpoint(sp); observe?.(sp); } },
+    checkpoints: new PgCheckpointStore(db.pool),
+    observer: metrics,
+    clock: systemClock,
+    logger,
+  });
+
+  const auth = { ...config.auth, tokens: [...config.auth.tokens] };
+  let pageToken: string | undefined;
+  if (demoTokensNeeded(config.http.demoTokens, config.auth)) {
+    const demoTokens = generateDemoTokens();
+    auth.tokens.push(...demoTokens.tokens.map((t) => ({ ...t, roles: [...t.roles] })));
+    pageToken = demoTokens.pageToken;
+    const [viewer, operator, engineer] = demoTokens.tokens;
+    logger.warn(
+      { viewerToken: viewer?.token, operatorToken: operator?.token, engineerToken: engineer?.token },
+      'demo tokens generated (no auth configured); the preview page gets the operator token on loopback only; configure auth.tokens or auth.gatewaySecret for production',
+    );
+  }
+
+  const health = async (): Promise<HealthReport> => {
+    const dbState = await Promise.race([
+      db.pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const),
+      new Promise<'down'>((r) => setTimeout(() => r('down'), 1_000).unref()),
+    ]);
+    const spool = sink.stats();
+    const srcState = source.state();
+    const model = detection.health();
+    const dependencies = {
+      db: { state: dbState, detail: db.embedded ? 'embedded' : db.url },
+      source: { state: srcState === 'connected' || srcState === 'finished' ? ('up' as const) : srcState === 'stopped' ? ('down' as const) : ('degraded' as const), detail: `${source.name}: ${srcState}` },
+      model,
+      spool: { state: spool.state === 'direct' ? ('up' as const) : ('degraded' as const), detail: `${spool.state}, ${spool.journal.depth} batches` },
+    };
+    // Postgres down while the spool holds the data is degraded, not down: nothing is lost.
+    const down = dependencies.source.state === 'down' || model.state === 'down' || (dbState === 'down' && spool.state === 'direct');
+    const degraded = Object.values(dependencies).some((d) => d.state !== 'up');
+    return { status: down ? 'down' : degraded ? 'degraded' : 'ok', dependencies };
+  };
+
+  const app = createHttpApp({
+    recommendations: recs,
+    auth,
+    http: config.http,
+    clock: systemClock,
+    logger,
+    health,
+    metrics: () => metrics.render(),
+    criticalAlerts: new PgCriticalAlertReader(db.pool),
+    sseObserver: metrics,
+    decisionObserver: metrics,
+    extraApiRoutes: disciplineRoutes(recs, logger),
+    preview: {
+      previewDir: join(REPO_ROOT, 'perspective-component', 'preview'),
+      distDir: join(REPO_ROOT, 'perspective-component', 'dist'),
+      ...(pageToken !== undefined ? { demoToken: pageToken } : {}),
+    },
+  });
+
+  await ingest.start();
+  const tick = setInterval(() => {
+    recs.tick().catch((err: unknown) => logger.warn({ err }, 'recommendation tick failed'));
+  }, 30_000);
+  tick.unref();
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  logger.info({ port, host: config.host, url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/`, demo, source: source.name }, 'listening');
+
+  return {
+    async stop() {
+      clearInterval(tick);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // SSE streams never end by themselves.
+        server.closeAllConnections();
+      });
+      await ingest.stop();
+      await recs.idle();
+      await batcher.close();
+      await sink.close();
+      await detection.close();
+      await db.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  // The one place besides config.ts that looks at the environment: no CONFIG_FILE means the demo.
+  const demo = process.env.CONFIG_FILE === undefined || process.env.CONFIG_FILE === '';
+  let config: Config;
+  try {
+    config = loadConfig(process.env, demo ? DEMO_CONFIG : undefined);
+  } catch (err) {
+    // No logger yet (its level is configuration): the message names every bad key.
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ level: config.logLevel });
+  let running: Running | undefined;
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without drain');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void (running?.stop() ?? Promise.resolve()).then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  try {
+    running = await start(config, logger, demo);
+  } catch (err) {
+    logger.fatal({ err }, 'start-up failed');
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,157 @@
+/**
+ * Exactly once across a crash: the real sidecar process replays a recorded plant (CSV, fast pace)
+ * into Postgres; one run is killed with SIGKILL mid-stream and restarted on the same database and
+ * data folder. Its recommendations, critical alerts, bronze/silver rows and audit trail must equal
+ * those of an uninterrupted reference run: nothing duplicated, nothing lost.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { PLANT_CSV_TAG_PREFIX, writePlantCsv } from '../fixtures/plant-csv.ts';
+import { startSidecar, writeConfig, type SidecarProcess } from '../fixtures/sidecar-process.ts';
+
+// 20 simulated minutes: enough for several faults, few enough recommendations per area that flood
+// control (in-memory, per wall-clock 10-minute window, so it restarts empty after a crash) never engages.
+const TICKS = 1200;
+
+interface Snapshot {
+  recommendations: string[];
+  alerts: string[];
+  bronze: number;
+  silver: number;
+  anomalies: number;
+  createdAudits: number;
+  checkpoint: number | undefined;
+}
+
+async function snapshot(url: string): Promise<Snapshot> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const recs = await c.query<{ row: string }>(
+      `SELECT concat_ws('|', dedup_key, equipment_id, issue_type, severity, occurrence_count, round(max_anomaly_score::numeric, 6),
+                        round(confidence_score::numeric, 6), status, anomaly_timestamp, cardinality(anomaly_event_ids),
+                        md5(array_to_string(ARRAY(SELECT unnest(anomaly_event_ids) ORDER BY 1), ','))) AS row
+         FROM agentic_hmi.agent_recommendations ORDER BY dedup_key`,
+    );
+    const alerts = await c.query<{ alert_id: string }>('SELECT alert_id FROM mining_operations.critical_alerts ORDER BY alert_id');
+    const count = async (sql: string): Promise<number> => Number((await c.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+    const cp = await c.query<{ ts: string }>('SELECT source_ts_ms::text AS ts FROM agentic_hmi.source_checkpoints');
+    return {
+      recommendations: recs.rows.map((r) => r.row),
+      alerts: alerts.rows.map((r) => r.alert_id),
+      bronze: await count('SELECT count(*) AS n FROM mining_operations.sensor_stream_bronze'),
+      silver: await count('SELECT count(*) AS n FROM mining_operations.anomaly_detection_silver'),
+      anomalies: await count('SELECT count(*) AS n FROM mining_operations.anomaly_detection_silver WHERE is_anomaly'),
+      createdAudits: await count(
+        `SELECT count(*) AS n FROM agentic_hmi.recommendation_audit a JOIN agentic_hmi.agent_recommendations r USING (recommendation_id)
+          WHERE a.from_status IS NULL`,
+      ),
+      checkpoint: cp.rows[0] === undefined ? undefined : Number(cp.rows[0].ts),
+    };
+  } finally {
+    await c.end();
+  }
+}
+
+async function checkpointOf(url: string): Promise<number | undefined> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ ts: string }>('SELECT source_ts_ms::text AS ts FROM agentic_hmi.source_checkpoints');
+    return r.rows[0] === undefined ? undefined : Number(r.rows[0].ts);
+  } catch {
+    return undefined; // migrations not applied yet
+  } finally {
+    await c.end();
+  }
+}
+
+function sidecarConfig(db: TestDatabase, dataDir: string, csv: string): string {
+  return writeConfig({
+    dataDir,
+    logLevel: 'info',
+    database: { url: db.url },
+    source: { kind: 'replay', replay: { file: csv, pace: 'fast', tagPrefix: PLANT_CSV_TAG_PREFIX } },
+    http: { demoTokens: 'off' },
+    auth: { tokens: [{ token: 'kill9-viewer-token-0123456789', user: 'v', roles: ['viewer'] }] },
+  });
+}
+
+const finished = (l: Record<string, unknown>): boolean => l.msg === 'source state' && l.state === 'finished';
+
+describe('kill -9 mid-stream on a replayable source', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kill9-'));
+  const csv = writePlantCsv(join(dir, 'plant.csv'), { seed: 11, ticks: TICKS, faultEveryMinutes: 4 });
+  let refDb: TestDatabase;
+  let killDb: TestDatabase;
+  const children: SidecarProcess[] = [];
+
+  before(async () => {
+    refDb = await createTestDatabase('sc_kill9_ref');
+    killDb = await createTestDatabase('sc_kill9_crash');
+  });
+  after(async () => {
+    for (const c of children) await c.kill('SIGKILL');
+    await refDb?.drop();
+    await killDb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the restarted run equals an uninterrupted reference run', async (t) => {
+    const ref = await startSidecar({ configFile: sidecarConfig(refDb, join(dir, 'ref-data'), csv) });
+    children.push(ref);
+    await ref.waitForLog(finished, 240_000);
+    const expected = await snapshot(refDb.url);
+    assert.equal((await ref.kill('SIGTERM')).code, 0, 'clean shutdown exits 0');
+    assert.ok(expected.recommendations.length >= 1, 'the recording produces recommendations (else the comparison proves nothing)');
+    assert.ok(expected.bronze > 0 && expected.checkpoint !== undefined);
+
+    const crashConfig = sidecarConfig(killDb, join(dir, 'crash-data'), csv);
+    const first = await startSidecar({ configFile: crashConfig });
+    children.push(first);
+    const startTs = Date.UTC(2026, 0, 5, 6, 0, 0);
+    const span = TICKS * 1000;
+    let killedAt: number | undefined;
+    for (let i = 0; i < 20_000 && first.child.exitCode === null; i++) {
+      const cp = await checkpointOf(killDb.url);
+      // Past the first recommendations, well before the end.
+      if (cp !== undefined && cp - startTs > span * 0.7) {
+        first.child.kill('SIGKILL');
+        killedAt = cp;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const exit = await first.exited;
+    assert.equal(exit.signal, 'SIGKILL', 'killed by SIGKILL, not finished on its own');
+    assert.ok(killedAt !== undefined && killedAt < (expected.checkpoint as number), 'killed mid-stream');
+    const partial = await snapshot(killDb.url);
+    assert.ok(partial.bronze < expected.bronze, 'the crash left work undone');
+    assert.ok(partial.recommendations.length >= 1, 'some recommendations were committed before the crash');
+
+    const second = await startSidecar({ configFile: crashConfig });
+    children.push(second);
+    const resumed = await second.waitForLog((l) => l.msg === 'ingest starting');
+    assert.ok(typeof resumed.checkpoint === 'number' && resumed.checkpoint >= (killedAt as number), 'resumed from the saved checkpoint');
+    await second.waitForLog(finished, 240_000);
+    const actual = await snapshot(killDb.url);
+    await second.kill('SIGTERM');
+
+    assert.deepEqual(actual.recommendations, expected.recommendations, 'same recommendations, same counts and event ids');
+    assert.deepEqual(actual.alerts, expected.alerts, 'same critical alerts');
+    assert.equal(actual.bronze, expected.bronze);
+    assert.equal(actual.silver, expected.silver);
+    assert.equal(actual.anomalies, expected.anomalies);
+    assert.equal(actual.createdAudits, expected.createdAudits, 'each recommendation was created exactly once');
+    assert.equal(actual.checkpoint, expected.checkpoint);
+    t.diagnostic(
+      `reference: ${expected.recommendations.length} recommendations, ${expected.alerts.length} critical alerts, ${expected.bronze} bronze rows; ` +
+        `killed at ${new Date(killedAt as number).toISOString()} with ${partial.bronze} bronze rows and ${partial.recommendations.length} recommendations committed`,
+    );
+  });
+});
