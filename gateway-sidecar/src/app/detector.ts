@@ -1,0 +1,189 @@
+/**
+ * The detection stage: rolling features → ONNX ensemble in micro-batches → ScoredReading.
+ *
+ * Usage (main.ts wires it; other stages only see `process` / `score`):
+ * ```ts
+ * const d = new Detector(await loadOnnxModelDir(dir, FEATURE_NAMES), { windowMs, bucketCount, ifWeight, rfWeight, batchSize, batchMaxWaitMs });
+ * const scored = await d.process(readings);      // same order as the input
+ * const old = await d.swapModel(nextRunner);      // hot swap; close `old` when done
+ * ```
+ * Calls are serialised: readings are featurised in arrival order (the windows are stateful), and
+ * concurrent small calls are coalesced into one ONNX run of up to `batchSize` rows, waiting at
+ * most `batchMaxWaitMs` for more. `swapModel` waits for the batch in flight, so every reading is
+ * scored exactly once, by the old or the new model, never both, never neither.
+ *
+ * While an equipment is in alarm its readings do not enter the feature windows (see AlarmGate),
+ * so a fault is measured against normal history rather than against itself.
+ */
+import { eventIdOf, type ScoredReading } from '../domain/detection.ts';
+import { FEATURE_COUNT, FEATURE_NAMES, FeatureEngine } from '../domain/features.ts';
+import { AlarmGate, blendScores, explainRow, severityOf, type AlarmGateOptions } from '../domain/scoring.ts';
+import type { SensorReading } from '../domain/tag-event.ts';
+import type { ModelRunner } from '../ports.ts';
+import { SidecarError, ERRORS } from '../errors.ts';
+
+export interface DetectorOptions {
+  readonly windowMs: number;
+  readonly bucketCount: number;
+  readonly ifWeight: number;
+  readonly rfWeight: number;
+  readonly batchSize: number;
+  readonly batchMaxWaitMs: number;
+  /** Hysteresis of the per-equipment alarm (defaults: on 3 ticks, off 10, relearn after 1,800). */
+  readonly gate?: Partial<AlarmGateOptions>;
+  /** Contributions listed per anomaly (default 3). */
+  readonly explainTop?: number;
+}
+
+export const DEFAULT_GATE: AlarmGateOptions = { onDelayTicks: 3, offDelayTicks: 10, relearnAfterTicks: 1_800 };
+
+interface Pending {
+  readonly readings: readonly SensorReading[];
+  readonly resolve: (r: ScoredReading[]) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class Detector {
+  #runner: ModelRunner;
+  readonly #o: DetectorOptions;
+  readonly #engine: FeatureEngine;
+  readonly #gate: AlarmGate;
+  #queue: Pending[] = [];
+  #queued = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #rows = new Float32Array(0);
+
+  constructor(runner: ModelRunner, options: DetectorOptions) {
+    Detector.#checkContract(runner);
+    this.#runner = runner;
+    this.#o = options;
+    this.#engine = new FeatureEngine({ windowMs: options.windowMs, bucketCount: options.bucketCount });
+    this.#gate = new AlarmGate({ ...DEFAULT_GATE, ...options.gate });
+  }
+
+  /** `name@version` of the model scoring now. */
+  get modelVersion(): string {
+    return this.#runner.modelVersion;
+  }
+
+  /** Tracked sensors (for metrics). */
+  get sensorCount(): number {
+    return this.#engine.sensorCount;
+  }
+
+  /** Scores readings, results in input order. Rejects with SC_ERR_MODEL_LOAD if the runtime fails. */
+  process(batch: readonly SensorReading[]): Promise<ScoredReading[]> {
+    if (batch.length === 0) return Promise.resolve([]);
+    return new Promise<ScoredReading[]>((resolve, reject) => {
+      this.#queue.push({ readings: batch, resolve, reject });
+      this.#queued += batch.length;
+      if (this.#queued >= this.#o.batchSize || this.#o.batchMaxWaitMs === 0) this.#flushNow();
+      else this.#timer ??= setTimeout(() => this.#flushNow(), this.#o.batchMaxWaitMs);
+    });
+  }
+
+  /** BatchDetector (app/ingest.ts) entry: same as `process`. */
+  score(readings: readonly SensorReading[]): Promise<readonly ScoredReading[]> {
+    return this.process(readings);
+  }
+
+  /**
+   * Feeds readings into the feature windows without scoring (history replay, backtest fit) and
+   * returns their feature rows, FEATURE_COUNT per reading. Serialised with `process`.
+   */
+  async warm(batch: readonly SensorReading[]): Promise<Float32Array> {
+    const out = new Float32Array(batch.length * FEATURE_COUNT);
+    await this.#enqueueTask(async () => {
+      batch.forEach((r, i) => this.#engine.update(r, out, i * FEATURE_COUNT, this.#gate.isLearning(r.tag.equipmentId)));
+    });
+    return out;
+  }
+
+  /**
+   * Replaces the model after the batch in flight; the feature windows are kept (same contract).
+   * Returns the previous runner, which the caller closes. Throws SC_ERR_MODEL_CONTRACT if the new
+   * model's inputs differ from FEATURE_NAMES (the old model then stays in service).
+   */
+  async swapModel(next: ModelRunner): Promise<ModelRunner> {
+    Detector.#checkContract(next);
+    this.#flushNow();
+    let previous: ModelRunner = this.#runner;
+    await this.#enqueueTask(async () => {
+      previous = this.#runner;
+      this.#runner = next;
+    });
+    return previous;
+  }
+
+  static #checkContract(runner: ModelRunner): void {
+    const names = runner.inputNames;
+    if (names.length !== FEATURE_COUNT || names.some((n, i) => n !== FEATURE_NAMES[i])) {
+      throw new SidecarError(ERRORS.MODEL_CONTRACT, `model ${runner.modelVersion} inputs [${names.join(', ')}] do not equal FEATURE_NAMES [${FEATURE_NAMES.join(', ')}]`);
+    }
+  }
+
+  #enqueueTask(task: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(task);
+    // The chain itself must never stay rejected, or every later call would fail too.
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  #flushNow(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#queue.length === 0) return;
+    const taken = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    void this.#enqueueTask(async () => {
+      const all = taken.length === 1 ? (taken[0] as Pending).readings : taken.flatMap((p) => p.readings);
+      try {
+        const scored = await this.#scoreAll(all);
+        let at = 0;
+        for (const p of taken) {
+          p.resolve(scored.slice(at, at + p.readings.length));
+          at += p.readings.length;
+        }
+      } catch (e) {
+        for (const p of taken) p.reject(e);
+      }
+    });
+  }
+
+  async #scoreAll(all: readonly SensorReading[]): Promise<ScoredReading[]> {
+    const out: ScoredReading[] = [];
+    for (let start = 0; start < all.length; start += this.#o.batchSize) {
+      const chunk = all.slice(start, start + this.#o.batchSize);
+      if (this.#rows.length < chunk.length * FEATURE_COUNT) this.#rows = new Float32Array(this.#o.batchSize * FEATURE_COUNT);
+      const rows = this.#rows;
+      chunk.forEach((r, i) => this.#engine.update(r, rows, i * FEATURE_COUNT, this.#gate.isLearning(r.tag.equipmentId)));
+      const runner = this.#runner;
+      const res = await runner.run(rows, chunk.length);
+      chunk.forEach((r, i) => out.push(this.#finish(r, rows, i, res.ifScore[i] as number, res.rfScore[i] as number, runner)));
+    }
+    return out;
+  }
+
+  #finish(r: SensorReading, rows: Float32Array, i: number, ifScore: number, rfScore: number, runner: ModelRunner): ScoredReading {
+    const off = i * FEATURE_COUNT;
+    const score = blendScores(ifScore, rfScore, this.#o);
+    const line = runner.anomalyThreshold;
+    const isAnomaly = this.#gate.observe(r.tag.equipmentId, r.sourceTimestampMs, score, line);
+    const features: Record<string, number> = {};
+    for (let k = 0; k < FEATURE_COUNT; k++) features[FEATURE_NAMES[k] as string] = rows[off + k] as number;
+    return {
+      reading: r,
+      eventId: eventIdOf(r.tag.tagPath, r.sourceTimestampMs),
+      features,
+      score,
+      ifScore,
+      rfScore,
+      isAnomaly,
+      severity: severityOf(score, line, r.value, r.tag.thresholds),
+      modelVersion: runner.modelVersion,
+      explanation: isAnomaly ? explainRow(rows, off, this.#o.explainTop ?? 3, r.tag) : [],
+    };
+  }
+}

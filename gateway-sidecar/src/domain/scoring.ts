@@ -1,0 +1,137 @@
+/**
+ * Score post-processing, pure: the ensemble blend, severity, the explanation operators see, and
+ * the alarm gate (on-delay / off-delay hysteresis, ISA-18.2 style) that turns scores into alarms.
+ * Takes model output numbers; never an ONNX session (STYLE.md §2).
+ */
+import type { Contribution, Severity } from './detection.ts';
+import { FEATURE_INDEX, type FeatureName } from './features.ts';
+import type { Thresholds } from './equipment.ts';
+
+export interface EnsembleWeights {
+  readonly ifWeight: number;
+  readonly rfWeight: number;
+}
+
+/** ifWeight × IF + rfWeight × RF, clamped to [0, 1]. */
+export function blendScores(ifScore: number, rfScore: number, w: EnsembleWeights): number {
+  const s = w.ifWeight * ifScore + w.rfWeight * rfScore;
+  return s < 0 ? 0 : s > 1 ? 1 : s;
+}
+
+/**
+ * Severity from the ensemble score and the engineering thresholds. The value's position against
+ * warning / critical / emergency sets the floor (an emergency value is critical whatever the
+ * model says); the score above the anomaly line raises it: ≥ line → low, ≥ line + ⅓ of the
+ * headroom → medium, ≥ + ⅔ → high.
+ */
+export function severityOf(score: number, anomalyLine: number, value: number, t: Thresholds | undefined): Severity {
+  let byLevel = 0;
+  if (t !== undefined) {
+    const beyond = (level: number): boolean => (t.direction === 'high' ? value >= level : value <= level);
+    byLevel = beyond(t.emergency) ? 3 : beyond(t.critical) ? 2 : beyond(t.warning) ? 1 : 0;
+  }
+  const head = Math.max(1e-9, 1 - anomalyLine);
+  const byScore = score >= anomalyLine + (2 * head) / 3 ? 2 : score >= anomalyLine + head / 3 ? 1 : 0;
+  const levels: Severity[] = ['low', 'medium', 'high', 'critical'];
+  return levels[Math.max(byLevel, byScore)] as Severity;
+}
+
+/** Features whose magnitude measures "how unusual" in sigma-like units, with their normal value. */
+const EXPLAINING: readonly (readonly [FeatureName, number])[] = [
+  ['z_score', 0],
+  ['level_shift', 0],
+  ['ewma_gap', 0],
+  ['step_z', 0],
+  ['volatility_ratio', 1],
+  ['equipment_deviation', 0],
+];
+
+/**
+ * Top `k` contributing features of one row: each explaining feature's distance from its normal
+ * value, as a share of the total (weights sum to 1). Deterministic and cheap; it names what moved.
+ */
+export function explainRow(
+  row: ArrayLike<number>,
+  offset: number,
+  k: number,
+  tag: { readonly tagPath: string; readonly sensorType: string },
+): Contribution[] {
+  const parts = EXPLAINING.map(([name, normal]) => {
+    const v = row[offset + FEATURE_INDEX[name]] as number;
+    const d = name === 'volatility_ratio' ? Math.abs(Math.log(Math.max(v, 1e-3) / normal)) : Math.abs(v - normal);
+    return { name, v, d: Number.isFinite(d) ? d : 0 };
+  });
+  const total = parts.reduce((s, p) => s + p.d, 0);
+  if (total <= 0) return [];
+  return parts
+    .sort((a, b) => b.d - a.d)
+    .slice(0, k)
+    .map((p) => ({ feature: p.name, sensorType: tag.sensorType, tagPath: tag.tagPath, value: p.v, weight: p.d / total }));
+}
+
+export interface AlarmGateOptions {
+  /** Consecutive ticks at or above the line before the alarm raises (on-delay). */
+  readonly onDelayTicks: number;
+  /** Consecutive ticks below the line before it clears (off-delay). */
+  readonly offDelayTicks: number;
+  /** After this many ticks in alarm the feature windows learn again (a lasting new regime is accepted). */
+  readonly relearnAfterTicks: number;
+}
+
+interface GateState {
+  tickMs: number;
+  tickMax: number;
+  above: number;
+  below: number;
+  active: boolean;
+  activeTicks: number;
+}
+
+/**
+ * Per-equipment alarm with hysteresis. A tick is one source timestamp of the equipment (all its
+ * readings stamped alike form one tick), so delays count samples and do not depend on cadence.
+ */
+export class AlarmGate {
+  readonly #o: AlarmGateOptions;
+  readonly #state = new Map<string, GateState>();
+
+  constructor(options: AlarmGateOptions) {
+    if (options.onDelayTicks < 1 || options.offDelayTicks < 1) throw new RangeError('alarm delays must be at least 1 tick');
+    this.#o = options;
+  }
+
+  /** True while the equipment is not in alarm (or has been long enough to relearn): windows may learn. */
+  isLearning(key: string): boolean {
+    const s = this.#state.get(key);
+    return s === undefined || !s.active || s.activeTicks >= this.#o.relearnAfterTicks;
+  }
+
+  /** Adds one reading's score; returns whether the equipment is in alarm including this tick so far. */
+  observe(key: string, tMs: number, score: number, line: number): boolean {
+    let s = this.#state.get(key);
+    if (s === undefined) {
+      s = { tickMs: tMs, tickMax: -1, above: 0, below: 0, active: false, activeTicks: 0 };
+      this.#state.set(key, s);
+    }
+    if (tMs !== s.tickMs && s.tickMax >= 0) this.#closeTick(s, line);
+    if (tMs !== s.tickMs || s.tickMax < 0) {
+      s.tickMs = tMs;
+      s.tickMax = score;
+    } else if (score > s.tickMax) s.tickMax = score;
+    if (s.tickMax >= line) return s.active || s.above + 1 >= this.#o.onDelayTicks;
+    return s.active && s.below + 1 < this.#o.offDelayTicks;
+  }
+
+  #closeTick(s: GateState, line: number): void {
+    if (s.tickMax >= line) {
+      s.above++;
+      s.below = 0;
+      if (s.above >= this.#o.onDelayTicks) s.active = true;
+    } else {
+      s.below++;
+      s.above = 0;
+      if (s.below >= this.#o.offDelayTicks) s.active = false;
+    }
+    s.activeTicks = s.active ? s.activeTicks + 1 : 0;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The default ensemble recipe, one place for the settings the train CLI, the backtest and the
+ * docs share. Both forests split only on scale-free features (sigma units, ratios, positions),
+ * so a model trained on synthetic equipment applies to any sensor whatever its unit and level.
+ */
+import { FEATURE_COUNT, FEATURE_INDEX, FEATURE_NAMES, type FeatureName } from '../domain/features.ts';
+import { fitIsolationForest, type IsolationForestModel } from './isolation-forest.ts';
+import { fitRandomForest, type RandomForestModel } from './random-forest.ts';
+import { encodeEnsembleOnnx } from './onnx-export.ts';
+import { buildSyntheticTrainingSet } from './training-set.ts';
+
+export const MODEL_NAME = 'if-rf-ensemble';
+
+export const SCALE_FREE: readonly FeatureName[] = ['z_score', 'ewma_gap', 'position_in_range', 'level_shift', 'volatility_ratio', 'step_z', 'equipment_deviation'];
+export const SCALE_FREE_INDEX: readonly number[] = SCALE_FREE.map((n) => FEATURE_INDEX[n]);
+
+/** Anomaly line on the blended score (0.3 × IF + 0.7 × RF); see docs/detection.md for why. */
+export const DEFAULT_ANOMALY_THRESHOLD = 0.6;
+
+export const IF_OPTIONS = { trees: 100, sampleSize: 256, features: SCALE_FREE_INDEX } as const;
+export const RF_OPTIONS = { trees: 30, maxDepth: 10, minLeaf: 20, rowsPerTree: 20_000, features: SCALE_FREE_INDEX } as const;
+
+/** Isolation Forest on normal feature rows (row-major, FEATURE_COUNT wide). */
+export function fitDefaultIsolationForest(normalRows: Float32Array, seed = 1): IsolationForestModel {
+  return fitIsolationForest(normalRows, FEATURE_COUNT, { ...IF_OPTIONS, seed });
+}
+
+export interface TrainedEnsemble {
+  readonly isolationForest: IsolationForestModel;
+  readonly randomForest: RandomForestModel;
+  readonly trainingRows: number;
+  readonly faultRows: number;
+}
+
+/** The shipped model: RF on synthetic normal-vs-fault rows, IF on the synthetic normal rows. */
+export function trainDefaultEnsemble(seed = 42): TrainedEnsemble {
+  const ts = buildSyntheticTrainingSet({ seed });
+  const randomForest = fitRandomForest(ts.x, ts.y, FEATURE_COUNT, { ...RF_OPTIONS, seed: seed + 1 });
+  const normal: number[] = [];
+  for (let i = 0; i < ts.y.length; i++) if (ts.y[i] === 0) normal.push(i);
+  const rows = new Float32Array(normal.length * FEATURE_COUNT);
+  normal.forEach((r, k) => rows.set(ts.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), k * FEATURE_COUNT));
+  let faultRows = 0;
+  for (const v of ts.y) faultRows += v;
+  return { isolationForest: fitDefaultIsolationForest(rows, seed + 2), randomForest, trainingRows: ts.y.length, faultRows };
+}
+
+/** ONNX bytes of an ensemble, inputs in FEATURE_NAMES order. */
+export function encodeEnsemble(m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel }, modelVersion: string): Uint8Array {
+  return encodeEnsembleOnnx({ featureNames: FEATURE_NAMES, isolationForest: m.isolationForest, randomForest: m.randomForest, modelVersion });
+}
