@@ -13,6 +13,7 @@ import type {
   ComponentEvents,
   ComponentMeta,
   ComponentProps,
+  ComponentStore,
   EmitProps,
   JsObject,
   PlainObject,
@@ -79,6 +80,8 @@ export abstract class ComponentStoreDelegate {
   abstract handleEvent(eventName: string, eventObject: JsObject): void;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface FiredEvent {
   readonly name: string;
   readonly event: PlainObject;
@@ -115,7 +118,7 @@ export function mountComponent(
       options.onComponentEvent?.(fired);
     },
   };
-  const store: StandInStore & Record<string, unknown> = {
+  const store: Mutable<ComponentStore> & StandInStore = {
     props: tree,
     meta: new StandInPropertyTree({ name: 'AiRecommendations' }),
     componentEvents,
@@ -140,7 +143,7 @@ export function mountComponent(
       React.createElement(View, {
         props: reduced,
         emit,
-        store: store as unknown as ComponentProps<PlainObject>['store'],
+        store,
         componentEvents,
         eventsEnabled,
         meta: { name: 'AiRecommendations' },

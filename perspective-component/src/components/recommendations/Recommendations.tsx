@@ -4,7 +4,7 @@
  * on the root element Perspective's emit() describes.
  */
 import * as React from 'react';
-import type { ComponentProps } from '@inductiveautomation/perspective-client';
+import type { ComponentProps, PlainObject } from '@inductiveautomation/perspective-client';
 import { BoundTransport } from '../../api/bound-transport.ts';
 import { DelegateTransport, type DelegateChannel } from '../../api/delegate-transport.ts';
 import { HttpSseTransport } from '../../api/http-sse-transport.ts';
@@ -46,7 +46,8 @@ function createTransport(p: RecommendationsProps, delegate: unknown): Transport 
   return new HttpSseTransport({ baseUrl: p.apiBaseUrl, token: () => window.__AIMONITOR__?.token ?? null });
 }
 
-export function RecommendationsComponent(cp: ComponentProps<RecommendationsProps>): React.ReactElement {
+/** Takes Perspective's plain props (the reducer already ran readProps; reading again is cheap and total). */
+export function RecommendationsComponent(cp: ComponentProps<PlainObject>): React.ReactElement {
   const p = readProps(cp.props);
   const latest = React.useRef(cp);
   latest.current = cp;

@@ -19,7 +19,7 @@ export class RecommendationsMeta implements ComponentMeta {
   }
 
   getViewComponent(): PComponent {
-    return RecommendationsComponent as unknown as PComponent;
+    return RecommendationsComponent;
   }
 
   getDefaultSize(): SizeObject {
