@@ -82,3 +82,32 @@ export function qualityOf(statusName: string): 'good' | 'uncertain' | 'bad' {
   if (statusName.startsWith('Uncertain')) return 'uncertain';
   return 'bad';
 }
+
+/** The `source.opcua` section of the configuration, as parsed by config.ts. */
+export interface OpcuaConfigSection {
+  readonly endpointUrl: string;
+  readonly securityMode: 'None' | 'Sign' | 'SignAndEncrypt';
+  readonly securityPolicy: 'None' | 'Basic256Sha256';
+  readonly userName?: string | undefined;
+  readonly password?: string | undefined;
+  readonly namespaceUri?: string | undefined;
+  readonly namespaceIndex: number;
+  readonly pkiDir?: string | undefined;
+  readonly trustUnknownServerCertificate: boolean;
+  readonly reconnectMaxDelayMs: number;
+}
+
+/** Connection options from config; the PKI folder defaults to <dataDir>/pki/opcua. */
+export function opcuaConnectionFromConfig(c: OpcuaConfigSection, dataDir: string): OpcuaConnectionOptions {
+  return {
+    endpointUrl: c.endpointUrl,
+    securityMode: c.securityMode,
+    securityPolicy: c.securityPolicy,
+    ...(c.userName !== undefined ? { userName: c.userName, password: c.password ?? '' } : {}),
+    ...(c.namespaceUri !== undefined ? { namespaceUri: c.namespaceUri } : {}),
+    namespaceIndex: c.namespaceIndex,
+    pkiDir: c.pkiDir ?? `${dataDir}/pki/opcua`,
+    trustUnknownServerCertificate: c.trustUnknownServerCertificate,
+    reconnectMaxDelayMs: c.reconnectMaxDelayMs,
+  };
+}

@@ -25,7 +25,16 @@ import {
 import type { TagEvent } from '../domain/tag-event.ts';
 import { ERRORS, SidecarError } from '../errors.ts';
 import type { Clock, SourceState, TagSource } from '../ports.ts';
-import { createOpcuaClient, qualityOf, resolveNamespaceIndex, tagNodeId, userIdentity, type OpcuaConnectionOptions } from './opcua-connection.ts';
+import {
+  createOpcuaClient,
+  opcuaConnectionFromConfig,
+  qualityOf,
+  resolveNamespaceIndex,
+  tagNodeId,
+  userIdentity,
+  type OpcuaConfigSection,
+  type OpcuaConnectionOptions,
+} from './opcua-connection.ts';
 
 export interface OpcuaTagSourceOptions extends OpcuaConnectionOptions {
   readonly tags: readonly string[];
@@ -38,6 +47,36 @@ export interface OpcuaTagSourceOptions extends OpcuaConnectionOptions {
   /** Events held locally while the consumer is busy; beyond this the oldest are dropped and counted. */
   readonly maxQueued: number;
   readonly clock: Clock;
+}
+
+/**
+ * Source options from the `source.opcua` config section. `mappedTags` (every sensor, setpoint and
+ * mode tag of the equipment map) is used when the section lists no tags.
+ */
+export function opcuaSourceOptionsFromConfig(
+  c: OpcuaConfigSection & {
+    readonly tags?: readonly string[] | undefined;
+    readonly samplingIntervalMs: number;
+    readonly publishingIntervalMs: number;
+    readonly queueSize: number;
+    readonly deadbandType: 'none' | 'absolute' | 'percent';
+    readonly deadbandValue: number;
+    readonly maxBatch: number;
+    readonly maxQueued: number;
+  },
+  ctx: { readonly dataDir: string; readonly mappedTags: readonly string[]; readonly clock: Clock },
+): OpcuaTagSourceOptions {
+  return {
+    ...opcuaConnectionFromConfig(c, ctx.dataDir),
+    tags: c.tags ?? ctx.mappedTags,
+    samplingIntervalMs: c.samplingIntervalMs,
+    publishingIntervalMs: c.publishingIntervalMs,
+    queueSize: c.queueSize,
+    deadband: { type: c.deadbandType, value: c.deadbandValue },
+    maxBatch: c.maxBatch,
+    maxQueued: c.maxQueued,
+    clock: ctx.clock,
+  };
 }
 
 export class OpcuaTagSource implements TagSource {

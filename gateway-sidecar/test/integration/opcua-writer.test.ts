@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { OpcuaTagWriter } from '../../src/adapters/opcua-tag-writer.ts';
 import type { OpcuaConnectionOptions } from '../../src/adapters/opcua-connection.ts';
 import { tagWriterContract } from '../contracts/tag-writer.contract.ts';
-import { IGNITION_TAGS_NS, PROTECTED_TAG, USER, startOpcuaFixtureServer, type FixtureServer } from '../fixtures/opcua-server.ts';
+import { IGNITION_TAGS_NS, PROTECTED_TAG, USER, USER_DENIED_TAG, startOpcuaFixtureServer, type FixtureServer } from '../fixtures/opcua-server.ts';
 
 const SP = '[default]Reactors/R01/Throughput_SP';
 
@@ -53,6 +53,10 @@ test('a server-side rejection reports the status code; an accepted write reaches
     assert.equal(refused.ok, false);
     assert.ok(!refused.ok && refused.statusCode === 'BadNotWritable', JSON.stringify(refused));
     assert.equal(server.value(PROTECTED_TAG), 1);
+    const denied = await writer.write(USER_DENIED_TAG, 4);
+    // node-opcua answers a user-level refusal with BadWriteNotSupported; Ignition's code may differ: whatever Bad code comes back is passed on.
+    assert.ok(!denied.ok && /^Bad/.test(denied.statusCode ?? '') && denied.reason.includes(denied.statusCode ?? '?'), JSON.stringify(denied));
+    assert.equal(server.value(USER_DENIED_TAG), 3);
     const ok = await writer.write(SP, 66);
     assert.deepEqual(ok, { ok: true, readBack: 66, previous: 70 });
     assert.equal(server.value(SP), 66);
@@ -80,4 +84,19 @@ test('SignAndEncrypt / Basic256Sha256 with user name and password: writes; a wro
     await Promise.all([good.close(), bad.close(), insecure.close()]);
     await server.close();
   }
+});
+
+test('options from the parsed config: defaults, PKI under dataDir, mapped tags when none are listed', async () => {
+  const { parseConfig } = await import('../../src/config.ts');
+  const { opcuaSourceOptionsFromConfig } = await import('../../src/adapters/opcua-tag-source.ts');
+  const { systemClock } = await import('../../src/ports.ts');
+  const cfg = parseConfig({ source: { kind: 'opcua', opcua: { namespaceUri: 'urn:x', securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', userName: 'u', password: 'p' } } });
+  const o = opcuaSourceOptionsFromConfig(cfg.source.opcua, { dataDir: '/var/lib/sc', mappedTags: ['[default]A/B'], clock: systemClock });
+  assert.equal(o.endpointUrl, 'opc.tcp://127.0.0.1:62541');
+  assert.equal(o.pkiDir, '/var/lib/sc/pki/opcua');
+  assert.deepEqual(o.tags, ['[default]A/B']);
+  assert.deepEqual(o.deadband, { type: 'none', value: 0 });
+  assert.equal(o.userName, 'u');
+  assert.equal(o.trustUnknownServerCertificate, false);
+  assert.throws(() => parseConfig({ source: { opcua: { securityMode: 'SignAndEncrypt' } } }), /securityPolicy/);
 });
