@@ -1,0 +1,110 @@
+/**
+ * Detection speed and memory: raw ONNX ensemble rows/s (batched), features + scoring events/s in
+ * one process through the real Detector, and feature-state bytes per sensor at 100,000 sensors
+ * with 24 h windows. Each figure: warm-up first, then the median of RUNS runs.
+ */
+import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Detector } from '../src/app/detector.ts';
+import { loadOnnxModelDir } from '../src/adapters/onnx-model-runner.ts';
+import { FEATURE_COUNT, FEATURE_NAMES, FeatureEngine } from '../src/domain/features.ts';
+import type { SensorReading } from '../src/domain/tag-event.ts';
+import { syntheticReading } from '../src/ml/training-set.ts';
+
+const MODEL_DIR = resolve(import.meta.dirname, '../../models/if-rf-ensemble/1.0.0');
+const RUNS = 5;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+function readings(sensors: number, ticks: number): SensorReading[] {
+  const tags = Array.from({ length: sensors }, (_, s) => syntheticReading(`EQ${Math.floor(s / 8)}`, `s${s % 8}`, s, 0, 0).tag);
+  const out: SensorReading[] = [];
+  for (let t = 0; t < ticks; t++) {
+    for (let s = 0; s < sensors; s++) {
+      const tag = tags[s] as SensorReading['tag'];
+      out.push({ kind: 'sensor', tag, value: 50 + 5 * Math.sin(t / 30 + s) + ((t * 7919 + s * 104729) % 97) / 97, quality: 'good', sourceTimestampMs: t * 1000, receivedTimestampMs: t * 1000 });
+    }
+  }
+  return out;
+}
+
+async function onnxRowsPerS(batch: number): Promise<{ rate: number; batch: number }> {
+  const runner = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
+  const engine = new FeatureEngine({ windowMs: 86_400_000, bucketCount: 96 });
+  const rs = readings(256, Math.max(40, (batch / 256) * 20));
+  const x = new Float32Array(rs.length * FEATURE_COUNT);
+  rs.forEach((r, i) => engine.update(r, x, i * FEATURE_COUNT));
+  const chunks = Math.floor(rs.length / batch);
+  for (let w = 0; w < 20; w++) await runner.run(x.subarray(0, batch * FEATURE_COUNT), batch);
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = performance.now();
+    for (let c = 0; c < chunks; c++) await runner.run(x.subarray(c * batch * FEATURE_COUNT, (c + 1) * batch * FEATURE_COUNT), batch);
+    rates.push((chunks * batch) / ((performance.now() - t0) / 1000));
+  }
+  await runner.close();
+  return { rate: median(rates), batch };
+}
+
+async function pipelineEventsPerS(): Promise<{ rate: number; events: number }> {
+  const runner = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
+  const d = new Detector(runner, { windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, batchSize: 256, batchMaxWaitMs: 5 });
+  const sensors = 1_000;
+  const all = readings(sensors, 120);
+  const warm = all.slice(0, 20_000);
+  await d.process(warm);
+  const rest = all.slice(20_000);
+  const per = Math.floor(rest.length / RUNS);
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const part = rest.slice(r * per, (r + 1) * per);
+    const t0 = performance.now();
+    for (let i = 0; i < part.length; i += 4_096) await d.process(part.slice(i, i + 4_096));
+    rates.push(part.length / ((performance.now() - t0) / 1000));
+  }
+  await runner.close();
+  return { rate: median(rates), events: per };
+}
+
+function gc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+function bytesPerSensor(): { bytes: number; stateBytes: number } {
+  const n = 100_000;
+  const tags = Array.from({ length: n }, (_, s) => syntheticReading(`EQ${Math.floor(s / 8)}`, `s${s % 8}`, s, 1, 0));
+  const out = new Float32Array(FEATURE_COUNT);
+  gc();
+  const before = process.memoryUsage();
+  const engine = new FeatureEngine({ windowMs: 86_400_000, bucketCount: 96 });
+  for (let t = 0; t < 3; t++) for (const r of tags) engine.update({ ...r, value: t, sourceTimestampMs: t * 900_000 }, out, 0);
+  gc();
+  const after = process.memoryUsage();
+  const delta = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
+  return { bytes: delta / engine.sensorCount, stateBytes: engine.stateBytes / engine.sensorCount };
+}
+
+export async function run(): Promise<Record<string, number | string>> {
+  const onnx = await onnxRowsPerS(256);
+  const onnxBig = await onnxRowsPerS(4096);
+  const pipe = await pipelineEventsPerS();
+  const mem = bytesPerSensor();
+  return {
+    onnx_rows_per_s: Math.round(onnx.rate),
+    onnx_batch_rows: onnx.batch,
+    onnx_rows_per_s_batch_4096: Math.round(onnxBig.rate),
+    pipeline_events_per_s: Math.round(pipe.rate),
+    pipeline_events_per_run: pipe.events,
+    pipeline_sensors: 1_000,
+    bytes_per_sensor: Math.round(mem.bytes),
+    bytes_per_sensor_typed_state: Math.round(mem.stateBytes),
+    bytes_per_sensor_sensors: 100_000,
+    detection_runs: RUNS,
+    detection_window_ms: 86_400_000,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await run(), null, 2));
+}

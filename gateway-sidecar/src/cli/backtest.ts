@@ -1,0 +1,142 @@
+/**
+ * `npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--model DIR] FILE...`
+ *
+ * For each CSV (SKAB `;` format or plain CSV with a timestamp column): fit on the first N rows
+ * (default 400), score every later row, write `file,datetime,score,is_anomaly` per row, print
+ * per-file and pooled F1 / FAR / MAR when labels exist, and alarm episodes per hour (flagged rows
+ * re-raised within 5 minutes count as one episode). `--summary` writes the pooled figures as JSON
+ * from the same numbers as the printed table.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
+import { parseSensorCsv, type SensorTable } from '../domain/csv.ts';
+import { FEATURE_NAMES } from '../domain/features.ts';
+import { DEFAULT_ANOMALY_THRESHOLD, MODEL_NAME } from '../ml/ensemble-training.ts';
+import { addConfusion, addRow, countEpisodes, emptyConfusion, figuresOf, type Confusion } from '../ml/metrics.ts';
+import { decodeEnsembleOnnx } from '../ml/onnx-import.ts';
+import { renderBacktestHtml } from './backtest-plot.ts';
+import { runFile, type FileResult } from './backtest-run.ts';
+
+const DEDUP_MS = 5 * 60_000;
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'train-rows': { type: 'string', default: '400' },
+    out: { type: 'string' },
+    plot: { type: 'string' },
+    summary: { type: 'string' },
+    model: { type: 'string', default: join(repoRoot, 'models', MODEL_NAME, '1.0.0') },
+  },
+});
+const trainRows = Number(values['train-rows']);
+if (!Number.isInteger(trainRows) || trainRows < 2) {
+  process.stderr.write(`--train-rows must be an integer >= 2, got '${values['train-rows']}'\n`);
+  process.exit(2);
+}
+if (positionals.length === 0) {
+  process.stderr.write('usage: npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] FILE...\n');
+  process.exit(2);
+}
+
+const tables: { path: string; table: SensorTable }[] = [];
+for (const p of positionals) {
+  try {
+    tables.push({ path: p, table: parseSensorCsv(readFileSync(p, 'utf8')) });
+  } catch (e) {
+    process.stderr.write(`${p}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+}
+
+const modelDir = values.model as string;
+const shippedRunner = await loadOnnxModelDir(modelDir, FEATURE_NAMES);
+const { randomForest } = decodeEnsembleOnnx(readFileSync(join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).file ?? 'model.onnx')));
+const threshold = shippedRunner.anomalyThreshold ?? DEFAULT_ANOMALY_THRESHOLD;
+
+const totalRows = tables.reduce((a, t) => a + t.table.rows.length, 0);
+let done = 0;
+let lastDraw = 0;
+function progress(): void {
+  done++;
+  const now = Date.now();
+  if (now - lastDraw < 100 && done < totalRows) return;
+  lastDraw = now;
+  const width = 30;
+  const filled = Math.round((done / totalRows) * width);
+  process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${totalRows} rows`);
+}
+
+const results: FileResult[] = [];
+for (const t of tables) {
+  results.push(await runFile(t.path, t.table, { trainRows, threshold, windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, shippedRunner, randomForest }, progress));
+}
+process.stderr.write('\n');
+await shippedRunner.close();
+
+interface Line {
+  readonly name: string;
+  readonly rows: number;
+  readonly c: Confusion;
+  readonly labelled: boolean;
+  readonly episodes: number;
+  readonly hours: number;
+}
+const lines: Line[] = results.map((r) => {
+  const c = emptyConfusion();
+  const labels = r.table.labels;
+  r.flagged.forEach((f, k) => addRow(c, labels?.[r.firstScored + k] ?? 0, f));
+  const ts = r.table.timestampsMs.slice(r.firstScored);
+  const hours = ts.length > 1 ? ((ts[ts.length - 1] as number) - (ts[0] as number)) / 3_600_000 : 0;
+  return { name: basename(r.file), rows: r.flagged.length, c, labelled: labels !== undefined, episodes: countEpisodes(ts, r.flagged, DEDUP_MS), hours };
+});
+const pooled = emptyConfusion();
+for (const l of lines) addConfusion(pooled, l.c);
+const pooledFig = figuresOf(pooled);
+const rowsScored = lines.reduce((a, l) => a + l.rows, 0);
+const episodes = lines.reduce((a, l) => a + l.episodes, 0);
+const hours = lines.reduce((a, l) => a + l.hours, 0);
+const episodesPerHour = hours > 0 ? episodes / hours : 0;
+const flaggedPerHour = hours > 0 ? (pooled.tp + pooled.fp) / hours : 0;
+const anyLabels = lines.some((l) => l.labelled);
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+const fmt = (l: { c: Confusion }): string => {
+  const f = figuresOf(l.c);
+  return `F1 ${f.f1.toFixed(3)}  FAR ${pct(f.far)}  MAR ${pct(f.mar)}`;
+};
+const table: string[] = [];
+const pad = Math.max(8, ...lines.map((l) => l.name.length));
+table.push(`${'file'.padEnd(pad)}  rows   F1     FAR     MAR     TP    FP    TN    FN   episodes/h`);
+for (const l of [...lines, { name: 'POOLED', rows: rowsScored, c: pooled, labelled: anyLabels, episodes, hours }]) {
+  const f = figuresOf(l.c);
+  const eph = l.hours > 0 ? l.episodes / l.hours : 0;
+  table.push(
+    `${l.name.padEnd(pad)} ${String(l.rows).padStart(5)}  ${l.labelled ? f.f1.toFixed(3) : '  -  '}  ${pct(f.far).padStart(6)}  ${l.labelled ? pct(f.mar).padStart(6) : '   -  '}  ${String(l.c.tp).padStart(4)}  ${String(l.c.fp).padStart(4)}  ${String(l.c.tn).padStart(4)}  ${String(l.c.fn).padStart(4)}   ${eph.toFixed(2)}`,
+  );
+}
+process.stdout.write(`${table.join('\n')}\n`);
+process.stdout.write(`flagged rows per hour ${flaggedPerHour.toFixed(1)}; alarm episodes (5-minute dedup) ${episodes} in ${hours.toFixed(2)} h = ${episodesPerHour.toFixed(2)}/h\n`);
+
+if (values.out !== undefined) {
+  const out: string[] = ['file,datetime,score,is_anomaly'];
+  for (const r of results) {
+    r.flagged.forEach((f, k) => {
+      const t = new Date(r.table.timestampsMs[r.firstScored + k] as number).toISOString();
+      out.push(`${basename(r.file)},${t},${(r.scores[k] as number).toFixed(6)},${f ? 1 : 0}`);
+    });
+  }
+  writeFileSync(values.out, `${out.join('\n')}\n`);
+}
+if (values.summary !== undefined) {
+  const summary = { files: results.length, rows: rowsScored, f1: pooledFig.f1, far: pooledFig.far, mar: pooledFig.mar, episodes_per_hour: episodesPerHour };
+  writeFileSync(values.summary, `${JSON.stringify(summary, null, 2)}\n`);
+}
+if (values.plot !== undefined) {
+  const pooledText = `POOLED ${rowsScored} rows  ${fmt({ c: pooled })}  episodes/h ${episodesPerHour.toFixed(2)}`;
+  writeFileSync(values.plot, renderBacktestHtml(results, threshold, pooledText, lines.map((l) => `${l.rows} rows  ${fmt(l)}  episodes/h ${(l.hours > 0 ? l.episodes / l.hours : 0).toFixed(2)}`)));
+}
