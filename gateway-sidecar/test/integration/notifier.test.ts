@@ -91,7 +91,7 @@ const baseSettings = (over: Partial<NotifierSettings> = {}): NotifierSettings =>
 
 let seq = 0;
 /** Each test starts from empty tables: one notifier per database, as in production. */
-async function setup(settings: NotifierSettings, extraChannels: string[] = []) {
+async function setup(settings: NotifierSettings, extraChannels: string[] = [], timeoutMs = 5000) {
   await pool.query('TRUNCATE agentic_hmi.notification_deliveries, agentic_hmi.notifications');
   const clock = {
     t: T0,
@@ -105,7 +105,7 @@ async function setup(settings: NotifierSettings, extraChannels: string[] = []) {
       id: 'hook',
       type: 'webhook',
       url: `${rx.url}/${tag}/hook`,
-      timeoutMs: 300,
+      timeoutMs,
       source: 'test',
     }),
     createWebhookChannel({
@@ -113,7 +113,7 @@ async function setup(settings: NotifierSettings, extraChannels: string[] = []) {
       type: 'pagerduty',
       url: `${rx.url}/${tag}/pd`,
       routingKey: 'R0UTINGKEY',
-      timeoutMs: 300,
+      timeoutMs,
       source: 'test',
     }),
     ...extraChannels.map((id) =>
@@ -121,7 +121,7 @@ async function setup(settings: NotifierSettings, extraChannels: string[] = []) {
         id,
         type: 'slack',
         url: `${rx.url}/${tag}/${id}`,
-        timeoutMs: 300,
+        timeoutMs,
         source: 'test',
       }),
     ),
@@ -267,6 +267,8 @@ test('a hanging channel never blocks the caller; it times out into retrying and 
         },
       ],
     }),
+    [],
+    1000,
   );
   rx.mode = 'hang';
   const a = alert();
@@ -278,7 +280,7 @@ test('a hanging channel never blocks the caller; it times out into retrying and 
   rx.mode = 'ok';
   const [n] = (await notifier.list({ subjectId: a.id, limit: 1, offset: 0 })).items;
   assert.equal(n?.deliveries[0]?.state, 'retrying');
-  assert.match(n?.deliveries[0]?.lastError ?? '', /timed out after 300 ms/);
+  assert.match(n?.deliveries[0]?.lastError ?? '', /timed out after 1000 ms/);
   clock.t = T0 + 1000;
   await notifier.tick(clock.t);
   const [n2] = (await notifier.list({ subjectId: a.id, limit: 1, offset: 0 })).items;

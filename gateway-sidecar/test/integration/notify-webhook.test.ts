@@ -55,7 +55,7 @@ test('Slack payload: text fallback plus header, section and context blocks', asy
     id: 'chat',
     type: 'slack',
     url: `${base}/slack`,
-    timeoutMs: 2000,
+    timeoutMs: 10_000,
     source: 'plant-a',
   });
   await ch.send(msg({ escalationLevel: 1 }));
@@ -77,7 +77,7 @@ test('Teams payload is a MessageCard with facts', async () => {
     id: 'teams',
     type: 'teams',
     url: `${base}/teams`,
-    timeoutMs: 2000,
+    timeoutMs: 10_000,
     source: 'plant-a',
   });
   await ch.send(msg({ severity: 'high' }));
@@ -96,7 +96,7 @@ test('PagerDuty v2: trigger carries payload fields, acknowledge only the dedup_k
     type: 'pagerduty',
     url: `${base}/pd`,
     routingKey: 'abc123',
-    timeoutMs: 2000,
+    timeoutMs: 10_000,
     source: 'plant-a',
   });
   await pd.send(msg({ severity: 'medium' }));
@@ -129,7 +129,7 @@ test('PagerDuty v2: trigger carries payload fields, acknowledge only the dedup_k
     type: 'webhook',
     url: `${base}/hook`,
     headers: { authorization: 'Bearer receiver-secret' },
-    timeoutMs: 2000,
+    timeoutMs: 10_000,
     source: 'plant-a',
   });
   await hook.send(msg());
@@ -145,7 +145,7 @@ test('errors name the channel and the problem, never the URL or routing key', as
     type: 'pagerduty',
     url: secretUrl,
     routingKey: 'SECRETKEY',
-    timeoutMs: 2000,
+    timeoutMs: 10_000,
     source: 's',
   });
   await assert.rejects(pd.send(msg()), (err: Error) => {
@@ -161,7 +161,7 @@ test('errors name the channel and the problem, never the URL or routing key', as
     id: 'down',
     type: 'webhook',
     url: `http://127.0.0.1:${port}/x`,
-    timeoutMs: 2000,
+    timeoutMs: 10_000,
     source: 's',
   });
   await assert.rejects(down.send(msg()), /webhook channel 'down': connection failed: ECONNREFUSED/);
