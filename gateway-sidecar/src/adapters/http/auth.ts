@@ -55,7 +55,8 @@ export function authenticate(options: AuthOptions, clock: Clock): RequestHandler
         return;
       }
       const id = verifier.verify(identity, { method: req.method, path: signedPath(req) }, clock.now());
-      const roles = [...new Set(id.roles.map((r) => options.gatewayRoleMap[r]).filter((r): r is Role => r !== undefined))];
+      // Own keys only: a claimed role named '__proto__' or 'constructor' must map to nothing, not to Object's members.
+      const roles = [...new Set(id.roles.map((r) => (Object.hasOwn(options.gatewayRoleMap, r) ? options.gatewayRoleMap[r] : undefined)).filter((r): r is Role => r !== undefined))];
       (req as WithActor)[ACTOR] = { user: id.user, roles, via: 'gateway' };
       next();
       return;

@@ -83,7 +83,10 @@ export function rateLimiter(perMinute: number): RequestHandler {
     limit: perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    handler: (_req, _res, next) => {
+    handler: (_req, res, next) => {
+      // The limiter runs before the API headers; a refused request still must not be sniffed or cached.
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Cache-Control', 'no-store');
       next(new SidecarError(ERRORS.API_RATE_LIMITED, `more than ${perMinute} requests per minute from this client; retry later`));
     },
   });
