@@ -24,6 +24,7 @@ import { SimulatorTagWriter } from './adapters/simulator-tag-writer.ts';
 import { CsvReplayTagSource } from './adapters/csv-replay-tag-source.ts';
 import { ReadOnlyTagWriter } from './adapters/read-only-tag-writer.ts';
 import { SidecarMetrics } from './adapters/prom-metrics.ts';
+import { PgMetricsRollup } from './adapters/pg-metrics-rollup.ts';
 import { createHttpApp, type HealthReport } from './adapters/http/create-http-app.ts';
 import { PgCriticalAlertReader } from './adapters/http/critical-alert-reader.ts';
 import { disciplineRoutes } from './adapters/http/discipline-routes.ts';
@@ -166,6 +167,19 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     },
   });
 
+  const rollup = new PgMetricsRollup({
+    db: db.pool,
+    counters: () => ({ events: metrics.eventsIn.total(), anomalies: metrics.anomalies.total() }),
+    extra: () => {
+      const k = recs.kpis();
+      return { ...k, spoolDepth: sink.stats().journal.depth, modelVersion: detection.modelVersion, rejected: metrics.eventsRejected.total() };
+    },
+    clock: systemClock,
+    logger,
+    intervalMs: config.metrics.rollupIntervalMs,
+  });
+  rollup.start();
+
   await ingest.start();
   const tick = setInterval(() => {
     recs.tick().catch((err: unknown) => logger.warn({ err }, 'recommendation tick failed'));
@@ -183,6 +197,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   return {
     async stop() {
       clearInterval(tick);
+      await rollup.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // SSE streams never end by themselves.
@@ -191,6 +206,8 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
       await ingest.stop();
       await recs.idle();
       await batcher.close();
+      // The last partial minute is rolled up too, so a short run still leaves its row.
+      await rollup.rollupNow().catch((err: unknown) => logger.warn({ err }, 'final pipeline_metrics rollup failed'));
       await sink.close();
       await detection.close();
       await db.close();

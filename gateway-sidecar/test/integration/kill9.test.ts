@@ -26,6 +26,7 @@ interface Snapshot {
   anomalies: number;
   createdAudits: number;
   checkpoint: number | undefined;
+  modelVersions: string[];
 }
 
 async function snapshot(url: string): Promise<Snapshot> {
@@ -52,6 +53,7 @@ async function snapshot(url: string): Promise<Snapshot> {
           WHERE a.from_status IS NULL`,
       ),
       checkpoint: cp.rows[0] === undefined ? undefined : Number(cp.rows[0].ts),
+      modelVersions: (await c.query<{ v: string }>('SELECT DISTINCT model_version AS v FROM mining_operations.anomaly_detection_silver ORDER BY 1')).rows.map((r) => r.v),
     };
   } finally {
     await c.end();
@@ -78,6 +80,7 @@ function sidecarConfig(db: TestDatabase, dataDir: string, csv: string): string {
     database: { url: db.url },
     source: { kind: 'replay', replay: { file: csv, pace: 'fast', tagPrefix: PLANT_CSV_TAG_PREFIX } },
     http: { demoTokens: 'off' },
+    metrics: { rollupIntervalMs: 1_000 },
     auth: { tokens: [{ token: 'kill9-viewer-token-0123456789', user: 'v', roles: ['viewer'] }] },
   });
 }
@@ -108,6 +111,17 @@ describe('kill -9 mid-stream on a replayable source', () => {
     await ref.waitForLog(finished, 240_000);
     const expected = await snapshot(refDb.url);
     assert.equal((await ref.kill('SIGTERM')).code, 0, 'clean shutdown exits 0');
+    {
+      // The minute rollup (here every second, and once more at shutdown) writes pipeline_metrics rows the seed's dashboard reads.
+      const c = new pg.Client({ connectionString: refDb.url });
+      await c.connect();
+      const m = await c.query<{ n: string; model: string | null }>(
+        "SELECT count(*) AS n, max(extra->>'modelVersion') AS model FROM mining_operations.pipeline_metrics",
+      );
+      await c.end();
+      assert.ok(Number(m.rows[0]?.n) >= 1, 'pipeline_metrics rows were rolled up');
+      assert.equal(m.rows[0]?.model, expected.modelVersions.find((v) => v !== '') ?? null, 'with the KPIs and model in extra');
+    }
     assert.ok(expected.recommendations.length >= 1, 'the recording produces recommendations (else the comparison proves nothing)');
     assert.ok(expected.bronze > 0 && expected.checkpoint !== undefined);
 
@@ -149,8 +163,9 @@ describe('kill -9 mid-stream on a replayable source', () => {
     assert.equal(actual.anomalies, expected.anomalies);
     assert.equal(actual.createdAudits, expected.createdAudits, 'each recommendation was created exactly once');
     assert.equal(actual.checkpoint, expected.checkpoint);
+    assert.deepEqual(actual.modelVersions, expected.modelVersions);
     t.diagnostic(
-      `reference: ${expected.recommendations.length} recommendations, ${expected.alerts.length} critical alerts, ${expected.bronze} bronze rows; ` +
+      `model ${expected.modelVersions.join(', ')}; reference: ${expected.recommendations.length} recommendations, ${expected.alerts.length} critical alerts, ${expected.bronze} bronze rows; ` +
         `killed at ${new Date(killedAt as number).toISOString()} with ${partial.bronze} bronze rows and ${partial.recommendations.length} recommendations committed`,
     );
   });
