@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { actionLabelOf, classifyOutcome, labelOf } from './labels.ts';
+import { adaptThreshold, adjustedConfidence, NO_HISTORY, posteriorOf } from './posterior.ts';
+import { binShares, driftBaseline, driftOf, psi, quantileEdges } from './drift.ts';
+import { humanMetrics, type DecisionTiming } from './human.ts';
+import { figuresFrom, promotionGate } from './gate.ts';
+
+test('decisions become labels: approved 1, rejected 0 with the note, deferred none', () => {
+  const f = (status: string) => labelOf({ recommendationId: 'r', status, operatorNote: 'sensor was being calibrated', outcome: null });
+  assert.equal(f('approved')?.label, 1);
+  assert.equal(f('executed')?.label, 1);
+  assert.deepEqual(f('rejected'), { recommendationId: 'r', label: 0, source: 'rejected', note: 'sensor was being calibrated' });
+  assert.equal(f('deferred'), undefined);
+  assert.equal(f('pending'), undefined);
+  assert.equal(f('expired'), undefined);
+  assert.equal(actionLabelOf('effective'), 1);
+  assert.equal(actionLabelOf('worse'), 0);
+});
+
+test('outcome: cleared → effective, higher scores → worse, unchanged → not effective', () => {
+  const before = { events: 100, anomalies: 40, meanScore: 0.7 };
+  assert.equal(classifyOutcome(before, { events: 100, anomalies: 5, meanScore: 0.3 }), 'effective');
+  assert.equal(classifyOutcome(before, { events: 100, anomalies: 60, meanScore: 0.9 }), 'worse');
+  assert.equal(classifyOutcome(before, { events: 100, anomalies: 35, meanScore: 0.68 }), 'not_effective');
+  assert.equal(classifyOutcome(before, { events: 0, anomalies: 0, meanScore: 0 }), 'not_effective');
+});
+
+test('Beta posterior: rejections sink a pattern below 0.6, approvals raise it, no history keeps the playbook value', () => {
+  const prior = { alpha: 2, beta: 1 };
+  assert.equal(adjustedConfidence(0.8, prior, NO_HISTORY), 0.8);
+  const rejected = { ...NO_HISTORY, rejected: 3 };
+  assert.deepEqual(posteriorOf(prior, rejected), { alpha: 2, beta: 4, mean: 2 / 6 });
+  assert.ok(adjustedConfidence(0.8, prior, rejected) < 0.6);
+  const approved = { ...NO_HISTORY, approved: 3 };
+  assert.ok(adjustedConfidence(0.7, prior, approved) > 0.7);
+  assert.ok(adjustedConfidence(0.95, prior, { ...approved, effective: 5 }) <= 1);
+  assert.ok(adjustedConfidence(0.8, prior, { ...approved, worse: 6 }) < adjustedConfidence(0.8, prior, approved), 'worse outcomes count against');
+  assert.throws(() => posteriorOf({ alpha: 0, beta: 1 }, NO_HISTORY), /alpha > 0/);
+});
+
+test('threshold adapts within bounds and only with enough decisions', () => {
+  const b = { min: 0.5, max: 0.8, step: 0.05, targetRejectRate: 0.3 };
+  assert.equal(adaptThreshold(0.6, 2, 3, b), 0.6, 'too few decisions');
+  assert.ok(adaptThreshold(0.6, 2, 18, b) > 0.6);
+  assert.ok(adaptThreshold(0.6, 20, 0, b) < 0.6);
+  assert.equal(adaptThreshold(0.79, 0, 50, b), 0.8);
+  assert.equal(adaptThreshold(0.5, 50, 0, b), 0.5);
+});
+
+test('PSI: same distribution ≈ 0, shifted distribution crosses 0.25', () => {
+  const ref = Array.from({ length: 2000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+  const edges = quantileEdges(ref, 10);
+  assert.equal(edges.length, 9);
+  const shares = binShares(ref, edges);
+  assert.ok(Math.abs(shares.reduce((s, v) => s + v, 0) - 1) < 1e-9);
+  assert.ok(psi(shares, binShares(ref.slice(0, 1000), edges)) < 0.05);
+  const base = driftBaseline({ z_score: ref, step_z: ref });
+  const r = driftOf(base, { z_score: ref.map((v) => v + 0.8), step_z: ref.slice(1000) }, 0.25);
+  assert.ok((r.psi.z_score as number) > 0.25);
+  assert.ok((r.psi.step_z as number) < 0.1);
+  assert.deepEqual(r.alerts.map((a) => a.feature), ['z_score']);
+});
+
+test('human metrics: latency, reject rate and rubber stamps per pattern and role', () => {
+  const d = (role: string, status: 'approved' | 'rejected', sec: number, issueType = 'cooling'): DecisionTiming => ({ equipmentId: 'R1', issueType, role, status, createdMs: 0, decidedMs: sec * 1000 });
+  const m = humanMetrics([d('operator', 'approved', 2), d('operator', 'approved', 60), d('operator', 'rejected', 30), d('engineer', 'approved', 100, 'wear')], 10_000);
+  assert.deepEqual(m.byRole.operator, { decisions: 3, approvals: 2, rejects: 1, rejectRate: 1 / 3, meanLatencySec: 92 / 3, medianLatencySec: 30, rubberStamps: 1 });
+  assert.equal(m.byPattern['R1|wear']?.rubberStamps, 0);
+  assert.equal(m.overall.decisions, 4);
+  assert.equal(m.overall.medianLatencySec, 45);
+});
+
+test('gate: promotes a not-worse candidate, refuses a worse one or too little data', () => {
+  const labels = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0];
+  const good = figuresFrom(labels, [true, true, true, false, false, false, false, false, false, false]);
+  const bad = figuresFrom(labels, [true, false, false, false, true, true, true, false, false, false]);
+  assert.deepEqual({ f1: good.f1, far: good.far, mar: good.mar }, { f1: 6 / 7, far: 0, mar: 0.25 });
+  const o = { f1Tolerance: 0.02, farTolerance: 0.01, minRows: 10 };
+  const pass = promotionGate(good, good, o);
+  assert.equal(pass.passed, true);
+  assert.match(pass.reason, /not worse: F1 0.857 vs 0.857/);
+  const fail = promotionGate(good, bad, o);
+  assert.equal(fail.passed, false);
+  assert.match(fail.reason, /worse F1 and FAR/);
+  assert.equal(promotionGate(good, good, { ...o, minRows: 11 }).passed, false);
+});
