@@ -48,7 +48,7 @@ test('rolling mean/std/min/max equal a brute-force window at bucket granularity'
   }
 });
 
-test('state is bounded: bytes do not grow with events, ~4 KB per sensor with 96 buckets', () => {
+test('state is bounded: bytes do not grow with events, ~5.5 KB per sensor with 96 buckets', () => {
   const e = new FeatureEngine({ windowMs: 86_400_000, bucketCount: 96 });
   const out = new Float32Array(FEATURE_COUNT);
   e.update(reading('a', 1, 0), out, 0);
@@ -56,7 +56,7 @@ test('state is bounded: bytes do not grow with events, ~4 KB per sensor with 96 
   for (let i = 1; i < 50_000; i++) e.update(reading('a', i % 7, i * 1000), out, 0);
   assert.equal(e.stateBytes, before);
   for (let s = 0; s < 3071; s++) e.update(reading(`s${s}`, 1, 0), out, 0);
-  assert.ok(e.stateBytes / e.sensorCount < 4_500, `${e.stateBytes / e.sensorCount} bytes per sensor`);
+  assert.ok(e.stateBytes / e.sensorCount < 6_000, `${e.stateBytes / e.sensorCount} bytes per sensor`);
 });
 
 test('first reading, steps, rate of change, time since change, position in range', () => {

@@ -5,8 +5,12 @@
  * `bucketCount` time buckets holding count / sum / sum of squares / min / max. A reading touches
  * one bucket and the running window totals, so an update is O(1); when time moves past a bucket
  * it is subtracted from the totals and reused (min/max are recomputed over the live buckets only
- * then, which amortises to O(1) per reading). Memory per sensor is ~(16 + 5 × bucketCount) × 8
- * bytes whatever the event rate: 4 KB with the default 96 buckets.
+ * then, which amortises to O(1) per reading). Memory per sensor is ~(18 + 7 × bucketCount) × 8
+ * bytes whatever the event rate: 5.5 KB with the default 96 buckets.
+ *
+ * The buckets also sum the fast EWMA, so `level_shift` is measured in units of the smoothed
+ * signal's own spread: a sustained shift of a noisy sensor shows at its true size (a 30-sample
+ * mean of white noise varies √10 times less than the samples).
  *
  * Sums are kept relative to the sensor's first value, so the variance of a 230 V signal with a
  * 0.1 V spread does not vanish in floating-point cancellation.
@@ -70,8 +74,10 @@ const S_W_MAX = 12;
 const S_HEAD = 13;
 const S_LEVEL = 14;
 const S_EQUIP = 15;
-const SCALARS = 16;
-const B_FIELDS = 5; // count, sum, sumsq, min, max
+const S_W_ESUM = 16;
+const S_W_ESUMSQ = 17;
+const SCALARS = 18;
+const B_FIELDS = 7; // count, sum, sumsq, min, max, sum and sumsq of the fast EWMA
 const PAGE_SENSORS = 1024;
 
 /**
@@ -155,7 +161,9 @@ export class FeatureEngine {
     const ewVar = (1 - this.#aFast) * ((page[base + S_EW_VAR] as number) + this.#aFast * (x - fast0) * (x - fast0));
     const min = n > 0 ? Math.min(page[base + S_W_MIN] as number, x) : x;
     const max = n > 0 ? Math.max(page[base + S_W_MAX] as number, x) : x;
-    const level = (fast - mean) / stdEff;
+    const eMeanRel = n > 0 ? (page[base + S_W_ESUM] as number) / n : fast - off;
+    const eVar = n > 1 ? Math.max(0, (page[base + S_W_ESUMSQ] as number) / n - eMeanRel * eMeanRel) : 0;
+    const level = (fast - off - eMeanRel) / Math.sqrt(eVar + floor * floor + 1e-12);
 
     out[offset] = x;
     out[offset + 1] = mean;
@@ -180,7 +188,7 @@ export class FeatureEngine {
     page[base + S_LAST_VALUE] = x;
     page[base + S_LAST_TS] = Math.max(t, lastT);
     page[base + S_SEEN] = (page[base + S_SEEN] as number) + 1;
-    if (learn) this.#add(page, base, t, d, x);
+    if (learn) this.#add(page, base, t, d, x, fast - off);
   }
 
   /** Forgets every sensor (used when a model with another window is swapped in). */
@@ -259,11 +267,15 @@ export class FeatureEngine {
         page[base + S_W_COUNT] = (page[base + S_W_COUNT] as number) - (page[b] as number);
         page[base + S_W_SUM] = (page[base + S_W_SUM] as number) - (page[b + 1] as number);
         page[base + S_W_SUMSQ] = (page[base + S_W_SUMSQ] as number) - (page[b + 2] as number);
+        page[base + S_W_ESUM] = (page[base + S_W_ESUM] as number) - (page[b + 5] as number);
+        page[base + S_W_ESUMSQ] = (page[base + S_W_ESUMSQ] as number) - (page[b + 6] as number);
         expired = true;
       }
       page[b] = 0;
       page[b + 1] = 0;
       page[b + 2] = 0;
+      page[b + 5] = 0;
+      page[b + 6] = 0;
     }
     page[base + S_HEAD] = id;
     if (expired) this.#recomputeExtremes(page, base);
@@ -284,12 +296,14 @@ export class FeatureEngine {
       page[base + S_W_COUNT] = 0;
       page[base + S_W_SUM] = 0;
       page[base + S_W_SUMSQ] = 0;
+      page[base + S_W_ESUM] = 0;
+      page[base + S_W_ESUMSQ] = 0;
     }
     page[base + S_W_MIN] = min;
     page[base + S_W_MAX] = max;
   }
 
-  #add(page: Float64Array, base: number, t: number, d: number, x: number): void {
+  #add(page: Float64Array, base: number, t: number, d: number, x: number, e: number): void {
     const head = page[base + S_HEAD] as number;
     let id = Math.floor(t / this.#bucketMs);
     // A late reading still inside the window goes to its own bucket; an older one counts as now.
@@ -301,6 +315,10 @@ export class FeatureEngine {
     page[b + 2] = (page[b + 2] as number) + d * d;
     page[b + 3] = first ? x : Math.min(page[b + 3] as number, x);
     page[b + 4] = first ? x : Math.max(page[b + 4] as number, x);
+    page[b + 5] = (page[b + 5] as number) + e;
+    page[b + 6] = (page[b + 6] as number) + e * e;
+    page[base + S_W_ESUM] = (page[base + S_W_ESUM] as number) + e;
+    page[base + S_W_ESUMSQ] = (page[base + S_W_ESUMSQ] as number) + e * e;
     const wasEmpty = (page[base + S_W_COUNT] as number) === 0;
     page[base + S_W_COUNT] = (page[base + S_W_COUNT] as number) + 1;
     page[base + S_W_SUM] = (page[base + S_W_SUM] as number) + d;
