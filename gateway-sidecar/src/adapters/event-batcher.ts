@@ -8,6 +8,7 @@
  *   'silver'         SilverRow[]        only rows with is_anomaly = false are droppable
  *   'critical_alert' CriticalAlertRow[] never dropped
  */
+import type { Config } from '../config.ts';
 import type { CriticalAlertRow, BronzeRow, PgEventWriter, SilverRow } from './pg-event-sink.ts';
 import type { ResilientSink, SubmitOutcome } from './resilient-sink.ts';
 
@@ -29,6 +30,11 @@ export function registerEventKinds(sink: ResilientSink, writer: PgEventWriter): 
   sink.register<CriticalAlertRow[]>(EVENT_KINDS.criticalAlert, {
     write: async (rows) => void (await writer.writeAlerts(rows)),
   });
+}
+
+/** Batch size and wait from `database.batchRows` / `database.flushIntervalMs`. */
+export function eventBatcherOptionsFrom(config: Pick<Config, 'database'>): EventBatcherOptions {
+  return { batchRows: config.database.batchRows, flushIntervalMs: config.database.flushIntervalMs };
 }
 
 export interface EventBatcherOptions {

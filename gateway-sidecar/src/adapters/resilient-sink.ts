@@ -19,6 +19,7 @@
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Config } from '../config.ts';
 import { ERRORS, WARNINGS } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SpoolJournal, type SpoolJournalStats, type SpoolRecord } from './spool-journal.ts';
@@ -62,6 +63,16 @@ export interface ResilientSinkStats {
   readonly deadLetteredTotal: number;
   readonly failedAttemptsTotal: number;
   readonly lastError: string | undefined;
+}
+
+/** Options from config: journal in `<dataDir>/spool`, bound and backoff from `database.*`. */
+export function resilientSinkOptionsFrom(config: Pick<Config, 'dataDir' | 'database'>, logger: Logger): ResilientSinkOptions {
+  return {
+    dir: join(config.dataDir, 'spool'),
+    logger,
+    maxBytes: config.database.spoolMaxBytes,
+    retryMaxMs: config.database.spoolRetryMaxMs,
+  };
 }
 
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53', '57', '58']);

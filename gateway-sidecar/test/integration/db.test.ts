@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config.ts';
 import { openDatabase, redactUrl } from '../../src/adapters/db.ts';
+import { eventBatcherOptionsFrom } from '../../src/adapters/event-batcher.ts';
+import { resilientSinkOptionsFrom } from '../../src/adapters/resilient-sink.ts';
 import { createLogger } from '../../src/log.ts';
 import { createTestDatabase } from '../fixtures/pg.ts';
 
@@ -56,4 +58,13 @@ test('an unreachable server fails with SC_ERR_DB_CONNECT and a redacted url', as
     return true;
   });
   assert.equal(redactUrl('postgres://u:tok@h:5432/d?sslmode=require'), 'postgres://u:***@h:5432/d?sslmode=require');
+});
+
+test('sink options come from config: spool under <dataDir>/spool, bounds and batch sizes', () => {
+  const config = parseConfig({ dataDir: dir, database: { spoolMaxBytes: 2 * 1024 * 1024, batchRows: 50, flushIntervalMs: 10 } });
+  const o = resilientSinkOptionsFrom(config, logger);
+  assert.equal(o.dir, join(dir, 'spool'));
+  assert.equal(o.maxBytes, 2 * 1024 * 1024);
+  assert.equal(o.retryMaxMs, 30_000);
+  assert.deepEqual(eventBatcherOptionsFrom(config), { batchRows: 50, flushIntervalMs: 10 });
 });

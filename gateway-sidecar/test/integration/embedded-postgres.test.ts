@@ -11,7 +11,7 @@ import { poolFor } from '../fixtures/db-targets.ts';
 const dir = mkdtempSync(join(tmpdir(), 'sc-embedded-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('embedded database keeps its data across a restart and serves a multi-client pool', async () => {
+test('embedded database: multi-client pool, one owner per folder, data kept across a restart, stale lock taken over', async () => {
   const first = await startEmbeddedPostgres({ dataDir: dir });
   assert.match(first.url, /^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
   const pool = poolFor(first.url, 6);
@@ -35,8 +35,13 @@ test('embedded database keeps its data across a restart and serves a multi-clien
   );
   assert.equal(results.length, 6);
   assert.ok(first.stats().activeConnections >= 2, 'the pool should hold several wire connections at once');
+  // A second owner of the same folder is refused while the first runs.
+  await assert.rejects(startEmbeddedPostgres({ dataDir: dir }), { code: 'SC_ERR_DB_EMBEDDED_LOCKED' });
   await pool.end();
   await first.stop();
+  // A lock left by a killed process (a pid that has certainly exited) is taken over.
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  writeFileSync(join(dir, 'pgdata.lock'), child.stdout);
 
   const second = await startEmbeddedPostgres({ dataDir: dir });
   const pool2 = poolFor(second.url, 2);
@@ -52,30 +57,5 @@ test('embedded database keeps its data across a restart and serves a multi-clien
   } finally {
     await pool2.end();
     await second.stop();
-  }
-});
-
-test('a data folder owned by a live process is refused; a stale lock is taken over', async () => {
-  const lockDir = mkdtempSync(join(tmpdir(), 'sc-embedded-lock-'));
-  try {
-    const db = await startEmbeddedPostgres({ dataDir: lockDir });
-    try {
-      await assert.rejects(startEmbeddedPostgres({ dataDir: lockDir }), { code: 'SC_ERR_DB_EMBEDDED_LOCKED' });
-    } finally {
-      await db.stop();
-    }
-    // A pid that is certainly dead: a child that has already exited.
-    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    writeFileSync(join(lockDir, 'pgdata.lock'), child.stdout);
-    const again = await startEmbeddedPostgres({ dataDir: lockDir });
-    const pool = poolFor(again.url, 1);
-    try {
-      assert.equal((await pool.query<{ x: number }>('SELECT 1 AS x')).rows[0]?.x, 1);
-    } finally {
-      await pool.end();
-      await again.stop();
-    }
-  } finally {
-    rmSync(lockDir, { recursive: true, force: true });
   }
 });
