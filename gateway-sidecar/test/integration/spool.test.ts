@@ -100,3 +100,18 @@ test('when full, the oldest bronze rows are dropped and counted; anomalies and a
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
   assert.equal(seqs.length, all.length);
 });
+
+test('records that must survive are written even past the bound, and the journal says it is over', () => {
+  const dir = freshDir();
+  const shrink: ShrinkFn = (kind, payload) => (kind === 'bronze' ? { keep: undefined, droppedRows: (payload as unknown[]).length } : undefined);
+  const j = SpoolJournal.open({ dir, maxBytes: 4 * 1024, segmentBytes: 1024, shrink });
+  for (let i = 0; i < 100; i++) j.append([{ kind: 'critical_alert', payload: { i, text: 'y'.repeat(40) } }]);
+  const st = j.stats();
+  assert.equal(st.depth, 100, 'no alert is ever dropped');
+  assert.equal(st.overLimit, true);
+  assert.ok(st.bytes > st.maxBytes);
+  // A droppable record arriving now is dropped and counted instead of growing the journal.
+  assert.deepEqual(j.append([{ kind: 'bronze', payload: [1, 2, 3] }]), []);
+  assert.equal(j.stats().droppedRows.bronze, 3);
+  j.close();
+});
