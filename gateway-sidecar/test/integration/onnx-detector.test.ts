@@ -38,6 +38,7 @@ test('detector scores a step fault above normal and explains it', async () => {
   const normal = await d.process(plant(0, 300));
   assert.equal(normal.length, 600);
   assert.equal(normal[0]?.modelVersion, 'if-rf-ensemble@1.0.0');
+  assert.deepEqual(Object.keys(normal[0]?.features ?? {}), [...FEATURE_NAMES], 'features record follows the contract order');
   assert.equal(normal[10]?.eventId, `${normal[10]?.reading.tag.tagPath}@${normal[10]?.reading.sourceTimestampMs}`);
   const late = normal.slice(200);
   assert.equal(late.filter((s) => s.isAnomaly).length, 0, 'steady normal operation raises no alarm');
