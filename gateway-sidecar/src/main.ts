@@ -5,6 +5,7 @@
  * embedded database, the simulated plant with injected faults, and demo tokens for the preview.
  */
 import type { Server } from 'node:http';
+import { Router } from 'express';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, toEquipment, type Config } from './config.ts';
@@ -33,6 +34,7 @@ import { IngestPipeline, type BatchDetector, type CriticalBypass } from './app/i
 import { createRecommendations, recommendationsOptionsFrom } from './app/recommendations.ts';
 import { LlmAdvisor } from './adapters/llm-advisor.ts';
 import { createDetection, type DetectionHandle } from './main-detection.ts';
+import { startNotifications } from './main-notifications.ts';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../config/demo.json', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -148,6 +150,11 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     return { status: down ? 'down' : degraded ? 'degraded' : 'ok', dependencies };
   };
 
+  const notifications = startNotifications(config, db.pool, index, recs, logger);
+  const extraApiRoutes = Router();
+  extraApiRoutes.use(disciplineRoutes(recs, logger));
+  if (notifications) extraApiRoutes.use(notifications.router);
+
   const app = createHttpApp({
     recommendations: recs,
     auth,
@@ -159,7 +166,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     criticalAlerts: new PgCriticalAlertReader(db.pool),
     sseObserver: metrics,
     decisionObserver: metrics,
-    extraApiRoutes: disciplineRoutes(recs, logger),
+    extraApiRoutes,
     preview: {
       previewDir: join(REPO_ROOT, 'perspective-component', 'preview'),
       distDir: join(REPO_ROOT, 'perspective-component', 'dist'),
@@ -205,6 +212,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
       });
       await ingest.stop();
       await recs.idle();
+      await notifications?.stop();
       await batcher.close();
       // The last partial minute is rolled up too, so a short run still leaves its row.
       await rollup.rollupNow().catch((err: unknown) => logger.warn({ err }, 'final pipeline_metrics rollup failed'));
