@@ -33,6 +33,10 @@ const { values, positionals } = parseArgs({
     model: { type: 'string', default: join(repoRoot, 'models', MODEL_NAME, '1.0.0') },
   },
 });
+// `npm run backtest` from the repository root runs this in gateway-sidecar/; npm's INIT_CWD is
+// where the user typed the command, so relative paths mean what the user meant.
+const userDir = process.env.INIT_CWD ?? process.cwd();
+const userPath = (p: string): string => resolve(userDir, p);
 const trainRows = Number(values['train-rows']);
 if (!Number.isInteger(trainRows) || trainRows < 2) {
   process.stderr.write(`--train-rows must be an integer >= 2, got '${values['train-rows']}'\n`);
@@ -46,14 +50,14 @@ if (positionals.length === 0) {
 const tables: { path: string; table: SensorTable }[] = [];
 for (const p of positionals) {
   try {
-    tables.push({ path: p, table: parseSensorCsv(readFileSync(p, 'utf8')) });
+    tables.push({ path: p, table: parseSensorCsv(readFileSync(userPath(p), 'utf8')) });
   } catch (e) {
     process.stderr.write(`${p}: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   }
 }
 
-const modelDir = values.model as string;
+const modelDir = userPath(values.model as string);
 const shippedRunner = await loadOnnxModelDir(modelDir, FEATURE_NAMES);
 const { randomForest } = decodeEnsembleOnnx(readFileSync(join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).file ?? 'model.onnx')));
 const threshold = shippedRunner.anomalyThreshold ?? DEFAULT_ANOMALY_THRESHOLD;
@@ -130,13 +134,13 @@ if (values.out !== undefined) {
       out.push(`${basename(r.file)},${t},${(r.scores[k] as number).toFixed(6)},${f ? 1 : 0}`);
     });
   }
-  writeFileSync(values.out, `${out.join('\n')}\n`);
+  writeFileSync(userPath(values.out), `${out.join('\n')}\n`);
 }
 if (values.summary !== undefined) {
   const summary = { files: results.length, rows: rowsScored, f1: pooledFig.f1, far: pooledFig.far, mar: pooledFig.mar, episodes_per_hour: episodesPerHour };
-  writeFileSync(values.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(userPath(values.summary), `${JSON.stringify(summary, null, 2)}\n`);
 }
 if (values.plot !== undefined) {
   const pooledText = `POOLED ${rowsScored} rows  ${fmt({ c: pooled })}  episodes/h ${episodesPerHour.toFixed(2)}`;
-  writeFileSync(values.plot, renderBacktestHtml(results, threshold, pooledText, lines.map((l) => `${l.rows} rows  ${fmt(l)}  episodes/h ${(l.hours > 0 ? l.episodes / l.hours : 0).toFixed(2)}`)));
+  writeFileSync(userPath(values.plot), renderBacktestHtml(results, threshold, pooledText, lines.map((l) => `${l.rows} rows  ${fmt(l)}  episodes/h ${(l.hours > 0 ? l.episodes / l.hours : 0).toFixed(2)}`)));
 }
