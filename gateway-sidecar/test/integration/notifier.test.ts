@@ -4,51 +4,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { Receiver } from '../fixtures/http-receiver.ts';
 import { runMigrations } from '../../src/adapters/pg-migrations.ts';
 import { PgNotificationStore } from '../../src/adapters/pg-notification-store.ts';
 import { createWebhookChannel } from '../../src/adapters/notify-webhook.ts';
-import { createNotificationsRouter } from '../../src/adapters/http/notifications-routes.ts';
-import { SidecarError } from '../../src/errors.ts';
 import { Notifier, type CriticalAlertInput, type NotifierSettings } from '../../src/app/notifier.ts';
 import type { Actor, Recommendation } from '../../src/app/recommendation-service.ts';
-
-interface Received {
-  readonly path: string;
-  readonly body: Record<string, unknown>;
-}
-
-/** A receiver whose answer the test controls: 'ok' (202), 'down' (503) or 'hang' (never answers). */
-class Receiver {
-  mode: 'ok' | 'down' | 'hang' = 'ok';
-  readonly received: Received[] = [];
-  #server: Server = createServer((req: IncomingMessage, res) => {
-    let data = '';
-    req.on('data', (c: Buffer) => (data += c.toString('utf8')));
-    req.on('end', () => {
-      if (this.mode === 'hang') return;
-      if (this.mode === 'down') {
-        res.writeHead(503).end('maintenance');
-        return;
-      }
-      this.received.push({ path: req.url ?? '', body: JSON.parse(data) as Record<string, unknown> });
-      res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success"}');
-    });
-  });
-  url = '';
-  async start(): Promise<void> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-  }
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise((r) => this.#server.close(r));
-  }
-}
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -461,72 +424,4 @@ test('a recommendation still pending after N minutes is notified; deciding it ac
   clock.t = T0 + 60 * MIN;
   await notifier.tick(clock.t);
   assert.equal(got('hook').length, 1, 'no escalation after the decision');
-});
-
-test('routes: list shows delivery state; acknowledge needs operator; bad input and unknown ids are refused with codes', async () => {
-  const { notifier } = await setup(baseSettings());
-  const a = alert();
-  notifier.onCriticalAlert(a);
-  await notifier.idle();
-  const app = express();
-  app.use(express.json());
-  const actors: Record<string, Actor> = {
-    viewer: { user: 'vic', roles: ['viewer'], via: 'token' },
-    operator: { user: 'olga', roles: ['operator'], via: 'token' },
-  };
-  app.use(
-    '/api',
-    createNotificationsRouter({
-      notifier,
-      actorOf: (req) =>
-        actors[req.get('x-test-actor') ?? 'viewer'] ?? { user: 'nobody', roles: [], via: 'token' },
-    }),
-  );
-  // The app's own error middleware does the same mapping; a minimal one keeps this test self-contained.
-  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    if (err instanceof SidecarError)
-      res.status(err.status ?? 500).json({ code: err.code, message: err.message });
-    else res.status(500).json({ code: 'SC_ERR_INTERNAL', message: String(err) });
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
-  try {
-    const list = (await (await fetch(`${base}/notifications?subjectId=${a.id}`)).json()) as {
-      total: number;
-      items: { id: string; deliveries: { state: string }[] }[];
-    };
-    assert.equal(list.total, 1);
-    assert.deepEqual(
-      list.items[0]?.deliveries.map((d) => d.state),
-      ['sent', 'sent'],
-    );
-    const id = list.items[0]?.id ?? '';
-    assert.equal((await fetch(`${base}/notifications/${id}`)).status, 200);
-    const bad = await fetch(`${base}/notifications?deliveryState=lost`);
-    assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as { code: string }).code, 'SC_ERR_API_VALIDATION');
-    const forbidden = await fetch(`${base}/notifications/${id}/acknowledge`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
-    assert.equal(forbidden.status, 403);
-    const ok = await fetch(`${base}/notifications/${id}/acknowledge`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-test-actor': 'operator' },
-      body: JSON.stringify({ note: 'seen' }),
-    });
-    assert.equal(ok.status, 200);
-    assert.equal(((await ok.json()) as { acknowledgedBy: string }).acknowledgedBy, 'olga');
-    const missing = await fetch(`${base}/notifications/nope/acknowledge`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-test-actor': 'operator' },
-      body: '{}',
-    });
-    assert.equal(missing.status, 404);
-    assert.equal((await fetch(`${base}/notifications/nope`)).status, 404);
-  } finally {
-    server.close();
-  }
 });
