@@ -34,5 +34,9 @@ export function createPgPool(options: PgPoolOptions): pg.Pool {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // A checked-out client whose connection drops between statements emits 'error' with no listener
+  // (the pool only listens while it is idle): that was an uncaught exception killing the process on a
+  // database outage. The query in flight still rejects, and the pool discards the dead client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
