@@ -28,11 +28,17 @@ export interface LlmStats {
   readonly failures: Readonly<Record<LlmFailure, number>>;
 }
 
-const completionSchema = z.object({
-  choices: z
-    .array(z.object({ message: z.object({ content: z.string().nullable().optional() }).passthrough() }).passthrough())
-    .min(1),
-}).passthrough();
+const completionSchema = z
+  .object({
+    choices: z
+      .array(
+        z
+          .object({ message: z.object({ content: z.string().nullable().optional() }).passthrough() })
+          .passthrough(),
+      )
+      .min(1),
+  })
+  .passthrough();
 
 /** The advice text in a chat-completions response body, or undefined when there is none. */
 export function parseCompletion(body: unknown, maxChars = 1_000): string | undefined {
@@ -49,8 +55,12 @@ const SYSTEM_PROMPT =
   'sentences: the most likely cause and what to check first. Do not propose setpoint values; the proposed action stands.';
 
 function userPrompt(c: AdvisorContext): string {
-  const readings = c.recentReadings.map((r) => `${r.at} ${r.tagPath} (${r.sensorType}) = ${r.value} score ${r.score.toFixed(2)}`).join('\n');
-  const why = c.explanation.map((e) => `${e.sensorType}.${e.feature} = ${e.value} (weight ${e.weight.toFixed(2)})`).join('\n');
+  const readings = c.recentReadings
+    .map((r) => `${r.at} ${r.tagPath} (${r.sensorType}) = ${r.value} score ${r.score.toFixed(2)}`)
+    .join('\n');
+  const why = c.explanation
+    .map((e) => `${e.sensorType}.${e.feature} = ${e.value} (weight ${e.weight.toFixed(2)})`)
+    .join('\n');
   const notes = c.operatorNotes.length === 0 ? '(none)' : c.operatorNotes.map((n) => `- ${n}`).join('\n');
   return [
     `Equipment: ${c.equipmentId} (${c.equipmentKind})`,
@@ -71,7 +81,12 @@ export class LlmAdvisor implements Advisor {
   #requests = 0;
   #cacheHits = 0;
   #successes = 0;
-  readonly #failures: Record<LlmFailure, number> = { timeout: 0, network: 0, http_status: 0, bad_response: 0 };
+  readonly #failures: Record<LlmFailure, number> = {
+    timeout: 0,
+    network: 0,
+    http_status: 0,
+    bad_response: 0,
+  };
 
   constructor(options: LlmAdvisorOptions, clock: Clock, logger: Logger) {
     this.#o = options;
@@ -81,7 +96,12 @@ export class LlmAdvisor implements Advisor {
   }
 
   stats(): LlmStats {
-    return { requests: this.#requests, cacheHits: this.#cacheHits, successes: this.#successes, failures: { ...this.#failures } };
+    return {
+      requests: this.#requests,
+      cacheHits: this.#cacheHits,
+      successes: this.#successes,
+      failures: { ...this.#failures },
+    };
   }
 
   async advise(context: AdvisorContext): Promise<string | undefined> {
@@ -110,8 +130,12 @@ export class LlmAdvisor implements Advisor {
   }
 
   async #call(prompt: string): Promise<string | undefined> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (this.#o.apiKey !== undefined && this.#o.apiKey !== '') headers.authorization = `Bearer ${this.#o.apiKey}`;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
+    if (this.#o.apiKey !== undefined && this.#o.apiKey !== '')
+      headers.authorization = `Bearer ${this.#o.apiKey}`;
     const body = JSON.stringify({
       model: this.#o.model,
       temperature: 0.2,
@@ -124,7 +148,12 @@ export class LlmAdvisor implements Advisor {
     let res: Response;
     let json: unknown;
     try {
-      res = await fetch(this.#endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.#o.timeoutMs) });
+      res = await fetch(this.#endpoint, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.#o.timeoutMs),
+      });
       if (!res.ok) {
         await res.body?.cancel().catch(() => undefined);
         return this.#fail('http_status', { status: res.status });
@@ -137,7 +166,8 @@ export class LlmAdvisor implements Advisor {
       }
     } catch (err) {
       const name = (err as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') return this.#fail('timeout', { timeoutMs: this.#o.timeoutMs });
+      if (name === 'TimeoutError' || name === 'AbortError')
+        return this.#fail('timeout', { timeoutMs: this.#o.timeoutMs });
       return this.#fail('network', { err });
     }
     const text = parseCompletion(json, this.#o.maxChars);

@@ -1,7 +1,13 @@
 /** Row shapes and row → API mapping for pg-recommendation-store.ts (timestamps become ISO strings). */
 import type { Shelf } from '../domain/alarm-discipline.ts';
 import type { Contribution, Severity } from '../domain/detection.ts';
-import type { AuditEntry, ProposedAction, Recommendation, RecommendationStatus, WriteResult } from '../domain/recommendation-view.ts';
+import type {
+  AuditEntry,
+  ProposedAction,
+  Recommendation,
+  RecommendationStatus,
+  WriteResult,
+} from '../domain/recommendation-view.ts';
 
 export const REC_COLUMNS = `recommendation_id, equipment_id, area, issue_type, severity, anomaly_score, confidence_score,
   recommendation_text, explanation, proposed_action, status, created_timestamp, anomaly_timestamp, last_seen_timestamp,
@@ -68,7 +74,8 @@ export function toRecommendation(r: RecRow): Recommendation {
   };
 }
 
-export const AUDIT_COLUMNS = 'audit_id, action, actor, from_status, to_status, before_value, after_value, note, at';
+export const AUDIT_COLUMNS =
+  'audit_id, action, actor, from_status, to_status, before_value, after_value, note, at';
 
 export interface AuditRow {
   audit_id: string;

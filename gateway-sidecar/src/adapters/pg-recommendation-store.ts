@@ -7,10 +7,31 @@
 import type pg from 'pg';
 import type { Shelf } from '../domain/alarm-discipline.ts';
 import type { CriticalAlertCandidate } from '../domain/critical.ts';
-import type { AuditEntry, Change, ListFilter, Recommendation, RecommendationStatus } from '../domain/recommendation-view.ts';
-import type { NewRecommendation, RecommendationStore, TransitionPatch, UpsertOutcome, WriteRecord } from '../ports.ts';
+import type {
+  AuditEntry,
+  Change,
+  ListFilter,
+  Recommendation,
+  RecommendationStatus,
+} from '../domain/recommendation-view.ts';
+import type {
+  NewRecommendation,
+  RecommendationStore,
+  TransitionPatch,
+  UpsertOutcome,
+  WriteRecord,
+} from '../ports.ts';
 import { ERRORS, SidecarError } from '../errors.ts';
-import { AUDIT_COLUMNS, REC_COLUMNS, toAudit, toRecommendation, toShelf, type AuditRow, type RecRow, type ShelfRow } from './pg-recommendation-rows.ts';
+import {
+  AUDIT_COLUMNS,
+  REC_COLUMNS,
+  toAudit,
+  toRecommendation,
+  toShelf,
+  type AuditRow,
+  type RecRow,
+  type ShelfRow,
+} from './pg-recommendation-rows.ts';
 
 const T = 'agentic_hmi.agent_recommendations';
 const SEVERITY_RANK = `CASE %s WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`;
@@ -47,12 +68,30 @@ export class PgRecommendationStore implements RecommendationStore {
     return { seq: Number(rows[0]?.seq), type: 'recommendation', recommendation: rec };
   }
 
-  async #audit(c: Queryable, id: string, from: string | null, to: string | null, a: TransitionPatch['audit'], nowMs: number): Promise<void> {
+  async #audit(
+    c: Queryable,
+    id: string,
+    from: string | null,
+    to: string | null,
+    a: TransitionPatch['audit'],
+    nowMs: number,
+  ): Promise<void> {
     await c.query(
       `INSERT INTO agentic_hmi.recommendation_audit
          (recommendation_id, action, actor, actor_roles, from_status, to_status, before_value, after_value, note, at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [id, a.action, a.actor, [...a.actorRoles], from, to, JSON.stringify(a.before ?? null), JSON.stringify(a.after ?? null), a.note, new Date(nowMs)],
+      [
+        id,
+        a.action,
+        a.actor,
+        [...a.actorRoles],
+        from,
+        to,
+        JSON.stringify(a.before ?? null),
+        JSON.stringify(a.after ?? null),
+        a.note,
+        new Date(nowMs),
+      ],
     );
   }
 
@@ -79,9 +118,23 @@ export class PgRecommendationStore implements RecommendationStore {
            grouped_items = r.grouped_items || EXCLUDED.grouped_items
          WHERE NOT (EXCLUDED.anomaly_event_ids <@ r.anomaly_event_ids)
          RETURNING ${REC_COLUMNS}, (xmax = 0) AS inserted`,
-        [r.id, r.dedupKey, r.equipmentId, r.area, r.issueType, r.severity, r.anomalyScore, r.confidence, r.text,
-          JSON.stringify(r.explanation), r.proposedAction === null ? null : JSON.stringify(r.proposedAction), now,
-          new Date(r.anomalyAtMs), ids, JSON.stringify(r.groupedItems)],
+        [
+          r.id,
+          r.dedupKey,
+          r.equipmentId,
+          r.area,
+          r.issueType,
+          r.severity,
+          r.anomalyScore,
+          r.confidence,
+          r.text,
+          JSON.stringify(r.explanation),
+          r.proposedAction === null ? null : JSON.stringify(r.proposedAction),
+          now,
+          new Date(r.anomalyAtMs),
+          ids,
+          JSON.stringify(r.groupedItems),
+        ],
       );
       const row = rows[0];
       if (row === undefined) return { outcome: 'unchanged' };
@@ -92,10 +145,33 @@ export class PgRecommendationStore implements RecommendationStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (recommendation_id) DO UPDATE SET anomaly_score = GREATEST(ai_recommendations_gold.anomaly_score, EXCLUDED.anomaly_score),
            severity = EXCLUDED.severity, confidence_score = EXCLUDED.confidence_score`,
-        [rec.id, rec.equipmentId, rec.issueType, rec.severity, rec.maxAnomalyScore, rec.confidence, rec.text, new Date(rec.createdAt)],
+        [
+          rec.id,
+          rec.equipmentId,
+          rec.issueType,
+          rec.severity,
+          rec.maxAnomalyScore,
+          rec.confidence,
+          rec.text,
+          new Date(rec.createdAt),
+        ],
       );
       if (row.inserted) {
-        await this.#audit(c, rec.id, null, 'pending', { action: 'created', actor: 'system', actorRoles: [], note: null, before: null, after: { dedupKey: r.dedupKey, eventIds: ids.length } }, r.nowMs);
+        await this.#audit(
+          c,
+          rec.id,
+          null,
+          'pending',
+          {
+            action: 'created',
+            actor: 'system',
+            actorRoles: [],
+            note: null,
+            before: null,
+            after: { dedupKey: r.dedupKey, eventIds: ids.length },
+          },
+          r.nowMs,
+        );
       }
       const change = await this.#appendChange(c, rec);
       return { outcome: row.inserted ? 'inserted' : 'updated', recommendation: rec, change };
@@ -109,16 +185,26 @@ export class PgRecommendationStore implements RecommendationStore {
 
   async list(f: ListFilter): Promise<{ items: Recommendation[]; total: number }> {
     const where = `($1::text[] IS NULL OR status = ANY ($1)) AND ($2::text IS NULL OR equipment_id = $2) AND ($3::text[] IS NULL OR severity = ANY ($3))`;
-    const args = [f.status && f.status.length > 0 ? [...f.status] : null, f.equipmentId ?? null, f.severity && f.severity.length > 0 ? [...f.severity] : null];
+    const args = [
+      f.status && f.status.length > 0 ? [...f.status] : null,
+      f.equipmentId ?? null,
+      f.severity && f.severity.length > 0 ? [...f.severity] : null,
+    ];
     const [items, total] = await Promise.all([
-      this.#pool.query<RecRow>(`SELECT ${REC_COLUMNS} FROM ${T} WHERE ${where} ORDER BY created_timestamp DESC, recommendation_id LIMIT $4 OFFSET $5`, [...args, f.limit, f.offset]),
+      this.#pool.query<RecRow>(
+        `SELECT ${REC_COLUMNS} FROM ${T} WHERE ${where} ORDER BY created_timestamp DESC, recommendation_id LIMIT $4 OFFSET $5`,
+        [...args, f.limit, f.offset],
+      ),
       this.#pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${T} WHERE ${where}`, args),
     ]);
     return { items: items.rows.map(toRecommendation), total: Number(total.rows[0]?.n ?? 0) };
   }
 
   async get(id: string): Promise<{ recommendation: Recommendation; history: AuditEntry[] } | undefined> {
-    const { rows } = await this.#pool.query<RecRow>(`SELECT ${REC_COLUMNS} FROM ${T} WHERE recommendation_id = $1`, [id]);
+    const { rows } = await this.#pool.query<RecRow>(
+      `SELECT ${REC_COLUMNS} FROM ${T} WHERE recommendation_id = $1`,
+      [id],
+    );
     const row = rows[0];
     if (row === undefined) return undefined;
     const audit = await this.#pool.query<AuditRow>(
@@ -128,10 +214,19 @@ export class PgRecommendationStore implements RecommendationStore {
     return { recommendation: toRecommendation(row), history: audit.rows.map(toAudit) };
   }
 
-  async #applyPatch(c: Queryable, id: string, nowMs: number, plan: (current: Recommendation) => TransitionPatch): Promise<{ recommendation: Recommendation; change: Change }> {
-    const { rows } = await c.query<RecRow>(`SELECT ${REC_COLUMNS} FROM ${T} WHERE recommendation_id = $1 FOR UPDATE`, [id]);
+  async #applyPatch(
+    c: Queryable,
+    id: string,
+    nowMs: number,
+    plan: (current: Recommendation) => TransitionPatch,
+  ): Promise<{ recommendation: Recommendation; change: Change }> {
+    const { rows } = await c.query<RecRow>(
+      `SELECT ${REC_COLUMNS} FROM ${T} WHERE recommendation_id = $1 FOR UPDATE`,
+      [id],
+    );
     const row = rows[0];
-    if (row === undefined) throw new SidecarError(ERRORS.API_NOT_FOUND, `recommendation '${id}' does not exist`);
+    if (row === undefined)
+      throw new SidecarError(ERRORS.API_NOT_FOUND, `recommendation '${id}' does not exist`);
     const current = toRecommendation(row);
     const p = plan(current);
     const decided = p.decidedBy !== undefined;
@@ -148,29 +243,56 @@ export class PgRecommendationStore implements RecommendationStore {
               recommendation_text = COALESCE($13, recommendation_text)
         WHERE recommendation_id = $1 AND version = $14
         RETURNING ${REC_COLUMNS}`,
-      [id, p.toStatus, p.bumpVersion ? 1 : 0,
-        p.approvals === undefined ? null : JSON.stringify(p.approvals.map((a) => ({ user: a.user, at: new Date(a.atMs).toISOString() }))),
-        p.deferredUntilMs !== undefined, p.deferredUntilMs === undefined || p.deferredUntilMs === null ? null : new Date(p.deferredUntilMs),
-        decided, p.decidedBy ?? null, new Date(nowMs), p.operatorNote ?? null,
+      [
+        id,
+        p.toStatus,
+        p.bumpVersion ? 1 : 0,
+        p.approvals === undefined
+          ? null
+          : JSON.stringify(p.approvals.map((a) => ({ user: a.user, at: new Date(a.atMs).toISOString() }))),
+        p.deferredUntilMs !== undefined,
+        p.deferredUntilMs === undefined || p.deferredUntilMs === null ? null : new Date(p.deferredUntilMs),
+        decided,
+        p.decidedBy ?? null,
+        new Date(nowMs),
+        p.operatorNote ?? null,
         p.writeResult === undefined ? null : JSON.stringify(p.writeResult),
-        p.revertResult === undefined ? null : JSON.stringify(p.revertResult), p.text ?? null, current.version],
+        p.revertResult === undefined ? null : JSON.stringify(p.revertResult),
+        p.text ?? null,
+        current.version,
+      ],
     );
     const updated = upd.rows[0];
     // The row is locked, so this only fails if the lock was not honoured; treat it as a conflict.
-    if (updated === undefined) throw new SidecarError(ERRORS.API_CONFLICT, `recommendation '${id}' changed concurrently`);
+    if (updated === undefined)
+      throw new SidecarError(ERRORS.API_CONFLICT, `recommendation '${id}' changed concurrently`);
     const rec = toRecommendation(updated);
     await this.#audit(c, id, current.status, rec.status, p.audit, nowMs);
     if (p.text !== undefined && p.text !== current.text) {
-      await c.query('UPDATE mining_operations.ai_recommendations_gold SET recommendation_text = $2 WHERE recommendation_id = $1', [id, p.text]);
+      await c.query(
+        'UPDATE mining_operations.ai_recommendations_gold SET recommendation_text = $2 WHERE recommendation_id = $1',
+        [id, p.text],
+      );
     }
     return { recommendation: rec, change: await this.#appendChange(c, rec) };
   }
 
-  transition(id: string, nowMs: number, plan: (current: Recommendation) => TransitionPatch): Promise<{ recommendation: Recommendation; change: Change }> {
+  transition(
+    id: string,
+    nowMs: number,
+    plan: (current: Recommendation) => TransitionPatch,
+  ): Promise<{ recommendation: Recommendation; change: Change }> {
     return this.#tx((c) => this.#applyPatch(c, id, nowMs, plan));
   }
 
-  async claimWrite(id: string, purpose: 'apply' | 'revert', requiredStatus: RecommendationStatus, tagPath: string, actor: string, nowMs: number): Promise<boolean> {
+  async claimWrite(
+    id: string,
+    purpose: 'apply' | 'revert',
+    requiredStatus: RecommendationStatus,
+    tagPath: string,
+    actor: string,
+    nowMs: number,
+  ): Promise<boolean> {
     const { rowCount } = await this.#pool.query(
       `INSERT INTO agentic_hmi.recommendation_writes (recommendation_id, purpose, tag_path, claimed_by, claimed_at)
        SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM ${T} WHERE recommendation_id = $1 AND status = $6)
@@ -180,7 +302,13 @@ export class PgRecommendationStore implements RecommendationStore {
     return (rowCount ?? 0) === 1;
   }
 
-  finishWrite(id: string, purpose: 'apply' | 'revert', w: WriteRecord, nowMs: number, plan: (current: Recommendation) => TransitionPatch): Promise<{ recommendation: Recommendation; change: Change }> {
+  finishWrite(
+    id: string,
+    purpose: 'apply' | 'revert',
+    w: WriteRecord,
+    nowMs: number,
+    plan: (current: Recommendation) => TransitionPatch,
+  ): Promise<{ recommendation: Recommendation; change: Change }> {
     return this.#tx(async (c) => {
       await c.query(
         `UPDATE agentic_hmi.recommendation_writes SET live_value = $3, target_value = $4, read_back = $5, ok = $6, reason = $7, finished_at = $8
@@ -192,7 +320,10 @@ export class PgRecommendationStore implements RecommendationStore {
   }
 
   async releaseClaim(id: string, purpose: 'apply' | 'revert'): Promise<void> {
-    await this.#pool.query('DELETE FROM agentic_hmi.recommendation_writes WHERE recommendation_id = $1 AND purpose = $2', [id, purpose]);
+    await this.#pool.query(
+      'DELETE FROM agentic_hmi.recommendation_writes WHERE recommendation_id = $1 AND purpose = $2',
+      [id, purpose],
+    );
   }
 
   async unfinishedWrites(): Promise<{ id: string; purpose: 'apply' | 'revert' }[]> {
@@ -215,7 +346,11 @@ export class PgRecommendationStore implements RecommendationStore {
   }
 
   async changesSince(afterSeq: number, limit: number): Promise<Change[]> {
-    const { rows } = await this.#pool.query<{ seq: string; change_type: 'recommendation' | 'critical_alert'; payload: unknown }>(
+    const { rows } = await this.#pool.query<{
+      seq: string;
+      change_type: 'recommendation' | 'critical_alert';
+      payload: unknown;
+    }>(
       'SELECT seq, change_type, payload FROM agentic_hmi.recommendation_changes WHERE seq > $1 ORDER BY seq LIMIT $2',
       [afterSeq, limit],
     );
@@ -227,7 +362,10 @@ export class PgRecommendationStore implements RecommendationStore {
   }
 
   async pruneChanges(beforeMs: number): Promise<number> {
-    const { rowCount } = await this.#pool.query('DELETE FROM agentic_hmi.recommendation_changes WHERE at < $1', [new Date(beforeMs)]);
+    const { rowCount } = await this.#pool.query(
+      'DELETE FROM agentic_hmi.recommendation_changes WHERE at < $1',
+      [new Date(beforeMs)],
+    );
     return rowCount ?? 0;
   }
 
@@ -239,10 +377,30 @@ export class PgRecommendationStore implements RecommendationStore {
         const ins = await c.query(
           `INSERT INTO mining_operations.critical_alerts (alert_id, equipment_id, sensor_type, tag_path, sensor_value, threshold, level, message, alert_timestamp)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (alert_id) DO NOTHING`,
-          [a.id, a.equipmentId, a.sensorType, a.tagPath, a.value, a.threshold, a.level, a.message, new Date(a.sourceTimestampMs)],
+          [
+            a.id,
+            a.equipmentId,
+            a.sensorType,
+            a.tagPath,
+            a.value,
+            a.threshold,
+            a.level,
+            a.message,
+            new Date(a.sourceTimestampMs),
+          ],
         );
         if ((ins.rowCount ?? 0) === 0) continue;
-        const alert = { id: a.id, equipmentId: a.equipmentId, sensorType: a.sensorType, tagPath: a.tagPath, value: a.value, threshold: a.threshold, level: a.level, message: a.message, at: a.at };
+        const alert = {
+          id: a.id,
+          equipmentId: a.equipmentId,
+          sensorType: a.sensorType,
+          tagPath: a.tagPath,
+          value: a.value,
+          threshold: a.threshold,
+          level: a.level,
+          message: a.message,
+          at: a.at,
+        };
         const { rows } = await c.query<{ seq: string }>(
           `INSERT INTO agentic_hmi.recommendation_changes (change_type, subject_id, payload) VALUES ('critical_alert', $1, $2) RETURNING seq`,
           [a.id, JSON.stringify(alert)],
@@ -288,7 +446,13 @@ export class PgRecommendationStore implements RecommendationStore {
     return rows.map(toShelf);
   }
 
-  async setMode(equipmentId: string, mode: string, source: 'tag' | 'api', by: string, nowMs: number): Promise<void> {
+  async setMode(
+    equipmentId: string,
+    mode: string,
+    source: 'tag' | 'api',
+    by: string,
+    nowMs: number,
+  ): Promise<void> {
     await this.#pool.query(
       `INSERT INTO agentic_hmi.equipment_modes (equipment_id, mode, source, set_by, set_at) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (equipment_id) DO UPDATE SET mode = EXCLUDED.mode, source = EXCLUDED.source, set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at`,
@@ -297,7 +461,9 @@ export class PgRecommendationStore implements RecommendationStore {
   }
 
   async modes(): Promise<Map<string, string>> {
-    const { rows } = await this.#pool.query<{ equipment_id: string; mode: string }>('SELECT equipment_id, mode FROM agentic_hmi.equipment_modes');
+    const { rows } = await this.#pool.query<{ equipment_id: string; mode: string }>(
+      'SELECT equipment_id, mode FROM agentic_hmi.equipment_modes',
+    );
     return new Map(rows.map((r) => [r.equipment_id, r.mode]));
   }
 }

@@ -29,6 +29,8 @@ export interface EngineDeps {
   readonly modes: () => ReadonlyMap<string, string>;
   readonly liveSetpoints: ReadonlyMap<string, number>;
   readonly advisor: Advisor | undefined;
+  /** Learned per-pattern confidence (app/learning.ts); replaces the playbook's when given. */
+  readonly confidence?: (equipmentId: string, issueType: string, base: number) => number;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly options: EngineOptions;
@@ -74,11 +76,16 @@ export class RecommendationEngine {
       d.discipline.recordSuppressed('mode');
       return false;
     }
-    const pb = choosePlaybook(eq, anomalies, d.liveSetpoints);
-    if (pb === undefined) return false;
+    const chosen = choosePlaybook(eq, anomalies, d.liveSetpoints);
+    if (chosen === undefined) return false;
+    const pb = d.confidence ? { ...chosen, confidence: d.confidence(equipmentId, chosen.issueType, chosen.confidence) } : chosen;
     if (pb.confidence < d.options.minConfidence) {
       d.discipline.recordSuppressed('below_confidence');
-      if (d.logger.isLevelEnabled('debug')) d.logger.debug({ equipmentId, issueType: pb.issueType, confidence: pb.confidence }, 'below minConfidence');
+      if (d.logger.isLevelEnabled('debug'))
+        d.logger.debug(
+          { equipmentId, issueType: pb.issueType, confidence: pb.confidence },
+          'below minConfidence',
+        );
       return false;
     }
     const now = d.clock.now();
@@ -102,13 +109,28 @@ export class RecommendationEngine {
     if (out.outcome === 'unchanged') return false;
     d.publish(out.change);
     if (out.outcome === 'inserted') {
-      d.logger.info({ recommendationId: out.recommendation.id, equipmentId, issueType: rec.issueType, confidence: rec.confidence }, 'recommendation created');
-      if (d.advisor !== undefined && rec.issueType !== 'flood_summary') this.#enrich(out.recommendation.id, eq.kind, pb, anomalies);
+      d.logger.info(
+        {
+          recommendationId: out.recommendation.id,
+          equipmentId,
+          issueType: rec.issueType,
+          confidence: rec.confidence,
+        },
+        'recommendation created',
+      );
+      if (d.advisor !== undefined && rec.issueType !== 'flood_summary')
+        this.#enrich(out.recommendation.id, eq.kind, pb, anomalies);
     }
     return true;
   }
 
-  #toNew(key: string, area: string, equipmentId: string, pb: PlaybookResult, nowMs: number): NewRecommendation {
+  #toNew(
+    key: string,
+    area: string,
+    equipmentId: string,
+    pb: PlaybookResult,
+    nowMs: number,
+  ): NewRecommendation {
     return {
       id: recommendationIdFor(key),
       dedupKey: key,
@@ -128,7 +150,13 @@ export class RecommendationEngine {
     };
   }
 
-  #floodSummary(area: string, key: string, equipmentId: string, pb: PlaybookResult, nowMs: number): NewRecommendation {
+  #floodSummary(
+    area: string,
+    key: string,
+    equipmentId: string,
+    pb: PlaybookResult,
+    nowMs: number,
+  ): NewRecommendation {
     const summaryKey = floodSummaryKey(area, nowMs);
     const first = !this.#grouped.has(`${summaryKey}|${key}`);
     this.#grouped.add(`${summaryKey}|${key}`);
@@ -138,7 +166,17 @@ export class RecommendationEngine {
       issueType: 'flood_summary',
       proposedAction: null,
       text: `Alarm flood in area ${area}: more than ${limit} new recommendations within 10 minutes. Further ones are grouped here instead of shown one by one; review the grouped list.`,
-      groupedItems: first ? [{ equipmentId, issueType: pb.issueType, confidence: pb.confidence, text: pb.text, at: new Date(nowMs).toISOString() }] : [],
+      groupedItems: first
+        ? [
+            {
+              equipmentId,
+              issueType: pb.issueType,
+              confidence: pb.confidence,
+              text: pb.text,
+              at: new Date(nowMs).toISOString(),
+            },
+          ]
+        : [],
     };
   }
 
@@ -172,7 +210,14 @@ export class RecommendationEngine {
         toStatus: cur.status,
         bumpVersion: false,
         text: `${pb.text}\nAdvisor: ${text}`,
-        audit: { action: 'enriched', actor: 'advisor', actorRoles: [], note: null, before: { text: cur.text }, after: { text } },
+        audit: {
+          action: 'enriched',
+          actor: 'advisor',
+          actorRoles: [],
+          note: null,
+          before: { text: cur.text },
+          after: { text },
+        },
       }));
       d.publish(done.change);
     })().catch((err: unknown) => {

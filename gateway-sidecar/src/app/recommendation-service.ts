@@ -3,10 +3,31 @@
  * SSE stream, the Java delegate (through the API) and the preview host. The implementation lives
  * beside this file; the HTTP adapter depends only on these types.
  */
-import type { Actor, AlarmKpiView, AuditEntry, Change, DecisionRequest, ListFilter, Recommendation, ShelfView } from '../domain/recommendation-view.ts';
+import type {
+  Actor,
+  AlarmKpiView,
+  AuditEntry,
+  Change,
+  DecisionRequest,
+  ListFilter,
+  Recommendation,
+  ShelfView,
+} from '../domain/recommendation-view.ts';
 
 export type {
-  Role, RecommendationStatus, Decision, Actor, ProposedAction, WriteResult, Recommendation, AuditEntry, DecisionRequest, ListFilter, Change, ShelfView, AlarmKpiView,
+  Role,
+  RecommendationStatus,
+  Decision,
+  Actor,
+  ProposedAction,
+  WriteResult,
+  Recommendation,
+  AuditEntry,
+  DecisionRequest,
+  ListFilter,
+  Change,
+  ShelfView,
+  AlarmKpiView,
 } from '../domain/recommendation-view.ts';
 
 export interface RecommendationService {
@@ -29,7 +50,10 @@ export interface RecommendationService {
  */
 export interface AlarmDisciplineService {
   /** Operators/engineers: silences a pattern for `durationMinutes` (≤ recommendations.shelveMaxHours), reason required. */
-  shelve(request: { equipmentId: string; issueType: string; reason: string; durationMinutes: number }, actor: Actor): Promise<ShelfView>;
+  shelve(
+    request: { equipmentId: string; issueType: string; reason: string; durationMinutes: number },
+    actor: Actor,
+  ): Promise<ShelfView>;
   /** Ends a shelf early. */
   unshelve(id: number, actor: Actor): Promise<void>;
   listShelves(): Promise<ShelfView[]>;

@@ -17,10 +17,23 @@ import type { Advisor, Clock, RecommendationStore, TagWriter } from '../ports.ts
 import type { CriticalBypass, ModeListener, RecommendationIntake, SetpointListener } from './ingest.ts';
 import { RecommendationEngine } from './recommendation-engine.ts';
 import type {
-  Actor, AlarmDisciplineService, AlarmKpiView, AuditEntry, Change, DecisionRequest, ListFilter, Recommendation,
-  RecommendationService, ShelfView,
+  Actor,
+  AlarmDisciplineService,
+  AlarmKpiView,
+  AuditEntry,
+  Change,
+  DecisionRequest,
+  ListFilter,
+  Recommendation,
+  RecommendationService,
+  ShelfView,
 } from './recommendation-service.ts';
-import { executeApprovedWrite, recoverInterruptedWrites, revertWrite, type WriteDeps } from './setpoint-write.ts';
+import {
+  executeApprovedWrite,
+  recoverInterruptedWrites,
+  revertWrite,
+  type WriteDeps,
+} from './setpoint-write.ts';
 
 export interface RecommendationsOptions {
   readonly minConfidence: number;
@@ -45,6 +58,8 @@ export interface RecommendationsDeps {
   readonly logger: Logger;
   readonly options: RecommendationsOptions;
   readonly advisor?: Advisor;
+  /** Learned per-pattern confidence (app/learning.ts `Learning.confidence`). */
+  readonly confidence?: (equipmentId: string, issueType: string, base: number) => number;
 }
 
 const DECIDE_STATUS: Record<'forbidden' | 'validation' | 'conflict', (typeof ERRORS)[keyof typeof ERRORS]> = {
@@ -54,11 +69,24 @@ const DECIDE_STATUS: Record<'forbidden' | 'validation' | 'conflict', (typeof ERR
 };
 
 function shelfView(s: Shelf): ShelfView {
-  return { id: s.id, equipmentId: s.equipmentId, issueType: s.issueType, reason: s.reason, by: s.by, from: new Date(s.fromMs).toISOString(), until: new Date(s.untilMs).toISOString() };
+  return {
+    id: s.id,
+    equipmentId: s.equipmentId,
+    issueType: s.issueType,
+    reason: s.reason,
+    by: s.by,
+    from: new Date(s.fromMs).toISOString(),
+    until: new Date(s.untilMs).toISOString(),
+  };
 }
 
 export class Recommendations
-  implements RecommendationService, AlarmDisciplineService, RecommendationIntake, ModeListener, SetpointListener
+  implements
+    RecommendationService,
+    AlarmDisciplineService,
+    RecommendationIntake,
+    ModeListener,
+    SetpointListener
 {
   readonly #d: RecommendationsDeps;
   readonly #log: Logger;
@@ -76,10 +104,21 @@ export class Recommendations
     this.#d = deps;
     this.#log = deps.logger.child({ component: 'recommendations' });
     this.#discipline = new AlarmDiscipline(
-      { limitPer10Min: o.maxRecommendationsPer10Min, chatterCount: o.chatterCount, chatterWindowMs: o.chatterWindowMinutes * 60_000 },
+      {
+        limitPer10Min: o.maxRecommendationsPer10Min,
+        chatterCount: o.chatterCount,
+        chatterWindowMs: o.chatterWindowMinutes * 60_000,
+      },
       deps.clock.now(),
     );
-    this.#writeDeps = { store: deps.store, writer: deps.writer, equipment: deps.equipment, clock: deps.clock, logger: this.#log, options: { requireReadBack: o.requireReadBack, readBackTolerance: o.readBackTolerance } };
+    this.#writeDeps = {
+      store: deps.store,
+      writer: deps.writer,
+      equipment: deps.equipment,
+      clock: deps.clock,
+      logger: this.#log,
+      options: { requireReadBack: o.requireReadBack, readBackTolerance: o.readBackTolerance },
+    };
     this.#engine = new RecommendationEngine({
       store: deps.store,
       equipment: deps.equipment,
@@ -88,9 +127,14 @@ export class Recommendations
       modes: () => this.#modes,
       liveSetpoints: this.#live,
       advisor: deps.advisor,
+      ...(deps.confidence ? { confidence: deps.confidence } : {}),
       clock: deps.clock,
       logger: this.#log,
-      options: { minConfidence: o.minConfidence, dedupWindowMinutes: o.dedupWindowMinutes, maxRecommendationsPer10Min: o.maxRecommendationsPer10Min },
+      options: {
+        minConfidence: o.minConfidence,
+        dedupWindowMinutes: o.dedupWindowMinutes,
+        maxRecommendationsPer10Min: o.maxRecommendationsPer10Min,
+      },
       publish: (c) => this.#publish(c),
     });
   }
@@ -128,7 +172,9 @@ export class Recommendations
   }
 
   /** The emergency bypass for the ingest pipeline: crossing detection + write and push. */
-  criticalBypass(detector: CriticalDetector = new CriticalDetector()): CriticalBypass<CriticalAlertCandidate> {
+  criticalBypass(
+    detector: CriticalDetector = new CriticalDetector(),
+  ): CriticalBypass<CriticalAlertCandidate> {
     return {
       evaluate: (reading: SensorReading) => detector.evaluate(reading),
       raise: async (alerts) => {
@@ -152,12 +198,22 @@ export class Recommendations
   }
 
   async decide(id: string, request: DecisionRequest, actor: Actor): Promise<Recommendation> {
-    if (!canDecide(actor)) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' has no operator or engineer role and cannot decide`);
+    if (!canDecide(actor))
+      throw new SidecarError(
+        ERRORS.API_FORBIDDEN,
+        `user '${actor.user}' has no operator or engineer role and cannot decide`,
+      );
     const now = this.#d.clock.now();
     const policy = { maxDeferMs: this.#d.options.maxDeferHours * 3_600_000 };
     const done = await this.#d.store.transition(id, now, (cur) => {
       const approvals = (cur.approvals ?? []).map((a) => ({ user: a.user, atMs: Date.parse(a.at) }));
-      const plan = planDecision({ status: cur.status, version: cur.version, proposedAction: cur.proposedAction, approvals }, request, actor, now, policy);
+      const plan = planDecision(
+        { status: cur.status, version: cur.version, proposedAction: cur.proposedAction, approvals },
+        request,
+        actor,
+        now,
+        policy,
+      );
       if (!plan.ok) throw new SidecarError(DECIDE_STATUS[plan.kind], plan.message);
       return {
         toStatus: plan.toStatus,
@@ -166,12 +222,31 @@ export class Recommendations
         deferredUntilMs: plan.deferredUntilMs,
         ...(plan.auditAction === 'approval_recorded' ? {} : { decidedBy: actor.user }),
         ...(plan.note === null ? {} : { operatorNote: plan.note }),
-        audit: { action: plan.auditAction, actor: actor.user, actorRoles: actor.roles, note: plan.note, before: { status: cur.status, version: cur.version }, after: { status: plan.toStatus, deferredUntil: request.deferUntil ?? null, approvals: plan.approvals.map((a) => a.user) } },
+        audit: {
+          action: plan.auditAction,
+          actor: actor.user,
+          actorRoles: actor.roles,
+          note: plan.note,
+          before: { status: cur.status, version: cur.version },
+          after: {
+            status: plan.toStatus,
+            deferredUntil: request.deferUntil ?? null,
+            approvals: plan.approvals.map((a) => a.user),
+          },
+        },
       };
     });
     this.#discipline.recordDecision(actor.user, now);
     this.#publish(done.change);
-    this.#log.info({ recommendationId: id, decision: request.decision, user: actor.user, status: done.recommendation.status }, 'recommendation decided');
+    this.#log.info(
+      {
+        recommendationId: id,
+        decision: request.decision,
+        user: actor.user,
+        status: done.recommendation.status,
+      },
+      'recommendation decided',
+    );
     if (done.recommendation.status !== 'approved') return done.recommendation;
     const written = await executeApprovedWrite(this.#writeDeps, done.recommendation, actor);
     if (written === undefined) return done.recommendation;
@@ -180,9 +255,14 @@ export class Recommendations
   }
 
   async revert(id: string, actor: Actor, note: string): Promise<Recommendation> {
-    if (!actor.roles.includes('engineer')) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' is not an engineer; only engineers may revert a write`);
+    if (!actor.roles.includes('engineer'))
+      throw new SidecarError(
+        ERRORS.API_FORBIDDEN,
+        `user '${actor.user}' is not an engineer; only engineers may revert a write`,
+      );
     const found = await this.#d.store.get(id);
-    if (found === undefined) throw new SidecarError(ERRORS.API_NOT_FOUND, `recommendation '${id}' does not exist`);
+    if (found === undefined)
+      throw new SidecarError(ERRORS.API_NOT_FOUND, `recommendation '${id}' does not exist`);
     const done = await revertWrite(this.#writeDeps, found.recommendation, actor, note);
     this.#publish(done.change);
     return done.recommendation;
@@ -208,10 +288,30 @@ export class Recommendations
     for (const id of await this.#d.store.dueIds(now, expireMs)) {
       try {
         const done = await this.#d.store.transition(id, now, (cur) => {
-          const due = dueTransition({ status: cur.status, createdAtMs: Date.parse(cur.createdAt), deferredUntilMs: cur.deferredUntil === null ? null : Date.parse(cur.deferredUntil) }, now, expireMs);
+          const due = dueTransition(
+            {
+              status: cur.status,
+              createdAtMs: Date.parse(cur.createdAt),
+              deferredUntilMs: cur.deferredUntil === null ? null : Date.parse(cur.deferredUntil),
+            },
+            now,
+            expireMs,
+          );
           if (due === null) throw new SidecarError(ERRORS.API_CONFLICT, 'no longer due');
           const to = due === 'resume' ? 'pending' : 'expired';
-          return { toStatus: to, bumpVersion: true, ...(due === 'resume' ? { deferredUntilMs: null } : {}), audit: { action: due === 'resume' ? 'resumed' : 'expired', actor: 'system', actorRoles: [], note: null, before: { status: cur.status }, after: { status: to } } };
+          return {
+            toStatus: to,
+            bumpVersion: true,
+            ...(due === 'resume' ? { deferredUntilMs: null } : {}),
+            audit: {
+              action: due === 'resume' ? 'resumed' : 'expired',
+              actor: 'system',
+              actorRoles: [],
+              note: null,
+              before: { status: cur.status },
+              after: { status: to },
+            },
+          };
         });
         this.#publish(done.change);
         n++;
@@ -222,29 +322,65 @@ export class Recommendations
     this.#shelves = await this.#d.store.activeShelves(now);
     if (now - this.#lastPruneMs >= 3_600_000) {
       this.#lastPruneMs = now;
-      const pruned = await this.#d.store.pruneChanges(now - this.#d.options.changeLogRetentionHours * 3_600_000);
+      const pruned = await this.#d.store.pruneChanges(
+        now - this.#d.options.changeLogRetentionHours * 3_600_000,
+      );
       if (pruned > 0) this.#log.info({ pruned }, 'change log pruned');
     }
     return n;
   }
 
   // ── AlarmDisciplineService ───────────────────────────────────────────────
-  async shelve(req: { equipmentId: string; issueType: string; reason: string; durationMinutes: number }, actor: Actor): Promise<ShelfView> {
-    if (!canDecide(actor)) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' cannot shelve (operator or engineer role needed)`);
+  async shelve(
+    req: { equipmentId: string; issueType: string; reason: string; durationMinutes: number },
+    actor: Actor,
+  ): Promise<ShelfView> {
+    if (!canDecide(actor))
+      throw new SidecarError(
+        ERRORS.API_FORBIDDEN,
+        `user '${actor.user}' cannot shelve (operator or engineer role needed)`,
+      );
     const problem = validateShelveRequest(req, this.#d.options.shelveMaxHours);
-    if (problem !== null) throw new SidecarError(ERRORS.API_VALIDATION, problem.message, { details: { field: problem.field } });
-    if (!this.#d.equipment.equipment.has(req.equipmentId)) throw new SidecarError(ERRORS.API_VALIDATION, `\`equipmentId\` '${req.equipmentId}' is not configured`, { details: { field: 'equipmentId' } });
+    if (problem !== null)
+      throw new SidecarError(ERRORS.API_VALIDATION, problem.message, { details: { field: problem.field } });
+    if (!this.#d.equipment.equipment.has(req.equipmentId))
+      throw new SidecarError(
+        ERRORS.API_VALIDATION,
+        `\`equipmentId\` '${req.equipmentId}' is not configured`,
+        { details: { field: 'equipmentId' } },
+      );
     const now = this.#d.clock.now();
-    const shelf = await this.#d.store.addShelf({ equipmentId: req.equipmentId, issueType: req.issueType, reason: req.reason.trim(), by: actor.user, fromMs: now, untilMs: now + req.durationMinutes * 60_000 });
+    const shelf = await this.#d.store.addShelf({
+      equipmentId: req.equipmentId,
+      issueType: req.issueType,
+      reason: req.reason.trim(),
+      by: actor.user,
+      fromMs: now,
+      untilMs: now + req.durationMinutes * 60_000,
+    });
     this.#shelves = [...this.#shelves, shelf];
-    this.#log.info({ shelfId: shelf.id, equipmentId: shelf.equipmentId, issueType: shelf.issueType, user: actor.user, until: shelf.untilMs }, 'pattern shelved');
+    this.#log.info(
+      {
+        shelfId: shelf.id,
+        equipmentId: shelf.equipmentId,
+        issueType: shelf.issueType,
+        user: actor.user,
+        until: shelf.untilMs,
+      },
+      'pattern shelved',
+    );
     return shelfView(shelf);
   }
 
   async unshelve(id: number, actor: Actor): Promise<void> {
-    if (!canDecide(actor)) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' cannot unshelve (operator or engineer role needed)`);
+    if (!canDecide(actor))
+      throw new SidecarError(
+        ERRORS.API_FORBIDDEN,
+        `user '${actor.user}' cannot unshelve (operator or engineer role needed)`,
+      );
     const now = this.#d.clock.now();
-    if (!(await this.#d.store.endShelf(id, actor.user, now))) throw new SidecarError(ERRORS.API_NOT_FOUND, `no active shelf ${id}`);
+    if (!(await this.#d.store.endShelf(id, actor.user, now)))
+      throw new SidecarError(ERRORS.API_NOT_FOUND, `no active shelf ${id}`);
     this.#shelves = this.#shelves.filter((s) => s.id !== id);
   }
 
@@ -253,9 +389,17 @@ export class Recommendations
   }
 
   async setMode(equipmentId: string, mode: string, actor: Actor): Promise<void> {
-    if (!canDecide(actor)) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' cannot set modes (operator or engineer role needed)`);
-    if (!this.#d.equipment.equipment.has(equipmentId)) throw new SidecarError(ERRORS.API_VALIDATION, `\`equipmentId\` '${equipmentId}' is not configured`, { details: { field: 'equipmentId' } });
-    if (mode.trim() === '') throw new SidecarError(ERRORS.API_VALIDATION, '`mode` is required', { details: { field: 'mode' } });
+    if (!canDecide(actor))
+      throw new SidecarError(
+        ERRORS.API_FORBIDDEN,
+        `user '${actor.user}' cannot set modes (operator or engineer role needed)`,
+      );
+    if (!this.#d.equipment.equipment.has(equipmentId))
+      throw new SidecarError(ERRORS.API_VALIDATION, `\`equipmentId\` '${equipmentId}' is not configured`, {
+        details: { field: 'equipmentId' },
+      });
+    if (mode.trim() === '')
+      throw new SidecarError(ERRORS.API_VALIDATION, '`mode` is required', { details: { field: 'mode' } });
     await this.#d.store.setMode(equipmentId, mode.trim(), 'api', actor.user, this.#d.clock.now());
     this.#modes.set(equipmentId, mode.trim());
   }

@@ -77,20 +77,35 @@ const REFUSAL_ERROR: Record<WriteRefusal['code'], (typeof ERRORS)[keyof typeof E
  * Executes the approved recommendation's action once. Returns undefined when there is nothing to
  * write (no action) or another caller already claimed the write.
  */
-export async function executeApprovedWrite(d: WriteDeps, rec: Recommendation, actor: Actor): Promise<{ recommendation: Recommendation; change: Change } | undefined> {
+export async function executeApprovedWrite(
+  d: WriteDeps,
+  rec: Recommendation,
+  actor: Actor,
+): Promise<{ recommendation: Recommendation; change: Change } | undefined> {
   const action = rec.proposedAction;
   if (action === null) return undefined;
-  if (!(await d.store.claimWrite(rec.id, 'apply', 'approved', action.tagPath, actor.user, d.clock.now()))) return undefined;
+  if (!(await d.store.claimWrite(rec.id, 'apply', 'approved', action.tagPath, actor.user, d.clock.now())))
+    return undefined;
   const sp = d.equipment.setpointsByTag.get(action.tagPath);
   let live: number | undefined;
   let outcome: WriteOutcome;
   let target: number | null = action.newValue;
   if (sp === undefined) {
-    outcome = { ok: false, reason: `'${action.tagPath}' is not a configured setpoint (${ERRORS.WRITE_UNKNOWN_TAG.code})` };
+    outcome = {
+      ok: false,
+      reason: `'${action.tagPath}' is not a configured setpoint (${ERRORS.WRITE_UNKNOWN_TAG.code})`,
+    };
   } else {
     live = await readLive(d.writer, sp.tagPath);
     const approvals = (rec.approvals ?? []).map((a) => ({ user: a.user, atMs: Date.parse(a.at) }));
-    const auth = authorizeWrite({ purpose: 'apply', setpoint: sp, target: action.newValue, liveValue: live, status: rec.status, approvals });
+    const auth = authorizeWrite({
+      purpose: 'apply',
+      setpoint: sp,
+      target: action.newValue,
+      liveValue: live,
+      status: rec.status,
+      approvals,
+    });
     if (auth.ok) outcome = checkReadBack(await performWrite(d.writer, auth.write), auth.write, d.options);
     else {
       outcome = { ok: false, reason: `refused (${auth.code}): ${auth.reason}` };
@@ -99,7 +114,13 @@ export async function executeApprovedWrite(d: WriteDeps, rec: Recommendation, ac
   }
   const now = d.clock.now();
   const result = resultOf(outcome, live, now);
-  const record: WriteRecord = { liveValue: live ?? null, targetValue: target, readBack: result.readBack, ok: result.ok, reason: result.reason };
+  const record: WriteRecord = {
+    liveValue: live ?? null,
+    targetValue: target,
+    readBack: result.readBack,
+    ok: result.ok,
+    reason: result.reason,
+  };
   const done = await d.store.finishWrite(rec.id, 'apply', record, now, (cur) => ({
     toStatus: result.ok ? 'executed' : 'failed',
     bumpVersion: true,
@@ -113,21 +134,47 @@ export async function executeApprovedWrite(d: WriteDeps, rec: Recommendation, ac
       after: { tagPath: action.tagPath, value: result.readBack, requested: action.newValue },
     },
   }));
-  d.logger.info({ recommendationId: rec.id, tagPath: action.tagPath, ok: result.ok, reason: result.reason, previous: live, value: result.readBack }, 'setpoint write');
+  d.logger.info(
+    {
+      recommendationId: rec.id,
+      tagPath: action.tagPath,
+      ok: result.ok,
+      reason: result.reason,
+      previous: live,
+      value: result.readBack,
+    },
+    'setpoint write',
+  );
   return done;
 }
 
 /** Engineers only: writes the previous value back. Throws SidecarError (FORBIDDEN, CONFLICT, WRITE_*). */
-export async function revertWrite(d: WriteDeps, rec: Recommendation, actor: Actor, note: string): Promise<{ recommendation: Recommendation; change: Change }> {
-  if (!actor.roles.includes('engineer')) throw new SidecarError(ERRORS.API_FORBIDDEN, `user '${actor.user}' is not an engineer; only engineers may revert a write`);
-  if (note.trim() === '') throw new SidecarError(ERRORS.API_VALIDATION, '`note` is required to revert a write');
+export async function revertWrite(
+  d: WriteDeps,
+  rec: Recommendation,
+  actor: Actor,
+  note: string,
+): Promise<{ recommendation: Recommendation; change: Change }> {
+  if (!actor.roles.includes('engineer'))
+    throw new SidecarError(
+      ERRORS.API_FORBIDDEN,
+      `user '${actor.user}' is not an engineer; only engineers may revert a write`,
+    );
+  if (note.trim() === '')
+    throw new SidecarError(ERRORS.API_VALIDATION, '`note` is required to revert a write');
   const action = rec.proposedAction;
   const previous = rec.writeResult?.previousValue ?? null;
   if (rec.status !== 'executed' || action === null || previous === null) {
-    throw new SidecarError(ERRORS.API_CONFLICT, `recommendation '${rec.id}' has no executed write to revert (status ${rec.status})`);
+    throw new SidecarError(
+      ERRORS.API_CONFLICT,
+      `recommendation '${rec.id}' has no executed write to revert (status ${rec.status})`,
+    );
   }
   if (!(await d.store.claimWrite(rec.id, 'revert', 'executed', action.tagPath, actor.user, d.clock.now()))) {
-    throw new SidecarError(ERRORS.API_CONFLICT, `the write of '${rec.id}' was already reverted or a revert is running`);
+    throw new SidecarError(
+      ERRORS.API_CONFLICT,
+      `the write of '${rec.id}' was already reverted or a revert is running`,
+    );
   }
   const sp = d.equipment.setpointsByTag.get(action.tagPath);
   if (sp === undefined) {
@@ -135,7 +182,15 @@ export async function revertWrite(d: WriteDeps, rec: Recommendation, actor: Acto
     throw new SidecarError(ERRORS.WRITE_UNKNOWN_TAG, `'${action.tagPath}' is not a configured setpoint`);
   }
   const live = await readLive(d.writer, sp.tagPath);
-  const auth = authorizeWrite({ purpose: 'revert', setpoint: sp, target: previous, liveValue: live, status: rec.status, approvals: [], reverter: actor });
+  const auth = authorizeWrite({
+    purpose: 'revert',
+    setpoint: sp,
+    target: previous,
+    liveValue: live,
+    status: rec.status,
+    approvals: [],
+    reverter: actor,
+  });
   let outcome: WriteOutcome;
   if (!auth.ok) outcome = { ok: false, reason: auth.reason };
   else outcome = checkReadBack(await performWrite(d.writer, auth.write), auth.write, d.options);
@@ -155,9 +210,29 @@ export async function revertWrite(d: WriteDeps, rec: Recommendation, actor: Acto
     const spec = auth.ok ? ERRORS.WRITE_FAILED : REFUSAL_ERROR[auth.code];
     throw new SidecarError(spec, `revert of '${rec.id}' failed: ${result.reason}`);
   }
-  const record: WriteRecord = { liveValue: live ?? null, targetValue: previous, readBack: result.readBack, ok: true, reason: null };
-  const done = await d.store.finishWrite(rec.id, 'revert', record, now, (cur) => ({ toStatus: cur.status, bumpVersion: true, revertResult: result, audit }));
-  d.logger.info({ recommendationId: rec.id, tagPath: action.tagPath, previous: live, value: result.readBack, user: actor.user }, 'setpoint write reverted');
+  const record: WriteRecord = {
+    liveValue: live ?? null,
+    targetValue: previous,
+    readBack: result.readBack,
+    ok: true,
+    reason: null,
+  };
+  const done = await d.store.finishWrite(rec.id, 'revert', record, now, (cur) => ({
+    toStatus: cur.status,
+    bumpVersion: true,
+    revertResult: result,
+    audit,
+  }));
+  d.logger.info(
+    {
+      recommendationId: rec.id,
+      tagPath: action.tagPath,
+      previous: live,
+      value: result.readBack,
+      user: actor.user,
+    },
+    'setpoint write reverted',
+  );
   return done;
 }
 
@@ -175,13 +250,32 @@ export async function recoverInterruptedWrites(d: WriteDeps): Promise<Change[]> 
     const live = tag === undefined ? undefined : await readLive(d.writer, tag);
     const now = d.clock.now();
     const reason = `interrupted: the sidecar stopped during the write; live value is ${live ?? 'unknown'}, check it before acting again`;
-    const result: WriteResult = { ok: false, readBack: null, previousValue: null, reason, at: new Date(now).toISOString() };
-    const done = await d.store.finishWrite(w.id, 'apply', { liveValue: live ?? null, targetValue: null, readBack: null, ok: false, reason }, now, () => ({
-      toStatus: 'failed',
-      bumpVersion: true,
-      writeResult: result,
-      audit: { action: 'write_interrupted', actor: 'system', actorRoles: [], note: reason, before: null, after: { value: live ?? null } },
-    }));
+    const result: WriteResult = {
+      ok: false,
+      readBack: null,
+      previousValue: null,
+      reason,
+      at: new Date(now).toISOString(),
+    };
+    const done = await d.store.finishWrite(
+      w.id,
+      'apply',
+      { liveValue: live ?? null, targetValue: null, readBack: null, ok: false, reason },
+      now,
+      () => ({
+        toStatus: 'failed',
+        bumpVersion: true,
+        writeResult: result,
+        audit: {
+          action: 'write_interrupted',
+          actor: 'system',
+          actorRoles: [],
+          note: reason,
+          before: null,
+          after: { value: live ?? null },
+        },
+      }),
+    );
     changes.push(done.change);
   }
   return changes;

@@ -1,12 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlarmDiscipline, findShelf, isSuppressingMode, validateShelveRequest, WINDOW_10_MIN_MS, type Shelf } from './alarm-discipline.ts';
+import {
+  AlarmDiscipline,
+  findShelf,
+  isSuppressingMode,
+  validateShelveRequest,
+  WINDOW_10_MIN_MS,
+  type Shelf,
+} from './alarm-discipline.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 const OPTS = { limitPer10Min: 3, chatterCount: 3, chatterWindowMs: 30 * 60_000 };
 
 test('maintenance and start-up modes suppress; run does not', () => {
-  for (const m of ['MAINTENANCE', 'maintenance', 'STARTUP', 'Start-Up', 'start_up', ' Start up ']) assert.equal(isSuppressingMode(m), true, m);
+  for (const m of ['MAINTENANCE', 'maintenance', 'STARTUP', 'Start-Up', 'start_up', ' Start up '])
+    assert.equal(isSuppressingMode(m), true, m);
   for (const m of [undefined, 'RUN', 'AUTO', '']) assert.equal(isSuppressingMode(m), false, String(m));
 });
 
@@ -35,7 +43,10 @@ test('a shelf covers its pattern only while it lasts; "*" covers every issue', (
 
 test('flood control admits the limit per area and window, then reports flood', () => {
   const d = new AlarmDiscipline(OPTS, T0);
-  assert.deepEqual([1, 2, 3, 4, 5].map(() => d.admit('A', T0 + 1_000)), [true, true, true, false, false]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => d.admit('A', T0 + 1_000)),
+    [true, true, true, false, false],
+  );
   assert.equal(d.admit('B', T0 + 1_000), true); // per area
   assert.equal(d.admit('A', T0 + WINDOW_10_MIN_MS), true); // next window
   const k = d.kpis(T0 + WINDOW_10_MIN_MS + 1);

@@ -20,7 +20,10 @@ export const SUPPRESSING_MODES: readonly string[] = ['MAINTENANCE', 'STARTUP'];
 /** MAINTENANCE / STARTUP (any case; 'START-UP', 'start_up' and 'Start up' count as STARTUP). */
 export function isSuppressingMode(mode: string | undefined): boolean {
   if (mode === undefined) return false;
-  const m = mode.trim().toUpperCase().replace(/[\s_-]/g, '');
+  const m = mode
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_-]/g, '');
   return SUPPRESSING_MODES.includes(m);
 }
 
@@ -43,23 +46,42 @@ export interface ShelveRequest {
 }
 
 /** Returns null when valid, else `{ field, message }` naming the problem. */
-export function validateShelveRequest(req: ShelveRequest, maxHours: number): { field: string; message: string } | null {
+export function validateShelveRequest(
+  req: ShelveRequest,
+  maxHours: number,
+): { field: string; message: string } | null {
   if (req.equipmentId.trim() === '') return { field: 'equipmentId', message: '`equipmentId` is required' };
-  if (req.issueType.trim() === '') return { field: 'issueType', message: "`issueType` is required ('*' for every issue)" };
+  if (req.issueType.trim() === '')
+    return { field: 'issueType', message: "`issueType` is required ('*' for every issue)" };
   if (req.reason.trim() === '') return { field: 'reason', message: '`reason` is required to shelve' };
   if (!Number.isFinite(req.durationMinutes) || req.durationMinutes <= 0) {
-    return { field: 'durationMinutes', message: `\`durationMinutes\` must be a positive number, got ${req.durationMinutes}` };
+    return {
+      field: 'durationMinutes',
+      message: `\`durationMinutes\` must be a positive number, got ${req.durationMinutes}`,
+    };
   }
   if (req.durationMinutes > maxHours * 60) {
-    return { field: 'durationMinutes', message: `\`durationMinutes\` may be at most ${maxHours * 60} (shelving is bounded)` };
+    return {
+      field: 'durationMinutes',
+      message: `\`durationMinutes\` may be at most ${maxHours * 60} (shelving is bounded)`,
+    };
   }
   return null;
 }
 
 /** The active shelf covering the pattern at `nowMs`, if any. */
-export function findShelf(shelves: readonly Shelf[], equipmentId: string, issueType: string, nowMs: number): Shelf | undefined {
+export function findShelf(
+  shelves: readonly Shelf[],
+  equipmentId: string,
+  issueType: string,
+  nowMs: number,
+): Shelf | undefined {
   return shelves.find(
-    (s) => s.equipmentId === equipmentId && (s.issueType === '*' || s.issueType === issueType) && s.fromMs <= nowMs && nowMs < s.untilMs,
+    (s) =>
+      s.equipmentId === equipmentId &&
+      (s.issueType === '*' || s.issueType === issueType) &&
+      s.fromMs <= nowMs &&
+      nowMs < s.untilMs,
   );
 }
 
@@ -96,7 +118,8 @@ export class AlarmDiscipline {
   #grouped = 0;
 
   constructor(options: DisciplineOptions, startMs: number) {
-    if (!(options.limitPer10Min >= 1)) throw new RangeError(`limitPer10Min must be at least 1, got ${options.limitPer10Min}`);
+    if (!(options.limitPer10Min >= 1))
+      throw new RangeError(`limitPer10Min must be at least 1, got ${options.limitPer10Min}`);
     this.#o = options;
     this.#startMs = startMs;
   }
@@ -148,7 +171,8 @@ export class AlarmDiscipline {
     for (const w of this.#floodWindows) if (w >= firstW && w <= lastW) flooded++;
     const chattering: string[] = [];
     for (const [p, list] of this.#patternRaises) {
-      if (list.filter((t) => nowMs - t < this.#o.chatterWindowMs).length >= this.#o.chatterCount) chattering.push(p);
+      if (list.filter((t) => nowMs - t < this.#o.chatterWindowMs).length >= this.#o.chatterCount)
+        chattering.push(p);
     }
     return {
       recommendationsPerOperatorHour: lastHour / Math.max(1, operators),
@@ -163,7 +187,8 @@ export class AlarmDiscipline {
   #prune(nowMs: number): void {
     const keep = Math.max(HOUR_MS, this.#o.chatterWindowMs);
     while (this.#raisedAt.length > 0 && nowMs - (this.#raisedAt[0] as number) >= keep) this.#raisedAt.shift();
-    while (this.#deciders.length > 0 && nowMs - (this.#deciders[0] as { atMs: number }).atMs >= HOUR_MS) this.#deciders.shift();
+    while (this.#deciders.length > 0 && nowMs - (this.#deciders[0] as { atMs: number }).atMs >= HOUR_MS)
+      this.#deciders.shift();
     const currentW = Math.floor(nowMs / WINDOW_10_MIN_MS);
     for (const key of this.#admitted.keys()) {
       if (Number(key.slice(key.lastIndexOf('|') + 1)) < currentW - 1) this.#admitted.delete(key);

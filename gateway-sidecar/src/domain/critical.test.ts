@@ -7,10 +7,24 @@ import type { Thresholds } from './equipment.ts';
 const HIGH: Thresholds = { warning: 80, critical: 85, emergency: 90, direction: 'high' };
 const LOW: Thresholds = { warning: 2, critical: 1.5, emergency: 1, direction: 'low' };
 
-function reading(value: number, ts: number, thresholds: Thresholds | null = HIGH, tagPath = '[default]R/T'): SensorReading {
+function reading(
+  value: number,
+  ts: number,
+  thresholds: Thresholds | null = HIGH,
+  tagPath = '[default]R/T',
+): SensorReading {
   return {
     kind: 'sensor',
-    tag: { tagPath, equipmentId: 'REACTOR_01', sensorType: 'temperature', unit: '°C', engLow: 0, engHigh: 150, thresholds: thresholds ?? undefined, sensorIndex: 0 },
+    tag: {
+      tagPath,
+      equipmentId: 'REACTOR_01',
+      sensorType: 'temperature',
+      unit: '°C',
+      engLow: 0,
+      engHigh: 150,
+      thresholds: thresholds ?? undefined,
+      sensorIndex: 0,
+    },
     value,
     quality: 'good',
     sourceTimestampMs: ts,

@@ -35,6 +35,7 @@ test('ids are stable per key and differ between keys', () => {
   assert.equal(recommendationIdFor(k), recommendationIdFor(k));
   assert.match(recommendationIdFor(k), /^rec-[0-9a-f]{16}$/);
   const ids = new Set<string>();
-  for (let i = 0; i < 5000; i++) ids.add(recommendationIdFor(dedupKey(`EQ_${i % 50}`, 'leak', T0 + i * 300_000, 5)));
+  for (let i = 0; i < 5000; i++)
+    ids.add(recommendationIdFor(dedupKey(`EQ_${i % 50}`, 'leak', T0 + i * 300_000, 5)));
   assert.equal(ids.size, 5000);
 });

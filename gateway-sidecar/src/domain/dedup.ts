@@ -15,7 +15,12 @@ export function windowStartMs(tsMs: number, windowMinutes: number): number {
 }
 
 /** `EQUIPMENT|issue_type|<window start ISO>`, e.g. `REACTOR_01|cooling_degradation|2026-01-01T10:05:00.000Z`. */
-export function dedupKey(equipmentId: string, issueType: string, anomalyTsMs: number, windowMinutes: number): string {
+export function dedupKey(
+  equipmentId: string,
+  issueType: string,
+  anomalyTsMs: number,
+  windowMinutes: number,
+): string {
   return `${equipmentId}|${issueType}|${new Date(windowStartMs(anomalyTsMs, windowMinutes)).toISOString()}`;
 }
 

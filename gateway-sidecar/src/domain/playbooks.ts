@@ -58,7 +58,11 @@ interface Playbook {
   readonly prior: number;
   matches(ev: Evidence, eq: Equipment): boolean;
   /** Setpoint names to act on, in preference order, and the relative change in %. */
-  readonly action: { readonly setpoints: readonly string[]; readonly changePct: number; readonly verb: string } | null;
+  readonly action: {
+    readonly setpoints: readonly string[];
+    readonly changePct: number;
+    readonly verb: string;
+  } | null;
   readonly advice: string;
 }
 
@@ -70,48 +74,67 @@ const THROUGHPUT = ['throughput', 'speed'];
 
 const PLAYBOOKS: readonly Playbook[] = [
   {
-    issue: 'sensor_fault', signature: [], prior: 0.9, action: null,
+    issue: 'sensor_fault',
+    signature: [],
+    prior: 0.9,
+    action: null,
     matches: (ev) => ev.size === 1 && [...ev.values()].some((e) => e.flat || e.spike || e.atRail),
     advice: 'check the instrument and its wiring; no setpoint change proposed',
   },
   {
-    issue: 'cavitation', signature: ['pressure', 'flow', 'vibration'], prior: 0.88,
-    matches: (ev, eq) => eq.kind === 'pump' && down(ev, 'pressure') && (has(ev, 'flow') || has(ev, 'vibration')),
+    issue: 'cavitation',
+    signature: ['pressure', 'flow', 'vibration'],
+    prior: 0.88,
+    matches: (ev, eq) =>
+      eq.kind === 'pump' && down(ev, 'pressure') && (has(ev, 'flow') || has(ev, 'vibration')),
     action: { setpoints: SPEED, changePct: -10, verb: 'reduce' },
     advice: 'check suction pressure and strainer',
   },
   {
-    issue: 'leak', signature: ['pressure', 'flow'], prior: 0.85,
+    issue: 'leak',
+    signature: ['pressure', 'flow'],
+    prior: 0.85,
     matches: (ev) => down(ev, 'pressure') && has(ev, 'flow'),
     action: { setpoints: THROUGHPUT, changePct: -20, verb: 'reduce' },
     advice: 'inspect for a leak and isolate the section if confirmed',
   },
   {
-    issue: 'cooling_degradation', signature: ['temperature', 'flow'], prior: 0.92,
-    matches: (ev, eq) => up(ev, 'temperature') && (has(ev, 'flow') || eq.setpoints.some((s) => s.name === 'coolant_valve')),
+    issue: 'cooling_degradation',
+    signature: ['temperature', 'flow'],
+    prior: 0.92,
+    matches: (ev, eq) =>
+      up(ev, 'temperature') && (has(ev, 'flow') || eq.setpoints.some((s) => s.name === 'coolant_valve')),
     action: { setpoints: THROUGHPUT, changePct: -20, verb: 'reduce' },
     advice: 'check coolant flow and heat exchanger fouling',
   },
   {
-    issue: 'bearing_wear', signature: ['vibration', 'temperature'], prior: 0.88,
+    issue: 'bearing_wear',
+    signature: ['vibration', 'temperature'],
+    prior: 0.88,
     matches: (ev) => up(ev, 'vibration') && up(ev, 'temperature'),
     action: { setpoints: SPEED, changePct: -15, verb: 'reduce' },
     advice: 'schedule a bearing inspection and check lubrication',
   },
   {
-    issue: 'imbalance', signature: ['vibration'], prior: 0.82,
+    issue: 'imbalance',
+    signature: ['vibration'],
+    prior: 0.82,
     matches: (ev) => up(ev, 'vibration'),
     action: { setpoints: SPEED, changePct: -10, verb: 'reduce' },
     advice: 'check for imbalance, misalignment or loose mounting',
   },
   {
-    issue: 'overheating', signature: ['temperature'], prior: 0.85,
+    issue: 'overheating',
+    signature: ['temperature'],
+    prior: 0.85,
     matches: (ev) => up(ev, 'temperature'),
     action: { setpoints: THROUGHPUT, changePct: -15, verb: 'reduce' },
     advice: 'check load and cooling',
   },
   {
-    issue: 'process_upset', signature: [], prior: 0.65,
+    issue: 'process_upset',
+    signature: [],
+    prior: 0.65,
     matches: () => true,
     action: { setpoints: THROUGHPUT, changePct: -10, verb: 'reduce' },
     advice: 'review the process conditions',
@@ -135,18 +158,30 @@ function evidenceOf(anomalies: readonly ScoredReading[], opts: PlaybookOptions):
     const warn = tag.thresholds;
     let direction = 0;
     if (z !== undefined && z !== 0) direction = Math.sign(z);
-    else if (warn !== undefined) direction = (warn.direction === 'high' ? a.reading.value >= warn.warning : a.reading.value <= warn.warning) ? (warn.direction === 'high' ? 1 : -1) : 0;
+    else if (warn !== undefined)
+      direction = (
+        warn.direction === 'high' ? a.reading.value >= warn.warning : a.reading.value <= warn.warning
+      )
+        ? warn.direction === 'high'
+          ? 1
+          : -1
+        : 0;
     const std = a.features.rolling_std;
     const margin = 0.005 * (tag.engHigh - tag.engLow);
     const prev = out.get(tag.sensorType);
-    const weight = a.explanation.filter((c) => c.sensorType === tag.sensorType).reduce((s, c) => s + c.weight, 0);
+    const weight = a.explanation
+      .filter((c) => c.sensorType === tag.sensorType)
+      .reduce((s, c) => s + c.weight, 0);
     const cur: SensorEvidence = {
       maxScore: Math.max(prev?.maxScore ?? 0, a.score),
       direction: prev !== undefined && prev.maxScore >= a.score ? prev.direction : direction,
       weight: (prev?.weight ?? 0) + weight,
       flat: (prev?.flat ?? false) || (std !== undefined && std <= flatStd),
       spike: (prev?.spike ?? false) || (z !== undefined && Math.abs(z) >= spikeZ),
-      atRail: (prev?.atRail ?? false) || a.reading.value <= tag.engLow + margin || a.reading.value >= tag.engHigh - margin,
+      atRail:
+        (prev?.atRail ?? false) ||
+        a.reading.value <= tag.engLow + margin ||
+        a.reading.value >= tag.engHigh - margin,
       tagPath: prev?.tagPath ?? tag.tagPath,
     };
     out.set(tag.sensorType, cur);
@@ -209,12 +244,16 @@ export function choosePlaybook(
   const sig = pb.signature.length === 0 ? [...ev.keys()] : pb.signature;
   const sigWeight = sig.reduce((s, t) => s + (ev.get(t)?.weight ?? 0), 0);
   const share = totalWeight > 0 ? sigWeight / totalWeight : 1;
-  const confidence = round2(Math.min(1, Math.max(0, pb.prior * (0.5 + 0.5 * maxScore) * (0.6 + 0.4 * share))));
+  const confidence = round2(
+    Math.min(1, Math.max(0, pb.prior * (0.5 + 0.5 * maxScore) * (0.6 + 0.4 * share))),
+  );
 
   let action: ActionSpec | null = null;
   let actionText = pb.advice;
   if (pb.action !== null) {
-    const sp = pb.action.setpoints.map((n) => equipment.setpoints.find((s) => s.name === n)).find((s) => s !== undefined);
+    const sp = pb.action.setpoints
+      .map((n) => equipment.setpoints.find((s) => s.name === n))
+      .find((s) => s !== undefined);
     const current = sp === undefined ? undefined : liveSetpoints.get(sp.tagPath);
     if (sp !== undefined && current !== undefined) action = proposeChange(sp, current, pb.action.changePct);
     if (action !== null) {
@@ -225,7 +264,10 @@ export function choosePlaybook(
     }
   }
   const sensors = [...ev.keys()].sort().join(', ');
-  const severity = real.reduce<Severity>((s, a) => (SEVERITIES.indexOf(a.severity) > SEVERITIES.indexOf(s) ? a.severity : s), 'low');
+  const severity = real.reduce<Severity>(
+    (s, a) => (SEVERITIES.indexOf(a.severity) > SEVERITIES.indexOf(s) ? a.severity : s),
+    'low',
+  );
   const explanation = real
     .flatMap((a) => a.explanation)
     .sort((a, b) => b.weight - a.weight)

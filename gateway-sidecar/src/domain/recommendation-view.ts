@@ -6,7 +6,8 @@
 import type { Contribution, Severity } from './detection.ts';
 
 export type Role = 'viewer' | 'operator' | 'engineer';
-export type RecommendationStatus = 'pending' | 'approved' | 'deferred' | 'rejected' | 'executed' | 'failed' | 'expired';
+export type RecommendationStatus =
+  'pending' | 'approved' | 'deferred' | 'rejected' | 'executed' | 'failed' | 'expired';
 export type Decision = 'approve' | 'defer' | 'reject';
 
 /** Who is acting: from a bearer token or a gateway-signed identity. */
@@ -68,7 +69,13 @@ export interface Recommendation {
   /** Set once an engineer reverted the executed write. */
   readonly revertResult?: WriteResult | null;
   /** Flood summaries: the recommendations grouped into this one instead of reaching operators. */
-  readonly groupedItems?: readonly { readonly equipmentId: string; readonly issueType: string; readonly confidence: number; readonly text: string; readonly at: string }[];
+  readonly groupedItems?: readonly {
+    readonly equipmentId: string;
+    readonly issueType: string;
+    readonly confidence: number;
+    readonly text: string;
+    readonly at: string;
+  }[];
 }
 
 export interface AuditEntry {

@@ -13,7 +13,8 @@
  */
 import type { SetpointTag } from './equipment.ts';
 
-export type RecommendationStatus = 'pending' | 'approved' | 'deferred' | 'rejected' | 'executed' | 'failed' | 'expired';
+export type RecommendationStatus =
+  'pending' | 'approved' | 'deferred' | 'rejected' | 'executed' | 'failed' | 'expired';
 export type DecisionKind = 'approve' | 'defer' | 'reject';
 export type ActorRole = 'viewer' | 'operator' | 'engineer';
 
@@ -101,11 +102,16 @@ export function planDecision(
   nowMs: number,
   policy: DecisionPolicy,
 ): DecisionPlan | DecisionFailure {
-  if (!canDecide(actor)) return fail('forbidden', `user '${actor.user}' has no operator or engineer role and cannot decide`);
+  if (!canDecide(actor))
+    return fail('forbidden', `user '${actor.user}' has no operator or engineer role and cannot decide`);
   if (input.expectedVersion !== state.version) {
-    return fail('conflict', `recommendation changed: expectedVersion ${input.expectedVersion}, current version ${state.version}`);
+    return fail(
+      'conflict',
+      `recommendation changed: expectedVersion ${input.expectedVersion}, current version ${state.version}`,
+    );
   }
-  if (!DECIDABLE.has(state.status)) return fail('conflict', `a ${state.status} recommendation cannot be decided`);
+  if (!DECIDABLE.has(state.status))
+    return fail('conflict', `a ${state.status} recommendation cannot be decided`);
   const note = input.note === undefined || input.note.trim() === '' ? null : input.note.trim();
   const base = { ok: true as const, approvals: state.approvals, deferredUntilMs: null, note };
   if (input.decision === 'reject') {
@@ -113,37 +119,55 @@ export function planDecision(
     return { ...base, toStatus: 'rejected', auditAction: 'reject' };
   }
   if (input.decision === 'defer') {
-    if (input.deferUntil === undefined) return fail('validation', '`deferUntil` is required to defer a recommendation');
+    if (input.deferUntil === undefined)
+      return fail('validation', '`deferUntil` is required to defer a recommendation');
     const until = Date.parse(input.deferUntil);
-    if (!Number.isFinite(until)) return fail('validation', `\`deferUntil\` must be an ISO 8601 time, got '${input.deferUntil}'`);
+    if (!Number.isFinite(until))
+      return fail('validation', `\`deferUntil\` must be an ISO 8601 time, got '${input.deferUntil}'`);
     if (until <= nowMs) return fail('validation', '`deferUntil` must be in the future');
     if (until - nowMs > policy.maxDeferMs) {
-      return fail('validation', `\`deferUntil\` may be at most ${Math.round(policy.maxDeferMs / 3_600_000)} h ahead`);
+      return fail(
+        'validation',
+        `\`deferUntil\` may be at most ${Math.round(policy.maxDeferMs / 3_600_000)} h ahead`,
+      );
     }
     return { ...base, toStatus: 'deferred', deferredUntilMs: until, auditAction: 'defer' };
   }
   const needsTwo = state.proposedAction?.requiresSecondApprover === true;
   if (state.approvals.some((a) => a.user === actor.user)) {
-    return fail('forbidden', `user '${actor.user}' already approved; the second approver must be a different user`);
+    return fail(
+      'forbidden',
+      `user '${actor.user}' already approved; the second approver must be a different user`,
+    );
   }
   const approvals = [...state.approvals, { user: actor.user, atMs: nowMs }];
-  if (needsTwo && approvals.length < 2) return { ...base, approvals, toStatus: state.status, auditAction: 'approval_recorded' };
+  if (needsTwo && approvals.length < 2)
+    return { ...base, approvals, toStatus: state.status, auditAction: 'approval_recorded' };
   return { ...base, approvals, toStatus: 'approved', auditAction: 'approve' };
 }
 
 /** The time-driven transition due for a recommendation at `nowMs`, if any. */
 export function dueTransition(
-  state: { readonly status: RecommendationStatus; readonly createdAtMs: number; readonly deferredUntilMs: number | null },
+  state: {
+    readonly status: RecommendationStatus;
+    readonly createdAtMs: number;
+    readonly deferredUntilMs: number | null;
+  },
   nowMs: number,
   expireAfterMs: number,
 ): 'expire' | 'resume' | null {
-  if (state.status === 'deferred' && state.deferredUntilMs !== null && state.deferredUntilMs <= nowMs) return 'resume';
+  if (state.status === 'deferred' && state.deferredUntilMs !== null && state.deferredUntilMs <= nowMs)
+    return 'resume';
   if (state.status === 'pending' && nowMs - state.createdAtMs >= expireAfterMs) return 'expire';
   return null;
 }
 
 /** Two-person rule: true when |to − from| exceeds `twoPersonAbovePct` of the setpoint's range. */
-export function needsSecondApprover(setpoint: Pick<SetpointTag, 'min' | 'max' | 'twoPersonAbovePct'>, from: number, to: number): boolean {
+export function needsSecondApprover(
+  setpoint: Pick<SetpointTag, 'min' | 'max' | 'twoPersonAbovePct'>,
+  from: number,
+  to: number,
+): boolean {
   return Math.abs(to - from) > setpoint.twoPersonAbovePct * (setpoint.max - setpoint.min);
 }
 
@@ -165,7 +189,13 @@ export interface ApprovedWrite {
 
 export type WriteRefusal = {
   readonly ok: false;
-  readonly code: 'not_approved' | 'two_person_required' | 'not_engineer' | 'unknown_live_value' | 'out_of_range' | 'step_too_large';
+  readonly code:
+    | 'not_approved'
+    | 'two_person_required'
+    | 'not_engineer'
+    | 'unknown_live_value'
+    | 'out_of_range'
+    | 'step_too_large';
   readonly reason: string;
 };
 
@@ -190,33 +220,53 @@ function refuse(code: WriteRefusal['code'], reason: string): WriteRefusal {
  * reason for refusing. apply: status approved, ≥ 1 approver (2 distinct when the change exceeds
  * the two-person threshold). revert: status executed and the asker is an engineer.
  */
-export function authorizeWrite(req: WriteRequest): { readonly ok: true; readonly write: ApprovedWrite } | WriteRefusal {
+export function authorizeWrite(
+  req: WriteRequest,
+): { readonly ok: true; readonly write: ApprovedWrite } | WriteRefusal {
   const sp = req.setpoint;
   const approvers = [...new Set(req.approvals.map((a) => a.user))];
   if (req.purpose === 'apply') {
-    if (req.status !== 'approved' || approvers.length === 0) return refuse('not_approved', `status is ${req.status}; only an approved recommendation is written`);
+    if (req.status !== 'approved' || approvers.length === 0)
+      return refuse('not_approved', `status is ${req.status}; only an approved recommendation is written`);
   } else {
-    if (req.status !== 'executed') return refuse('not_approved', `status is ${req.status}; only an executed write can be reverted`);
+    if (req.status !== 'executed')
+      return refuse('not_approved', `status is ${req.status}; only an executed write can be reverted`);
     if (req.reverter === undefined || !req.reverter.roles.includes('engineer')) {
       return refuse('not_engineer', 'only an engineer may revert a write');
     }
   }
   const live = req.liveValue;
-  if (live === undefined || !Number.isFinite(live)) return refuse('unknown_live_value', `live value of '${sp.tagPath}' could not be read`);
+  if (live === undefined || !Number.isFinite(live))
+    return refuse('unknown_live_value', `live value of '${sp.tagPath}' could not be read`);
   const target = req.target;
   if (!Number.isFinite(target) || target < sp.min || target > sp.max) {
-    return refuse('out_of_range', `value ${target} is outside the allowed range [${sp.min}, ${sp.max}] of '${sp.tagPath}'`);
+    return refuse(
+      'out_of_range',
+      `value ${target} is outside the allowed range [${sp.min}, ${sp.max}] of '${sp.tagPath}'`,
+    );
   }
   const step = Math.abs(target - live);
   // A tiny epsilon: limits are configured in decimals that floats cannot always hold exactly.
   if (step > sp.maxStep + 1e-9) {
-    return refuse('step_too_large', `change ${round(step)} from live value ${live} exceeds maxStep ${sp.maxStep} of '${sp.tagPath}'`);
+    return refuse(
+      'step_too_large',
+      `change ${round(step)} from live value ${live} exceeds maxStep ${sp.maxStep} of '${sp.tagPath}'`,
+    );
   }
   if (req.purpose === 'apply' && needsSecondApprover(sp, live, target) && approvers.length < 2) {
-    return refuse('two_person_required', `change ${round(step)} exceeds ${sp.twoPersonAbovePct * 100} % of the range; a second approver is required`);
+    return refuse(
+      'two_person_required',
+      `change ${round(step)} exceeds ${sp.twoPersonAbovePct * 100} % of the range; a second approver is required`,
+    );
   }
   const who = req.purpose === 'revert' && req.reverter ? [req.reverter.user] : approvers;
-  const write = Object.freeze({ tagPath: sp.tagPath, value: target, liveValue: live, purpose: req.purpose, approvers: who });
+  const write = Object.freeze({
+    tagPath: sp.tagPath,
+    value: target,
+    liveValue: live,
+    purpose: req.purpose,
+    approvers: who,
+  });
   return { ok: true, write: write as unknown as ApprovedWrite };
 }
 

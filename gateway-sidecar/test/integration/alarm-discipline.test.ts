@@ -2,7 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachDatabase } from '../fixtures/db-targets.ts';
-import { anomaly, buildHarness, coolingEvent, feedSetpoint, operator, REACTOR_THROUGHPUT, T0, viewer, type Harness } from '../fixtures/recommendation-harness.ts';
+import {
+  anomaly,
+  buildHarness,
+  coolingEvent,
+  feedSetpoint,
+  operator,
+  REACTOR_THROUGHPUT,
+  T0,
+  viewer,
+  type Harness,
+} from '../fixtures/recommendation-harness.ts';
 import { SidecarError } from '../../src/errors.ts';
 
 const MIN = 60_000;
@@ -20,11 +30,40 @@ forEachDatabase((db) => {
     const base = T0 + 1 * DAY;
     h.clock.t = base;
     feedSetpoint(h, REACTOR_THROUGHPUT, 60);
-    await assert.rejects(h.service.shelve({ equipmentId: 'REACTOR_01', issueType: '*', reason: '', durationMinutes: 30 }, operator()), (e) => code(e) === 'SC_ERR_API_VALIDATION');
-    await assert.rejects(h.service.shelve({ equipmentId: 'REACTOR_01', issueType: '*', reason: 'x', durationMinutes: 25 * 60 }, operator()), (e) => code(e) === 'SC_ERR_API_VALIDATION');
-    await assert.rejects(h.service.shelve({ equipmentId: 'NOPE', issueType: '*', reason: 'x', durationMinutes: 5 }, operator()), (e) => code(e) === 'SC_ERR_API_VALIDATION');
-    await assert.rejects(h.service.shelve({ equipmentId: 'REACTOR_01', issueType: '*', reason: 'x', durationMinutes: 5 }, viewer()), (e) => code(e) === 'SC_ERR_API_FORBIDDEN');
-    const shelf = await h.service.shelve({ equipmentId: 'REACTOR_01', issueType: 'cooling_degradation', reason: 'coolant loop being flushed', durationMinutes: 30 }, operator('olga'));
+    await assert.rejects(
+      h.service.shelve(
+        { equipmentId: 'REACTOR_01', issueType: '*', reason: '', durationMinutes: 30 },
+        operator(),
+      ),
+      (e) => code(e) === 'SC_ERR_API_VALIDATION',
+    );
+    await assert.rejects(
+      h.service.shelve(
+        { equipmentId: 'REACTOR_01', issueType: '*', reason: 'x', durationMinutes: 25 * 60 },
+        operator(),
+      ),
+      (e) => code(e) === 'SC_ERR_API_VALIDATION',
+    );
+    await assert.rejects(
+      h.service.shelve({ equipmentId: 'NOPE', issueType: '*', reason: 'x', durationMinutes: 5 }, operator()),
+      (e) => code(e) === 'SC_ERR_API_VALIDATION',
+    );
+    await assert.rejects(
+      h.service.shelve(
+        { equipmentId: 'REACTOR_01', issueType: '*', reason: 'x', durationMinutes: 5 },
+        viewer(),
+      ),
+      (e) => code(e) === 'SC_ERR_API_FORBIDDEN',
+    );
+    const shelf = await h.service.shelve(
+      {
+        equipmentId: 'REACTOR_01',
+        issueType: 'cooling_degradation',
+        reason: 'coolant loop being flushed',
+        durationMinutes: 30,
+      },
+      operator('olga'),
+    );
     assert.equal(shelf.until, new Date(base + 30 * MIN).toISOString());
     assert.equal((await h.service.listShelves()).filter((s) => s.id === shelf.id).length, 1);
     assert.equal(await h.service.onScored(coolingEvent(h, base)), 0);
@@ -44,7 +83,10 @@ forEachDatabase((db) => {
     const h = await buildHarness(db.pool());
     const base = T0 + 2 * DAY;
     h.clock.t = base;
-    const shelf = await h.service.shelve({ equipmentId: 'REACTOR_01', issueType: '*', reason: 'calibration', durationMinutes: 60 }, operator());
+    const shelf = await h.service.shelve(
+      { equipmentId: 'REACTOR_01', issueType: '*', reason: 'calibration', durationMinutes: 60 },
+      operator(),
+    );
     assert.equal(await h.service.onScored(coolingEvent(h, base)), 0);
     await h.service.unshelve(shelf.id, operator());
     await assert.rejects(h.service.unshelve(shelf.id, operator()), (e) => code(e) === 'SC_ERR_API_NOT_FOUND');
@@ -55,7 +97,12 @@ forEachDatabase((db) => {
     const h = await buildHarness(db.pool());
     const base = T0 + 3 * DAY;
     h.clock.t = base;
-    await h.service.onMode({ kind: 'mode', equipmentId: 'REACTOR_01', mode: 'MAINTENANCE', sourceTimestampMs: base });
+    await h.service.onMode({
+      kind: 'mode',
+      equipmentId: 'REACTOR_01',
+      mode: 'MAINTENANCE',
+      sourceTimestampMs: base,
+    });
     assert.equal(await h.service.onScored(coolingEvent(h, base)), 0);
     assert.equal(h.service.kpis().suppressed.mode, 1);
     // persisted: a restart keeps the mode
@@ -63,9 +110,20 @@ forEachDatabase((db) => {
     assert.equal(h2.service.modes().get('REACTOR_01'), 'MAINTENANCE');
     await h.service.setMode('REACTOR_01', 'STARTUP', operator());
     assert.equal(await h.service.onScored(coolingEvent(h, base + 6 * MIN)), 0);
-    await assert.rejects(h.service.setMode('REACTOR_01', 'RUN', viewer()), (e) => code(e) === 'SC_ERR_API_FORBIDDEN');
-    await assert.rejects(h.service.setMode('NOPE', 'RUN', operator()), (e) => code(e) === 'SC_ERR_API_VALIDATION');
-    await h.service.onMode({ kind: 'mode', equipmentId: 'REACTOR_01', mode: 'RUN', sourceTimestampMs: base + 12 * MIN });
+    await assert.rejects(
+      h.service.setMode('REACTOR_01', 'RUN', viewer()),
+      (e) => code(e) === 'SC_ERR_API_FORBIDDEN',
+    );
+    await assert.rejects(
+      h.service.setMode('NOPE', 'RUN', operator()),
+      (e) => code(e) === 'SC_ERR_API_VALIDATION',
+    );
+    await h.service.onMode({
+      kind: 'mode',
+      equipmentId: 'REACTOR_01',
+      mode: 'RUN',
+      sourceTimestampMs: base + 12 * MIN,
+    });
     assert.equal(await h.service.onScored(coolingEvent(h, base + 12 * MIN)), 1);
     assert.equal((await reactorRecs(h, base, base + DAY)).length, 1);
   });
@@ -87,7 +145,9 @@ forEachDatabase((db) => {
     assert.equal(s.proposedAction, null);
     assert.match(s.text, /Alarm flood in area Reactors: more than 3 new recommendations within 10 minutes/);
     assert.equal(s.groupedItems?.length, 3);
-    assert.ok(s.groupedItems?.every((g) => g.issueType === 'cooling_degradation' && g.equipmentId === 'REACTOR_01'));
+    assert.ok(
+      s.groupedItems?.every((g) => g.issueType === 'cooling_degradation' && g.equipmentId === 'REACTOR_01'),
+    );
     assert.equal(s.occurrenceCount, 8); // 4 grouped batches × 2 anomalous events
     const k = h.service.kpis();
     assert.ok(k.floodWindowPct > 0);
@@ -96,8 +156,13 @@ forEachDatabase((db) => {
     // the next 10-minute window admits again
     h.clock.t = base + 10 * MIN;
     assert.equal(await h.service.onScored(coolingEvent(h, base + 40 * MIN)), 1);
-    const next = (await h.service.list({ limit: 500, offset: 0 })).items.filter((r) => Date.parse(r.createdAt) === base + 10 * MIN);
-    assert.deepEqual(next.map((r) => r.issueType), ['cooling_degradation']);
+    const next = (await h.service.list({ limit: 500, offset: 0 })).items.filter(
+      (r) => Date.parse(r.createdAt) === base + 10 * MIN,
+    );
+    assert.deepEqual(
+      next.map((r) => r.issueType),
+      ['cooling_degradation'],
+    );
   });
 
   test('below minConfidence never reaches operators', async () => {
@@ -105,14 +170,29 @@ forEachDatabase((db) => {
     const base = T0 + 5 * DAY;
     h.clock.t = base;
     // A lone motor-current deviation on the conveyor: process upset with a weak score.
-    const weak = [anomaly(h, { tagPath: '[default]Materials/C03/MotorCurrent', tsMs: base, value: 70, z: 3, score: 0.6 })];
+    const weak = [
+      anomaly(h, { tagPath: '[default]Materials/C03/MotorCurrent', tsMs: base, value: 70, z: 3, score: 0.6 }),
+    ];
     assert.equal(await h.service.onScored(weak), 0);
     assert.equal(h.service.kpis().suppressed.below_confidence, 1);
     const { items } = await h.service.list({ equipmentId: 'CONVEYOR_03', limit: 500, offset: 0 });
     assert.equal(items.filter((r) => Date.parse(r.anomalyAt) === base).length, 0);
-    const gold = await db.pool().query("SELECT count(*)::int AS n FROM mining_operations.ai_recommendations_gold WHERE equipment_id = 'CONVEYOR_03' AND created_timestamp = $1", [new Date(base)]);
+    const gold = await db
+      .pool()
+      .query(
+        "SELECT count(*)::int AS n FROM mining_operations.ai_recommendations_gold WHERE equipment_id = 'CONVEYOR_03' AND created_timestamp = $1",
+        [new Date(base)],
+      );
     assert.equal(gold.rows[0].n, 0);
-    const strong = [anomaly(h, { tagPath: '[default]Materials/C03/MotorTemperature', tsMs: base, value: 88, z: 5, score: 0.95 })];
+    const strong = [
+      anomaly(h, {
+        tagPath: '[default]Materials/C03/MotorTemperature',
+        tsMs: base,
+        value: 88,
+        z: 5,
+        score: 0.95,
+      }),
+    ];
     assert.equal(await h.service.onScored(strong), 1);
   });
 });

@@ -2,7 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachDatabase } from '../fixtures/db-targets.ts';
-import { buildHarness, coolingEvent, feedSetpoint, REACTOR_THROUGHPUT, T0 } from '../fixtures/recommendation-harness.ts';
+import {
+  buildHarness,
+  coolingEvent,
+  feedSetpoint,
+  REACTOR_THROUGHPUT,
+  T0,
+} from '../fixtures/recommendation-harness.ts';
 import type { Change } from '../../src/app/recommendation-service.ts';
 
 const MIN = 60_000;
@@ -34,9 +40,18 @@ forEachDatabase((db) => {
     await h.service.onScored(coolingEvent(h, T0 + 5 * MIN + 1_000));
     assert.equal((await h.service.list({ equipmentId: 'REACTOR_01', limit: 50, offset: 0 })).total, 2);
 
-    const gold = await db.pool().query('SELECT recommendation_id, anomaly_score, issue_type FROM mining_operations.ai_recommendations_gold ORDER BY created_timestamp');
+    const gold = await db
+      .pool()
+      .query(
+        'SELECT recommendation_id, anomaly_score, issue_type FROM mining_operations.ai_recommendations_gold ORDER BY created_timestamp',
+      );
     assert.equal(gold.rowCount, 2);
-    assert.ok(gold.rows.some((r: { recommendation_id: string; anomaly_score: number }) => r.recommendation_id === rec.id && r.anomaly_score === 0.95));
+    assert.ok(
+      gold.rows.some(
+        (r: { recommendation_id: string; anomaly_score: number }) =>
+          r.recommendation_id === rec.id && r.anomaly_score === 0.95,
+      ),
+    );
   });
 
   test('a replayed batch changes nothing (same event ids)', async () => {
@@ -45,7 +60,9 @@ forEachDatabase((db) => {
     const t = T0 + 60 * MIN;
     const batch = coolingEvent(h, t);
     assert.equal(await h.service.onScored(batch), 1);
-    const before = (await h.service.list({ equipmentId: 'REACTOR_01', limit: 50, offset: 0 })).items.find((r) => r.anomalyAt === new Date(t).toISOString())!;
+    const before = (await h.service.list({ equipmentId: 'REACTOR_01', limit: 50, offset: 0 })).items.find(
+      (r) => r.anomalyAt === new Date(t).toISOString(),
+    )!;
     const seqBefore = (await h.service.changesSince(0, 10_000)).length;
     // a fresh process (new service, empty caches) replays the same events
     const h2 = await buildHarness(db.pool());
@@ -54,7 +71,10 @@ forEachDatabase((db) => {
     assert.equal(after.occurrenceCount, before.occurrenceCount);
     assert.equal((await h2.service.changesSince(0, 10_000)).length, seqBefore);
     const history = (await h2.service.get(before.id))!.history;
-    assert.deepEqual(history.map((e) => e.action), ['created']);
+    assert.deepEqual(
+      history.map((e) => e.action),
+      ['created'],
+    );
   });
 
   test('changesSince resumes after a seq; non-anomalies never create rows', async () => {
@@ -63,7 +83,10 @@ forEachDatabase((db) => {
     assert.ok(all.length >= 2);
     const mid = all[0]!.seq;
     const rest = await h.service.changesSince(mid, 10_000);
-    assert.deepEqual(rest.map((c) => c.seq), all.slice(1).map((c) => c.seq));
+    assert.deepEqual(
+      rest.map((c) => c.seq),
+      all.slice(1).map((c) => c.seq),
+    );
     assert.equal((await h.service.changesSince(mid, 1)).length, 1);
     const calm = coolingEvent(h, T0 + 120 * MIN).map((s) => ({ ...s, isAnomaly: false }));
     assert.equal(await h.service.onScored(calm), 0);
@@ -75,7 +98,14 @@ forEachDatabase((db) => {
     h.service.subscribe((c) => pushed.push(c));
     const bypass = h.service.criticalBypass();
     const tag = h.equipment.sensorsByTag.get('[default]Reactors/R01/Temperature')!;
-    const reading = (value: number, ts: number) => ({ kind: 'sensor' as const, tag, value, quality: 'good' as const, sourceTimestampMs: ts, receivedTimestampMs: ts });
+    const reading = (value: number, ts: number) => ({
+      kind: 'sensor' as const,
+      tag,
+      value,
+      quality: 'good' as const,
+      sourceTimestampMs: ts,
+      receivedTimestampMs: ts,
+    });
     const alerts = [...bypass.evaluate(reading(95, T0)), ...bypass.evaluate(reading(96, T0 + 1000))];
     assert.equal(alerts.length, 1);
     await bypass.raise(alerts);
@@ -83,7 +113,11 @@ forEachDatabase((db) => {
     assert.equal(pushed.length, 1);
     assert.equal(pushed[0]!.type, 'critical_alert');
     assert.equal(pushed[0]!.alert?.equipmentId, 'REACTOR_01');
-    const rows = await db.pool().query('SELECT level, threshold FROM mining_operations.critical_alerts WHERE alert_id = $1', [alerts[0]!.id]);
+    const rows = await db
+      .pool()
+      .query('SELECT level, threshold FROM mining_operations.critical_alerts WHERE alert_id = $1', [
+        alerts[0]!.id,
+      ]);
     assert.deepEqual(rows.rows, [{ level: 'emergency', threshold: 90 }]);
     const resumed = await h.service.changesSince(pushed[0]!.seq - 1, 10);
     assert.equal(resumed[0]?.alert?.id, alerts[0]!.id);
