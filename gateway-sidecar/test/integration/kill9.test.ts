@@ -134,7 +134,7 @@ describe('kill -9 mid-stream on a replayable source', () => {
     for (let i = 0; i < 20_000 && first.child.exitCode === null; i++) {
       const cp = await checkpointOf(killDb.url);
       // Past the first recommendations, well before the end.
-      if (cp !== undefined && cp - startTs > span * 0.7) {
+      if (cp !== undefined && cp - startTs > span * 0.5) {
         first.child.kill('SIGKILL');
         killedAt = cp;
         break;
