@@ -12,6 +12,8 @@ import {
   aggregateMinutes,
   PRUNABLE,
   runRetention,
+  scheduleRetention,
+  type RetentionReport,
   type RetentionSettings,
 } from '../../src/adapters/pg-retention.ts';
 
@@ -246,5 +248,19 @@ forEachDatabase((target) => {
     );
     for (const t of keep) assert.equal(await count(db, t), before.get(t), `${t} was pruned`);
     assert.ok(![...PRUNABLE].some((t) => t.startsWith('agentic_hmi.')), 'nothing in agentic_hmi is prunable');
+  });
+  test('scheduleRetention runs at once, reports, and stop() waits for the run in progress', async () => {
+    const reports: RetentionReport[] = [];
+    const errors: unknown[] = [];
+    const handle = scheduleRetention(target.pool(), settings, {
+      intervalMs: 3_600_000,
+      now: () => NOW + 10 * DAY,
+      onReport: (r) => reports.push(r),
+      onError: (err) => errors.push(err),
+    });
+    await handle.stop();
+    assert.deepEqual(errors, []);
+    assert.equal(reports.length, 1);
+    assert.ok(reports[0]?.partitionsCreated.includes('sensor_stream_bronze_p20260720'));
   });
 });
