@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { DEFAULT_EQUIPMENT } from './default-plant.ts';
 import { buildEquipmentIndex, type Equipment } from './domain/equipment.ts';
 import { notificationsSchema, retentionSchema } from './config-operations.ts';
+import { learningSchema } from './config-learning.ts';
 import { ERRORS, SidecarError } from './errors.ts';
 
 const thresholds = z
@@ -281,6 +282,8 @@ export const configSchema = z
     notifications: notificationsSchema.default({}),
     /** Partitions, 1-minute aggregates and pruning of raw data (docs/retention.md). */
     retention: retentionSchema.default({}),
+    /** Labels, pattern confidence, retraining, outcome checks, drift (docs/learning.md). */
+    learning: learningSchema.default({}),
   })
   .strict();
 

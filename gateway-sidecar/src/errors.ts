@@ -61,6 +61,8 @@ export const ERRORS = {
   // sources
   SOURCE_PARSE: { code: 'SC_ERR_SOURCE_PARSE' },
   SOURCE_CONNECT: { code: 'SC_ERR_SOURCE_CONNECT' },
+  // learning
+  MODEL_REGISTRY: { code: 'SC_ERR_MODEL_REGISTRY' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Warnings get codes too; they are logged, never thrown. */
@@ -68,4 +70,5 @@ export const WARNINGS = {
   SPOOLING: { code: 'SC_WRN_001' },
   SOURCE_RECONNECTING: { code: 'SC_WRN_002' },
   MODEL_FALLBACK: { code: 'SC_WRN_003' },
+  FEATURE_DRIFT: { code: 'SC_WRN_004' },
 } as const satisfies Record<string, ErrorSpec>;

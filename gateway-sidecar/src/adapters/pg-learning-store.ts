@@ -1,0 +1,162 @@
+/**
+ * LearningStore on Postgres. Labels are read, not copied: a decided recommendation's label is
+ * joined to the features of exactly the anomaly events it was raised from
+ * (`agent_recommendations.anomaly_event_ids` → `anomaly_detection_silver.event_id`), so no
+ * neighbouring event of another sensor or condition leaks in (the seed's ±1 minute join did).
+ */
+import type pg from 'pg';
+import type { DecisionTiming } from '../domain/learning/human.ts';
+import type { RecommendationOutcome, WindowActivity } from '../domain/learning/labels.ts';
+import type { ExecutedWrite, LabelledEvent, LearningStore, OutcomeRecord } from '../domain/learning/ports.ts';
+import type { PatternCounts } from '../domain/learning/posterior.ts';
+import type { DriftResult } from '../domain/learning/drift.ts';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function numericFeatures(f: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (f !== null && typeof f === 'object') for (const [k, v] of Object.entries(f)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
+
+export class PgLearningStore implements LearningStore {
+  readonly #db: Pick<pg.Pool, 'query'>;
+  constructor(db: Pick<pg.Pool, 'query'>) {
+    this.#db = db;
+  }
+
+  async labelledEvents(fromMs: number, toMs: number): Promise<LabelledEvent[]> {
+    const { rows } = await this.#db.query<{ recommendation_id: string; equipment_id: string; issue_type: string; status: string; operator_notes: string | null; outcome: RecommendationOutcome | null; event_id: string; features: unknown }>(
+      `SELECT r.recommendation_id, r.equipment_id, r.issue_type, r.status, r.operator_notes,
+              r.outcome->>'outcome' AS outcome, s.event_id, s.features
+         FROM agentic_hmi.agent_recommendations r
+         CROSS JOIN LATERAL unnest(r.anomaly_event_ids) AS e(event_id)
+         JOIN mining_operations.anomaly_detection_silver s ON s.event_id = e.event_id
+        WHERE r.status IN ('approved', 'executed', 'failed', 'rejected')
+          AND r.created_timestamp >= $1 AND r.created_timestamp < $2
+        ORDER BY r.recommendation_id, s.event_id`,
+      [iso(fromMs), iso(toMs)],
+    );
+    return rows.map((r) => ({
+      recommendationId: r.recommendation_id,
+      equipmentId: r.equipment_id,
+      issueType: r.issue_type,
+      status: r.status,
+      note: r.operator_notes,
+      outcome: r.outcome,
+      eventId: r.event_id,
+      features: numericFeatures(r.features),
+    }));
+  }
+
+  async featureRows(fromMs: number, toMs: number, limit: number, normalOnly: boolean): Promise<Record<string, number>[]> {
+    // Even sampling: number the rows in time order and keep every k-th, k from the count.
+    const { rows } = await this.#db.query<{ features: unknown }>(
+      `WITH r AS (
+         SELECT features, row_number() OVER (ORDER BY timestamp, event_id) AS n, count(*) OVER () AS total
+           FROM mining_operations.anomaly_detection_silver
+          WHERE timestamp >= $1 AND timestamp < $2 AND (NOT $4::boolean OR NOT is_anomaly))
+       SELECT features FROM r WHERE (n - 1) % GREATEST(1, ceil(total::numeric / $3)::bigint) = 0 LIMIT $3`,
+      [iso(fromMs), iso(toMs), limit, normalOnly],
+    );
+    return rows.map((r) => numericFeatures(r.features));
+  }
+
+  async patternCounts(): Promise<Map<string, PatternCounts>> {
+    const { rows } = await this.#db.query<{ equipment_id: string; issue_type: string; approved: string; rejected: string; effective: string; worse: string }>(
+      `SELECT equipment_id, issue_type,
+              count(*) FILTER (WHERE status IN ('approved', 'executed', 'failed')) AS approved,
+              count(*) FILTER (WHERE status = 'rejected') AS rejected,
+              count(*) FILTER (WHERE outcome->>'outcome' = 'effective') AS effective,
+              count(*) FILTER (WHERE outcome->>'outcome' = 'worse') AS worse
+         FROM agentic_hmi.agent_recommendations
+        WHERE status IN ('approved', 'executed', 'failed', 'rejected')
+        GROUP BY equipment_id, issue_type`,
+    );
+    const m = new Map<string, PatternCounts>();
+    for (const r of rows) m.set(`${r.equipment_id}|${r.issue_type}`, { approved: Number(r.approved), rejected: Number(r.rejected), effective: Number(r.effective), worse: Number(r.worse) });
+    return m;
+  }
+
+  async decisionTimings(fromMs: number, toMs: number): Promise<DecisionTiming[]> {
+    const { rows } = await this.#db.query<{ equipment_id: string; issue_type: string; created_timestamp: Date; at: Date; action: string; actor_roles: string[] }>(
+      `SELECT r.equipment_id, r.issue_type, r.created_timestamp, a.at, a.action, a.actor_roles
+         FROM agentic_hmi.recommendation_audit a
+         JOIN agentic_hmi.agent_recommendations r ON r.recommendation_id = a.recommendation_id
+        WHERE a.action IN ('approve', 'reject') AND a.at >= $1 AND a.at < $2`,
+      [iso(fromMs), iso(toMs)],
+    );
+    return rows.map((r) => ({
+      equipmentId: r.equipment_id,
+      issueType: r.issue_type,
+      role: r.actor_roles.includes('engineer') ? 'engineer' : r.actor_roles.includes('operator') ? 'operator' : (r.actor_roles[0] ?? 'unknown'),
+      status: r.action === 'approve' ? 'approved' : 'rejected',
+      createdMs: r.created_timestamp.getTime(),
+      decidedMs: r.at.getTime(),
+    }));
+  }
+
+  async writesAwaitingOutcome(beforeMs: number): Promise<ExecutedWrite[]> {
+    const { rows } = await this.#db.query<{ recommendation_id: string; equipment_id: string; issue_type: string; finished_at: Date }>(
+      `SELECT w.recommendation_id, r.equipment_id, r.issue_type, w.finished_at
+         FROM agentic_hmi.recommendation_writes w
+         JOIN agentic_hmi.agent_recommendations r ON r.recommendation_id = w.recommendation_id
+         LEFT JOIN agentic_hmi.recommendation_outcomes o ON o.recommendation_id = w.recommendation_id
+        WHERE w.purpose = 'apply' AND w.ok AND w.finished_at <= $1 AND o.recommendation_id IS NULL
+        ORDER BY w.finished_at`,
+      [iso(beforeMs)],
+    );
+    return rows.map((r) => ({ recommendationId: r.recommendation_id, equipmentId: r.equipment_id, issueType: r.issue_type, writtenAtMs: r.finished_at.getTime() }));
+  }
+
+  async activity(equipmentId: string, fromMs: number, toMs: number): Promise<WindowActivity> {
+    const { rows } = await this.#db.query<{ events: string; anomalies: string; mean: number | null }>(
+      `SELECT count(*) AS events, count(*) FILTER (WHERE is_anomaly) AS anomalies, avg(anomaly_score) AS mean
+         FROM mining_operations.anomaly_detection_silver
+        WHERE equipment_id = $1 AND timestamp >= $2 AND timestamp < $3`,
+      [equipmentId, iso(fromMs), iso(toMs)],
+    );
+    const r = rows[0];
+    return { events: Number(r?.events ?? 0), anomalies: Number(r?.anomalies ?? 0), meanScore: r?.mean ?? 0 };
+  }
+
+  async recordOutcome(o: OutcomeRecord): Promise<boolean> {
+    const res = await this.#db.query(
+      `WITH ins AS (
+         INSERT INTO agentic_hmi.recommendation_outcomes
+           (recommendation_id, equipment_id, issue_type, outcome, written_at, checked_at, window_minutes, before_activity, after_activity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)
+         ON CONFLICT (recommendation_id) DO NOTHING RETURNING recommendation_id)
+       UPDATE agentic_hmi.agent_recommendations r
+          SET outcome = jsonb_build_object('outcome', $4::text, 'checkedAt', $6::timestamptz, 'windowMinutes', $7::int, 'before', $8::jsonb, 'after', $9::jsonb)
+         FROM ins WHERE r.recommendation_id = ins.recommendation_id`,
+      [o.recommendationId, o.equipmentId, o.issueType, o.outcome, iso(o.writtenAtMs), iso(o.checkedAtMs), o.windowMinutes, JSON.stringify(o.before), JSON.stringify(o.after)],
+    );
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async markReverted(recommendationId: string): Promise<void> {
+    await this.#db.query('UPDATE agentic_hmi.recommendation_outcomes SET reverted = true WHERE recommendation_id = $1', [recommendationId]);
+    await this.#db.query(`UPDATE agentic_hmi.agent_recommendations SET outcome = outcome || '{"reverted": true}'::jsonb WHERE recommendation_id = $1 AND outcome IS NOT NULL`, [recommendationId]);
+  }
+
+  async outcomeCounts(): Promise<Record<RecommendationOutcome, number>> {
+    const { rows } = await this.#db.query<{ outcome: RecommendationOutcome; n: string }>('SELECT outcome, count(*) AS n FROM agentic_hmi.recommendation_outcomes GROUP BY outcome');
+    const out: Record<RecommendationOutcome, number> = { effective: 0, not_effective: 0, worse: 0 };
+    for (const r of rows) out[r.outcome] = Number(r.n);
+    return out;
+  }
+
+  async saveDrift(atMs: number, modelVersion: string, rows: number, result: DriftResult): Promise<void> {
+    await this.#db.query('INSERT INTO agentic_hmi.drift_snapshots (at, model_version, rows, psi, alerts) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)', [iso(atMs), modelVersion, rows, JSON.stringify(result.psi), JSON.stringify(result.alerts)]);
+  }
+
+  async mergeMetricsExtra(atMs: number, extra: Readonly<Record<string, unknown>>): Promise<void> {
+    const minute = Math.floor(atMs / 60_000) * 60_000;
+    await this.#db.query(
+      `INSERT INTO mining_operations.pipeline_metrics (metric_timestamp, extra) VALUES ($1, jsonb_build_object('learning', $2::jsonb))
+       ON CONFLICT (metric_timestamp) DO UPDATE SET extra = pipeline_metrics.extra || jsonb_build_object('learning', $2::jsonb)`,
+      [iso(minute), JSON.stringify(extra)],
+    );
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Persistence ports of the learning loop (implemented by adapters/pg-learning-store.ts and
+ * adapters/pg-model-registry.ts). Types only.
+ */
+import type { DecisionTiming } from './human.ts';
+import type { RecommendationOutcome, WindowActivity } from './labels.ts';
+import type { PatternCounts } from './posterior.ts';
+import type { DriftResult } from './drift.ts';
+import type { GateResult } from './gate.ts';
+import type { IsolationForestModel } from '../../ml/isolation-forest.ts';
+import type { RandomForestModel } from '../../ml/random-forest.ts';
+import type { ModelRunner } from '../../ports.ts';
+
+/** One anomaly event of a decided recommendation, with its stored feature row. */
+export interface LabelledEvent {
+  readonly recommendationId: string;
+  readonly equipmentId: string;
+  readonly issueType: string;
+  readonly status: string;
+  readonly note: string | null;
+  readonly outcome: RecommendationOutcome | null;
+  readonly eventId: string;
+  readonly features: Readonly<Record<string, number>>;
+}
+
+export interface ExecutedWrite {
+  readonly recommendationId: string;
+  readonly equipmentId: string;
+  readonly issueType: string;
+  readonly writtenAtMs: number;
+}
+
+export interface OutcomeRecord extends ExecutedWrite {
+  readonly outcome: RecommendationOutcome;
+  readonly checkedAtMs: number;
+  readonly windowMinutes: number;
+  readonly before: WindowActivity;
+  readonly after: WindowActivity;
+}
+
+export interface LearningStore {
+  /** Events of recommendations decided approved/executed/failed/rejected, created in [from, to), joined by their own anomaly_event_ids. */
+  labelledEvents(fromMs: number, toMs: number): Promise<LabelledEvent[]>;
+  /** Feature rows of scored events in [from, to) (non-anomalous only when `normalOnly`), evenly sampled to at most `limit`. */
+  featureRows(fromMs: number, toMs: number, limit: number, normalOnly: boolean): Promise<Record<string, number>[]>;
+  /** Approval history per pattern key (`equipment|issue`). */
+  patternCounts(): Promise<Map<string, PatternCounts>>;
+  /** Approve/reject decisions made in [from, to). */
+  decisionTimings(fromMs: number, toMs: number): Promise<DecisionTiming[]>;
+  /** Successful apply writes finished before `beforeMs` whose outcome is not recorded yet. */
+  writesAwaitingOutcome(beforeMs: number): Promise<ExecutedWrite[]>;
+  /** Scored-event activity of one equipment in [from, to). */
+  activity(equipmentId: string, fromMs: number, toMs: number): Promise<WindowActivity>;
+  /** Stores the outcome (table + the recommendation's `outcome` column); false when already recorded. */
+  recordOutcome(o: OutcomeRecord): Promise<boolean>;
+  markReverted(recommendationId: string): Promise<void>;
+  outcomeCounts(): Promise<Record<RecommendationOutcome, number>>;
+  saveDrift(atMs: number, modelVersion: string, rows: number, result: DriftResult): Promise<void>;
+  /** Merges `{ learning: extra }` into the pipeline_metrics row of the minute of `atMs`. */
+  mergeMetricsExtra(atMs: number, extra: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
+export type ModelStatus = 'candidate' | 'active' | 'retired' | 'rejected';
+
+export interface ModelEntry {
+  readonly version: string;
+  readonly name: string;
+  readonly createdAtMs: number;
+  readonly trainingFromMs: number | null;
+  readonly trainingToMs: number | null;
+  readonly metrics: Readonly<Record<string, unknown>>;
+  readonly gate: GateResult | null;
+  readonly status: ModelStatus;
+  readonly path: string;
+  readonly sha256: string;
+}
+
+export interface ModelRegistryStore {
+  register(e: Omit<ModelEntry, 'status'> & { status: 'candidate' | 'active' | 'rejected' }, nowMs: number): Promise<void>;
+  list(): Promise<ModelEntry[]>;
+  get(version: string): Promise<ModelEntry | undefined>;
+  active(): Promise<ModelEntry | undefined>;
+  /** Makes `version` active and retires the previous active one, atomically. Throws if unknown. */
+  promote(version: string, nowMs: number): Promise<ModelEntry>;
+  /** Reactivates `version` (default: the most recently retired) and retires the active one. */
+  rollback(version: string | undefined, nowMs: number): Promise<ModelEntry>;
+}
+
+/** Writes and loads model version folders (adapters/model-files.ts). */
+export interface ModelArtifacts {
+  save(version: string, m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel }, descriptorExtra: Readonly<Record<string, unknown>>, anomalyThreshold: number): Promise<{ path: string; sha256: string }>;
+  load(path: string): Promise<ModelRunner>;
+}
+
