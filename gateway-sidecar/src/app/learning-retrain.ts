@@ -48,8 +48,8 @@ export interface RetrainOptions {
   readonly syntheticEquipments?: number;
   readonly rfTrees?: number;
   readonly rowsPerTree?: number;
-  /** Deliberately corrupt the operator labels (tests of the gate only: flips every label). */
-  readonly flipLabels?: boolean;
+  /** Deliberately worse candidate (tests of the gate only): every Random Forest label is inverted. */
+  readonly corruptLabels?: boolean;
 }
 
 export interface RetrainResult {
@@ -126,7 +126,7 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
   const from = now - L.trainingDays * 86_400_000;
   step('reading labelled events', 0);
   const events = await d.store.labelledEvents(from, now + 1);
-  const train = labelled(events.filter((e) => hashShare(e.recommendationId) >= L.holdoutShare)).map((r) => (o.flipLabels ? { ...r, label: (1 - r.label) as 0 | 1 } : r));
+  const train = labelled(events.filter((e) => hashShare(e.recommendationId) >= L.holdoutShare));
   const holdout = labelled(events.filter((e) => hashShare(e.recommendationId) < L.holdoutShare));
   step('reading normal events', 1);
   const normal = matrix(await d.store.featureRows(from, now + 1, L.maxNormalRows, true));
@@ -146,6 +146,7 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
     rowOf(r.features, x, at * FEATURE_COUNT);
     y[at] = r.label;
   }
+  if (o.corruptLabels === true) for (let i = 0; i < y.length; i++) y[i] = 1 - (y[i] as number);
   step('fitting random forest', 3);
   const randomForest = fitRandomForest(x, y, FEATURE_COUNT, { ...RF_OPTIONS, trees: o.rfTrees ?? RF_OPTIONS.trees, rowsPerTree: o.rowsPerTree ?? RF_OPTIONS.rowsPerTree, seed: seed + 1 });
   step('fitting isolation forest', 4);
