@@ -15,7 +15,7 @@ export const SCALE_FREE: readonly FeatureName[] = ['z_score', 'ewma_gap', 'posit
 export const SCALE_FREE_INDEX: readonly number[] = SCALE_FREE.map((n) => FEATURE_INDEX[n]);
 
 /** Anomaly line on the blended score (0.3 × IF + 0.7 × RF); see docs/detection.md for why. */
-export const DEFAULT_ANOMALY_THRESHOLD = 0.6;
+export const DEFAULT_ANOMALY_THRESHOLD = 0.65;
 
 export const IF_OPTIONS = { trees: 100, sampleSize: 256, features: SCALE_FREE_INDEX } as const;
 export const RF_OPTIONS = { trees: 30, maxDepth: 10, minLeaf: 20, rowsPerTree: 20_000, features: SCALE_FREE_INDEX } as const;

@@ -64,9 +64,18 @@ export function generateNormal(rng: Rng, sensors: number, length: number): Equip
 
 /** Draws a random fault that starts at or after `earliest` and ends before `length`. */
 export function randomFault(rng: Rng, sensors: number, earliest: number, length: number): Fault {
-  const kind = FAULT_KINDS[Math.floor(rng() * FAULT_KINDS.length)] as FaultKind;
   const len = Math.max(10, Math.floor((length - earliest) * (0.2 + rng() * 0.5)));
   const start = earliest + Math.floor(rng() * Math.max(1, length - earliest - len));
+  // A third of the faults are small shifts (1.5-4 σ) of several sensors together: a process
+  // change (a valve closing, a blockage) moves correlated sensors a little each, and only the
+  // equipment-level view shows it.
+  if (sensors >= 2 && rng() < 0.33) {
+    const k2 = 2 + Math.floor(rng() * (sensors - 1));
+    const set = new Set<number>();
+    while (set.size < k2) set.add(Math.floor(rng() * sensors));
+    return { kind: rng() < 0.7 ? 'step' : 'drift', start, length: len, sensors: [...set].sort((a, b) => a - b), magnitude: 1.5 + rng() * 2.5 };
+  }
+  const kind = FAULT_KINDS[Math.floor(rng() * FAULT_KINDS.length)] as FaultKind;
   const k = 1 + Math.floor(rng() * sensors);
   const chosen = new Set<number>();
   while (chosen.size < k) chosen.add(Math.floor(rng() * sensors));
