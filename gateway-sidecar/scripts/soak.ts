@@ -1,0 +1,237 @@
+/**
+ * `npm run soak [-- --minutes 10 --rate 5000 --sample-seconds 5]` (opt-in, not part of npm test).
+ *
+ * Drives the real pipeline in this process (validator -> critical bypass -> features + ONNX
+ * ensemble -> resilient sink -> bronze/silver in Postgres -> recommendations -> SSE-capable API)
+ * at a paced rate from the seeded plant simulator, on a fresh database at 127.0.0.1:5432. Every few
+ * seconds it samples RSS, heap and event-loop delay (perf_hooks.monitorEventLoopDelay, reset per
+ * sample), prints a table, and writes bench/soak-results.json with the samples and a verdict on
+ * whether RSS and lag stayed flat (last third vs first third after warm-up).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { EventBatcher, registerEventKinds } from '../src/adapters/event-batcher.ts';
+import { bronzeRowOf, PgEventWriter, silverRowOf } from '../src/adapters/pg-event-sink.ts';
+import { runMigrations } from '../src/adapters/pg-migrations.ts';
+import { createPgPool } from '../src/adapters/pg-pool.ts';
+import { PgCheckpointStore } from '../src/adapters/pg-checkpoint-store.ts';
+import { PgRecommendationStore } from '../src/adapters/pg-recommendation-store.ts';
+import { SidecarMetrics } from '../src/adapters/prom-metrics.ts';
+import { ResilientSink } from '../src/adapters/resilient-sink.ts';
+import { SimulatorTagWriter } from '../src/adapters/simulator-tag-writer.ts';
+import { IngestPipeline } from '../src/app/ingest.ts';
+import { createRecommendations, recommendationsOptionsFrom } from '../src/app/recommendations.ts';
+import { parseConfig, toEquipment } from '../src/config.ts';
+import { CriticalDetector } from '../src/domain/critical.ts';
+import { buildEquipmentIndex } from '../src/domain/equipment.ts';
+import { PlantSimulator } from '../src/domain/plant-simulator.ts';
+import { EventValidator, type TagEvent } from '../src/domain/tag-event.ts';
+import { createLogger } from '../src/log.ts';
+import { createDetection } from '../src/main-detection.ts';
+import { systemClock, type SourceState, type TagSource } from '../src/ports.ts';
+import { createTestDatabase } from '../test/fixtures/pg.ts';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number, got '${process.argv[i + 1]}'`);
+  return v;
+}
+
+const MINUTES = arg('minutes', 10);
+const RATE = arg('rate', 5_000);
+const SAMPLE_S = arg('sample-seconds', 5);
+const WARMUP_S = Math.min(30, (MINUTES * 60) / 6);
+
+/** Plant events at a fixed wall-clock rate, whole simulator ticks per batch, stamped with the wall clock. */
+class PacedSource implements TagSource {
+  readonly name = 'soak-plant';
+  readonly #plant: PlantSimulator;
+  #state: SourceState = 'stopped';
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #lastTs = 0;
+  delivered = 0;
+
+  constructor(plant: PlantSimulator) {
+    this.#plant = plant;
+  }
+  state(): SourceState {
+    return this.#state;
+  }
+  async start(onEvents: (batch: readonly TagEvent[]) => Promise<void> | void): Promise<void> {
+    this.#running = true;
+    this.#state = 'connected';
+    this.#loop = this.#run(onEvents);
+  }
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+  async #run(onEvents: (batch: readonly TagEvent[]) => Promise<void> | void): Promise<void> {
+    const t0 = Date.now();
+    let last = 0;
+    while (this.#running) {
+      const now = Math.max(Date.now(), last + 1);
+      last = now;
+      const due = Math.floor(((now - t0) / 1000) * RATE) - this.delivered;
+      if (due <= 0) {
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      const batch: TagEvent[] = [];
+      while (batch.length < due) {
+        // One distinct millisecond per tick: event ids are (tag, source time), so ticks sharing a
+        // stamp would collapse into one bronze row and hide losses from the final count.
+        this.#lastTs = Math.max(now, this.#lastTs + 1);
+        for (const s of this.#plant.step()) batch.push({ tagPath: s.tagPath, value: s.value, quality: 'good', sourceTimestampMs: this.#lastTs, receivedTimestampMs: now });
+      }
+      this.delivered += batch.length;
+      await onEvents(batch);
+    }
+    this.#state = 'finished';
+  }
+}
+
+interface Sample {
+  t_s: number;
+  events: number;
+  events_per_s: number;
+  rss_mb: number;
+  heap_mb: number;
+  lag_p50_ms: number;
+  lag_p99_ms: number;
+  lag_max_ms: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : (s[Math.floor(s.length / 2)] as number);
+};
+const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+
+const db = await createTestDatabase('sc_soak');
+const dataDir = mkdtempSync(join(tmpdir(), 'soak-'));
+const pool = createPgPool({ url: db.url, ssl: 'disable', poolMax: 10, connectionTimeoutMs: 5000, statementTimeoutMs: 30_000, idleTimeoutMs: 10_000 });
+const samples: Sample[] = [];
+try {
+  await runMigrations(pool);
+  const config = parseConfig({ dataDir });
+  const index = buildEquipmentIndex(toEquipment(config));
+  const logger = createLogger({ level: 'warn' });
+  const plant = new PlantSimulator({ seed: 5, tickMs: 1000, startMs: Date.now(), faultEveryMinutes: 2 });
+  const recs = await createRecommendations({
+    store: new PgRecommendationStore(pool),
+    writer: new SimulatorTagWriter(plant),
+    equipment: index,
+    clock: systemClock,
+    logger,
+    options: recommendationsOptionsFrom(config),
+  });
+  const detection = await createDetection(config, index, logger);
+  const sink = new ResilientSink({ dir: join(dataDir, 'spool'), logger });
+  registerEventKinds(sink, new PgEventWriter(pool));
+  sink.start();
+  const batcher = new EventBatcher(sink);
+  const validator = new EventValidator(index);
+  const source = new PacedSource(plant);
+  const ingest = new IngestPipeline({
+    source,
+    validator,
+    critical: recs.criticalBypass(new CriticalDetector()),
+    detector: detection.detector,
+    sink: {
+      write: async (bronze, silver) => {
+        await batcher.add(bronze.map((r) => bronzeRowOf(r)), silver.map((s) => silverRowOf(s)));
+        await batcher.flush();
+      },
+    },
+    recommendations: recs,
+    modes: recs,
+    setpoints: recs,
+    checkpoints: new PgCheckpointStore(pool),
+    observer: new SidecarMetrics(),
+    clock: systemClock,
+    logger,
+  });
+
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const started = performance.now();
+  let lastEvents = 0;
+  let lastT = started;
+  process.stdout.write(`soak: ${MINUTES} min at ${RATE} events/s, sample every ${SAMPLE_S} s (node ${process.version}, ${cpus().length} cores)\n`);
+  process.stdout.write('   t_s    events  ev/s   rss_mb  heap_mb  lag_p50  lag_p99  lag_max\n');
+  await ingest.start();
+  while (performance.now() - started < MINUTES * 60_000) {
+    await new Promise((r) => setTimeout(r, SAMPLE_S * 1000));
+    const now = performance.now();
+    const mem = process.memoryUsage();
+    const s: Sample = {
+      t_s: round((now - started) / 1000, 0),
+      events: source.delivered,
+      events_per_s: Math.round(((source.delivered - lastEvents) / (now - lastT)) * 1000),
+      rss_mb: round(mem.rss / 2 ** 20),
+      heap_mb: round(mem.heapUsed / 2 ** 20),
+      lag_p50_ms: round(lag.percentile(50) / 1e6, 2),
+      lag_p99_ms: round(lag.percentile(99) / 1e6, 2),
+      lag_max_ms: round(lag.max / 1e6, 2),
+    };
+    lag.reset();
+    lastEvents = source.delivered;
+    lastT = now;
+    samples.push(s);
+    process.stdout.write(
+      `${String(s.t_s).padStart(6)} ${String(s.events).padStart(9)} ${String(s.events_per_s).padStart(5)} ${s.rss_mb.toFixed(1).padStart(8)} ${s.heap_mb.toFixed(1).padStart(8)} ${s.lag_p50_ms.toFixed(2).padStart(8)} ${s.lag_p99_ms.toFixed(2).padStart(8)} ${s.lag_max_ms.toFixed(2).padStart(8)}\n`,
+    );
+  }
+  await ingest.stop();
+  lag.disable();
+  await recs.idle();
+  await batcher.close();
+  await sink.close();
+  await detection.close();
+
+  const count = async (sql: string): Promise<number> => Number((await pool.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+  const bronze = await count('SELECT count(*) AS n FROM mining_operations.sensor_stream_bronze');
+  const silver = await count('SELECT count(*) AS n FROM mining_operations.anomaly_detection_silver');
+  const recommendations = await count('SELECT count(*) AS n FROM agentic_hmi.agent_recommendations');
+  const steady = samples.filter((s) => s.t_s > WARMUP_S);
+  const third = Math.max(1, Math.floor(steady.length / 3));
+  const first = steady.slice(0, third);
+  const lastPart = steady.slice(-third);
+  const rssGrowth = (median(lastPart.map((s) => s.rss_mb)) - median(first.map((s) => s.rss_mb))) / median(first.map((s) => s.rss_mb));
+  const summary = {
+    minutes: MINUTES,
+    offered_events_per_s: RATE,
+    achieved_events_per_s: Math.round(source.delivered / (MINUTES * 60)),
+    events: source.delivered,
+    accepted: validator.acceptedCount,
+    rejected: Object.values(validator.rejectedCounts).reduce((a, b) => a + b, 0),
+    /** Accepted sensor readings each become one bronze row; equal counts mean nothing was lost. */
+    bronze_rows: bronze,
+    silver_rows: silver,
+    recommendations,
+    warmup_s: WARMUP_S,
+    rss_mb_first_third_median: median(first.map((s) => s.rss_mb)),
+    rss_mb_last_third_median: median(lastPart.map((s) => s.rss_mb)),
+    rss_growth_pct: round(rssGrowth * 100),
+    heap_mb_first_third_median: median(first.map((s) => s.heap_mb)),
+    heap_mb_last_third_median: median(lastPart.map((s) => s.heap_mb)),
+    lag_p99_ms_first_third_median: median(first.map((s) => s.lag_p99_ms)),
+    lag_p99_ms_last_third_median: median(lastPart.map((s) => s.lag_p99_ms)),
+    lag_max_ms: Math.max(...samples.map((s) => s.lag_max_ms)),
+    conditions: { node: process.version, cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', load_average_1m_at_end: round(loadavg()[0] as number), sample_seconds: SAMPLE_S, at: new Date().toISOString() },
+  };
+  const out = fileURLToPath(new URL('../bench/soak-results.json', import.meta.url));
+  writeFileSync(out, `${JSON.stringify({ summary, samples }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\nwritten to ${out}\n`);
+} finally {
+  await pool.end();
+  await db.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(0);
