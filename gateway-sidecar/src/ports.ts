@@ -329,3 +329,18 @@ export interface ModelRunner {
   /** Releases the runtime session. */
   close(): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Use-case contracts adapters implement or call (defined beside their use cases in app/, named
+// here so adapters depend on ports.ts rather than on app/).
+export type { RecommendationService, AlarmDisciplineService } from './app/recommendation-service.ts';
+export type {
+  BatchDetector,
+  CheckpointStore,
+  CriticalBypass,
+  IngestObserver,
+  IngestSink,
+  ModeListener,
+  RecommendationIntake,
+  SetpointListener,
+} from './app/ingest.ts';

@@ -3,7 +3,7 @@
  * older batch can never rewind a source.
  */
 import type pg from 'pg';
-import type { CheckpointStore } from '../app/ingest.ts';
+import type { CheckpointStore } from '../ports.ts';
 
 export class PgCheckpointStore implements CheckpointStore {
   readonly #pool: pg.Pool;

@@ -3,8 +3,8 @@
  * the SSE stream and the decision routes report to, so `main.ts` wires it once. Values owned
  * elsewhere (spool depth, ISA-18.2 KPIs, source state) are read at scrape time through callbacks.
  */
-import type { IngestObserver } from '../app/ingest.ts';
-import type { Change, Decision, Recommendation } from '../app/recommendation-service.ts';
+import type { IngestObserver } from '../ports.ts';
+import type { Change, Decision, Recommendation } from '../domain/recommendation-view.ts';
 import type { RejectReason } from '../domain/tag-event.ts';
 import type { DecisionObserver } from './http/recommendation-routes.ts';
 import type { SseObserver } from './http/sse.ts';

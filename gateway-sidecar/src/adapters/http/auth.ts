@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ERRORS, SidecarError } from '../../errors.ts';
 import type { Clock } from '../../ports.ts';
-import type { Actor, Role } from '../../app/recommendation-service.ts';
+import type { Actor, Role } from '../../domain/recommendation-view.ts';
 import { IDENTITY_HEADER, IdentityVerifier } from './gateway-identity.ts';
 
 export interface AuthOptions {

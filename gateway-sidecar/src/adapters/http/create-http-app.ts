@@ -6,7 +6,7 @@
  * one error middleware.
  */
 import express, { type Express, type Router } from 'express';
-import type { RecommendationService } from '../../app/recommendation-service.ts';
+import type { RecommendationService } from '../../ports.ts';
 import type { Clock } from '../../ports.ts';
 import type { Logger } from '../../log.ts';
 import { authenticate, type AuthOptions } from './auth.ts';

@@ -4,7 +4,7 @@
  * preview page can call the API. docs/api.md ("Demo tokens") describes the risk.
  */
 import { randomBytes } from 'node:crypto';
-import type { Role } from '../../app/recommendation-service.ts';
+import type { Role } from '../../domain/recommendation-view.ts';
 import type { AuthOptions } from './auth.ts';
 
 export interface DemoTokens {

@@ -4,7 +4,7 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import type { AlarmDisciplineService } from '../../app/recommendation-service.ts';
+import type { AlarmDisciplineService } from '../../ports.ts';
 import type { Logger } from '../../log.ts';
 import { actorOf, requireRole } from './auth.ts';
 import { parseOrThrow } from './schemas.ts';

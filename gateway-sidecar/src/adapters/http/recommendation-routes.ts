@@ -3,7 +3,8 @@
  * stream and the recent critical alerts. Handlers only validate, authorise and call the service.
  */
 import { Router, type Request } from 'express';
-import type { Decision, Recommendation, RecommendationService } from '../../app/recommendation-service.ts';
+import type { Decision, Recommendation } from '../../domain/recommendation-view.ts';
+import type { RecommendationService } from '../../ports.ts';
 import { ERRORS, SidecarError } from '../../errors.ts';
 import type { Clock } from '../../ports.ts';
 import type { Logger } from '../../log.ts';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ERRORS, SidecarError } from '../../errors.ts';
-import type { DecisionRequest, ListFilter, RecommendationStatus } from '../../app/recommendation-service.ts';
+import type { DecisionRequest, ListFilter, RecommendationStatus } from '../../domain/recommendation-view.ts';
 import type { Severity } from '../../domain/detection.ts';
 
 const STATUSES = ['pending', 'approved', 'deferred', 'rejected', 'executed', 'failed', 'expired'] as const satisfies readonly RecommendationStatus[];

@@ -11,7 +11,8 @@
  * Last-Event-ID and catches up from the durable log. A slow client therefore costs bounded memory.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import type { Change, RecommendationService } from '../../app/recommendation-service.ts';
+import type { Change } from '../../domain/recommendation-view.ts';
+import type { RecommendationService } from '../../ports.ts';
 import type { Clock } from '../../ports.ts';
 import type { Logger } from '../../log.ts';
 import { lastEventIdSchema, parseOrThrow } from './schemas.ts';
