@@ -27,11 +27,11 @@ import {
   REC_COLUMNS,
   toAudit,
   toRecommendation,
-  toShelf,
   type AuditRow,
   type RecRow,
-  type ShelfRow,
 } from './pg-recommendation-rows.ts';
+import * as q from './pg-alarm-discipline-queries.ts';
+import * as c from './pg-recommendation-changes.ts';
 
 const T = 'agentic_hmi.agent_recommendations';
 const SEVERITY_RANK = `CASE %s WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`;
@@ -345,30 +345,6 @@ export class PgRecommendationStore implements RecommendationStore {
     return rows.map((r) => r.recommendation_id);
   }
 
-  async changesSince(afterSeq: number, limit: number): Promise<Change[]> {
-    const { rows } = await this.#pool.query<{
-      seq: string;
-      change_type: 'recommendation' | 'critical_alert';
-      payload: unknown;
-    }>(
-      'SELECT seq, change_type, payload FROM agentic_hmi.recommendation_changes WHERE seq > $1 ORDER BY seq LIMIT $2',
-      [afterSeq, limit],
-    );
-    return rows.map((r) =>
-      r.change_type === 'recommendation'
-        ? { seq: Number(r.seq), type: 'recommendation', recommendation: r.payload as Recommendation }
-        : { seq: Number(r.seq), type: 'critical_alert', alert: r.payload as NonNullable<Change['alert']> },
-    );
-  }
-
-  async pruneChanges(beforeMs: number): Promise<number> {
-    const { rowCount } = await this.#pool.query(
-      'DELETE FROM agentic_hmi.recommendation_changes WHERE at < $1',
-      [new Date(beforeMs)],
-    );
-    return rowCount ?? 0;
-  }
-
   async appendCriticalAlerts(alerts: readonly CriticalAlertCandidate[]): Promise<Change[]> {
     if (alerts.length === 0) return [];
     return this.#tx(async (c) => {
@@ -411,59 +387,41 @@ export class PgRecommendationStore implements RecommendationStore {
     });
   }
 
-  async similarNotes(equipmentId: string, issueType: string, limit: number): Promise<string[]> {
-    const { rows } = await this.#pool.query<{ operator_notes: string }>(
-      `SELECT operator_notes FROM ${T} WHERE equipment_id = $1 AND issue_type = $2 AND operator_notes IS NOT NULL
-        ORDER BY decided_at DESC NULLS LAST LIMIT $3`,
-      [equipmentId, issueType, limit],
-    );
-    return rows.map((r) => r.operator_notes);
+  changesSince(afterSeq: number, limit: number): Promise<Change[]> {
+    return c.changesSince(this.#pool, afterSeq, limit);
   }
 
-  async addShelf(s: Omit<Shelf, 'id'>): Promise<Shelf> {
-    const { rows } = await this.#pool.query<ShelfRow>(
-      `INSERT INTO agentic_hmi.alarm_shelves (equipment_id, issue_type, reason, shelved_by, shelved_at, until)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING shelf_id, equipment_id, issue_type, reason, shelved_by, shelved_at, until`,
-      [s.equipmentId, s.issueType, s.reason, s.by, new Date(s.fromMs), new Date(s.untilMs)],
-    );
-    return toShelf(rows[0] as ShelfRow);
+  pruneChanges(beforeMs: number): Promise<number> {
+    return c.pruneChanges(this.#pool, beforeMs);
   }
 
-  async endShelf(id: number, by: string, nowMs: number): Promise<boolean> {
-    const { rowCount } = await this.#pool.query(
-      'UPDATE agentic_hmi.alarm_shelves SET unshelved_by = $2, unshelved_at = $3 WHERE shelf_id = $1 AND unshelved_at IS NULL AND until > $3',
-      [id, by, new Date(nowMs)],
-    );
-    return (rowCount ?? 0) === 1;
+  similarNotes(equipmentId: string, issueType: string, limit: number): Promise<string[]> {
+    return c.similarNotes(this.#pool, equipmentId, issueType, limit);
   }
 
-  async activeShelves(nowMs: number): Promise<Shelf[]> {
-    const { rows } = await this.#pool.query<ShelfRow>(
-      `SELECT shelf_id, equipment_id, issue_type, reason, shelved_by, shelved_at, until FROM agentic_hmi.alarm_shelves
-        WHERE unshelved_at IS NULL AND until > $1 ORDER BY shelf_id`,
-      [new Date(nowMs)],
-    );
-    return rows.map(toShelf);
+  addShelf(s: Omit<Shelf, 'id'>): Promise<Shelf> {
+    return q.addShelf(this.#pool, s);
   }
 
-  async setMode(
+  endShelf(id: number, by: string, nowMs: number): Promise<boolean> {
+    return q.endShelf(this.#pool, id, by, nowMs);
+  }
+
+  activeShelves(nowMs: number): Promise<Shelf[]> {
+    return q.activeShelves(this.#pool, nowMs);
+  }
+
+  setMode(
     equipmentId: string,
     mode: string,
     source: 'tag' | 'api',
     by: string,
     nowMs: number,
   ): Promise<void> {
-    await this.#pool.query(
-      `INSERT INTO agentic_hmi.equipment_modes (equipment_id, mode, source, set_by, set_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (equipment_id) DO UPDATE SET mode = EXCLUDED.mode, source = EXCLUDED.source, set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at`,
-      [equipmentId, mode, source, by, new Date(nowMs)],
-    );
+    return q.setMode(this.#pool, equipmentId, mode, source, by, nowMs);
   }
 
-  async modes(): Promise<Map<string, string>> {
-    const { rows } = await this.#pool.query<{ equipment_id: string; mode: string }>(
-      'SELECT equipment_id, mode FROM agentic_hmi.equipment_modes',
-    );
-    return new Map(rows.map((r) => [r.equipment_id, r.mode]));
+  modes(): Promise<Map<string, string>> {
+    return q.modes(this.#pool);
   }
 }
