@@ -173,7 +173,11 @@ export class IngestPipeline {
         if (raised.length > 0) {
           // Bypass: started now, awaited only before the checkpoint, never by the detector.
           for (const a of raised) alerts.push(a);
-          criticals.push(this.#d.critical.raise(raised));
+          const raising = this.#d.critical.raise(raised);
+          // Handled below (allSettled, then retry); without this a rejection that lands while the
+          // detector or sink is still awaited counts as unhandled and ends the process.
+          raising.catch(() => undefined);
+          criticals.push(raising);
         }
       } else if (ev.kind === 'mode') {
         if (!replayed) await this.#d.modes.onMode(ev);
