@@ -91,7 +91,13 @@ class PacedPlantSource implements TagSource {
           const emergency = s.tagPath === EMERGENCY_TAG && tick % 100 === 0;
           if (emergency) this.emergencies++;
           // Alternate 95 (alert) and the normal value so the latch re-arms between emergencies.
-          batch.push({ tagPath: s.tagPath, value: emergency ? 95 : s.value, quality: 'good', sourceTimestampMs: now, receivedTimestampMs: now });
+          batch.push({
+            tagPath: s.tagPath,
+            value: emergency ? 95 : s.value,
+            quality: 'good',
+            sourceTimestampMs: now,
+            receivedTimestampMs: now,
+          });
         }
       }
       this.delivered += batch.length;
@@ -104,10 +110,20 @@ class PacedPlantSource implements TagSource {
 async function runAt(eventsPerSecond: number, durationMs: number): Promise<Record<string, number>> {
   const db = await createTestDatabase('sc_bench_e2e');
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
-  const pool = createPgPool({ url: db.url, ssl: 'disable', poolMax: 10, connectionTimeoutMs: 5000, statementTimeoutMs: 15000, idleTimeoutMs: 10000 });
+  const pool = createPgPool({
+    url: db.url,
+    ssl: 'disable',
+    poolMax: 10,
+    connectionTimeoutMs: 5000,
+    statementTimeoutMs: 15000,
+    idleTimeoutMs: 10000,
+  });
   try {
     await runMigrations(pool);
-    const config = parseConfig({ auth: { tokens: [{ token: TOKEN, user: 'bench', roles: ['viewer'] }] }, dataDir });
+    const config = parseConfig({
+      auth: { tokens: [{ token: TOKEN, user: 'bench', roles: ['viewer'] }] },
+      dataDir,
+    });
     const index = buildEquipmentIndex(toEquipment(config));
     const logger = createLogger({ level: 'warn' });
     const plant = new PlantSimulator({ seed: 3, tickMs: 1000, startMs: Date.now(), faultEveryMinutes: 1 });
@@ -133,7 +149,10 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
       detector: detection.detector,
       sink: {
         write: async (bronze, silver) => {
-          await batcher.add(bronze.map((r) => bronzeRowOf(r)), silver.map((s) => silverRowOf(s)));
+          await batcher.add(
+            bronze.map((r) => bronzeRowOf(r)),
+            silver.map((s) => silverRowOf(s)),
+          );
           await batcher.flush();
         },
       },
@@ -158,8 +177,16 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
       const s = app.listen(0, '127.0.0.1', () => r(s));
     });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const e2e = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
-    const bypass = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+    const e2e = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 600_000_000,
+      numberOfSignificantValueDigits: 3,
+    });
+    const bypass = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 600_000_000,
+      numberOfSignificantValueDigits: 3,
+    });
     const stream = await openSse(`${base}/api/stream`, { authorization: `Bearer ${TOKEN}` });
     await stream.waitForComment((c) => c === 'ready');
     let seen = 0;
@@ -169,8 +196,10 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
         if (!ev) continue;
         const change = JSON.parse(ev.data) as Change;
         const now = ev.receivedAtMs;
-        if (change.type === 'critical_alert' && change.alert) bypass.recordValue(Math.max(1, (now - Date.parse(change.alert.at)) * 1000));
-        else if (change.recommendation) e2e.recordValue(Math.max(1, (now - Date.parse(change.recommendation.lastSeenAt)) * 1000));
+        if (change.type === 'critical_alert' && change.alert)
+          bypass.recordValue(Math.max(1, (now - Date.parse(change.alert.at)) * 1000));
+        else if (change.recommendation)
+          e2e.recordValue(Math.max(1, (now - Date.parse(change.recommendation.lastSeenAt)) * 1000));
       }
     }, 5);
     const started = Date.now();
@@ -232,8 +261,11 @@ export async function run(): Promise<Record<string, number | string>> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`), (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  });
+  run().then(
+    (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -24,7 +24,9 @@ const SHIPPED_MODEL = 'if-rf-ensemble';
 /** `models/if-rf-ensemble/<highest version>` (versions compare numerically: 1.10.0 > 1.9.0). */
 export function shippedModelDir(root: string = MODELS_ROOT): string {
   const base = join(root, SHIPPED_MODEL);
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'model.json'))) : [];
+  const versions = existsSync(base)
+    ? readdirSync(base).filter((v) => existsSync(join(base, v, 'model.json')))
+    : [];
   versions.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const latest = versions[versions.length - 1];
   return latest === undefined ? base : join(base, latest);
@@ -37,7 +39,11 @@ export interface DetectionHandle {
   close(): Promise<void>;
 }
 
-export async function createDetection(config: Config, _index: EquipmentIndex, logger: Logger): Promise<DetectionHandle> {
+export async function createDetection(
+  config: Config,
+  _index: EquipmentIndex,
+  logger: Logger,
+): Promise<DetectionHandle> {
   const dir = config.ensemble.modelDir ?? shippedModelDir();
   try {
     const runner = await loadOnnxModelDir(dir, FEATURE_NAMES);
@@ -66,7 +72,10 @@ export async function createDetection(config: Config, _index: EquipmentIndex, lo
     return {
       detector: new FallbackDetector(),
       modelVersion: FALLBACK_MODEL_VERSION,
-      health: () => ({ state: 'degraded', detail: `${FALLBACK_MODEL_VERSION} (${err.code}: ${err.message})` }),
+      health: () => ({
+        state: 'degraded',
+        detail: `${FALLBACK_MODEL_VERSION} (${err.code}: ${err.message})`,
+      }),
       close: async () => undefined,
     };
   }

@@ -14,7 +14,7 @@ import { Notifier } from './app/notifier.ts';
 import type { RecommendationService } from './app/recommendation-service.ts';
 import { PgNotificationStore } from './adapters/pg-notification-store.ts';
 import { createEmailChannel } from './adapters/notify-email.ts';
-import { createWebhookChannel, } from './adapters/notify-webhook.ts';
+import { createWebhookChannel } from './adapters/notify-webhook.ts';
 import { actorOf } from './adapters/http/auth.ts';
 import { createNotificationsRouter } from './adapters/http/notifications-routes.ts';
 import { PAGERDUTY_EVENTS_URL } from './config-operations.ts';
@@ -37,11 +37,20 @@ export function startNotifications(
   const channels: NotificationChannel[] = n.channels.map((c) => {
     if (c.type === 'email') {
       const smtp = c.smtp;
-      if (smtp === undefined) throw new Error(`notifications channel '${c.id}': type 'email' needs smtp settings`);
+      if (smtp === undefined)
+        throw new Error(`notifications channel '${c.id}': type 'email' needs smtp settings`);
       return createEmailChannel({ id: c.id, ...smtp, timeoutMs: c.timeoutMs, source: n.source });
     }
     const url = c.type === 'pagerduty' ? (c.url ?? PAGERDUTY_EVENTS_URL) : (c.url as string);
-    return createWebhookChannel({ id: c.id, type: c.type, url, routingKey: c.routingKey, headers: c.headers, timeoutMs: c.timeoutMs, source: n.source });
+    return createWebhookChannel({
+      id: c.id,
+      type: c.type,
+      url,
+      routingKey: c.routingKey,
+      headers: c.headers,
+      timeoutMs: c.timeoutMs,
+      source: n.source,
+    });
   });
   const notifier = new Notifier({
     store: new PgNotificationStore(pool),

@@ -43,16 +43,30 @@ interface Running {
   stop(): Promise<void>;
 }
 
-function buildSource(config: Config, logger: Logger): { source: TagSource; writer: TagWriter; observe?: (s: SetpointReading) => void } {
+function buildSource(
+  config: Config,
+  logger: Logger,
+): { source: TagSource; writer: TagWriter; observe?: (s: SetpointReading) => void } {
   const s = config.source;
   if (s.kind === 'simulator') {
-    const source = new SimulatorTagSource({ seed: s.simulator.seed, tickMs: s.simulator.tickMs, faultEveryMinutes: s.simulator.faultEveryMinutes, speed: s.simulator.speed });
+    const source = new SimulatorTagSource({
+      seed: s.simulator.seed,
+      tickMs: s.simulator.tickMs,
+      faultEveryMinutes: s.simulator.faultEveryMinutes,
+      speed: s.simulator.speed,
+    });
     return { source, writer: new SimulatorTagWriter(source.plant) };
   }
   if (s.kind === 'replay') {
-    if (s.replay.file === undefined) throw new Error('source.replay.file is required when source.kind is "replay"');
+    if (s.replay.file === undefined)
+      throw new Error('source.replay.file is required when source.kind is "replay"');
     const writer = new ReadOnlyTagWriter('the source is a CSV replay');
-    const source = new CsvReplayTagSource({ file: s.replay.file, pace: s.replay.pace, tagPrefix: s.replay.tagPrefix, clock: systemClock });
+    const source = new CsvReplayTagSource({
+      file: s.replay.file,
+      pace: s.replay.pace,
+      tagPrefix: s.replay.tagPrefix,
+      clock: systemClock,
+    });
     return { source, writer, observe: (sp) => writer.observe(sp.tag.tagPath, sp.value) };
   }
   logger.fatal({ kind: s.kind }, 'source kind not wired in this build');
@@ -71,7 +85,9 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   metrics.attach({ spoolDepth: () => sink.stats().journal.depth });
 
   const { source, writer, observe } = buildSource(config, logger);
-  source.onStateChange?.((state, detail) => logger.info({ source: source.name, state, detail }, 'source state'));
+  source.onStateChange?.((state, detail) =>
+    logger.info({ source: source.name, state, detail }, 'source state'),
+  );
   const detection: DetectionHandle = await createDetection(config, index, logger);
 
   const recs = await createRecommendations({
@@ -82,10 +98,24 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     logger,
     options: recommendationsOptionsFrom(config),
     ...(config.llm.url !== undefined
-      ? { advisor: new LlmAdvisor({ url: config.llm.url, model: config.llm.model, apiKey: config.llm.apiKey, timeoutMs: config.llm.timeoutMs, cacheTtlSec: config.llm.cacheTtlSec }, systemClock, logger) }
+      ? {
+          advisor: new LlmAdvisor(
+            {
+              url: config.llm.url,
+              model: config.llm.model,
+              apiKey: config.llm.apiKey,
+              timeoutMs: config.llm.timeoutMs,
+              cacheTtlSec: config.llm.cacheTtlSec,
+            },
+            systemClock,
+            logger,
+          ),
+        }
       : {}),
   });
-  metrics.attach({ kpis: () => ({ ...recs.kpis(), chatteringPatterns: recs.kpis().chatteringPatterns.length }) });
+  metrics.attach({
+    kpis: () => ({ ...recs.kpis(), chatteringPatterns: recs.kpis().chatteringPatterns.length }),
+  });
 
   const bypass = recs.criticalBypass(new CriticalDetector());
   const critical: CriticalBypass<unknown> = {
@@ -104,13 +134,21 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     sink: {
       // Written or fsync'd to the spool before the batch's checkpoint can move.
       write: async (bronze, silver) => {
-        await batcher.add(bronze.map((r) => bronzeRowOf(r)), silver.map((s) => silverRowOf(s)));
+        await batcher.add(
+          bronze.map((r) => bronzeRowOf(r)),
+          silver.map((s) => silverRowOf(s)),
+        );
         await batcher.flush();
       },
     },
     recommendations: recs,
     modes: recs,
-    setpoints: { onSetpoint: (sp) => { recs.onSetpoint(sp); observe?.(sp); } },
+    setpoints: {
+      onSetpoint: (sp) => {
+        recs.onSetpoint(sp);
+        observe?.(sp);
+      },
+    },
     checkpoints: new PgCheckpointStore(db.pool),
     observer: metrics,
     clock: systemClock,
@@ -132,7 +170,10 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
 
   const health = async (): Promise<HealthReport> => {
     const dbState = await Promise.race([
-      db.pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const),
+      db.pool.query('SELECT 1').then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
       new Promise<'down'>((r) => setTimeout(() => r('down'), 1_000).unref()),
     ]);
     const spool = sink.stats();
@@ -140,12 +181,26 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     const model = detection.health();
     const dependencies = {
       db: { state: dbState, detail: db.embedded ? 'embedded' : db.url },
-      source: { state: srcState === 'connected' || srcState === 'finished' ? ('up' as const) : srcState === 'stopped' ? ('down' as const) : ('degraded' as const), detail: `${source.name}: ${srcState}` },
+      source: {
+        state:
+          srcState === 'connected' || srcState === 'finished'
+            ? ('up' as const)
+            : srcState === 'stopped'
+              ? ('down' as const)
+              : ('degraded' as const),
+        detail: `${source.name}: ${srcState}`,
+      },
       model,
-      spool: { state: spool.state === 'direct' ? ('up' as const) : ('degraded' as const), detail: `${spool.state}, ${spool.journal.depth} batches` },
+      spool: {
+        state: spool.state === 'direct' ? ('up' as const) : ('degraded' as const),
+        detail: `${spool.state}, ${spool.journal.depth} batches`,
+      },
     };
     // Postgres down while the spool holds the data is degraded, not down: nothing is lost.
-    const down = dependencies.source.state === 'down' || model.state === 'down' || (dbState === 'down' && spool.state === 'direct');
+    const down =
+      dependencies.source.state === 'down' ||
+      model.state === 'down' ||
+      (dbState === 'down' && spool.state === 'direct');
     const degraded = Object.values(dependencies).some((d) => d.state !== 'up');
     return { status: down ? 'down' : degraded ? 'degraded' : 'ok', dependencies };
   };
@@ -179,7 +234,12 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     counters: () => ({ events: metrics.eventsIn.total(), anomalies: metrics.anomalies.total() }),
     extra: () => {
       const k = recs.kpis();
-      return { ...k, spoolDepth: sink.stats().journal.depth, modelVersion: detection.modelVersion, rejected: metrics.eventsRejected.total() };
+      return {
+        ...k,
+        spoolDepth: sink.stats().journal.depth,
+        modelVersion: detection.modelVersion,
+        rejected: metrics.eventsRejected.total(),
+      };
     },
     clock: systemClock,
     logger,
@@ -199,7 +259,16 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  logger.info({ port, host: config.host, url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/`, demo, source: source.name }, 'listening');
+  logger.info(
+    {
+      port,
+      host: config.host,
+      url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/`,
+      demo,
+      source: source.name,
+    },
+    'listening',
+  );
 
   return {
     async stop() {
@@ -215,7 +284,9 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
       await notifications?.stop();
       await batcher.close();
       // The last partial minute is rolled up too, so a short run still leaves its row.
-      await rollup.rollupNow().catch((err: unknown) => logger.warn({ err }, 'final pipeline_metrics rollup failed'));
+      await rollup
+        .rollupNow()
+        .catch((err: unknown) => logger.warn({ err }, 'final pipeline_metrics rollup failed'));
       await sink.close();
       await detection.close();
       await db.close();

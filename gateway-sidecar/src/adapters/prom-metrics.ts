@@ -21,41 +21,85 @@ export interface ScrapeSources {
 
 export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObserver {
   readonly registry = new Registry();
-  readonly eventsIn = this.registry.register(new Counter('sidecar_events_accepted_total', 'Tag events accepted by validation'));
-  readonly eventsRejected = this.registry.register(new Counter('sidecar_events_rejected_total', 'Tag events rejected, by reason'));
-  readonly scoredTotal = this.registry.register(new Counter('sidecar_events_scored_total', 'Sensor readings scored by the ensemble'));
-  readonly anomalies = this.registry.register(new Counter('sidecar_anomalies_total', 'Scored readings flagged anomalous'));
+  readonly eventsIn = this.registry.register(
+    new Counter('sidecar_events_accepted_total', 'Tag events accepted by validation'),
+  );
+  readonly eventsRejected = this.registry.register(
+    new Counter('sidecar_events_rejected_total', 'Tag events rejected, by reason'),
+  );
+  readonly scoredTotal = this.registry.register(
+    new Counter('sidecar_events_scored_total', 'Sensor readings scored by the ensemble'),
+  );
+  readonly anomalies = this.registry.register(
+    new Counter('sidecar_anomalies_total', 'Scored readings flagged anomalous'),
+  );
   readonly recommendations = this.registry.register(
     new Counter('sidecar_recommendations_total', 'Recommendations created or updated by the engine'),
   );
-  readonly criticalAlerts = this.registry.register(new Counter('sidecar_critical_alerts_total', 'Critical alerts raised by the threshold bypass'));
-  readonly decisions = this.registry.register(new Counter('sidecar_decisions_total', 'Operator decisions, by decision and outcome'));
-  readonly writes = this.registry.register(new Counter('sidecar_setpoint_writes_total', 'Setpoint writes after approval, by result'));
-  readonly stageRetries = this.registry.register(new Counter('sidecar_ingest_stage_retries_total', 'Failed ingest stages retried, by stage'));
-  readonly ssePushed = this.registry.register(new Counter('sidecar_sse_pushed_total', 'Changes written to SSE clients, by type'));
+  readonly criticalAlerts = this.registry.register(
+    new Counter('sidecar_critical_alerts_total', 'Critical alerts raised by the threshold bypass'),
+  );
+  readonly decisions = this.registry.register(
+    new Counter('sidecar_decisions_total', 'Operator decisions, by decision and outcome'),
+  );
+  readonly writes = this.registry.register(
+    new Counter('sidecar_setpoint_writes_total', 'Setpoint writes after approval, by result'),
+  );
+  readonly stageRetries = this.registry.register(
+    new Counter('sidecar_ingest_stage_retries_total', 'Failed ingest stages retried, by stage'),
+  );
+  readonly ssePushed = this.registry.register(
+    new Counter('sidecar_sse_pushed_total', 'Changes written to SSE clients, by type'),
+  );
   readonly sseClients = this.registry.register(new Gauge('sidecar_sse_clients', 'Connected SSE clients'));
-  readonly batchSeconds = this.registry.register(new Histogram('sidecar_ingest_batch_seconds', 'Time to process one source batch', LATENCY_BUCKETS_S));
+  readonly batchSeconds = this.registry.register(
+    new Histogram('sidecar_ingest_batch_seconds', 'Time to process one source batch', LATENCY_BUCKETS_S),
+  );
   readonly eventToRecommendation = this.registry.register(
-    new Histogram('sidecar_event_to_recommendation_seconds', 'Event received -> its recommendation committed in Postgres', LATENCY_BUCKETS_S),
+    new Histogram(
+      'sidecar_event_to_recommendation_seconds',
+      'Event received -> its recommendation committed in Postgres',
+      LATENCY_BUCKETS_S,
+    ),
   );
   readonly eventToPush = this.registry.register(
-    new Histogram('sidecar_event_to_push_seconds', 'Event (source time) -> change written to an SSE client, by type', LATENCY_BUCKETS_S),
+    new Histogram(
+      'sidecar_event_to_push_seconds',
+      'Event (source time) -> change written to an SSE client, by type',
+      LATENCY_BUCKETS_S,
+    ),
   );
   readonly #sources: ScrapeSources;
 
   constructor(sources: ScrapeSources = {}) {
     this.#sources = sources;
-    this.registry.register(new Gauge('sidecar_spool_depth', 'Batches waiting in the local spool journal', () => sources.spoolDepth?.() ?? 0));
     this.registry.register(
-      new Gauge('sidecar_isa182_recommendations_per_operator_hour', 'ISA-18.2: recommendations per operator per hour (target <= 6)', () =>
-        sources.kpis?.().recommendationsPerOperatorHour ?? 0,
+      new Gauge(
+        'sidecar_spool_depth',
+        'Batches waiting in the local spool journal',
+        () => sources.spoolDepth?.() ?? 0,
       ),
     );
     this.registry.register(
-      new Gauge('sidecar_isa182_flood_window_percent', 'ISA-18.2: percent of 10-minute windows in flood', () => sources.kpis?.().floodWindowPct ?? 0),
+      new Gauge(
+        'sidecar_isa182_recommendations_per_operator_hour',
+        'ISA-18.2: recommendations per operator per hour (target <= 6)',
+        () => sources.kpis?.().recommendationsPerOperatorHour ?? 0,
+      ),
     );
     this.registry.register(
-      new Gauge('sidecar_isa182_chattering_patterns', 'ISA-18.2: equipment/issue patterns chattering now', () => sources.kpis?.().chatteringPatterns ?? 0),
+      new Gauge(
+        'sidecar_isa182_flood_window_percent',
+        'ISA-18.2: percent of 10-minute windows in flood',
+        () => sources.kpis?.().floodWindowPct ?? 0,
+      ),
+    );
+    this.registry.register(
+      new Gauge(
+        'sidecar_isa182_chattering_patterns',
+        'ISA-18.2: equipment/issue patterns chattering now',
+        () => sources.kpis?.().chatteringPatterns ?? 0,
+      ),
     );
   }
 
@@ -96,16 +140,24 @@ export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObse
     const at = change.type === 'critical_alert' ? change.alert?.at : change.recommendation?.lastSeenAt;
     const t = at === undefined ? NaN : Date.parse(at);
     // Source time can be far in the past for replayed data; only live pushes say something about latency.
-    if (Number.isFinite(t) && nowMs - t < 60_000) this.eventToPush.observe((nowMs - t) / 1000, { type: change.type });
+    if (Number.isFinite(t) && nowMs - t < 60_000)
+      this.eventToPush.observe((nowMs - t) / 1000, { type: change.type });
   }
   clients(delta: 1 | -1): void {
     this.sseClients.add(delta);
   }
 
   // DecisionObserver
-  decided(decision: Decision | 'revert', outcome: 'ok' | 'conflict' | 'refused', result?: Recommendation): void {
+  decided(
+    decision: Decision | 'revert',
+    outcome: 'ok' | 'conflict' | 'refused',
+    result?: Recommendation,
+  ): void {
     this.decisions.inc({ decision, outcome });
-    if (result?.writeResult && (result.status === 'executed' || result.status === 'failed' || decision === 'revert')) {
+    if (
+      result?.writeResult &&
+      (result.status === 'executed' || result.status === 'failed' || decision === 'revert')
+    ) {
       this.writes.inc({ result: result.writeResult.ok ? 'ok' : 'failed' });
     }
   }

@@ -121,7 +121,10 @@ export class Histogram implements Metric {
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    const series = this.#series.size === 0 ? new Map([['', { counts: this.#buckets.map(() => 0), sum: 0, count: 0 }]]) : this.#series;
+    const series =
+      this.#series.size === 0
+        ? new Map([['', { counts: this.#buckets.map(() => 0), sum: 0, count: 0 }]])
+        : this.#series;
     for (const [k, s] of series) {
       let cumulative = 0;
       const sep = k ? `${k},` : '';
@@ -140,7 +143,8 @@ export class Histogram implements Metric {
 export class Registry {
   readonly #metrics: Metric[] = [];
   register<T extends Metric>(metric: T): T {
-    if (this.#metrics.some((m) => m.name === metric.name)) throw new Error(`metric '${metric.name}' registered twice`);
+    if (this.#metrics.some((m) => m.name === metric.name))
+      throw new Error(`metric '${metric.name}' registered twice`);
     this.#metrics.push(metric);
     return metric;
   }

@@ -23,6 +23,10 @@ export class ReadOnlyTagWriter implements TagWriter {
   }
 
   async write(tagPath: string): Promise<WriteOutcome> {
-    return { ok: false, reason: `'${tagPath}' cannot be written: ${this.#why}`, statusCode: 'BadNotWritable' };
+    return {
+      ok: false,
+      reason: `'${tagPath}' cannot be written: ${this.#why}`,
+      statusCode: 'BadNotWritable',
+    };
   }
 }

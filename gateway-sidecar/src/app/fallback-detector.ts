@@ -76,7 +76,8 @@ export class FallbackDetector implements BatchDetector {
     const level = levelScore(r);
     const score = Math.max(statistical, level.score);
     const isAnomaly = score >= 0.7;
-    const severity: Severity = level.score > 0 ? level.severity : score >= 0.85 ? 'high' : score >= 0.7 ? 'medium' : 'low';
+    const severity: Severity =
+      level.score > 0 ? level.severity : score >= 0.85 ? 'high' : score >= 0.7 ? 'medium' : 'low';
     const explanation: Contribution[] = isAnomaly
       ? [{ feature: 'z_score', sensorType: r.tag.sensorType, tagPath: key, value: z, weight: 1 }]
       : [];

@@ -21,7 +21,14 @@
  * (backpressure), so nothing is skipped.
  */
 import type { ScoredReading } from '../domain/detection.ts';
-import type { EventValidator, ModeReading, RejectReason, SensorReading, SetpointReading, TagEvent } from '../domain/tag-event.ts';
+import type {
+  EventValidator,
+  ModeReading,
+  RejectReason,
+  SensorReading,
+  SetpointReading,
+  TagEvent,
+} from '../domain/tag-event.ts';
 import type { Clock, TagSource } from '../ports.ts';
 import type { Logger } from '../log.ts';
 
@@ -116,7 +123,12 @@ export class IngestPipeline {
   }
 
   status(): IngestStatus {
-    return { batches: this.#batches, events: this.#events, checkpoint: this.#checkpoint, lastError: this.#lastError };
+    return {
+      batches: this.#batches,
+      events: this.#events,
+      checkpoint: this.#checkpoint,
+      lastError: this.#lastError,
+    };
   }
 
   /** Called after each committed batch (tests and the demo use it to follow progress). */
@@ -158,7 +170,10 @@ export class IngestPipeline {
       if (!result.ok) {
         observer.rejected(result.reason);
         if (this.#log.isLevelEnabled('debug')) {
-          this.#log.debug({ reason: result.reason, tagPath: result.tagPath, problem: result.message }, 'event rejected');
+          this.#log.debug(
+            { reason: result.reason, tagPath: result.tagPath, problem: result.message },
+            'event rejected',
+          );
         }
         continue;
       }
@@ -194,7 +209,8 @@ export class IngestPipeline {
     for (const s of scored) {
       if (s.isAnomaly) {
         anomalies++;
-        if (s.reading.receivedTimestampMs > newestAnomalyReceived) newestAnomalyReceived = s.reading.receivedTimestampMs;
+        if (s.reading.receivedTimestampMs > newestAnomalyReceived)
+          newestAnomalyReceived = s.reading.receivedTimestampMs;
       }
     }
     observer.scored(scored.length, anomalies);
@@ -202,7 +218,8 @@ export class IngestPipeline {
     if (live.length > 0) await this.#retry('sink', () => this.#d.sink.write(live, scored));
     if (scored.length > 0) {
       const count = await this.#retry('recommendations', () => this.#d.recommendations.onScored(scored));
-      if (count > 0 && anomalies > 0) observer.recommendationLatency(this.#d.clock.now() - newestAnomalyReceived, count);
+      if (count > 0 && anomalies > 0)
+        observer.recommendationLatency(this.#d.clock.now() - newestAnomalyReceived, count);
     }
     if (criticals.length > 0) {
       const firstTry = await Promise.allSettled(criticals);
@@ -224,7 +241,8 @@ export class IngestPipeline {
     this.#batches++;
     this.#events += batch.length;
     observer.batch(batch.length, this.#d.clock.now() - started);
-    if (this.#log.isLevelEnabled('debug')) this.#log.debug({ size: batch.length, anomalies, checkpoint: this.#checkpoint }, 'batch committed');
+    if (this.#log.isLevelEnabled('debug'))
+      this.#log.debug({ size: batch.length, anomalies, checkpoint: this.#checkpoint }, 'batch committed');
     const status = this.status();
     for (const l of this.#batchListeners) l(status);
   }

@@ -79,7 +79,9 @@ describe('authentication', () => {
   });
 
   test('a known token authenticates with its roles; a viewer may read but not act (403)', async () => {
-    const who = await fetch(`${base}/api/whoami`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
+    const who = await fetch(`${base}/api/whoami`, {
+      headers: { authorization: 'Bearer viewer-token-0123456789' },
+    });
     assert.equal(who.status, 200);
     assert.deepEqual(await who.json(), { user: 'vera', roles: ['viewer'], via: 'token' });
     const act = await fetch(`${base}/api/act`, {
@@ -97,7 +99,11 @@ describe('authentication', () => {
     const path = '/api/act';
     const header = signIdentity(SECRET, { user: 'ignition-op', roles: ['Operator'], method: 'POST', path });
     const post = (h: string): Promise<Response> =>
-      fetch(`${base}${path}?x=1`, { method: 'POST', headers: { [IDENTITY_HEADER]: h, 'content-type': 'application/json' }, body: '{"a":1}' });
+      fetch(`${base}${path}?x=1`, {
+        method: 'POST',
+        headers: { [IDENTITY_HEADER]: h, 'content-type': 'application/json' },
+        body: '{"a":1}',
+      });
     const ok = await post(header);
     assert.equal(ok.status, 200);
     assert.deepEqual(await ok.json(), { ok: true, user: 'ignition-op', body: { a: 1 } });
@@ -106,34 +112,68 @@ describe('authentication', () => {
     assert.equal(replay.status, 401);
     assert.equal(((await replay.json()) as { code: string }).code, 'SC_ERR_IDENTITY_REPLAYED');
 
-    const forged = signIdentity('a-different-secret-of-sufficient-length!!', { user: 'mallory', roles: ['Operator'], method: 'POST', path });
+    const forged = signIdentity('a-different-secret-of-sufficient-length!!', {
+      user: 'mallory',
+      roles: ['Operator'],
+      method: 'POST',
+      path,
+    });
     const f = await post(forged);
     assert.equal(f.status, 401);
     assert.equal(((await f.json()) as { code: string }).code, 'SC_ERR_IDENTITY_INVALID');
 
-    const elsewhere = signIdentity(SECRET, { user: 'ignition-op', roles: ['Operator'], method: 'GET', path: '/api/whoami' });
+    const elsewhere = signIdentity(SECRET, {
+      user: 'ignition-op',
+      roles: ['Operator'],
+      method: 'GET',
+      path: '/api/whoami',
+    });
     const e = await post(elsewhere);
     assert.equal(e.status, 401);
     assert.equal(((await e.json()) as { code: string }).code, 'SC_ERR_IDENTITY_INVALID');
 
-    const stale = signIdentity(SECRET, { user: 'ignition-op', roles: ['Operator'], method: 'POST', path, timestampMs: Date.now() - 10 * 60_000 });
+    const stale = signIdentity(SECRET, {
+      user: 'ignition-op',
+      roles: ['Operator'],
+      method: 'POST',
+      path,
+      timestampMs: Date.now() - 10 * 60_000,
+    });
     assert.equal((await post(stale)).status, 401);
   });
 
   test('gateway roles map through gatewayRoleMap; unmapped roles grant nothing (403)', async () => {
     const who = await fetch(`${base}/api/whoami`, {
-      headers: { [IDENTITY_HEADER]: signIdentity(SECRET, { user: 'v', roles: ['Viewer', 'Unknown'], method: 'GET', path: '/api/whoami' }) },
+      headers: {
+        [IDENTITY_HEADER]: signIdentity(SECRET, {
+          user: 'v',
+          roles: ['Viewer', 'Unknown'],
+          method: 'GET',
+          path: '/api/whoami',
+        }),
+      },
     });
     assert.deepEqual(await who.json(), { user: 'v', roles: ['viewer'], via: 'gateway' });
     const none = await fetch(`${base}/api/whoami`, {
-      headers: { [IDENTITY_HEADER]: signIdentity(SECRET, { user: 'x', roles: ['Guest'], method: 'GET', path: '/api/whoami' }) },
+      headers: {
+        [IDENTITY_HEADER]: signIdentity(SECRET, {
+          user: 'x',
+          roles: ['Guest'],
+          method: 'GET',
+          path: '/api/whoami',
+        }),
+      },
     });
     assert.equal(none.status, 403);
   });
 
   test('body over the limit is 413, malformed JSON is 400 naming the body', async () => {
     const headers = { authorization: 'Bearer operator-token-0123456789', 'content-type': 'application/json' };
-    const big = await fetch(`${base}/api/act`, { method: 'POST', headers, body: JSON.stringify({ note: 'x'.repeat(5000) }) });
+    const big = await fetch(`${base}/api/act`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ note: 'x'.repeat(5000) }),
+    });
     assert.equal(big.status, 413);
     assert.equal(((await big.json()) as { code: string }).code, 'SC_ERR_API_PAYLOAD_TOO_LARGE');
     const bad = await fetch(`${base}/api/act`, { method: 'POST', headers, body: '{"decision": ' });
@@ -144,7 +184,9 @@ describe('authentication', () => {
   });
 
   test('API responses carry nosniff, no-store and deny framing', async () => {
-    const res = await fetch(`${base}/api/whoami`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
+    const res = await fetch(`${base}/api/whoami`, {
+      headers: { authorization: 'Bearer viewer-token-0123456789' },
+    });
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(res.headers.get('x-frame-options'), 'DENY');
     assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
@@ -156,7 +198,14 @@ describe('gateway identity without a configured secret', () => {
     const { server, base } = await listen(buildApp({ ...AUTH, gatewaySecret: undefined }));
     try {
       const res = await fetch(`${base}/api/whoami`, {
-        headers: { [IDENTITY_HEADER]: signIdentity(SECRET, { user: 'x', roles: ['Operator'], method: 'GET', path: '/api/whoami' }) },
+        headers: {
+          [IDENTITY_HEADER]: signIdentity(SECRET, {
+            user: 'x',
+            roles: ['Operator'],
+            method: 'GET',
+            path: '/api/whoami',
+          }),
+        },
       });
       assert.equal(res.status, 401);
       assert.equal(((await res.json()) as { code: string }).code, 'SC_ERR_IDENTITY_INVALID');
@@ -172,9 +221,12 @@ describe('rate limit', () => {
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 7; i++) {
-        const res = await fetch(`${base}/api/whoami`, { headers: { authorization: 'Bearer viewer-token-0123456789' } });
+        const res = await fetch(`${base}/api/whoami`, {
+          headers: { authorization: 'Bearer viewer-token-0123456789' },
+        });
         statuses.push(res.status);
-        if (res.status === 429) assert.equal(((await res.json()) as { code: string }).code, 'SC_ERR_API_RATE_LIMITED');
+        if (res.status === 429)
+          assert.equal(((await res.json()) as { code: string }).code, 'SC_ERR_API_RATE_LIMITED');
         else await res.arrayBuffer();
       }
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);

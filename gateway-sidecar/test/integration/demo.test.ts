@@ -21,7 +21,10 @@ describe('demo page in Chromium', () => {
   let browser: Browser;
   before(async () => {
     sidecar = await startSidecar({ env: { DATA_DIR: dataDir } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   });
   after(async () => {
     await browser?.close();

@@ -24,7 +24,9 @@ describe('operator API', () => {
     h = await startApiHarness();
     assert.equal(await h.raise(t0), 1);
     assert.equal(await h.raise(t0 + 1000, { equipment: 'PUMP_02' }), 1);
-    const list = (await (await fetch(`${h.base}/api/recommendations`, { headers: auth(TOKENS.viewer) })).json()) as { items: Recommendation[] };
+    const list = (await (
+      await fetch(`${h.base}/api/recommendations`, { headers: auth(TOKENS.viewer) })
+    ).json()) as { items: Recommendation[] };
     reactor = list.items.find((r) => r.equipmentId === 'REACTOR_01') as Recommendation;
     pump = list.items.find((r) => r.equipmentId === 'PUMP_02') as Recommendation;
     assert.ok(reactor && pump, 'both recommendations exist');
@@ -39,7 +41,11 @@ describe('operator API', () => {
       ['GET', '/api/stream'],
       ['GET', '/api/critical-alerts'],
     ] as const) {
-      const res = await fetch(`${h.base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+      const res = await fetch(`${h.base}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'POST' ? '{}' : undefined,
+      });
       assert.equal(res.status, 401, `${method} ${path}`);
       const body = (await res.json()) as ErrorBody;
       assert.equal(body.code, 'SC_ERR_API_UNAUTHENTICATED');
@@ -48,7 +54,9 @@ describe('operator API', () => {
   });
 
   test('list filters by status, equipment and severity, and pages', async () => {
-    const get = async (q: string): Promise<{ items: Recommendation[]; total: number; limit: number; offset: number }> => {
+    const get = async (
+      q: string,
+    ): Promise<{ items: Recommendation[]; total: number; limit: number; offset: number }> => {
       const res = await fetch(`${h.base}/api/recommendations${q}`, { headers: auth(TOKENS.viewer) });
       assert.equal(res.status, 200, q);
       return (await res.json()) as { items: Recommendation[]; total: number; limit: number; offset: number };
@@ -56,12 +64,21 @@ describe('operator API', () => {
     const all = await get('');
     assert.equal(all.total, 2);
     const byEq = await get('?equipment=PUMP_02');
-    assert.deepEqual(byEq.items.map((r) => r.id), [pump.id]);
+    assert.deepEqual(
+      byEq.items.map((r) => r.id),
+      [pump.id],
+    );
     const byAlias = await get('?equipmentId=REACTOR_01');
-    assert.deepEqual(byAlias.items.map((r) => r.id), [reactor.id]);
+    assert.deepEqual(
+      byAlias.items.map((r) => r.id),
+      [reactor.id],
+    );
     assert.equal((await get('?status=pending,deferred')).total, 2);
     assert.equal((await get('?status=rejected')).total, 0);
-    assert.equal((await get(`?severity=${reactor.severity}`)).items.some((r) => r.id === reactor.id), true);
+    assert.equal(
+      (await get(`?severity=${reactor.severity}`)).items.some((r) => r.id === reactor.id),
+      true,
+    );
     const page1 = await get('?limit=1&offset=0');
     const page2 = await get('?limit=1&offset=1');
     assert.equal(page1.items.length, 1);
@@ -89,7 +106,9 @@ describe('operator API', () => {
   });
 
   test('get one returns it with its history; unknown is 404, malformed id 400', async () => {
-    const res = await fetch(`${h.base}/api/recommendations/${encodeURIComponent(reactor.id)}`, { headers: auth(TOKENS.viewer) });
+    const res = await fetch(`${h.base}/api/recommendations/${encodeURIComponent(reactor.id)}`, {
+      headers: auth(TOKENS.viewer),
+    });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { recommendation: Recommendation; history: unknown[] };
     assert.equal(body.recommendation.id, reactor.id);
@@ -97,14 +116,20 @@ describe('operator API', () => {
     const missing = await fetch(`${h.base}/api/recommendations/no-such-id`, { headers: auth(TOKENS.viewer) });
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as ErrorBody).code, 'SC_ERR_API_NOT_FOUND');
-    const bad = await fetch(`${h.base}/api/recommendations/${encodeURIComponent('a b<c>')}`, { headers: auth(TOKENS.viewer) });
+    const bad = await fetch(`${h.base}/api/recommendations/${encodeURIComponent('a b<c>')}`, {
+      headers: auth(TOKENS.viewer),
+    });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as ErrorBody).message, /^id:/);
   });
 
   test('decision input is validated: 400 naming the field, 413 when too large, 403 for a viewer', async () => {
     const post = (token: string, body: string): Promise<Response> =>
-      fetch(`${h.base}/api/recommendations/${encodeURIComponent(pump.id)}/decision`, { method: 'POST', headers: auth(token, { 'content-type': 'application/json' }), body });
+      fetch(`${h.base}/api/recommendations/${encodeURIComponent(pump.id)}/decision`, {
+        method: 'POST',
+        headers: auth(token, { 'content-type': 'application/json' }),
+        body,
+      });
     const cases: [string, string][] = [
       ['{"decision":"approve"}', 'expectedVersion'],
       ['{"decision":"maybe","expectedVersion":1}', 'decision'],
@@ -122,21 +147,35 @@ describe('operator API', () => {
       assert.equal(err.code, 'SC_ERR_API_VALIDATION');
       assert.ok(err.message.includes(field), `${body}: '${err.message}' names ${field}`);
     }
-    const big = await post(TOKENS.operator, JSON.stringify({ decision: 'reject', note: 'x'.repeat(20_000), expectedVersion: 1 }));
+    const big = await post(
+      TOKENS.operator,
+      JSON.stringify({ decision: 'reject', note: 'x'.repeat(20_000), expectedVersion: 1 }),
+    );
     assert.equal(big.status, 413);
     assert.equal(((await big.json()) as ErrorBody).code, 'SC_ERR_API_PAYLOAD_TOO_LARGE');
-    const viewer = await post(TOKENS.viewer, JSON.stringify({ decision: 'approve', expectedVersion: pump.version }));
+    const viewer = await post(
+      TOKENS.viewer,
+      JSON.stringify({ decision: 'approve', expectedVersion: pump.version }),
+    );
     assert.equal(viewer.status, 403);
     assert.equal(((await viewer.json()) as ErrorBody).code, 'SC_ERR_API_FORBIDDEN');
     // Nothing of the above changed it.
-    const after = (await (await fetch(`${h.base}/api/recommendations/${encodeURIComponent(pump.id)}`, { headers: auth(TOKENS.viewer) })).json()) as { recommendation: Recommendation };
+    const after = (await (
+      await fetch(`${h.base}/api/recommendations/${encodeURIComponent(pump.id)}`, {
+        headers: auth(TOKENS.viewer),
+      })
+    ).json()) as { recommendation: Recommendation };
     assert.equal(after.recommendation.status, 'pending');
     assert.equal(after.recommendation.version, pump.version);
   });
 
   test('two operators deciding the same version: one wins, the other gets 409', async () => {
     await h.raise(t0 + 20 * 60_000, { equipment: 'PUMP_02' });
-    const list = (await (await fetch(`${h.base}/api/recommendations?equipment=PUMP_02&status=pending`, { headers: auth(TOKENS.viewer) })).json()) as { items: Recommendation[] };
+    const list = (await (
+      await fetch(`${h.base}/api/recommendations?equipment=PUMP_02&status=pending`, {
+        headers: auth(TOKENS.viewer),
+      })
+    ).json()) as { items: Recommendation[] };
     const target = list.items.find((r) => r.id !== pump.id) ?? pump;
     const decide = (token: string, body: object): Promise<Response> =>
       fetch(`${h.base}/api/recommendations/${encodeURIComponent(target.id)}/decision`, {
@@ -146,13 +185,20 @@ describe('operator API', () => {
       });
     const [a, b] = await Promise.all([
       decide(TOKENS.operator, { decision: 'reject', note: 'known vibration from maintenance' }),
-      decide(TOKENS.operator2, { decision: 'defer', deferUntil: new Date(Date.now() + 3_600_000).toISOString() }),
+      decide(TOKENS.operator2, {
+        decision: 'defer',
+        deferUntil: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
     ]);
     const statuses = [a.status, b.status].sort();
     assert.deepEqual(statuses, [200, 409]);
     const loser = a.status === 409 ? a : b;
     assert.equal(((await loser.json()) as ErrorBody).code, 'SC_ERR_API_CONFLICT');
-    const history = (await (await fetch(`${h.base}/api/recommendations/${encodeURIComponent(target.id)}`, { headers: auth(TOKENS.viewer) })).json()) as {
+    const history = (await (
+      await fetch(`${h.base}/api/recommendations/${encodeURIComponent(target.id)}`, {
+        headers: auth(TOKENS.viewer),
+      })
+    ).json()) as {
       recommendation: Recommendation;
       history: { toStatus: string | null }[];
     };
@@ -163,22 +209,47 @@ describe('operator API', () => {
   test('approval through a gateway identity counts; a second operator executes the write (two-person rule); forged and replayed identities are 401', async () => {
     const path = `/api/recommendations/${encodeURIComponent(reactor.id)}/decision`;
     const body = JSON.stringify({ decision: 'approve', expectedVersion: reactor.version });
-    const forged = signIdentity('not-the-gateway-secret-but-long-enough-0000', { user: 'mallory', roles: ['Operator'], method: 'POST', path });
-    const f = await fetch(`${h.base}${path}`, { method: 'POST', headers: { [IDENTITY_HEADER]: forged, 'content-type': 'application/json' }, body });
+    const forged = signIdentity('not-the-gateway-secret-but-long-enough-0000', {
+      user: 'mallory',
+      roles: ['Operator'],
+      method: 'POST',
+      path,
+    });
+    const f = await fetch(`${h.base}${path}`, {
+      method: 'POST',
+      headers: { [IDENTITY_HEADER]: forged, 'content-type': 'application/json' },
+      body,
+    });
     assert.equal(f.status, 401);
     assert.equal(((await f.json()) as ErrorBody).code, 'SC_ERR_IDENTITY_INVALID');
 
     const spBefore = h.plant.readTag('[default]Reactors/R01/Throughput_SP');
-    const header = signIdentity(SECRET, { user: 'ignition.operator', roles: ['Operator'], method: 'POST', path });
-    const ok = await fetch(`${h.base}${path}`, { method: 'POST', headers: { [IDENTITY_HEADER]: header, 'content-type': 'application/json' }, body });
+    const header = signIdentity(SECRET, {
+      user: 'ignition.operator',
+      roles: ['Operator'],
+      method: 'POST',
+      path,
+    });
+    const ok = await fetch(`${h.base}${path}`, {
+      method: 'POST',
+      headers: { [IDENTITY_HEADER]: header, 'content-type': 'application/json' },
+      body,
+    });
     assert.equal(ok.status, 200);
     const first = (await ok.json()) as Recommendation;
     assert.ok(first.proposedAction, 'the cooling recommendation proposes a throughput change');
     // 80 % -> 64 % is more than 20 % of the range: the two-person rule holds the write for a second approver.
     assert.equal(first.proposedAction?.requiresSecondApprover, true);
     assert.equal(first.status, 'pending');
-    assert.deepEqual(first.approvals?.map((a) => a.user), ['ignition.operator']);
-    assert.equal(h.plant.readTag('[default]Reactors/R01/Throughput_SP'), spBefore, 'no write after one approval');
+    assert.deepEqual(
+      first.approvals?.map((a) => a.user),
+      ['ignition.operator'],
+    );
+    assert.equal(
+      h.plant.readTag('[default]Reactors/R01/Throughput_SP'),
+      spBefore,
+      'no write after one approval',
+    );
 
     const second = await fetch(`${h.base}${path}`, {
       method: 'POST',
@@ -191,7 +262,11 @@ describe('operator API', () => {
     assert.equal(h.plant.readTag('[default]Reactors/R01/Throughput_SP'), decided.proposedAction?.newValue);
     assert.notEqual(spBefore, decided.proposedAction?.newValue);
 
-    const replay = await fetch(`${h.base}${path}`, { method: 'POST', headers: { [IDENTITY_HEADER]: header, 'content-type': 'application/json' }, body });
+    const replay = await fetch(`${h.base}${path}`, {
+      method: 'POST',
+      headers: { [IDENTITY_HEADER]: header, 'content-type': 'application/json' },
+      body,
+    });
     assert.equal(replay.status, 401);
     assert.equal(((await replay.json()) as ErrorBody).code, 'SC_ERR_IDENTITY_REPLAYED');
     reactor = decided;
@@ -199,26 +274,60 @@ describe('operator API', () => {
 
   test('revert is for engineers only, and writes the previous value back', async () => {
     const path = `${h.base}/api/recommendations/${encodeURIComponent(reactor.id)}/revert`;
-    const asOperator = await fetch(path, { method: 'POST', headers: auth(TOKENS.operator, { 'content-type': 'application/json' }), body: '{"note":"undo"}' });
+    const asOperator = await fetch(path, {
+      method: 'POST',
+      headers: auth(TOKENS.operator, { 'content-type': 'application/json' }),
+      body: '{"note":"undo"}',
+    });
     assert.equal(asOperator.status, 403);
-    const noNote = await fetch(path, { method: 'POST', headers: auth(TOKENS.engineer, { 'content-type': 'application/json' }), body: '{}' });
+    const noNote = await fetch(path, {
+      method: 'POST',
+      headers: auth(TOKENS.engineer, { 'content-type': 'application/json' }),
+      body: '{}',
+    });
     assert.equal(noNote.status, 400);
     assert.match(((await noNote.json()) as ErrorBody).message, /note/);
-    const res = await fetch(path, { method: 'POST', headers: auth(TOKENS.engineer, { 'content-type': 'application/json' }), body: '{"note":"plant stable again"}' });
+    const res = await fetch(path, {
+      method: 'POST',
+      headers: auth(TOKENS.engineer, { 'content-type': 'application/json' }),
+      body: '{"note":"plant stable again"}',
+    });
     assert.equal(res.status, 200, await res.clone().text());
-    assert.equal(h.plant.readTag('[default]Reactors/R01/Throughput_SP'), reactor.proposedAction?.currentValue);
+    assert.equal(
+      h.plant.readTag('[default]Reactors/R01/Throughput_SP'),
+      reactor.proposedAction?.currentValue,
+    );
   });
 
   test('shelving needs an operator and a reason', async () => {
-    const body = { equipmentId: 'CONVEYOR_03', issueType: '*', reason: 'belt replacement', durationMinutes: 60 };
-    const viewer = await fetch(`${h.base}/api/shelves`, { method: 'POST', headers: auth(TOKENS.viewer, { 'content-type': 'application/json' }), body: JSON.stringify(body) });
+    const body = {
+      equipmentId: 'CONVEYOR_03',
+      issueType: '*',
+      reason: 'belt replacement',
+      durationMinutes: 60,
+    };
+    const viewer = await fetch(`${h.base}/api/shelves`, {
+      method: 'POST',
+      headers: auth(TOKENS.viewer, { 'content-type': 'application/json' }),
+      body: JSON.stringify(body),
+    });
     assert.equal(viewer.status, 403);
-    const noReason = await fetch(`${h.base}/api/shelves`, { method: 'POST', headers: auth(TOKENS.operator, { 'content-type': 'application/json' }), body: JSON.stringify({ ...body, reason: '' }) });
+    const noReason = await fetch(`${h.base}/api/shelves`, {
+      method: 'POST',
+      headers: auth(TOKENS.operator, { 'content-type': 'application/json' }),
+      body: JSON.stringify({ ...body, reason: '' }),
+    });
     assert.equal(noReason.status, 400);
     assert.match(((await noReason.json()) as ErrorBody).message, /reason/);
-    const ok = await fetch(`${h.base}/api/shelves`, { method: 'POST', headers: auth(TOKENS.operator, { 'content-type': 'application/json' }), body: JSON.stringify(body) });
+    const ok = await fetch(`${h.base}/api/shelves`, {
+      method: 'POST',
+      headers: auth(TOKENS.operator, { 'content-type': 'application/json' }),
+      body: JSON.stringify(body),
+    });
     assert.equal(ok.status, 201);
-    const list = (await (await fetch(`${h.base}/api/shelves`, { headers: auth(TOKENS.viewer) })).json()) as { items: { equipmentId: string }[] };
+    const list = (await (await fetch(`${h.base}/api/shelves`, { headers: auth(TOKENS.viewer) })).json()) as {
+      items: { equipmentId: string }[];
+    };
     assert.ok(list.items.some((s) => s.equipmentId === 'CONVEYOR_03'));
   });
 

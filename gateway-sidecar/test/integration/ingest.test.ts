@@ -49,13 +49,24 @@ describe('ingest pipeline', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function pipeline(): { ingest: IngestPipeline; source: CsvReplayTagSource; done: Promise<void>; close(): Promise<void> } {
+  function pipeline(): {
+    ingest: IngestPipeline;
+    source: CsvReplayTagSource;
+    done: Promise<void>;
+    close(): Promise<void>;
+  } {
     const logger = createLogger({ level: 'silent' });
     const sink = new ResilientSink({ dir: join(dir, 'spool'), logger });
     registerEventKinds(sink, new PgEventWriter(h.pool));
     sink.start();
     const batcher = new EventBatcher(sink);
-    const source = new CsvReplayTagSource({ text: csvText(), pace: 'fast', tagPrefix: '[default]', rowsPerBatch: 10, clock: { now: () => T0 + 200_000 } });
+    const source = new CsvReplayTagSource({
+      text: csvText(),
+      pace: 'fast',
+      tagPrefix: '[default]',
+      rowsPerBatch: 10,
+      clock: { now: () => T0 + 200_000 },
+    });
     const done = new Promise<void>((resolve) => source.onStateChange((s) => s === 'finished' && resolve()));
     const ingest = new IngestPipeline({
       source,
@@ -64,7 +75,10 @@ describe('ingest pipeline', () => {
       detector: new FallbackDetector(),
       sink: {
         write: async (bronze, silver) => {
-          await batcher.add(bronze.map((r) => bronzeRowOf(r)), silver.map((s) => silverRowOf(s)));
+          await batcher.add(
+            bronze.map((r) => bronzeRowOf(r)),
+            silver.map((s) => silverRowOf(s)),
+          );
           await batcher.flush();
         },
       },
@@ -108,15 +122,25 @@ describe('ingest pipeline', () => {
     assert.match(metrics, /sidecar_events_rejected_total\{reason="unknown_tag"\} 120/);
     assert.match(metrics, /sidecar_events_rejected_total\{reason="out_of_engineering_range"\} 1/);
     assert.match(metrics, /sidecar_events_accepted_total 239/);
-    const bronze = await h.pool.query<{ n: string }>('SELECT count(*) AS n FROM mining_operations.sensor_stream_bronze');
-    assert.equal(Number(bronze.rows[0]?.n), 239, 'every good event stored once, the bad ones cost only themselves');
-    const alerts = await h.pool.query<{ n: string }>('SELECT count(*) AS n FROM mining_operations.critical_alerts');
+    const bronze = await h.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM mining_operations.sensor_stream_bronze',
+    );
+    assert.equal(
+      Number(bronze.rows[0]?.n),
+      239,
+      'every good event stored once, the bad ones cost only themselves',
+    );
+    const alerts = await h.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM mining_operations.critical_alerts',
+    );
     assert.equal(Number(alerts.rows[0]?.n), 1);
     assert.equal(await new PgCheckpointStore(h.pool).load(p.source.name), T0 + 119_000);
   });
 
   test('a second run on the same database resumes after the checkpoint and writes nothing twice', async () => {
-    const before = await h.pool.query<{ n: string }>('SELECT (SELECT count(*) FROM mining_operations.sensor_stream_bronze) + (SELECT count(*) FROM agentic_hmi.recommendation_changes) AS n');
+    const before = await h.pool.query<{ n: string }>(
+      'SELECT (SELECT count(*) FROM mining_operations.sensor_stream_bronze) + (SELECT count(*) FROM agentic_hmi.recommendation_changes) AS n',
+    );
     const p = pipeline();
     try {
       await p.ingest.start();
@@ -126,7 +150,9 @@ describe('ingest pipeline', () => {
     } finally {
       await p.close();
     }
-    const afterRun = await h.pool.query<{ n: string }>('SELECT (SELECT count(*) FROM mining_operations.sensor_stream_bronze) + (SELECT count(*) FROM agentic_hmi.recommendation_changes) AS n');
+    const afterRun = await h.pool.query<{ n: string }>(
+      'SELECT (SELECT count(*) FROM mining_operations.sensor_stream_bronze) + (SELECT count(*) FROM agentic_hmi.recommendation_changes) AS n',
+    );
     assert.equal(afterRun.rows[0]?.n, before.rows[0]?.n, 'no new bronze rows, no new changes');
   });
 });

@@ -39,21 +39,32 @@ async function snapshot(url: string): Promise<Snapshot> {
                         md5(array_to_string(ARRAY(SELECT unnest(anomaly_event_ids) ORDER BY 1), ','))) AS row
          FROM agentic_hmi.agent_recommendations ORDER BY dedup_key`,
     );
-    const alerts = await c.query<{ alert_id: string }>('SELECT alert_id FROM mining_operations.critical_alerts ORDER BY alert_id');
-    const count = async (sql: string): Promise<number> => Number((await c.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
-    const cp = await c.query<{ ts: string }>('SELECT source_ts_ms::text AS ts FROM agentic_hmi.source_checkpoints');
+    const alerts = await c.query<{ alert_id: string }>(
+      'SELECT alert_id FROM mining_operations.critical_alerts ORDER BY alert_id',
+    );
+    const count = async (sql: string): Promise<number> =>
+      Number((await c.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+    const cp = await c.query<{ ts: string }>(
+      'SELECT source_ts_ms::text AS ts FROM agentic_hmi.source_checkpoints',
+    );
     return {
       recommendations: recs.rows.map((r) => r.row),
       alerts: alerts.rows.map((r) => r.alert_id),
       bronze: await count('SELECT count(*) AS n FROM mining_operations.sensor_stream_bronze'),
       silver: await count('SELECT count(*) AS n FROM mining_operations.anomaly_detection_silver'),
-      anomalies: await count('SELECT count(*) AS n FROM mining_operations.anomaly_detection_silver WHERE is_anomaly'),
+      anomalies: await count(
+        'SELECT count(*) AS n FROM mining_operations.anomaly_detection_silver WHERE is_anomaly',
+      ),
       createdAudits: await count(
         `SELECT count(*) AS n FROM agentic_hmi.recommendation_audit a JOIN agentic_hmi.agent_recommendations r USING (recommendation_id)
           WHERE a.from_status IS NULL`,
       ),
       checkpoint: cp.rows[0] === undefined ? undefined : Number(cp.rows[0].ts),
-      modelVersions: (await c.query<{ v: string }>('SELECT DISTINCT model_version AS v FROM mining_operations.anomaly_detection_silver ORDER BY 1')).rows.map((r) => r.v),
+      modelVersions: (
+        await c.query<{ v: string }>(
+          'SELECT DISTINCT model_version AS v FROM mining_operations.anomaly_detection_silver ORDER BY 1',
+        )
+      ).rows.map((r) => r.v),
     };
   } finally {
     await c.end();
@@ -64,7 +75,9 @@ async function checkpointOf(url: string): Promise<number | undefined> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const r = await c.query<{ ts: string }>('SELECT source_ts_ms::text AS ts FROM agentic_hmi.source_checkpoints');
+    const r = await c.query<{ ts: string }>(
+      'SELECT source_ts_ms::text AS ts FROM agentic_hmi.source_checkpoints',
+    );
     return r.rows[0] === undefined ? undefined : Number(r.rows[0].ts);
   } catch {
     return undefined; // migrations not applied yet
@@ -120,9 +133,16 @@ describe('kill -9 mid-stream on a replayable source', () => {
       );
       await c.end();
       assert.ok(Number(m.rows[0]?.n) >= 1, 'pipeline_metrics rows were rolled up');
-      assert.equal(m.rows[0]?.model, expected.modelVersions.find((v) => v !== '') ?? null, 'with the KPIs and model in extra');
+      assert.equal(
+        m.rows[0]?.model,
+        expected.modelVersions.find((v) => v !== '') ?? null,
+        'with the KPIs and model in extra',
+      );
     }
-    assert.ok(expected.recommendations.length >= 1, 'the recording produces recommendations (else the comparison proves nothing)');
+    assert.ok(
+      expected.recommendations.length >= 1,
+      'the recording produces recommendations (else the comparison proves nothing)',
+    );
     assert.ok(expected.bronze > 0 && expected.checkpoint !== undefined);
 
     const crashConfig = sidecarConfig(killDb, join(dir, 'crash-data'), csv);
@@ -151,17 +171,28 @@ describe('kill -9 mid-stream on a replayable source', () => {
     const second = await startSidecar({ configFile: crashConfig });
     children.push(second);
     const resumed = await second.waitForLog((l) => l.msg === 'ingest starting');
-    assert.ok(typeof resumed.checkpoint === 'number' && resumed.checkpoint >= (killedAt as number), 'resumed from the saved checkpoint');
+    assert.ok(
+      typeof resumed.checkpoint === 'number' && resumed.checkpoint >= (killedAt as number),
+      'resumed from the saved checkpoint',
+    );
     await second.waitForLog(finished, 240_000);
     const actual = await snapshot(killDb.url);
     await second.kill('SIGTERM');
 
-    assert.deepEqual(actual.recommendations, expected.recommendations, 'same recommendations, same counts and event ids');
+    assert.deepEqual(
+      actual.recommendations,
+      expected.recommendations,
+      'same recommendations, same counts and event ids',
+    );
     assert.deepEqual(actual.alerts, expected.alerts, 'same critical alerts');
     assert.equal(actual.bronze, expected.bronze);
     assert.equal(actual.silver, expected.silver);
     assert.equal(actual.anomalies, expected.anomalies);
-    assert.equal(actual.createdAudits, expected.createdAudits, 'each recommendation was created exactly once');
+    assert.equal(
+      actual.createdAudits,
+      expected.createdAudits,
+      'each recommendation was created exactly once',
+    );
     assert.equal(actual.checkpoint, expected.checkpoint);
     assert.deepEqual(actual.modelVersions, expected.modelVersions);
     t.diagnostic(

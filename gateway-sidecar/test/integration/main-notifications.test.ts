@@ -58,14 +58,18 @@ describe('notifications wired by main.ts', () => {
         notifications: {
           enabled: true,
           channels: [{ id: 'ops-hook', type: 'webhook', url: `http://127.0.0.1:${port}/hook` }],
-          routes: [{ id: 'all-critical', channels: ['ops-hook'], minSeverity: 'high', kinds: ['critical_alert'] }],
+          routes: [
+            { id: 'all-critical', channels: ['ops-hook'], minSeverity: 'high', kinds: ['critical_alert'] },
+          ],
           tickMs: 200,
         },
       }),
     });
     await arrived;
     assert.match(JSON.stringify(bodies[0]), /REACTOR_01/);
-    const list = await fetch(`${sidecar.baseUrl}/api/notifications`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const list = await fetch(`${sidecar.baseUrl}/api/notifications`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     assert.equal(list.status, 200);
     const items = ((await list.json()) as { items: { kind: string; equipmentId: string }[] }).items;
     assert.ok(items.some((i) => i.kind === 'critical_alert' && i.equipmentId === 'REACTOR_01'));

@@ -43,7 +43,10 @@ describe('npm start equivalent (demo config, embedded database)', () => {
 
     const health = await fetch(`${s.baseUrl}/health`);
     assert.equal(health.status, 200);
-    const report = (await health.json()) as { status: string; dependencies: Record<string, { state: string; detail?: string }> };
+    const report = (await health.json()) as {
+      status: string;
+      dependencies: Record<string, { state: string; detail?: string }>;
+    };
     assert.equal(report.dependencies.db?.state, 'up');
     assert.equal(report.dependencies.db?.detail, 'embedded');
     assert.ok(['up', 'degraded'].includes(report.dependencies.source?.state ?? ''));
@@ -65,7 +68,9 @@ describe('npm start equivalent (demo config, embedded database)', () => {
     assert.equal(plain.status, 200);
     assert.match(await plain.text(), /AI Recommendations/);
 
-    const api = await fetch(`${s.baseUrl}/api/recommendations`, { headers: { authorization: `Bearer ${token}` } });
+    const api = await fetch(`${s.baseUrl}/api/recommendations`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(api.status, 200);
     const anonymous = await fetch(`${s.baseUrl}/api/recommendations`);
     assert.equal(anonymous.status, 401);
@@ -75,7 +80,10 @@ describe('npm start equivalent (demo config, embedded database)', () => {
 
     const exit = await s.kill('SIGTERM');
     assert.equal(exit.code, 0);
-    assert.ok(s.logs.some((l) => l.msg === 'stopped'), 'logs the end of the drain');
+    assert.ok(
+      s.logs.some((l) => l.msg === 'stopped'),
+      'logs the end of the drain',
+    );
   });
 
   test('a bad config file stops start-up naming the key', () => {

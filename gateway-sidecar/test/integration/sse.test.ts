@@ -57,14 +57,26 @@ describe('SSE stream', () => {
     const missed = await h.recs.changesSince(lastId, 100);
     assert.ok(missed.length >= 2, `at least the decision and the new recommendation, got ${missed.length}`);
 
-    const resumed = await openSse(`${h.base}/api/stream`, auth(TOKENS.viewer, { 'last-event-id': String(lastId) }));
+    const resumed = await openSse(
+      `${h.base}/api/stream`,
+      auth(TOKENS.viewer, { 'last-event-id': String(lastId) }),
+    );
     try {
       const lastMissed = missed[missed.length - 1] as Change;
       await resumed.next((e) => e.id === String(lastMissed.seq));
       const ids = resumed.events.map((e) => Number(e.id));
-      assert.deepEqual(ids, missed.map((c) => c.seq), 'exactly the missed changes, oldest first');
-      assert.ok(ids.every((id) => id > lastId), 'nothing at or before Last-Event-ID is repeated');
-      const rejected = resumed.events.map((e) => JSON.parse(e.data) as Change).find((c) => c.recommendation?.id === rec.id);
+      assert.deepEqual(
+        ids,
+        missed.map((c) => c.seq),
+        'exactly the missed changes, oldest first',
+      );
+      assert.ok(
+        ids.every((id) => id > lastId),
+        'nothing at or before Last-Event-ID is repeated',
+      );
+      const rejected = resumed.events
+        .map((e) => JSON.parse(e.data) as Change)
+        .find((c) => c.recommendation?.id === rec.id);
       assert.equal(rejected?.recommendation?.status, 'rejected');
 
       // And it continues live after the backlog.
@@ -83,7 +95,14 @@ describe('SSE stream', () => {
       const tag = h.index.sensorsByTag.get('[default]Reactors/R01/Temperature');
       assert.ok(tag);
       const now = Date.now();
-      const reading: SensorReading = { kind: 'sensor', tag, value: 95, quality: 'good', sourceTimestampMs: now, receivedTimestampMs: now };
+      const reading: SensorReading = {
+        kind: 'sensor',
+        tag,
+        value: 95,
+        quality: 'good',
+        sourceTimestampMs: now,
+        receivedTimestampMs: now,
+      };
       const bypass = h.recs.criticalBypass(new CriticalDetector());
       const alerts = bypass.evaluate(reading);
       assert.equal(alerts.length, 1);
@@ -92,7 +111,9 @@ describe('SSE stream', () => {
       const change = JSON.parse(ev.data) as Change;
       assert.equal(change.alert?.equipmentId, 'REACTOR_01');
       assert.equal(change.alert?.value, 95);
-      const list = (await (await fetch(`${h.base}/api/critical-alerts`, { headers: auth(TOKENS.viewer) })).json()) as { items: { value: number }[] };
+      const list = (await (
+        await fetch(`${h.base}/api/critical-alerts`, { headers: auth(TOKENS.viewer) })
+      ).json()) as { items: { value: number }[] };
       assert.equal(list.items[0]?.value, 95);
     } finally {
       stream.close();
@@ -109,7 +130,9 @@ describe('SSE stream', () => {
   });
 
   test('a malformed Last-Event-ID is 400 naming it; no token is 401', async () => {
-    const bad = await fetch(`${h.base}/api/stream`, { headers: auth(TOKENS.viewer, { 'last-event-id': 'yesterday' }) });
+    const bad = await fetch(`${h.base}/api/stream`, {
+      headers: auth(TOKENS.viewer, { 'last-event-id': 'yesterday' }),
+    });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { message: string }).message, /Last-Event-ID/);
     const anon = await fetch(`${h.base}/api/stream`);

@@ -14,7 +14,11 @@ import type { Actor, Role } from '../../domain/recommendation-view.ts';
 import { IDENTITY_HEADER, IdentityVerifier } from './gateway-identity.ts';
 
 export interface AuthOptions {
-  readonly tokens: readonly { readonly token: string; readonly user: string; readonly roles: readonly Role[] }[];
+  readonly tokens: readonly {
+    readonly token: string;
+    readonly user: string;
+    readonly roles: readonly Role[];
+  }[];
   readonly gatewaySecret?: string | undefined;
   readonly gatewayMaxSkewSec: number;
   readonly gatewayRoleMap: Readonly<Record<string, Role>>;
@@ -42,27 +46,48 @@ function signedPath(req: Request): string {
 
 export function authenticate(options: AuthOptions, clock: Clock): RequestHandler {
   const byDigest = new Map<string, Actor>(
-    options.tokens.map((t) => [digest(t.token), { user: t.user, roles: [...t.roles], via: 'token' as const }]),
+    options.tokens.map((t) => [
+      digest(t.token),
+      { user: t.user, roles: [...t.roles], via: 'token' as const },
+    ]),
   );
-  const verifier = options.gatewaySecret ? new IdentityVerifier(options.gatewaySecret, options.gatewayMaxSkewSec) : undefined;
+  const verifier = options.gatewaySecret
+    ? new IdentityVerifier(options.gatewaySecret, options.gatewayMaxSkewSec)
+    : undefined;
 
   return (req: Request, _res: Response, next: NextFunction) => {
     const identity = req.get(IDENTITY_HEADER);
     const authorization = req.get('authorization');
     if (identity !== undefined) {
       if (!verifier) {
-        next(new SidecarError(ERRORS.IDENTITY_INVALID, 'gateway identity rejected: no auth.gatewaySecret is configured'));
+        next(
+          new SidecarError(
+            ERRORS.IDENTITY_INVALID,
+            'gateway identity rejected: no auth.gatewaySecret is configured',
+          ),
+        );
         return;
       }
       const id = verifier.verify(identity, { method: req.method, path: signedPath(req) }, clock.now());
       // Own keys only: a claimed role named '__proto__' or 'constructor' must map to nothing, not to Object's members.
-      const roles = [...new Set(id.roles.map((r) => (Object.hasOwn(options.gatewayRoleMap, r) ? options.gatewayRoleMap[r] : undefined)).filter((r): r is Role => r !== undefined))];
+      const roles = [
+        ...new Set(
+          id.roles
+            .map((r) => (Object.hasOwn(options.gatewayRoleMap, r) ? options.gatewayRoleMap[r] : undefined))
+            .filter((r): r is Role => r !== undefined),
+        ),
+      ];
       (req as WithActor)[ACTOR] = { user: id.user, roles, via: 'gateway' };
       next();
       return;
     }
     if (authorization === undefined) {
-      next(new SidecarError(ERRORS.API_UNAUTHENTICATED, `authentication required: send 'Authorization: Bearer <token>' or '${IDENTITY_HEADER}'`));
+      next(
+        new SidecarError(
+          ERRORS.API_UNAUTHENTICATED,
+          `authentication required: send 'Authorization: Bearer <token>' or '${IDENTITY_HEADER}'`,
+        ),
+      );
       return;
     }
     const match = /^Bearer\s+(\S{1,512})$/i.exec(authorization.trim());

@@ -20,7 +20,9 @@ export type DependencyState = 'up' | 'degraded' | 'down';
 
 export interface HealthReport {
   readonly status: 'ok' | 'degraded' | 'down';
-  readonly dependencies: Readonly<Record<string, { readonly state: DependencyState; readonly detail?: string }>>;
+  readonly dependencies: Readonly<
+    Record<string, { readonly state: DependencyState; readonly detail?: string }>
+  >;
 }
 
 export interface HttpOptions {
@@ -79,7 +81,12 @@ export function createHttpApp(deps: HttpDeps): Express {
     apiRoutes({
       recommendations: deps.recommendations,
       criticalAlerts: deps.criticalAlerts,
-      sse: { heartbeatMs: deps.http.sseHeartbeatMs, maxQueue: deps.http.sseMaxQueue ?? 1_000, replayPage: 200, retryMs: 2_000 },
+      sse: {
+        heartbeatMs: deps.http.sseHeartbeatMs,
+        maxQueue: deps.http.sseMaxQueue ?? 1_000,
+        replayPage: 200,
+        retryMs: 2_000,
+      },
       sseObserver: deps.sseObserver,
       decisionObserver: deps.decisionObserver,
       clock: deps.clock,
@@ -91,7 +98,13 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use('/api', api);
 
   if (deps.preview) {
-    app.use(pageHeaders({ frameAncestors: deps.http.frameAncestors, corsOrigins: deps.http.corsOrigins, rateLimitPerMinute: deps.http.rateLimitPerMinute }));
+    app.use(
+      pageHeaders({
+        frameAncestors: deps.http.frameAncestors,
+        corsOrigins: deps.http.corsOrigins,
+        rateLimitPerMinute: deps.http.rateLimitPerMinute,
+      }),
+    );
     app.use(previewRoutes(deps.preview, log));
   }
 

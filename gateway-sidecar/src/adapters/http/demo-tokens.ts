@@ -8,12 +8,19 @@ import type { Role } from '../../domain/recommendation-view.ts';
 import type { AuthOptions } from './auth.ts';
 
 export interface DemoTokens {
-  readonly tokens: readonly { readonly token: string; readonly user: string; readonly roles: readonly Role[] }[];
+  readonly tokens: readonly {
+    readonly token: string;
+    readonly user: string;
+    readonly roles: readonly Role[];
+  }[];
   /** The token injected into the preview page (operator). */
   readonly pageToken: string;
 }
 
-export function demoTokensNeeded(mode: 'auto' | 'off', auth: Pick<AuthOptions, 'tokens' | 'gatewaySecret'>): boolean {
+export function demoTokensNeeded(
+  mode: 'auto' | 'off',
+  auth: Pick<AuthOptions, 'tokens' | 'gatewaySecret'>,
+): boolean {
   return mode === 'auto' && auth.tokens.length === 0 && auth.gatewaySecret === undefined;
 }
 

@@ -20,9 +20,21 @@ const shelveBody = z
   })
   .strict();
 
-const shelfId = z.string().regex(/^\d{1,15}$/, 'must be a positive integer').transform(Number);
+const shelfId = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be a positive integer')
+  .transform(Number);
 
-const modeBody = z.object({ mode: z.string().trim().min(1).max(32).regex(/^[A-Za-z_-]+$/, 'must be letters, _ or -') }).strict();
+const modeBody = z
+  .object({
+    mode: z
+      .string()
+      .trim()
+      .min(1)
+      .max(32)
+      .regex(/^[A-Za-z_-]+$/, 'must be letters, _ or -'),
+  })
+  .strict();
 
 export function disciplineRoutes(service: AlarmDisciplineService, logger: Logger): Router {
   const router = Router();
@@ -36,7 +48,16 @@ export function disciplineRoutes(service: AlarmDisciplineService, logger: Logger
     const body = parseOrThrow(shelveBody, req.body ?? {}, '');
     const actor = actorOf(req);
     const shelf = await service.shelve(body, actor);
-    audit.info({ shelfId: shelf.id, equipmentId: shelf.equipmentId, issueType: shelf.issueType, user: actor.user, until: shelf.until }, 'pattern shelved');
+    audit.info(
+      {
+        shelfId: shelf.id,
+        equipmentId: shelf.equipmentId,
+        issueType: shelf.issueType,
+        user: actor.user,
+        until: shelf.until,
+      },
+      'pattern shelved',
+    );
     res.status(201).json(shelf);
   });
 

@@ -18,7 +18,10 @@ function fromBodyParser(err: unknown): SidecarError | undefined {
   if (err === null || typeof err !== 'object') return undefined;
   const e = err as BodyParserError;
   if (e.type === 'entity.too.large') {
-    return new SidecarError(ERRORS.API_PAYLOAD_TOO_LARGE, `request body is larger than the ${String(e.limit)} byte limit`);
+    return new SidecarError(
+      ERRORS.API_PAYLOAD_TOO_LARGE,
+      `request body is larger than the ${String(e.limit)} byte limit`,
+    );
   }
   if (e.type === 'entity.parse.failed') {
     return new SidecarError(ERRORS.API_VALIDATION, 'body: request body is not valid JSON');
@@ -38,7 +41,10 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     }
     const known = err instanceof SidecarError ? err : fromBodyParser(err);
     if (known && known.status !== undefined && known.status < 500) {
-      logger.info({ code: known.code, method: req.method, path: req.path, status: known.status }, 'request refused');
+      logger.info(
+        { code: known.code, method: req.method, path: req.path, status: known.status },
+        'request refused',
+      );
       if (known.code === ERRORS.API_UNAUTHENTICATED.code || known.code.startsWith('SC_ERR_IDENTITY')) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="sidecar"');
       }

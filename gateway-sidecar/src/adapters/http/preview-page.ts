@@ -44,7 +44,9 @@ function escapeAttr(s: string): string {
 function injectToken(html: string, token: string | undefined): string {
   if (token === undefined) return html;
   const meta = `<meta name="sidecar-token" content="${escapeAttr(token)}">`;
-  return /<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (m) => `${m}\n    ${meta}`) : `${meta}\n${html}`;
+  return /<head[^>]*>/i.test(html)
+    ? html.replace(/<head[^>]*>/i, (m) => `${m}\n    ${meta}`)
+    : `${meta}\n${html}`;
 }
 
 export function previewRoutes(options: PreviewOptions, logger: Logger): Router {
@@ -53,12 +55,14 @@ export function previewRoutes(options: PreviewOptions, logger: Logger): Router {
   const plainIndex = join(PLAIN_PAGE_DIR, 'index.html');
   let announced = false;
 
-  const sendPage = (file: string) => (req: Request, res: express.Response): void => {
-    const token = options.demoToken !== undefined && isLoopbackRequest(req) ? options.demoToken : undefined;
-    res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.send(injectToken(readFileSync(file, 'utf8'), token));
-  };
+  const sendPage =
+    (file: string) =>
+    (req: Request, res: express.Response): void => {
+      const token = options.demoToken !== undefined && isLoopbackRequest(req) ? options.demoToken : undefined;
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-store');
+      res.send(injectToken(readFileSync(file, 'utf8'), token));
+    };
 
   router.get(['/', '/index.html'], (req, res) => {
     const useComponent = existsSync(componentIndex);

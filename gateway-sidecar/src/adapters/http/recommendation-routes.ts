@@ -40,7 +40,11 @@ export interface CriticalAlertReader {
 
 /** Counts decisions for /metrics. */
 export interface DecisionObserver {
-  decided(decision: Decision | 'revert', outcome: 'ok' | 'conflict' | 'refused', result?: Recommendation): void;
+  decided(
+    decision: Decision | 'revert',
+    outcome: 'ok' | 'conflict' | 'refused',
+    result?: Recommendation,
+  ): void;
 }
 
 export interface ApiRouteDeps {
@@ -87,7 +91,14 @@ export function apiRoutes(deps: ApiRouteDeps): Router {
       const updated = await service.decide(id, toDecision(body), actor);
       deps.decisionObserver?.decided(body.decision, 'ok', updated);
       audit.info(
-        { recommendationId: id, decision: body.decision, user: actor.user, via: actor.via, status: updated.status, version: updated.version },
+        {
+          recommendationId: id,
+          decision: body.decision,
+          user: actor.user,
+          via: actor.via,
+          status: updated.status,
+          version: updated.version,
+        },
         'recommendation decided',
       );
       res.json(updated);
@@ -104,7 +115,10 @@ export function apiRoutes(deps: ApiRouteDeps): Router {
     try {
       const updated = await service.revert(id, actor, body.note);
       deps.decisionObserver?.decided('revert', 'ok', updated);
-      audit.info({ recommendationId: id, user: actor.user, via: actor.via, status: updated.status }, 'setpoint write reverted');
+      audit.info(
+        { recommendationId: id, user: actor.user, via: actor.via, status: updated.status },
+        'setpoint write reverted',
+      );
       res.json(updated);
     } catch (err) {
       deps.decisionObserver?.decided('revert', outcomeOf(err));
@@ -114,7 +128,8 @@ export function apiRoutes(deps: ApiRouteDeps): Router {
 
   router.get('/critical-alerts', requireRole('viewer'), async (req, res) => {
     const query = parseOrThrow(alertsQuerySchema, req.query, '');
-    if (!deps.criticalAlerts) throw new SidecarError(ERRORS.API_NOT_FOUND, 'critical alerts are not available in this deployment');
+    if (!deps.criticalAlerts)
+      throw new SidecarError(ERRORS.API_NOT_FOUND, 'critical alerts are not available in this deployment');
     res.json({ items: await deps.criticalAlerts.recent(query.limit, query.equipment) });
   });
 
@@ -122,7 +137,11 @@ export function apiRoutes(deps: ApiRouteDeps): Router {
     res.json(actorOf(req));
   });
 
-  router.get('/stream', requireRole('viewer'), sseHandler(service, deps.sse, deps.clock, logger.child({ component: 'sse' }), deps.sseObserver));
+  router.get(
+    '/stream',
+    requireRole('viewer'),
+    sseHandler(service, deps.sse, deps.clock, logger.child({ component: 'sse' }), deps.sseObserver),
+  );
 
   return router;
 }

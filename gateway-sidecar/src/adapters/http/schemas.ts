@@ -7,14 +7,27 @@ import { ERRORS, SidecarError } from '../../errors.ts';
 import type { DecisionRequest, ListFilter, RecommendationStatus } from '../../domain/recommendation-view.ts';
 import type { Severity } from '../../domain/detection.ts';
 
-const STATUSES = ['pending', 'approved', 'deferred', 'rejected', 'executed', 'failed', 'expired'] as const satisfies readonly RecommendationStatus[];
+const STATUSES = [
+  'pending',
+  'approved',
+  'deferred',
+  'rejected',
+  'executed',
+  'failed',
+  'expired',
+] as const satisfies readonly RecommendationStatus[];
 const SEVERITY_VALUES = ['low', 'medium', 'high', 'critical'] as const satisfies readonly Severity[];
 
 /** `?status=pending,deferred` or repeated `?status=pending&status=deferred`. */
 function csvEnum<T extends readonly [string, ...string[]]>(values: T) {
   return z
     .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
+    .transform((v) =>
+      (Array.isArray(v) ? v : [v])
+        .flatMap((s) => s.split(','))
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    )
     .pipe(z.array(z.enum(values)).max(values.length * 2));
 }
 
@@ -22,15 +35,25 @@ export const listQuerySchema = z
   .object({
     status: csvEnum(STATUSES).optional(),
     severity: csvEnum(SEVERITY_VALUES).optional(),
-    equipment: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -').optional(),
+    equipment: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -')
+      .optional(),
     /** Alias of `equipment` (the component's client sends this name). */
-    equipmentId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -').optional(),
+    equipmentId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -')
+      .optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
   .strict();
 
-export const idParamSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'must be 1-128 of A-Z a-z 0-9 _ . : -');
+export const idParamSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'must be 1-128 of A-Z a-z 0-9 _ . : -');
 
 export const decisionBodySchema = z
   .object({
@@ -45,10 +68,18 @@ export const decisionBodySchema = z
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['note'], message: 'a note is required to reject' });
     }
     if (b.decision === 'defer' && b.deferUntil === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['deferUntil'], message: 'deferUntil is required to defer' });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['deferUntil'],
+        message: 'deferUntil is required to defer',
+      });
     }
     if (b.decision !== 'defer' && b.deferUntil !== undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['deferUntil'], message: 'deferUntil is only allowed with defer' });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['deferUntil'],
+        message: 'deferUntil is only allowed with defer',
+      });
     }
   });
 
@@ -57,12 +88,18 @@ export const revertBodySchema = z.object({ note: z.string().trim().min(1).max(20
 export const alertsQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    equipment: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -').optional(),
+    equipment: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -')
+      .optional(),
   })
   .strict();
 
 /** Last-Event-ID header or `?lastEventId=`: a non-negative integer seq. */
-export const lastEventIdSchema = z.string().regex(/^\d{1,15}$/, 'must be a non-negative integer').transform(Number);
+export const lastEventIdSchema = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be a non-negative integer')
+  .transform(Number);
 
 /** Parses or throws SC_ERR_API_VALIDATION naming the first bad field (prefixed with `where`). */
 export function parseOrThrow<T extends z.ZodTypeAny>(schema: T, value: unknown, where: string): z.output<T> {

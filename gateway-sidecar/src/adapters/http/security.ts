@@ -65,7 +65,10 @@ export function cors(origins: readonly string[]): RequestHandler {
     }
     res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Vary', 'Origin');
-    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Last-Event-ID, X-Ignition-Identity');
+    res.setHeader(
+      'Access-Control-Allow-Headers',
+      'Authorization, Content-Type, Last-Event-ID, X-Ignition-Identity',
+    );
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
     res.setHeader('Access-Control-Max-Age', '600');
     if (req.method === 'OPTIONS') {
@@ -87,7 +90,12 @@ export function rateLimiter(perMinute: number): RequestHandler {
       // The limiter runs before the API headers; a refused request still must not be sniffed or cached.
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('Cache-Control', 'no-store');
-      next(new SidecarError(ERRORS.API_RATE_LIMITED, `more than ${perMinute} requests per minute from this client; retry later`));
+      next(
+        new SidecarError(
+          ERRORS.API_RATE_LIMITED,
+          `more than ${perMinute} requests per minute from this client; retry later`,
+        ),
+      );
     },
   });
 }

@@ -51,7 +51,13 @@ class SseClient {
   readonly #observer: SseObserver | undefined;
   readonly #clock: Clock;
 
-  constructor(res: Response, lastSent: number, options: SseOptions, clock: Clock, observer: SseObserver | undefined) {
+  constructor(
+    res: Response,
+    lastSent: number,
+    options: SseOptions,
+    clock: Clock,
+    observer: SseObserver | undefined,
+  ) {
     this.#res = res;
     this.#lastSent = lastSent;
     this.#options = options;
@@ -134,7 +140,9 @@ export function sseHandler(
   observer?: SseObserver,
 ): RequestHandler {
   return async (req: Request, res: Response) => {
-    const raw = req.get('last-event-id') ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
+    const raw =
+      req.get('last-event-id') ??
+      (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
     const lastEventId = raw === undefined ? undefined : parseOrThrow(lastEventIdSchema, raw, 'Last-Event-ID');
 
     res.status(200);
@@ -170,7 +178,8 @@ export function sseHandler(
           if (page.length < options.replayPage) break;
           after = (page[page.length - 1] as Change).seq;
           // Let the socket drain between pages so a long backlog does not pile up in memory.
-          while (!client.closed && client.backlog > options.replayPage) await new Promise((r) => setTimeout(r, 10));
+          while (!client.closed && client.backlog > options.replayPage)
+            await new Promise((r) => setTimeout(r, 10));
         }
       }
       client.endReplay();
