@@ -19,7 +19,7 @@
 import { driftOf, type DriftBaseline, type DriftResult } from '../domain/learning/drift.ts';
 import { humanMetrics, type HumanMetrics } from '../domain/learning/human.ts';
 import { classifyOutcome, type RecommendationOutcome } from '../domain/learning/labels.ts';
-import type { LearningStore, OutcomeRecord } from '../domain/learning/ports.ts';
+import type { LearningSnapshot, LearningStore, OutcomeRecord } from '../domain/learning/ports.ts';
 import { adjustedConfidence, NO_HISTORY, patternKey, type PatternCounts } from '../domain/learning/posterior.ts';
 import type { LearningConfig } from '../config-learning.ts';
 import { WARNINGS } from '../errors.ts';
@@ -37,14 +37,7 @@ export interface LearningDeps {
   readonly notify?: (title: string, body: string) => Promise<void>;
 }
 
-/** What /metrics and pipeline_metrics show of the learning loop. */
-export interface LearningSnapshot {
-  readonly outcomes: Readonly<Record<RecommendationOutcome, number>>;
-  readonly drift: Readonly<Record<string, number>>;
-  readonly driftAlerts: number;
-  readonly human: HumanMetrics | undefined;
-  readonly patterns: Readonly<Record<string, { readonly approved: number; readonly rejected: number; readonly posteriorMean: number }>>;
-}
+export type { LearningSnapshot };
 
 const DRIFT_ROWS = 5_000;
 const HUMAN_WINDOW_MS = 7 * 86_400_000;

@@ -2,7 +2,7 @@
  * Persistence ports of the learning loop (implemented by adapters/pg-learning-store.ts and
  * adapters/pg-model-registry.ts). Types only.
  */
-import type { DecisionTiming } from './human.ts';
+import type { DecisionTiming, HumanMetrics } from './human.ts';
 import type { RecommendationOutcome, WindowActivity } from './labels.ts';
 import type { PatternCounts } from './posterior.ts';
 import type { DriftResult } from './drift.ts';
@@ -90,5 +90,15 @@ export interface ModelRegistryStore {
 export interface ModelArtifacts {
   save(version: string, m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel }, descriptorExtra: Readonly<Record<string, unknown>>, anomalyThreshold: number): Promise<{ path: string; sha256: string }>;
   load(path: string): Promise<ModelRunner>;
+}
+
+
+/** What /metrics and pipeline_metrics show of the learning loop. */
+export interface LearningSnapshot {
+  readonly outcomes: Readonly<Record<RecommendationOutcome, number>>;
+  readonly drift: Readonly<Record<string, number>>;
+  readonly driftAlerts: number;
+  readonly human: HumanMetrics | undefined;
+  readonly patterns: Readonly<Record<string, { readonly approved: number; readonly rejected: number; readonly posteriorMean: number }>>;
 }
 
