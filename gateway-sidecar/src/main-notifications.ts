@@ -21,6 +21,8 @@ import { PAGERDUTY_EVENTS_URL } from './config-operations.ts';
 
 export interface NotificationsHandle {
   readonly router: Router;
+  /** Delivery counters for /metrics (registerOperationsMetrics). */
+  stats(): ReturnType<Notifier['stats']>;
   stop(): Promise<void>;
 }
 
@@ -76,9 +78,15 @@ export function startNotifications(
     notifier.tick(systemClock.now()).catch((err: unknown) => log.warn({ err }, 'notification tick failed'));
   }, n.tickMs);
   timer.unref();
+  // The pending watch list lives in memory: recommendations already pending at start join it.
+  void recs
+    .list({ status: ['pending'], limit: 1000, offset: 0 })
+    .then(({ items }) => items.forEach((r) => notifier.onRecommendation(r)))
+    .catch((err: unknown) => log.warn({ err }, 'could not load pending recommendations for notification'));
   log.info({ channels: channels.map((c) => c.id), routes: n.routes.length }, 'notifications enabled');
   return {
     router: createNotificationsRouter({ notifier, actorOf }),
+    stats: () => notifier.stats(),
     async stop() {
       clearInterval(timer);
       unsubscribe();

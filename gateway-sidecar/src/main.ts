@@ -15,8 +15,8 @@ import { buildEquipmentIndex } from './domain/equipment.ts';
 import { EventValidator, type SetpointReading } from './domain/tag-event.ts';
 import { CriticalDetector } from './domain/critical.ts';
 import { openDatabase, type Database } from './adapters/db.ts';
-import { ResilientSink } from './adapters/resilient-sink.ts';
-import { EventBatcher, registerEventKinds } from './adapters/event-batcher.ts';
+import { ResilientSink, resilientSinkOptionsFrom } from './adapters/resilient-sink.ts';
+import { EventBatcher, eventBatcherOptionsFrom, registerEventKinds } from './adapters/event-batcher.ts';
 import { bronzeRowOf, PgEventWriter, silverRowOf } from './adapters/pg-event-sink.ts';
 import { PgRecommendationStore } from './adapters/pg-recommendation-store.ts';
 import { PgCheckpointStore } from './adapters/pg-checkpoint-store.ts';
@@ -26,6 +26,8 @@ import { CsvReplayTagSource } from './adapters/csv-replay-tag-source.ts';
 import { ReadOnlyTagWriter } from './adapters/read-only-tag-writer.ts';
 import { SidecarMetrics } from './adapters/prom-metrics.ts';
 import { PgMetricsRollup } from './adapters/pg-metrics-rollup.ts';
+import { registerOperationsMetrics } from './adapters/prom-ops-metrics.ts';
+import { scheduleRetention } from './adapters/pg-retention.ts';
 import { createHttpApp, type HealthReport } from './adapters/http/create-http-app.ts';
 import { PgCriticalAlertReader } from './adapters/http/critical-alert-reader.ts';
 import { disciplineRoutes } from './adapters/http/discipline-routes.ts';
@@ -78,10 +80,10 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   const metrics = new SidecarMetrics();
   const db: Database = await openDatabase(config, logger);
 
-  const sink = new ResilientSink({ dir: join(config.dataDir, 'spool'), logger });
+  const sink = new ResilientSink(resilientSinkOptionsFrom(config, logger));
   registerEventKinds(sink, new PgEventWriter(db.pool));
   sink.start();
-  const batcher = new EventBatcher(sink);
+  const batcher = new EventBatcher(sink, eventBatcherOptionsFrom(config));
   metrics.attach({ spoolDepth: () => sink.stats().journal.depth });
 
   const { source, writer, observe } = buildSource(config, logger);
@@ -117,7 +119,9 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     kpis: () => ({ ...recs.kpis(), chatteringPatterns: recs.kpis().chatteringPatterns.length }),
   });
 
-  const bypass = recs.criticalBypass(new CriticalDetector());
+  const bypass = recs.criticalBypass(
+    new CriticalDetector({ rearmFraction: config.recommendations.criticalRearmFraction }),
+  );
   const critical: CriticalBypass<unknown> = {
     evaluate: (r) => bypass.evaluate(r),
     raise: async (alerts) => {
@@ -206,6 +210,10 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   };
 
   const notifications = startNotifications(config, db.pool, index, recs, logger);
+  registerOperationsMetrics(metrics.registry, {
+    ...(notifications ? { notifier: () => notifications.stats() } : {}),
+    modelVersion: () => detection.modelVersion,
+  });
   const extraApiRoutes = Router();
   extraApiRoutes.use(disciplineRoutes(recs, logger));
   if (notifications) extraApiRoutes.use(notifications.router);
@@ -250,8 +258,14 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   await ingest.start();
   const tick = setInterval(() => {
     recs.tick().catch((err: unknown) => logger.warn({ err }, 'recommendation tick failed'));
-  }, 30_000);
+  }, config.recommendations.tickMs);
   tick.unref();
+  const retention = scheduleRetention(db.pool, config.retention, {
+    intervalMs: config.retention.intervalMinutes * 60_000,
+    now: () => systemClock.now(),
+    onReport: (r) => logger.info({ retention: r }, 'retention run'),
+    onError: (err) => logger.error({ err }, 'retention failed'),
+  });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -273,6 +287,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   return {
     async stop() {
       clearInterval(tick);
+      await retention.stop();
       await rollup.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
