@@ -100,6 +100,7 @@ export async function startLearningLoops(a: {
       logger.warn({ err }, 'learning tick failed');
     }
   };
+  void tick(); // a version promoted while the sidecar was down is swapped in right away
   const timer = setInterval(() => void tick(), config.learning.checkIntervalMs);
   timer.unref();
   const schedule = config.learning.retrainEnabled

@@ -9,6 +9,8 @@ import { silverRowOf as silver } from '../../src/adapters/pg-event-sink.ts';
 import { baselineOf } from '../../src/app/learning-retrain.ts';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/domain/features.ts';
 import { createLogger } from '../../src/log.ts';
+import { Registry } from '../../src/adapters/prom-registry.ts';
+import { registerLearningMetrics } from '../../src/adapters/prom-learning-metrics.ts';
 import { ANOMALOUS, buildRig, coolingEvents, decide, ingest, MIN, NORMALISH, REACTOR_TEMP, scored, type Rig } from './learning-fixture.ts';
 
 const THROUGHPUT = '[default]Reactors/R01/Throughput_SP';
@@ -87,6 +89,13 @@ test('human metrics and the pipeline_metrics extra', async () => {
   const { rows } = await rig.pool.query<{ extra: { learning?: { outcomes?: unknown; modelVersion?: string } } }>('SELECT extra FROM mining_operations.pipeline_metrics ORDER BY metric_timestamp DESC LIMIT 1');
   assert.deepEqual(rows[0]?.extra.learning?.outcomes, { effective: 1, not_effective: 0, worse: 1 });
   assert.equal(rows[0]?.extra.learning?.modelVersion, 'if-rf-ensemble@1.0.0');
+  const registry = new Registry();
+  registerLearningMetrics(registry, () => rig.learning.snapshot());
+  const text = registry.render();
+  assert.match(text, /^sidecar_write_outcomes_total\{outcome="effective"\} 1$/m);
+  assert.match(text, /^sidecar_write_outcomes_total\{outcome="worse"\} 1$/m);
+  assert.match(text, /^sidecar_operator_decisions\{role="operator"\} 2$/m);
+  assert.match(text, /^sidecar_operator_rubber_stamps\{role="operator"\} 0$/m);
 });
 
 test('PSI drift: stable data raises nothing, shifted data alerts (log, snapshot, notification)', async () => {
