@@ -33,26 +33,59 @@ import { MODEL_NAME } from './ml/ensemble-training.ts';
 
 const SYSTEM_ACTOR = { user: 'learning', roles: ['engineer'] as string[], via: 'token' as const };
 
-export function createLearning(config: Config, pool: pg.Pool, logger: Logger, o: { revert?: (id: string, note: string) => Promise<unknown>; notify?: (title: string, body: string) => Promise<void>; clock?: Clock } = {}): Learning {
-  return new Learning({ store: new PgLearningStore(pool), clock: o.clock ?? systemClock, logger: logger.child({ component: 'learning' }), config: config.learning, ...(o.revert ? { revert: o.revert } : {}), ...(o.notify ? { notify: o.notify } : {}) });
+export function createLearning(
+  config: Config,
+  pool: pg.Pool,
+  logger: Logger,
+  o: {
+    revert?: (id: string, note: string) => Promise<unknown>;
+    notify?: (title: string, body: string) => Promise<void>;
+    clock?: Clock;
+  } = {},
+): Learning {
+  return new Learning({
+    store: new PgLearningStore(pool),
+    clock: o.clock ?? systemClock,
+    logger: logger.child({ component: 'learning' }),
+    config: config.learning,
+    ...(o.revert ? { revert: o.revert } : {}),
+    ...(o.notify ? { notify: o.notify } : {}),
+  });
 }
 
 /** Everything retrain() needs, from the config and the pool (shared by the CLI and the schedule). */
-export function retrainDeps(config: Config, pool: pg.Pool, logger: Logger, extra: Partial<Pick<RetrainDeps, 'detector' | 'progress'>> = {}): RetrainDeps {
+export function retrainDeps(
+  config: Config,
+  pool: pg.Pool,
+  logger: Logger,
+  extra: Partial<Pick<RetrainDeps, 'detector' | 'progress'>> = {},
+): RetrainDeps {
   const registry = new PgModelRegistry(pool);
   return {
     store: new PgLearningStore(pool),
     registry,
-    artifacts: new ModelFiles(config.learning.modelsDir ?? join(MODELS_ROOT, MODEL_NAME), { ifWeight: config.ensemble.ifWeight, rfWeight: config.ensemble.rfWeight }),
+    artifacts: new ModelFiles(config.learning.modelsDir ?? join(MODELS_ROOT, MODEL_NAME), {
+      ifWeight: config.ensemble.ifWeight,
+      rfWeight: config.ensemble.rfWeight,
+    }),
     clock: systemClock,
     logger,
-    currentModel: async () => loadOnnxModelDir((await registry.active())?.path ?? config.ensemble.modelDir ?? shippedModelDir(), FEATURE_NAMES),
+    currentModel: async () =>
+      loadOnnxModelDir(
+        (await registry.active())?.path ?? config.ensemble.modelDir ?? shippedModelDir(),
+        FEATURE_NAMES,
+      ),
     ...extra,
   };
 }
 
 export function runRetrain(config: Config, deps: RetrainDeps, promote: boolean): Promise<RetrainResult> {
-  return retrain(deps, { learning: config.learning, ifWeight: config.ensemble.ifWeight, rfWeight: config.ensemble.rfWeight, promote });
+  return retrain(deps, {
+    learning: config.learning,
+    ifWeight: config.ensemble.ifWeight,
+    rfWeight: config.ensemble.rfWeight,
+    promote,
+  });
 }
 
 export interface LearningLoops {
@@ -73,7 +106,8 @@ export async function startLearningLoops(a: {
   await learning.refreshPatterns();
   const unsubscribe = a.recommendations.subscribe((c) => {
     const s = c.recommendation?.status;
-    if (s === 'approved' || s === 'rejected' || s === 'executed') void learning.refreshPatterns().catch((err: unknown) => logger.warn({ err }, 'pattern refresh failed'));
+    if (s === 'approved' || s === 'rejected' || s === 'executed')
+      void learning.refreshPatterns().catch((err: unknown) => logger.warn({ err }, 'pattern refresh failed'));
   });
   if (a.metrics) registerLearningMetrics(a.metrics, () => learning.snapshot());
   const detector = a.detector instanceof Detector ? a.detector : undefined;
@@ -104,7 +138,12 @@ export async function startLearningLoops(a: {
   const timer = setInterval(() => void tick(), config.learning.checkIntervalMs);
   timer.unref();
   const schedule = config.learning.retrainEnabled
-    ? startRetrainSchedule({ cron: config.learning.retrainCron, clock: systemClock, logger, run: () => runRetrain(config, retrainDeps(config, pool, logger, detector ? { detector } : {}), true) })
+    ? startRetrainSchedule({
+        cron: config.learning.retrainCron,
+        clock: systemClock,
+        logger,
+        run: () => runRetrain(config, retrainDeps(config, pool, logger, detector ? { detector } : {}), true),
+      })
     : undefined;
   return {
     async stop() {

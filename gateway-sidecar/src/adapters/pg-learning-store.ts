@@ -15,7 +15,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 function numericFeatures(f: unknown): Record<string, number> {
   const out: Record<string, number> = {};
-  if (f !== null && typeof f === 'object') for (const [k, v] of Object.entries(f)) if (typeof v === 'number') out[k] = v;
+  if (f !== null && typeof f === 'object')
+    for (const [k, v] of Object.entries(f)) if (typeof v === 'number') out[k] = v;
   return out;
 }
 
@@ -26,7 +27,16 @@ export class PgLearningStore implements LearningStore {
   }
 
   async labelledEvents(fromMs: number, toMs: number): Promise<LabelledEvent[]> {
-    const { rows } = await this.#db.query<{ recommendation_id: string; equipment_id: string; issue_type: string; status: string; operator_notes: string | null; outcome: RecommendationOutcome | null; event_id: string; features: unknown }>(
+    const { rows } = await this.#db.query<{
+      recommendation_id: string;
+      equipment_id: string;
+      issue_type: string;
+      status: string;
+      operator_notes: string | null;
+      outcome: RecommendationOutcome | null;
+      event_id: string;
+      features: unknown;
+    }>(
       `SELECT r.recommendation_id, r.equipment_id, r.issue_type, r.status, r.operator_notes,
               r.outcome->>'outcome' AS outcome, s.event_id, s.features
          FROM agentic_hmi.agent_recommendations r
@@ -49,7 +59,12 @@ export class PgLearningStore implements LearningStore {
     }));
   }
 
-  async featureRows(fromMs: number, toMs: number, limit: number, normalOnly: boolean): Promise<Record<string, number>[]> {
+  async featureRows(
+    fromMs: number,
+    toMs: number,
+    limit: number,
+    normalOnly: boolean,
+  ): Promise<Record<string, number>[]> {
     // Even sampling: number the rows in time order and keep every k-th, k from the count.
     const { rows } = await this.#db.query<{ features: unknown }>(
       `WITH r AS (
@@ -63,7 +78,14 @@ export class PgLearningStore implements LearningStore {
   }
 
   async patternCounts(): Promise<Map<string, PatternCounts>> {
-    const { rows } = await this.#db.query<{ equipment_id: string; issue_type: string; approved: string; rejected: string; effective: string; worse: string }>(
+    const { rows } = await this.#db.query<{
+      equipment_id: string;
+      issue_type: string;
+      approved: string;
+      rejected: string;
+      effective: string;
+      worse: string;
+    }>(
       `SELECT equipment_id, issue_type,
               count(*) FILTER (WHERE status IN ('approved', 'executed', 'failed')) AS approved,
               count(*) FILTER (WHERE status = 'rejected') AS rejected,
@@ -74,12 +96,25 @@ export class PgLearningStore implements LearningStore {
         GROUP BY equipment_id, issue_type`,
     );
     const m = new Map<string, PatternCounts>();
-    for (const r of rows) m.set(`${r.equipment_id}|${r.issue_type}`, { approved: Number(r.approved), rejected: Number(r.rejected), effective: Number(r.effective), worse: Number(r.worse) });
+    for (const r of rows)
+      m.set(`${r.equipment_id}|${r.issue_type}`, {
+        approved: Number(r.approved),
+        rejected: Number(r.rejected),
+        effective: Number(r.effective),
+        worse: Number(r.worse),
+      });
     return m;
   }
 
   async decisionTimings(fromMs: number, toMs: number): Promise<DecisionTiming[]> {
-    const { rows } = await this.#db.query<{ equipment_id: string; issue_type: string; created_timestamp: Date; at: Date; action: string; actor_roles: string[] }>(
+    const { rows } = await this.#db.query<{
+      equipment_id: string;
+      issue_type: string;
+      created_timestamp: Date;
+      at: Date;
+      action: string;
+      actor_roles: string[];
+    }>(
       `SELECT r.equipment_id, r.issue_type, r.created_timestamp, a.at, a.action, a.actor_roles
          FROM agentic_hmi.recommendation_audit a
          JOIN agentic_hmi.agent_recommendations r ON r.recommendation_id = a.recommendation_id
@@ -89,7 +124,11 @@ export class PgLearningStore implements LearningStore {
     return rows.map((r) => ({
       equipmentId: r.equipment_id,
       issueType: r.issue_type,
-      role: r.actor_roles.includes('engineer') ? 'engineer' : r.actor_roles.includes('operator') ? 'operator' : (r.actor_roles[0] ?? 'unknown'),
+      role: r.actor_roles.includes('engineer')
+        ? 'engineer'
+        : r.actor_roles.includes('operator')
+          ? 'operator'
+          : (r.actor_roles[0] ?? 'unknown'),
       status: r.action === 'approve' ? 'approved' : 'rejected',
       createdMs: r.created_timestamp.getTime(),
       decidedMs: r.at.getTime(),
@@ -97,7 +136,12 @@ export class PgLearningStore implements LearningStore {
   }
 
   async writesAwaitingOutcome(beforeMs: number): Promise<ExecutedWrite[]> {
-    const { rows } = await this.#db.query<{ recommendation_id: string; equipment_id: string; issue_type: string; finished_at: Date }>(
+    const { rows } = await this.#db.query<{
+      recommendation_id: string;
+      equipment_id: string;
+      issue_type: string;
+      finished_at: Date;
+    }>(
       `SELECT w.recommendation_id, r.equipment_id, r.issue_type, w.finished_at
          FROM agentic_hmi.recommendation_writes w
          JOIN agentic_hmi.agent_recommendations r ON r.recommendation_id = w.recommendation_id
@@ -106,7 +150,12 @@ export class PgLearningStore implements LearningStore {
         ORDER BY w.finished_at`,
       [iso(beforeMs)],
     );
-    return rows.map((r) => ({ recommendationId: r.recommendation_id, equipmentId: r.equipment_id, issueType: r.issue_type, writtenAtMs: r.finished_at.getTime() }));
+    return rows.map((r) => ({
+      recommendationId: r.recommendation_id,
+      equipmentId: r.equipment_id,
+      issueType: r.issue_type,
+      writtenAtMs: r.finished_at.getTime(),
+    }));
   }
 
   async activity(equipmentId: string, fromMs: number, toMs: number): Promise<WindowActivity> {
@@ -130,25 +179,46 @@ export class PgLearningStore implements LearningStore {
        UPDATE agentic_hmi.agent_recommendations r
           SET outcome = jsonb_build_object('outcome', $4::text, 'checkedAt', $6::timestamptz, 'windowMinutes', $7::int, 'before', $8::jsonb, 'after', $9::jsonb)
          FROM ins WHERE r.recommendation_id = ins.recommendation_id`,
-      [o.recommendationId, o.equipmentId, o.issueType, o.outcome, iso(o.writtenAtMs), iso(o.checkedAtMs), o.windowMinutes, JSON.stringify(o.before), JSON.stringify(o.after)],
+      [
+        o.recommendationId,
+        o.equipmentId,
+        o.issueType,
+        o.outcome,
+        iso(o.writtenAtMs),
+        iso(o.checkedAtMs),
+        o.windowMinutes,
+        JSON.stringify(o.before),
+        JSON.stringify(o.after),
+      ],
     );
     return (res.rowCount ?? 0) > 0;
   }
 
   async markReverted(recommendationId: string): Promise<void> {
-    await this.#db.query('UPDATE agentic_hmi.recommendation_outcomes SET reverted = true WHERE recommendation_id = $1', [recommendationId]);
-    await this.#db.query(`UPDATE agentic_hmi.agent_recommendations SET outcome = outcome || '{"reverted": true}'::jsonb WHERE recommendation_id = $1 AND outcome IS NOT NULL`, [recommendationId]);
+    await this.#db.query(
+      'UPDATE agentic_hmi.recommendation_outcomes SET reverted = true WHERE recommendation_id = $1',
+      [recommendationId],
+    );
+    await this.#db.query(
+      `UPDATE agentic_hmi.agent_recommendations SET outcome = outcome || '{"reverted": true}'::jsonb WHERE recommendation_id = $1 AND outcome IS NOT NULL`,
+      [recommendationId],
+    );
   }
 
   async outcomeCounts(): Promise<Record<RecommendationOutcome, number>> {
-    const { rows } = await this.#db.query<{ outcome: RecommendationOutcome; n: string }>('SELECT outcome, count(*) AS n FROM agentic_hmi.recommendation_outcomes GROUP BY outcome');
+    const { rows } = await this.#db.query<{ outcome: RecommendationOutcome; n: string }>(
+      'SELECT outcome, count(*) AS n FROM agentic_hmi.recommendation_outcomes GROUP BY outcome',
+    );
     const out: Record<RecommendationOutcome, number> = { effective: 0, not_effective: 0, worse: 0 };
     for (const r of rows) out[r.outcome] = Number(r.n);
     return out;
   }
 
   async saveDrift(atMs: number, modelVersion: string, rows: number, result: DriftResult): Promise<void> {
-    await this.#db.query('INSERT INTO agentic_hmi.drift_snapshots (at, model_version, rows, psi, alerts) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)', [iso(atMs), modelVersion, rows, JSON.stringify(result.psi), JSON.stringify(result.alerts)]);
+    await this.#db.query(
+      'INSERT INTO agentic_hmi.drift_snapshots (at, model_version, rows, psi, alerts) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)',
+      [iso(atMs), modelVersion, rows, JSON.stringify(result.psi), JSON.stringify(result.alerts)],
+    );
   }
 
   async mergeMetricsExtra(atMs: number, extra: Readonly<Record<string, unknown>>): Promise<void> {

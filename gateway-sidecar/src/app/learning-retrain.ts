@@ -12,7 +12,12 @@ import { FEATURE_COUNT, FEATURE_NAMES } from '../domain/features.ts';
 import { driftBaseline, type DriftBaseline } from '../domain/learning/drift.ts';
 import { figuresFrom, promotionGate, type GateFigures, type GateResult } from '../domain/learning/gate.ts';
 import { labelOf } from '../domain/learning/labels.ts';
-import type { LabelledEvent, LearningStore, ModelArtifacts, ModelRegistryStore } from '../domain/learning/ports.ts';
+import type {
+  LabelledEvent,
+  LearningStore,
+  ModelArtifacts,
+  ModelRegistryStore,
+} from '../domain/learning/ports.ts';
 import { adaptThreshold } from '../domain/learning/posterior.ts';
 import { blendScores } from '../domain/scoring.ts';
 import type { LearningConfig } from '../config-learning.ts';
@@ -89,18 +94,32 @@ interface Labelled {
 function labelled(events: readonly LabelledEvent[]): Labelled[] {
   const out: Labelled[] = [];
   for (const e of events) {
-    const l = labelOf({ recommendationId: e.recommendationId, status: e.status, operatorNote: e.note, outcome: e.outcome });
+    const l = labelOf({
+      recommendationId: e.recommendationId,
+      status: e.status,
+      operatorNote: e.note,
+      outcome: e.outcome,
+    });
     if (l !== undefined) out.push({ features: e.features, label: l.label });
   }
   return out;
 }
 
 /** Flags of `runner` on held-back rows at its own anomaly line, as the detector would. */
-export async function evaluate(runner: ModelRunner, rows: readonly Labelled[], w: { ifWeight: number; rfWeight: number }): Promise<GateFigures> {
+export async function evaluate(
+  runner: ModelRunner,
+  rows: readonly Labelled[],
+  w: { ifWeight: number; rfWeight: number },
+): Promise<GateFigures> {
   if (rows.length === 0) return figuresFrom([], []);
   const res = await runner.run(matrix(rows.map((r) => r.features)), rows.length);
-  const flagged = rows.map((_, i) => blendScores(res.ifScore[i] as number, res.rfScore[i] as number, w) >= runner.anomalyThreshold);
-  return figuresFrom(rows.map((r) => r.label), flagged);
+  const flagged = rows.map(
+    (_, i) => blendScores(res.ifScore[i] as number, res.rfScore[i] as number, w) >= runner.anomalyThreshold,
+  );
+  return figuresFrom(
+    rows.map((r) => r.label),
+    flagged,
+  );
 }
 
 /** Drift baseline of a training matrix (per feature deciles). */
@@ -116,7 +135,10 @@ export function baselineOf(x: Float32Array): DriftBaseline {
 }
 
 function versionAt(ms: number): string {
-  return `r${new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `r${new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<RetrainResult> {
@@ -142,13 +164,19 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
   y.set(synth.y, 0);
   x.set(normal, nSynth * FEATURE_COUNT);
   let at = nSynth + nNormal;
-  for (const r of train) for (let k = 0; k < LABEL_WEIGHT; k++, at++) {
-    rowOf(r.features, x, at * FEATURE_COUNT);
-    y[at] = r.label;
-  }
+  for (const r of train)
+    for (let k = 0; k < LABEL_WEIGHT; k++, at++) {
+      rowOf(r.features, x, at * FEATURE_COUNT);
+      y[at] = r.label;
+    }
   if (o.corruptLabels === true) for (let i = 0; i < y.length; i++) y[i] = 1 - (y[i] as number);
   step('fitting random forest', 3);
-  const randomForest = fitRandomForest(x, y, FEATURE_COUNT, { ...RF_OPTIONS, trees: o.rfTrees ?? RF_OPTIONS.trees, rowsPerTree: o.rowsPerTree ?? RF_OPTIONS.rowsPerTree, seed: seed + 1 });
+  const randomForest = fitRandomForest(x, y, FEATURE_COUNT, {
+    ...RF_OPTIONS,
+    trees: o.rfTrees ?? RF_OPTIONS.trees,
+    rowsPerTree: o.rowsPerTree ?? RF_OPTIONS.rowsPerTree,
+    seed: seed + 1,
+  });
   step('fitting isolation forest', 4);
   // Too few recent normal rows to describe normal: fall back to the synthetic normal rows.
   let ifRows = normal;
@@ -156,27 +184,71 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
     const idx: number[] = [];
     for (let i = 0; i < nSynth; i++) if (synth.y[i] === 0) idx.push(i);
     ifRows = new Float32Array(idx.length * FEATURE_COUNT);
-    idx.forEach((r, k) => ifRows.set(synth.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), k * FEATURE_COUNT));
+    idx.forEach((r, k) =>
+      ifRows.set(synth.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), k * FEATURE_COUNT),
+    );
   }
   const isolationForest = fitDefaultIsolationForest(ifRows, seed + 2);
 
   step('evaluating candidate vs current', 5);
   const current = await d.currentModel();
   const approved = train.filter((r) => r.label === 1).length;
-  const threshold = adaptThreshold(current.anomalyThreshold, approved, train.length - approved, { min: L.thresholdMin, max: L.thresholdMax, step: L.thresholdStep, targetRejectRate: L.targetRejectRate });
+  const threshold = adaptThreshold(current.anomalyThreshold, approved, train.length - approved, {
+    min: L.thresholdMin,
+    max: L.thresholdMax,
+    step: L.thresholdStep,
+    targetRejectRate: L.targetRejectRate,
+  });
   let version = versionAt(now);
-  if ((await d.registry.get(version)) !== undefined) version = `${version}-${Math.floor(hashShare(`${now}|${Math.random()}`) * 1e6)}`;
+  if ((await d.registry.get(version)) !== undefined)
+    version = `${version}-${Math.floor(hashShare(`${now}|${Math.random()}`) * 1e6)}`;
   const baseline = baselineOf(ifRows);
-  const saved = await d.artifacts.save(version, { isolationForest, randomForest }, { training: { from: new Date(from).toISOString(), to: new Date(now).toISOString(), rows: total, normalRows: nNormal, syntheticRows: nSynth, labelledRows: train.length, labelWeight: LABEL_WEIGHT } }, threshold);
+  const saved = await d.artifacts.save(
+    version,
+    { isolationForest, randomForest },
+    {
+      training: {
+        from: new Date(from).toISOString(),
+        to: new Date(now).toISOString(),
+        rows: total,
+        normalRows: nNormal,
+        syntheticRows: nSynth,
+        labelledRows: train.length,
+        labelWeight: LABEL_WEIGHT,
+      },
+    },
+    threshold,
+  );
   const candidate = await d.artifacts.load(saved.path);
   let swapped = false;
   let promoted = false;
   try {
     const w = { ifWeight: o.ifWeight, rfWeight: o.rfWeight };
-    const gate = promotionGate(await evaluate(current, holdout, w), await evaluate(candidate, holdout, w), { f1Tolerance: L.gateF1Tolerance, farTolerance: L.gateFarTolerance, minRows: L.gateMinRows });
+    const gate = promotionGate(await evaluate(current, holdout, w), await evaluate(candidate, holdout, w), {
+      f1Tolerance: L.gateF1Tolerance,
+      farTolerance: L.gateFarTolerance,
+      minRows: L.gateMinRows,
+    });
     step('registering', 6);
-    const metrics = { currentVersion: current.modelVersion, anomalyThreshold: threshold, trainingRows: total, labelledRows: train.length, holdoutRows: holdout.length, driftBaseline: baseline };
-    const entry = { version, name: MODEL_NAME, createdAtMs: now, trainingFromMs: from, trainingToMs: now, metrics, gate, path: saved.path, sha256: saved.sha256 };
+    const metrics = {
+      currentVersion: current.modelVersion,
+      anomalyThreshold: threshold,
+      trainingRows: total,
+      labelledRows: train.length,
+      holdoutRows: holdout.length,
+      driftBaseline: baseline,
+    };
+    const entry = {
+      version,
+      name: MODEL_NAME,
+      createdAtMs: now,
+      trainingFromMs: from,
+      trainingToMs: now,
+      metrics,
+      gate,
+      path: saved.path,
+      sha256: saved.sha256,
+    };
     await d.registry.register({ ...entry, status: gate.passed ? 'candidate' : 'rejected' }, now);
     if (gate.passed && o.promote) {
       await d.registry.promote(version, now);
@@ -187,9 +259,27 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
         await old.close();
       }
     }
-    d.logger.info({ version, promoted, swapped, gate: { passed: gate.passed, reason: gate.reason, current: gate.current, candidate: gate.candidate } }, 'retrained model registered');
+    d.logger.info(
+      {
+        version,
+        promoted,
+        swapped,
+        gate: { passed: gate.passed, reason: gate.reason, current: gate.current, candidate: gate.candidate },
+      },
+      'retrained model registered',
+    );
     step('done', 7);
-    return { version, path: saved.path, gate, promoted, swapped, anomalyThreshold: threshold, trainingRows: total, labelledRows: train.length, holdoutRows: holdout.length };
+    return {
+      version,
+      path: saved.path,
+      gate,
+      promoted,
+      swapped,
+      anomalyThreshold: threshold,
+      trainingRows: total,
+      labelledRows: train.length,
+      holdoutRows: holdout.length,
+    };
   } finally {
     if (!swapped) await candidate.close();
     await current.close();

@@ -27,7 +27,12 @@ const MAX_DELAY_MS = 2_147_483_647;
  * ```
  * Throws a RangeError naming the expression when it is not a valid cron expression.
  */
-export function startRetrainSchedule(o: { cron: string; clock: Clock; logger: Logger; run: () => Promise<unknown> }): RetrainSchedule {
+export function startRetrainSchedule(o: {
+  cron: string;
+  clock: Clock;
+  logger: Logger;
+  run: () => Promise<unknown>;
+}): RetrainSchedule {
   let expr;
   try {
     expr = CronExpressionParser.parse(o.cron, { currentDate: new Date(o.clock.now()) });
@@ -48,8 +53,11 @@ export function startRetrainSchedule(o: { cron: string; clock: Clock; logger: Lo
   const fire = (): void => {
     if (o.clock.now() < nextAt) return arm(); // a hop of a long delay
     const due = nextAt;
-    nextAt = CronExpressionParser.parse(o.cron, { currentDate: new Date(Math.max(o.clock.now(), due) + 1) }).next().getTime();
-    if (running) o.logger.warn({ due: new Date(due).toISOString() }, 'retrain still running; scheduled run skipped');
+    nextAt = CronExpressionParser.parse(o.cron, { currentDate: new Date(Math.max(o.clock.now(), due) + 1) })
+      .next()
+      .getTime();
+    if (running)
+      o.logger.warn({ due: new Date(due).toISOString() }, 'retrain still running; scheduled run skipped');
     else {
       running = true;
       runs++;

@@ -20,7 +20,12 @@ import { driftOf, type DriftBaseline, type DriftResult } from '../domain/learnin
 import { humanMetrics, type HumanMetrics } from '../domain/learning/human.ts';
 import { classifyOutcome, type RecommendationOutcome } from '../domain/learning/labels.ts';
 import type { LearningSnapshot, LearningStore, OutcomeRecord } from '../domain/learning/ports.ts';
-import { adjustedConfidence, NO_HISTORY, patternKey, type PatternCounts } from '../domain/learning/posterior.ts';
+import {
+  adjustedConfidence,
+  NO_HISTORY,
+  patternKey,
+  type PatternCounts,
+} from '../domain/learning/posterior.ts';
 import type { LearningConfig } from '../config-learning.ts';
 import { WARNINGS } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -74,17 +79,33 @@ export class Learning {
     for (const w of await store.writesAwaitingOutcome(now - windowMs)) {
       const before = await store.activity(w.equipmentId, w.writtenAtMs - windowMs, w.writtenAtMs);
       const after = await store.activity(w.equipmentId, w.writtenAtMs, w.writtenAtMs + windowMs);
-      const rec: OutcomeRecord = { ...w, outcome: classifyOutcome(before, after), checkedAtMs: now, windowMinutes: config.outcomeWindowMinutes, before, after };
+      const rec: OutcomeRecord = {
+        ...w,
+        outcome: classifyOutcome(before, after),
+        checkedAtMs: now,
+        windowMinutes: config.outcomeWindowMinutes,
+        before,
+        after,
+      };
       if (!(await store.recordOutcome(rec))) continue; // another instance recorded it first
       done.push(rec);
       this.#outcomes[rec.outcome]++;
-      logger.info({ recommendationId: w.recommendationId, outcome: rec.outcome, before, after }, 'write outcome recorded');
+      logger.info(
+        { recommendationId: w.recommendationId, outcome: rec.outcome, before, after },
+        'write outcome recorded',
+      );
       if (rec.outcome === 'worse' && config.autoRevertWorse && this.#d.revert) {
         try {
-          await this.#d.revert(w.recommendationId, `automatic revert: outcome 'worse' after ${config.outcomeWindowMinutes} min (mean score ${before.meanScore.toFixed(3)} → ${after.meanScore.toFixed(3)})`);
+          await this.#d.revert(
+            w.recommendationId,
+            `automatic revert: outcome 'worse' after ${config.outcomeWindowMinutes} min (mean score ${before.meanScore.toFixed(3)} → ${after.meanScore.toFixed(3)})`,
+          );
           await store.markReverted(w.recommendationId);
         } catch (err) {
-          logger.error({ err, recommendationId: w.recommendationId }, 'automatic revert of a worse write failed');
+          logger.error(
+            { err, recommendationId: w.recommendationId },
+            'automatic revert of a worse write failed',
+          );
         }
       }
     }
@@ -93,23 +114,34 @@ export class Learning {
   }
 
   /** PSI of recent scored events against `baseline`; alerts (log, metric, notification) at driftPsiAlert. */
-  async checkDrift(baseline: DriftBaseline, modelVersion: string, windowMs = 86_400_000): Promise<DriftResult> {
+  async checkDrift(
+    baseline: DriftBaseline,
+    modelVersion: string,
+    windowMs = 86_400_000,
+  ): Promise<DriftResult> {
     const { store, clock, config, logger } = this.#d;
     const now = clock.now();
     const rows = await store.featureRows(now - windowMs, now, DRIFT_ROWS, false);
     if (rows.length === 0) return this.#drift;
     const columns: Record<string, number[]> = {};
-    for (const name of Object.keys(baseline.features)) columns[name] = rows.map((r) => r[name]).filter((v): v is number => v !== undefined);
+    for (const name of Object.keys(baseline.features))
+      columns[name] = rows.map((r) => r[name]).filter((v): v is number => v !== undefined);
     const result = driftOf(baseline, columns, config.driftPsiAlert);
     this.#drift = result;
     await store.saveDrift(now, modelVersion, rows.length, result);
     if (result.alerts.length > 0) {
       this.#driftAlerts++;
       const list = result.alerts.map((a) => `${a.feature} ${a.psi.toFixed(3)}`).join(', ');
-      logger.warn({ code: WARNINGS.FEATURE_DRIFT.code, alerts: result.alerts, modelVersion, rows: rows.length }, `feature drift: PSI ≥ ${config.driftPsiAlert} for ${list}`);
+      logger.warn(
+        { code: WARNINGS.FEATURE_DRIFT.code, alerts: result.alerts, modelVersion, rows: rows.length },
+        `feature drift: PSI ≥ ${config.driftPsiAlert} for ${list}`,
+      );
       if (this.#d.notify) {
         try {
-          await this.#d.notify('Feature drift', `PSI at or above ${config.driftPsiAlert} against the training data of ${modelVersion}: ${list}. Consider retraining (npm run retrain).`);
+          await this.#d.notify(
+            'Feature drift',
+            `PSI at or above ${config.driftPsiAlert} against the training data of ${modelVersion}: ${list}. Consider retraining (npm run retrain).`,
+          );
         } catch (err) {
           logger.error({ err }, 'drift notification failed');
         }
@@ -121,7 +153,10 @@ export class Learning {
   /** Approval latency, reject rate and rubber stamps over the last 7 days. */
   async computeHumanMetrics(): Promise<HumanMetrics> {
     const now = this.#d.clock.now();
-    this.#human = humanMetrics(await this.#d.store.decisionTimings(now - HUMAN_WINDOW_MS, now + 1), this.#d.config.minReadingSeconds * 1000);
+    this.#human = humanMetrics(
+      await this.#d.store.decisionTimings(now - HUMAN_WINDOW_MS, now + 1),
+      this.#d.config.minReadingSeconds * 1000,
+    );
     return this.#human;
   }
 
@@ -141,8 +176,20 @@ export class Learning {
     const prior = { alpha: this.#d.config.priorAlpha, beta: this.#d.config.priorBeta };
     const patterns: Record<string, { approved: number; rejected: number; posteriorMean: number }> = {};
     for (const [k, c] of this.#patterns) {
-      patterns[k] = { approved: c.approved, rejected: c.rejected, posteriorMean: (prior.alpha + c.approved + c.effective) / (prior.alpha + prior.beta + c.approved + c.effective + c.rejected + c.worse) };
+      patterns[k] = {
+        approved: c.approved,
+        rejected: c.rejected,
+        posteriorMean:
+          (prior.alpha + c.approved + c.effective) /
+          (prior.alpha + prior.beta + c.approved + c.effective + c.rejected + c.worse),
+      };
     }
-    return { outcomes: { ...this.#outcomes }, drift: { ...this.#drift.psi }, driftAlerts: this.#driftAlerts, human: this.#human, patterns };
+    return {
+      outcomes: { ...this.#outcomes },
+      drift: { ...this.#drift.psi },
+      driftAlerts: this.#driftAlerts,
+      human: this.#human,
+      patterns,
+    };
   }
 }

@@ -21,7 +21,8 @@ import { createLogger } from '../log.ts';
 import { SidecarError } from '../errors.ts';
 import { retrainDeps, runRetrain } from '../main-learning.ts';
 
-const USAGE = 'usage: retrain [--config FILE] [--no-promote] | --list | --promote VERSION | --rollback [VERSION]';
+const USAGE =
+  'usage: retrain [--config FILE] [--no-promote] | --list | --promote VERSION | --rollback [VERSION]';
 
 /** `[#####.....] 3/7 fitting random forest` on stderr, redrawn in place on a terminal. */
 function progressBar(stage: string, done: number, total: number): void {
@@ -57,13 +58,18 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env, v.config);
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, name: 'retrain' });
+  const logger = createLogger({
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    name: 'retrain',
+  });
   const db = await openDatabase(config, logger, { applicationName: 'ignition-ai-retrain' });
   try {
     const registry = new PgModelRegistry(db.pool);
     const out = (x: unknown): void => void process.stdout.write(`${JSON.stringify(x, null, 2)}\n`);
     if (v.list) {
-      out((await registry.list()).map((e) => ({ ...e, metrics: { ...e.metrics, driftBaseline: undefined } })));
+      out(
+        (await registry.list()).map((e) => ({ ...e, metrics: { ...e.metrics, driftBaseline: undefined } })),
+      );
       return 0;
     }
     if (v.promote !== undefined) {
@@ -74,8 +80,21 @@ async function main(): Promise<number> {
       out(await registry.rollback(args.positionals[0], Date.now()));
       return 0;
     }
-    const r = await runRetrain(config, retrainDeps(config, db.pool, logger, { progress: progressBar }), !v['no-promote']);
-    out({ version: r.version, path: r.path, promoted: r.promoted, anomalyThreshold: r.anomalyThreshold, trainingRows: r.trainingRows, labelledRows: r.labelledRows, holdoutRows: r.holdoutRows, gate: r.gate });
+    const r = await runRetrain(
+      config,
+      retrainDeps(config, db.pool, logger, { progress: progressBar }),
+      !v['no-promote'],
+    );
+    out({
+      version: r.version,
+      path: r.path,
+      promoted: r.promoted,
+      anomalyThreshold: r.anomalyThreshold,
+      trainingRows: r.trainingRows,
+      labelledRows: r.labelledRows,
+      holdoutRows: r.holdoutRows,
+      gate: r.gate,
+    });
     return r.gate.passed ? 0 : 3;
   } finally {
     await db.close();

@@ -21,9 +21,22 @@ before(async () => {
   pool = new pg.Pool({ connectionString: db.url, max: 3 });
   await runMigrations(pool);
   const reg = new PgModelRegistry(pool);
-  const base = { name: 'if-rf-ensemble', trainingFromMs: null, trainingToMs: null, metrics: {}, gate: null, sha256: 'x'.repeat(64) };
-  await reg.register({ ...base, version: '1.0.0', createdAtMs: 1_000, path: '/m/1.0.0', status: 'active' }, 1_000);
-  await reg.register({ ...base, version: 'r2', createdAtMs: 2_000, path: '/m/r2', status: 'candidate' }, 2_000);
+  const base = {
+    name: 'if-rf-ensemble',
+    trainingFromMs: null,
+    trainingToMs: null,
+    metrics: {},
+    gate: null,
+    sha256: 'x'.repeat(64),
+  };
+  await reg.register(
+    { ...base, version: '1.0.0', createdAtMs: 1_000, path: '/m/1.0.0', status: 'active' },
+    1_000,
+  );
+  await reg.register(
+    { ...base, version: 'r2', createdAtMs: 2_000, path: '/m/r2', status: 'candidate' },
+    2_000,
+  );
 });
 after(async () => {
   await pool.end();
@@ -32,16 +45,27 @@ after(async () => {
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, [CLI, ...args], { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      TSX,
+      [CLI, ...args],
+      { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 test('--list, --promote, --rollback and bad usage', async () => {
   const list = await run(['--list']);
   assert.equal(list.code, 0, list.stderr);
-  assert.deepEqual((JSON.parse(list.stdout) as { version: string; status: string }[]).map((e) => [e.version, e.status]), [['r2', 'candidate'], ['1.0.0', 'active']]);
+  assert.deepEqual(
+    (JSON.parse(list.stdout) as { version: string; status: string }[]).map((e) => [e.version, e.status]),
+    [
+      ['r2', 'candidate'],
+      ['1.0.0', 'active'],
+    ],
+  );
   const promoted = await run(['--promote', 'r2']);
   assert.equal(promoted.code, 0, promoted.stderr);
   assert.equal((JSON.parse(promoted.stdout) as { status: string }).status, 'active');
@@ -51,7 +75,10 @@ test('--list, --promote, --rollback and bad usage', async () => {
   assert.equal((JSON.parse(back.stdout) as { version: string }).version, '1.0.0');
   const unknown = await run(['--promote', 'nope']);
   assert.equal(unknown.code, 1);
-  assert.match(unknown.stderr, /SC_ERR_MODEL_REGISTRY: cannot promote: model version 'nope' is not in the registry/);
+  assert.match(
+    unknown.stderr,
+    /SC_ERR_MODEL_REGISTRY: cannot promote: model version 'nope' is not in the registry/,
+  );
   const bad = await run(['--list', '--rollback']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /choose one of/);
@@ -77,5 +104,14 @@ test('the schedule fires on its cron expression and never overlaps runs', async 
   assert.equal(started, 1, 'ticks during a run are skipped');
   assert.ok(s.nextAtMs() > Date.now() - 1_000);
   s.stop();
-  assert.throws(() => startRetrainSchedule({ cron: 'every sunday', clock: systemClock, logger: createLogger({ level: 'silent' }), run: async () => undefined }), /learning.retrainCron 'every sunday' is not a cron expression/);
+  assert.throws(
+    () =>
+      startRetrainSchedule({
+        cron: 'every sunday',
+        clock: systemClock,
+        logger: createLogger({ level: 'silent' }),
+        run: async () => undefined,
+      }),
+    /learning.retrainCron 'every sunday' is not a cron expression/,
+  );
 });

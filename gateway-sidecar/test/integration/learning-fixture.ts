@@ -16,7 +16,11 @@ import { PgEventWriter, silverRowOf } from '../../src/adapters/pg-event-sink.ts'
 import { PgLearningStore } from '../../src/adapters/pg-learning-store.ts';
 import { PgModelRegistry } from '../../src/adapters/pg-model-registry.ts';
 import { runMigrations } from '../../src/adapters/pg-migrations.ts';
-import { createRecommendations, recommendationsOptionsFrom, type Recommendations } from '../../src/app/recommendations.ts';
+import {
+  createRecommendations,
+  recommendationsOptionsFrom,
+  type Recommendations,
+} from '../../src/app/recommendations.ts';
 import { Learning } from '../../src/app/learning.ts';
 import type { Actor, Recommendation } from '../../src/app/recommendation-service.ts';
 import type { LearningConfig } from '../../src/config-learning.ts';
@@ -25,8 +29,24 @@ import { TestClock, T0 } from '../fixtures/recommendation-harness.ts';
 
 export { T0 };
 export const MIN = 60_000;
-export const ANOMALOUS: Readonly<Record<string, number>> = { z_score: 6, ewma_gap: 4, position_in_range: 0.98, level_shift: 4, volatility_ratio: 3, step_z: 6, equipment_deviation: 5 };
-export const NORMALISH: Readonly<Record<string, number>> = { z_score: 0.4, ewma_gap: 0.2, position_in_range: 0.5, level_shift: 0.1, volatility_ratio: 1, step_z: 0.3, equipment_deviation: 0.3 };
+export const ANOMALOUS: Readonly<Record<string, number>> = {
+  z_score: 6,
+  ewma_gap: 4,
+  position_in_range: 0.98,
+  level_shift: 4,
+  volatility_ratio: 3,
+  step_z: 6,
+  equipment_deviation: 5,
+};
+export const NORMALISH: Readonly<Record<string, number>> = {
+  z_score: 0.4,
+  ewma_gap: 0.2,
+  position_in_range: 0.5,
+  level_shift: 0.1,
+  volatility_ratio: 1,
+  step_z: 0.3,
+  equipment_deviation: 0.3,
+};
 
 export interface Rig {
   readonly db: TestDatabase;
@@ -54,16 +74,22 @@ export async function buildRig(learningOver: Partial<LearningConfig> = {}): Prom
   const clock = new TestClock();
   const logger = createLogger({ level: 'silent' });
   const store = new PgLearningStore(pool);
-  let service: Recommendations | undefined;
+  // The revert hook needs the service, which needs the learning's confidence: tie the knot late.
+  const ref: { service?: Recommendations } = {};
   const learning = new Learning({
     store,
     clock,
     logger,
     config: config.learning,
-    revert: (id, note) => (service as Recommendations).revert(id, { user: 'learning', roles: ['engineer'], via: 'token' }, note),
+    revert: (id, note) =>
+      (ref.service as Recommendations).revert(
+        id,
+        { user: 'learning', roles: ['engineer'], via: 'token' },
+        note,
+      ),
   });
   await learning.refreshPatterns();
-  service = await createRecommendations({
+  const service = await createRecommendations({
     store: new PgRecommendationStore(pool),
     writer: new SimulatorTagWriter(plant),
     equipment,
@@ -72,12 +98,22 @@ export async function buildRig(learningOver: Partial<LearningConfig> = {}): Prom
     options: recommendationsOptionsFrom(config),
     confidence: (e, i, base) => learning.confidence(e, i, base),
   });
+  ref.service = service;
   return {
-    db, pool, config, learningConfig: config.learning, equipment, plant, clock, service, learning, store,
+    db,
+    pool,
+    config,
+    learningConfig: config.learning,
+    equipment,
+    plant,
+    clock,
+    service,
+    learning,
+    store,
     registry: new PgModelRegistry(pool),
     events: new PgEventWriter(pool),
     async close() {
-      await service?.idle();
+      await service.idle();
       await pool.end();
       await db.drop();
     },
@@ -85,7 +121,14 @@ export async function buildRig(learningOver: Partial<LearningConfig> = {}): Prom
 }
 
 /** A scored reading of a configured sensor with a full feature row. */
-export function scored(rig: Rig, tagPath: string, tsMs: number, features: Readonly<Record<string, number>>, score: number, isAnomaly = true): ScoredReading {
+export function scored(
+  rig: Rig,
+  tagPath: string,
+  tsMs: number,
+  features: Readonly<Record<string, number>>,
+  score: number,
+  isAnomaly = true,
+): ScoredReading {
   const tag = rig.equipment.sensorsByTag.get(tagPath);
   if (tag === undefined) throw new Error(`not a sensor: ${tagPath}`);
   const full: Record<string, number> = {};
@@ -93,7 +136,14 @@ export function scored(rig: Rig, tagPath: string, tsMs: number, features: Readon
   const value = isAnomaly ? 84 : 60;
   full.value = value;
   return {
-    reading: { kind: 'sensor', tag, value, quality: 'good', sourceTimestampMs: tsMs, receivedTimestampMs: tsMs + 3 },
+    reading: {
+      kind: 'sensor',
+      tag,
+      value,
+      quality: 'good',
+      sourceTimestampMs: tsMs,
+      receivedTimestampMs: tsMs + 3,
+    },
     eventId: `${tagPath}@${tsMs}`,
     features: full,
     score,
@@ -102,7 +152,9 @@ export function scored(rig: Rig, tagPath: string, tsMs: number, features: Readon
     isAnomaly,
     severity: isAnomaly ? 'high' : 'low',
     modelVersion: 'test-1',
-    explanation: isAnomaly ? [{ feature: 'z_score', sensorType: tag.sensorType, tagPath, value: full.z_score ?? 0, weight: 0.6 }] : [],
+    explanation: isAnomaly
+      ? [{ feature: 'z_score', sensorType: tag.sensorType, tagPath, value: full.z_score ?? 0, weight: 0.6 }]
+      : [],
   };
 }
 
@@ -116,17 +168,38 @@ export const REACTOR_TEMP = '[default]Reactors/R01/Temperature';
 export const REACTOR_FLOW = '[default]Reactors/R01/CoolantFlow';
 export const PUMP_VIB = '[default]Utilities/P02/Vibration';
 
-export function coolingEvents(rig: Rig, tsMs: number, features: Readonly<Record<string, number>> = ANOMALOUS, score = 0.9): ScoredReading[] {
-  return [scored(rig, REACTOR_TEMP, tsMs, features, score), scored(rig, REACTOR_FLOW, tsMs, { ...features, z_score: -(features.z_score ?? 0) }, score - 0.1)];
+export function coolingEvents(
+  rig: Rig,
+  tsMs: number,
+  features: Readonly<Record<string, number>> = ANOMALOUS,
+  score = 0.9,
+): ScoredReading[] {
+  return [
+    scored(rig, REACTOR_TEMP, tsMs, features, score),
+    scored(rig, REACTOR_FLOW, tsMs, { ...features, z_score: -(features.z_score ?? 0) }, score - 0.1),
+  ];
 }
 
-const operators: Actor[] = ['olga', 'otto', 'oleg'].map((user) => ({ user, roles: ['operator'], via: 'token' }));
+const operators: Actor[] = ['olga', 'otto', 'oleg'].map((user) => ({
+  user,
+  roles: ['operator'],
+  via: 'token',
+}));
 
 /** Decides with as many different operators as the two-person rule needs. */
-export async function decide(rig: Rig, rec: Recommendation, decision: 'approve' | 'reject', note?: string): Promise<Recommendation> {
+export async function decide(
+  rig: Rig,
+  rec: Recommendation,
+  decision: 'approve' | 'reject',
+  note?: string,
+): Promise<Recommendation> {
   let cur = rec;
   for (const actor of operators) {
-    cur = await rig.service.decide(cur.id, { decision, expectedVersion: cur.version, ...(note === undefined ? {} : { note }) }, actor);
+    cur = await rig.service.decide(
+      cur.id,
+      { decision, expectedVersion: cur.version, ...(note === undefined ? {} : { note }) },
+      actor,
+    );
     if (cur.status !== 'pending') break;
   }
   return cur;

@@ -1,7 +1,21 @@
 /** Decisions become labels joined to their own anomaly events; pattern confidence follows the decisions. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ANOMALOUS, buildRig, coolingEvents, decide, ingest, latest, MIN, NORMALISH, PUMP_VIB, REACTOR_TEMP, scored, T0, type Rig } from './learning-fixture.ts';
+import {
+  ANOMALOUS,
+  buildRig,
+  coolingEvents,
+  decide,
+  ingest,
+  latest,
+  MIN,
+  NORMALISH,
+  PUMP_VIB,
+  REACTOR_TEMP,
+  scored,
+  T0,
+  type Rig,
+} from './learning-fixture.ts';
 
 let rig: Rig;
 before(async () => {
@@ -16,7 +30,9 @@ test('labels: approved → 1, rejected → 0 with the note, deferred → none; f
   assert.equal(await ingest(rig, coolingEvents(rig, t1)), 1);
   // A neighbouring event 20 s later on another sensor of the same equipment, not behind any recommendation:
   // a ±1 minute fuzzy join would pick it up.
-  await ingest(rig, [scored(rig, '[default]Reactors/R01/Pressure', t1 + 20_000, { ...NORMALISH, z_score: 0.7 }, 0.2, false)]);
+  await ingest(rig, [
+    scored(rig, '[default]Reactors/R01/Pressure', t1 + 20_000, { ...NORMALISH, z_score: 0.7 }, 0.2, false),
+  ]);
   const [first] = await latest(rig, 'REACTOR_01');
   assert.ok(first);
   await decide(rig, first, 'reject', 'coolant pump was on maintenance bypass');
@@ -32,14 +48,25 @@ test('labels: approved → 1, rejected → 0 with the note, deferred → none; f
   assert.equal(await ingest(rig, coolingEvents(rig, T0 + 20 * MIN + 1_000)), 1);
   const third = (await latest(rig, 'REACTOR_01')).find((r) => r.status === 'pending');
   assert.ok(third);
-  await rig.service.decide(third.id, { decision: 'defer', deferUntil: new Date(rig.clock.now() + 60 * MIN).toISOString(), expectedVersion: third.version }, { user: 'olga', roles: ['operator'], via: 'token' });
+  await rig.service.decide(
+    third.id,
+    {
+      decision: 'defer',
+      deferUntil: new Date(rig.clock.now() + 60 * MIN).toISOString(),
+      expectedVersion: third.version,
+    },
+    { user: 'olga', roles: ['operator'], via: 'token' },
+  );
 
   const events = await rig.store.labelledEvents(T0 - 60 * MIN, T0 + 120 * MIN);
   const byRec = new Map<string, typeof events>();
   for (const e of events) byRec.set(e.recommendationId, [...(byRec.get(e.recommendationId) ?? []), e]);
   assert.equal(byRec.size, 2, 'the deferred recommendation gives no label');
   const rejected = byRec.get(first.id) ?? [];
-  assert.deepEqual(rejected.map((e) => e.eventId).sort(), [`${REACTOR_TEMP}@${t1}`, `[default]Reactors/R01/CoolantFlow@${t1}`].sort());
+  assert.deepEqual(
+    rejected.map((e) => e.eventId).sort(),
+    [`${REACTOR_TEMP}@${t1}`, `[default]Reactors/R01/CoolantFlow@${t1}`].sort(),
+  );
   assert.equal(rejected[0]?.status, 'rejected');
   assert.equal(rejected[0]?.note, 'coolant pump was on maintenance bypass');
   assert.equal(rejected.find((e) => e.eventId.startsWith(REACTOR_TEMP))?.features.z_score, ANOMALOUS.z_score);
@@ -71,7 +98,10 @@ test('a repeatedly rejected pattern falls below minConfidence and stops reaching
   assert.equal((await latest(rig, 'REACTOR_01')).length, before);
 
   // Pump vibration: approved three times, its confidence rises above the playbook value.
-  const pump = (ts: number) => [scored(rig, PUMP_VIB, ts, ANOMALOUS, 0.85), scored(rig, '[default]Utilities/P02/BearingTemperature', ts, ANOMALOUS, 0.8)];
+  const pump = (ts: number) => [
+    scored(rig, PUMP_VIB, ts, ANOMALOUS, 0.85),
+    scored(rig, '[default]Utilities/P02/BearingTemperature', ts, ANOMALOUS, 0.8),
+  ];
   const confidences: number[] = [];
   let issueType = '';
   for (let i = 0; i < 4; i++) {
@@ -85,9 +115,15 @@ test('a repeatedly rejected pattern falls below minConfidence and stops reaching
     if (i < 3) await decide(rig, rec, 'approve');
     await rig.learning.refreshPatterns();
   }
-  assert.ok((confidences[3] as number) > (confidences[0] as number), `confidence rises with approvals: ${confidences.join(' → ')}`);
+  assert.ok(
+    (confidences[3] as number) > (confidences[0] as number),
+    `confidence rises with approvals: ${confidences.join(' → ')}`,
+  );
   assert.ok(rig.learning.confidence('PUMP_02', issueType, 0.7) > 0.7);
   const snap = rig.learning.snapshot();
-  assert.ok((snap.patterns['REACTOR_01|cooling_degradation']?.rejected ?? 0) >= 3, 'it took at most four rejections (the last raise may already be suppressed)');
+  assert.ok(
+    (snap.patterns['REACTOR_01|cooling_degradation']?.rejected ?? 0) >= 3,
+    'it took at most four rejections (the last raise may already be suppressed)',
+  );
   assert.equal(snap.patterns[`PUMP_02|${issueType}`]?.approved, 3);
 });

@@ -11,7 +11,18 @@ import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/domain/features.ts';
 import { createLogger } from '../../src/log.ts';
 import { Registry } from '../../src/adapters/prom-registry.ts';
 import { registerLearningMetrics } from '../../src/adapters/prom-learning-metrics.ts';
-import { ANOMALOUS, buildRig, coolingEvents, decide, ingest, MIN, NORMALISH, REACTOR_TEMP, scored, type Rig } from './learning-fixture.ts';
+import {
+  ANOMALOUS,
+  buildRig,
+  coolingEvents,
+  decide,
+  ingest,
+  MIN,
+  NORMALISH,
+  REACTOR_TEMP,
+  scored,
+  type Rig,
+} from './learning-fixture.ts';
 
 const THROUGHPUT = '[default]Reactors/R01/Throughput_SP';
 let rig: Rig;
@@ -27,18 +38,39 @@ after(async () => {
 });
 
 /** `n` scored rows of the reactor temperature sensor spread over [from, from + span). */
-async function activity(from: number, span: number, n: number, score: number, anomalous: boolean): Promise<void> {
-  const rows = Array.from({ length: n }, (_, i) => scored(rig, REACTOR_TEMP, from + Math.floor((i * span) / n) + 7, anomalous ? ANOMALOUS : NORMALISH, score, anomalous));
+async function activity(
+  from: number,
+  span: number,
+  n: number,
+  score: number,
+  anomalous: boolean,
+): Promise<void> {
+  const rows = Array.from({ length: n }, (_, i) =>
+    scored(
+      rig,
+      REACTOR_TEMP,
+      from + Math.floor((i * span) / n) + 7,
+      anomalous ? ANOMALOUS : NORMALISH,
+      score,
+      anomalous,
+    ),
+  );
   await rig.events.writeSilver(rows.map(silver));
 }
 async function executedCooling(): Promise<{ id: string; writtenAt: number }> {
   const t = rig.clock.now();
   assert.equal(await ingest(rig, coolingEvents(rig, t)), 1);
-  const rec = (await rig.service.list({ equipmentId: 'REACTOR_01', status: ['pending'], limit: 5, offset: 0 })).items[0];
+  const rec = (
+    await rig.service.list({ equipmentId: 'REACTOR_01', status: ['pending'], limit: 5, offset: 0 })
+  ).items[0];
   assert.ok(rec?.proposedAction, `cooling proposes a throughput change: ${JSON.stringify(rec)}`);
   rig.clock.advance(45_000); // read for 45 s: not a rubber stamp
   const done = await decide(rig, rec, 'approve');
-  assert.equal(done.status, 'executed', `write executed on the simulator: ${JSON.stringify(done.writeResult)}`);
+  assert.equal(
+    done.status,
+    'executed',
+    `write executed on the simulator: ${JSON.stringify(done.writeResult)}`,
+  );
   assert.equal(rig.plant.readTag(THROUGHPUT), rec.proposedAction.newValue);
   return { id: rec.id, writtenAt: rig.clock.now() };
 }
@@ -51,8 +83,14 @@ test('an executed write whose anomaly clears is recorded effective, on the row a
   assert.deepEqual(await rig.learning.checkOutcomes(), [], 'not before the outcome window has passed');
   rig.clock.advance(21 * MIN);
   const done = await rig.learning.checkOutcomes();
-  assert.deepEqual(done.map((o) => [o.recommendationId, o.outcome]), [[w.id, 'effective']]);
-  const { rows } = await rig.pool.query<{ o: string }>(`SELECT outcome->>'outcome' AS o FROM agentic_hmi.agent_recommendations WHERE recommendation_id = $1`, [w.id]);
+  assert.deepEqual(
+    done.map((o) => [o.recommendationId, o.outcome]),
+    [[w.id, 'effective']],
+  );
+  const { rows } = await rig.pool.query<{ o: string }>(
+    `SELECT outcome->>'outcome' AS o FROM agentic_hmi.agent_recommendations WHERE recommendation_id = $1`,
+    [w.id],
+  );
   assert.equal(rows[0]?.o, 'effective');
   assert.deepEqual(await rig.learning.checkOutcomes(), [], 'recorded once');
   assert.equal((await rig.store.outcomeCounts()).effective, 1);
@@ -72,11 +110,20 @@ test('a write that made things worse is recorded worse and auto-reverted through
   await activity(w.writtenAt + 1_000, 29 * MIN, 40, 0.97, true);
   rig.clock.advance(31 * MIN);
   const done = await rig.learning.checkOutcomes();
-  assert.deepEqual(done.map((o) => o.outcome), ['worse']);
+  assert.deepEqual(
+    done.map((o) => o.outcome),
+    ['worse'],
+  );
   assert.equal(rig.plant.readTag(THROUGHPUT), previous, 'the simulator setpoint is back');
   const got = await rig.service.get(w.id);
-  assert.ok(got?.history.some((h) => h.action === 'revert' && h.actor === 'learning'), 'the revert is audited');
-  const { rows } = await rig.pool.query<{ reverted: boolean }>('SELECT reverted FROM agentic_hmi.recommendation_outcomes WHERE recommendation_id = $1', [w.id]);
+  assert.ok(
+    got?.history.some((h) => h.action === 'revert' && h.actor === 'learning'),
+    'the revert is audited',
+  );
+  const { rows } = await rig.pool.query<{ reverted: boolean }>(
+    'SELECT reverted FROM agentic_hmi.recommendation_outcomes WHERE recommendation_id = $1',
+    [w.id],
+  );
   assert.equal(rows[0]?.reverted, true);
 });
 
@@ -86,7 +133,9 @@ test('human metrics and the pipeline_metrics extra', async () => {
   assert.equal(snap.human?.byRole.operator?.rubberStamps, 0);
   assert.ok((snap.human?.overall.meanLatencySec ?? 0) >= 45);
   assert.deepEqual(snap.outcomes, { effective: 1, not_effective: 0, worse: 1 });
-  const { rows } = await rig.pool.query<{ extra: { learning?: { outcomes?: unknown; modelVersion?: string } } }>('SELECT extra FROM mining_operations.pipeline_metrics ORDER BY metric_timestamp DESC LIMIT 1');
+  const { rows } = await rig.pool.query<{
+    extra: { learning?: { outcomes?: unknown; modelVersion?: string } };
+  }>('SELECT extra FROM mining_operations.pipeline_metrics ORDER BY metric_timestamp DESC LIMIT 1');
   assert.deepEqual(rows[0]?.extra.learning?.outcomes, { effective: 1, not_effective: 0, worse: 1 });
   assert.equal(rows[0]?.extra.learning?.modelVersion, 'if-rf-ensemble@1.0.0');
   const registry = new Registry();
@@ -100,17 +149,26 @@ test('human metrics and the pipeline_metrics extra', async () => {
 
 test('PSI drift: stable data raises nothing, shifted data alerts (log, snapshot, notification)', async () => {
   const notes: string[] = [];
-  const learning = new Learning({ store: rig.store, clock: rig.clock, logger: createLogger({ level: 'silent' }), config: rig.learningConfig, notify: async (title, body) => void notes.push(`${title}: ${body}`) });
+  const learning = new Learning({
+    store: rig.store,
+    clock: rig.clock,
+    logger: createLogger({ level: 'silent' }),
+    config: rig.learningConfig,
+    notify: async (title, body) => void notes.push(`${title}: ${body}`),
+  });
   let seed = 1;
-  const rnd = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  const row = (shift: number): Record<string, number> => Object.fromEntries(FEATURE_NAMES.map((n) => [n, (n === 'z_score' ? shift : 0) + rnd() * 2 - 1]));
+  const rnd = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const row = (shift: number): Record<string, number> =>
+    Object.fromEntries(FEATURE_NAMES.map((n) => [n, (n === 'z_score' ? shift : 0) + rnd() * 2 - 1]));
   const ref = Array.from({ length: 3000 }, () => row(0));
   const x = new Float32Array(ref.length * FEATURE_COUNT);
   ref.forEach((r, i) => FEATURE_NAMES.forEach((n, k) => (x[i * FEATURE_COUNT + k] = r[n] as number)));
   const baseline = baselineOf(x);
   rig.clock.advance(2 * 86_400_000); // leave the earlier test rows out of the 24 h window
   const write = async (shift: number, from: number): Promise<void> => {
-    const rows = Array.from({ length: 600 }, (_, i) => scored(rig, '[default]Utilities/P02/Flow', from + i * 1000, row(shift), 0.1, false));
+    const rows = Array.from({ length: 600 }, (_, i) =>
+      scored(rig, '[default]Utilities/P02/Flow', from + i * 1000, row(shift), 0.1, false),
+    );
     for (const r of rows) Object.assign(r.features, row(shift));
     await rig.events.writeSilver(rows.map(silver));
   };
@@ -120,11 +178,16 @@ test('PSI drift: stable data raises nothing, shifted data alerts (log, snapshot,
   rig.clock.advance(2 * 86_400_000);
   await write(1.5, rig.clock.now() - 20 * MIN);
   const shifted = await learning.checkDrift(baseline, 'v1');
-  assert.deepEqual(shifted.alerts.map((a) => a.feature), ['z_score']);
+  assert.deepEqual(
+    shifted.alerts.map((a) => a.feature),
+    ['z_score'],
+  );
   assert.ok((shifted.psi.z_score as number) >= 0.25);
   assert.equal(notes.length, 1);
   assert.match(notes[0] as string, /z_score/);
   assert.equal(learning.snapshot().driftAlerts, 1);
-  const { rows } = await rig.pool.query<{ n: string }>(`SELECT count(*) AS n FROM agentic_hmi.drift_snapshots WHERE alerts <> '[]'::jsonb`);
+  const { rows } = await rig.pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM agentic_hmi.drift_snapshots WHERE alerts <> '[]'::jsonb`,
+  );
   assert.equal(Number(rows[0]?.n), 1);
 });

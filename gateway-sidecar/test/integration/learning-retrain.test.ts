@@ -18,28 +18,74 @@ import { shippedModelDir } from '../../src/main-detection.ts';
 import { createLogger } from '../../src/log.ts';
 import { ERRORS } from '../../src/errors.ts';
 import type { ScoredReading } from '../../src/domain/detection.ts';
-import { ANOMALOUS, buildRig, coolingEvents, decide, ingest, latest, MIN, T0, type Rig } from './learning-fixture.ts';
+import {
+  ANOMALOUS,
+  buildRig,
+  coolingEvents,
+  decide,
+  ingest,
+  latest,
+  MIN,
+  T0,
+  type Rig,
+} from './learning-fixture.ts';
 
-const MILD = { z_score: 2.2, ewma_gap: 1.2, position_in_range: 0.8, level_shift: 1, volatility_ratio: 1.3, step_z: 2, equipment_deviation: 1.5 };
+const MILD = {
+  z_score: 2.2,
+  ewma_gap: 1.2,
+  position_in_range: 0.8,
+  level_shift: 1,
+  volatility_ratio: 1.3,
+  step_z: 2,
+  equipment_deviation: 1.5,
+};
 let rig: Rig;
 let modelsDir: string;
 const shipped = shippedModelDir();
 
 before(async () => {
   // A strong prior keeps every pattern raising, so the test can collect enough labelled decisions.
-  rig = await buildRig({ priorAlpha: 1_000, priorBeta: 500, holdoutShare: 0.5, gateMinRows: 4, trainingDays: 1 });
+  rig = await buildRig({
+    priorAlpha: 1_000,
+    priorBeta: 500,
+    holdoutShare: 0.5,
+    gateMinRows: 4,
+    trainingDays: 1,
+  });
   modelsDir = mkdtempSync(join(tmpdir(), 'sc-learning-models-'));
   const cur = await loadOnnxModelDir(shipped, FEATURE_NAMES);
-  await rig.registry.register({ version: '1.0.0', name: 'if-rf-ensemble', createdAtMs: T0 - 86_400_000, trainingFromMs: null, trainingToMs: null, metrics: {}, gate: null, path: shipped, sha256: 'shipped', status: 'active' }, T0);
+  await rig.registry.register(
+    {
+      version: '1.0.0',
+      name: 'if-rf-ensemble',
+      createdAtMs: T0 - 86_400_000,
+      trainingFromMs: null,
+      trainingToMs: null,
+      metrics: {},
+      gate: null,
+      path: shipped,
+      sha256: 'shipped',
+      status: 'active',
+    },
+    T0,
+  );
   await cur.close();
   // 16 decided recommendations: real faults approved, mild blips rejected as false alarms.
   for (let i = 0; i < 16; i++) {
     rig.clock.advance(10 * MIN);
     const approve = i % 2 === 0;
-    assert.equal(await ingest(rig, coolingEvents(rig, rig.clock.now(), approve ? ANOMALOUS : MILD, approve ? 0.9 : 0.7)), 1);
+    assert.equal(
+      await ingest(rig, coolingEvents(rig, rig.clock.now(), approve ? ANOMALOUS : MILD, approve ? 0.9 : 0.7)),
+      1,
+    );
     const rec = (await latest(rig, 'REACTOR_01')).find((r) => r.status === 'pending');
     assert.ok(rec);
-    await decide(rig, rec, approve ? 'approve' : 'reject', approve ? undefined : 'sensor noise during sampling');
+    await decide(
+      rig,
+      rec,
+      approve ? 'approve' : 'reject',
+      approve ? undefined : 'sensor noise during sampling',
+    );
   }
 });
 after(async () => {
@@ -48,7 +94,17 @@ after(async () => {
 });
 
 function options(over: Partial<RetrainOptions> = {}): RetrainOptions {
-  return { learning: rig.learningConfig, ifWeight: 0.3, rfWeight: 0.7, promote: true, syntheticEquipments: 20, rfTrees: 10, rowsPerTree: 5_000, seed: 7, ...over };
+  return {
+    learning: rig.learningConfig,
+    ifWeight: 0.3,
+    rfWeight: 0.7,
+    promote: true,
+    syntheticEquipments: 20,
+    rfTrees: 10,
+    rowsPerTree: 5_000,
+    seed: 7,
+    ...over,
+  };
 }
 
 function deps(detector?: Detector) {
@@ -68,7 +124,10 @@ test('the gate rejects a deliberately worse candidate and records its numbers', 
   const r = await retrain(deps(), options({ corruptLabels: true }));
   assert.equal(r.gate.passed, false, r.gate.reason);
   assert.equal(r.promoted, false);
-  assert.ok(r.holdoutRows >= 4 && r.labelledRows > 0, `holdout ${r.holdoutRows}, training labels ${r.labelledRows}`);
+  assert.ok(
+    r.holdoutRows >= 4 && r.labelledRows > 0,
+    `holdout ${r.holdoutRows}, training labels ${r.labelledRows}`,
+  );
   const entry = await rig.registry.get(r.version);
   assert.equal(entry?.status, 'rejected');
   assert.equal(entry?.gate?.passed, false);
@@ -79,13 +138,22 @@ test('the gate rejects a deliberately worse candidate and records its numbers', 
 
 test('a not-worse candidate is promoted and hot-swapped mid-stream, each event scored once; rollback restores', async () => {
   const runner = await loadOnnxModelDir(shipped, FEATURE_NAMES);
-  const detector = new Detector(runner, { windowMs: 3_600_000, bucketCount: 16, ifWeight: 0.3, rfWeight: 0.7, batchSize: 64, batchMaxWaitMs: 2 });
+  const detector = new Detector(runner, {
+    windowMs: 3_600_000,
+    bucketCount: 16,
+    ifWeight: 0.3,
+    rfWeight: 0.7,
+    batchSize: 64,
+    batchMaxWaitMs: 2,
+  });
   const results: Promise<ScoredReading[]>[] = [];
   let sent = 0;
   let stop = false;
   const pump = (async () => {
     for (let t = 0; !stop || t < 50; t++) {
-      const batch = [0, 1, 2].map((s) => syntheticReading('E1', `s${s}`, s, 50 + Math.sin(t / 7 + s) + (t % 13 === 0 ? 5 : 0), T0 + t * 1000));
+      const batch = [0, 1, 2].map((s) =>
+        syntheticReading('E1', `s${s}`, s, 50 + Math.sin(t / 7 + s) + (t % 13 === 0 ? 5 : 0), T0 + t * 1000),
+      );
       sent += batch.length;
       results.push(detector.process(batch));
       await new Promise((r) => setImmediate(r));
@@ -99,14 +167,19 @@ test('a not-worse candidate is promoted and hot-swapped mid-stream, each event s
   assert.equal(r.gate.passed, true, r.gate.reason);
   assert.equal(r.promoted, true);
   assert.equal(r.swapped, true);
-  console.log(`gate (retrained candidate): ${r.gate.reason}; holdout ${r.holdoutRows} rows, line ${r.anomalyThreshold}`);
+  console.log(
+    `gate (retrained candidate): ${r.gate.reason}; holdout ${r.holdoutRows} rows, line ${r.anomalyThreshold}`,
+  );
   assert.equal(scored.length, sent, 'no event dropped');
   assert.equal(new Set(scored.map((s) => s.eventId)).size, sent, 'no event scored twice');
   const versions = scored.map((s) => s.modelVersion);
   const switchAt = versions.findIndex((v) => v !== versions[0]);
   assert.ok(switchAt > 0, 'the stream started on the old model and switched');
   assert.equal(versions[0], runner.modelVersion);
-  assert.ok(versions.slice(switchAt).every((v) => v === `if-rf-ensemble@${r.version}`), 'one switch, then only the new model');
+  assert.ok(
+    versions.slice(switchAt).every((v) => v === `if-rf-ensemble@${r.version}`),
+    'one switch, then only the new model',
+  );
   assert.equal((await rig.registry.active())?.version, r.version);
   assert.equal((await rig.registry.get('1.0.0'))?.status, 'retired');
 
@@ -114,7 +187,10 @@ test('a not-worse candidate is promoted and hot-swapped mid-stream, each event s
   assert.equal(back.version, '1.0.0');
   assert.equal((await rig.registry.active())?.version, '1.0.0');
   assert.equal((await rig.registry.get(r.version))?.status, 'retired');
-  await assert.rejects(rig.registry.rollback('9.9.9', rig.clock.now()), (e: { code?: string }) => e.code === ERRORS.MODEL_REGISTRY.code);
+  await assert.rejects(
+    rig.registry.rollback('9.9.9', rig.clock.now()),
+    (e: { code?: string }) => e.code === ERRORS.MODEL_REGISTRY.code,
+  );
   const live = await detector.swapModel(await loadOnnxModelDir(shipped, FEATURE_NAMES));
   await live.close();
 });

@@ -50,10 +50,15 @@ export function psi(reference: readonly number[], current: readonly number[]): n
 
 /** The training-side summary kept with a model version: per feature, bin edges and shares. */
 export interface DriftBaseline {
-  readonly features: Readonly<Record<string, { readonly edges: readonly number[]; readonly shares: readonly number[] }>>;
+  readonly features: Readonly<
+    Record<string, { readonly edges: readonly number[]; readonly shares: readonly number[] }>
+  >;
 }
 
-export function driftBaseline(columns: Readonly<Record<string, readonly number[]>>, bins = 10): DriftBaseline {
+export function driftBaseline(
+  columns: Readonly<Record<string, readonly number[]>>,
+  bins = 10,
+): DriftBaseline {
   const features: Record<string, { edges: number[]; shares: number[] }> = {};
   for (const [name, values] of Object.entries(columns)) {
     const edges = quantileEdges(values, bins);
@@ -69,7 +74,11 @@ export interface DriftResult {
 }
 
 /** PSI of each baseline feature over the current columns (features missing from `current` are skipped). */
-export function driftOf(baseline: DriftBaseline, current: Readonly<Record<string, readonly number[]>>, alertAt: number): DriftResult {
+export function driftOf(
+  baseline: DriftBaseline,
+  current: Readonly<Record<string, readonly number[]>>,
+  alertAt: number,
+): DriftResult {
   const out: Record<string, number> = {};
   const alerts: { feature: string; psi: number }[] = [];
   for (const [name, b] of Object.entries(baseline.features)) {

@@ -24,8 +24,11 @@ export function figuresFrom(labels: ArrayLike<number>, flagged: ArrayLike<boolea
   const c: Counts = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < labels.length; i++) {
     const pos = (labels[i] as number) > 0;
-    if (flagged[i]) pos ? c.tp++ : c.fp++;
-    else pos ? c.fn++ : c.tn++;
+    if (flagged[i]) {
+      if (pos) c.tp++;
+      else c.fp++;
+    } else if (pos) c.fn++;
+    else c.tn++;
   }
   const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
   return {
@@ -55,7 +58,11 @@ export function promotionGate(current: GateFigures, candidate: GateFigures, o: G
   const base = { current, candidate, options: o };
   const negatives = candidate.rows - candidate.positives;
   if (candidate.rows < o.minRows || candidate.positives === 0 || negatives === 0) {
-    return { ...base, passed: false, reason: `held-back set too small: ${candidate.rows} rows (${candidate.positives} positive, ${negatives} negative), need ${o.minRows} with both classes` };
+    return {
+      ...base,
+      passed: false,
+      reason: `held-back set too small: ${candidate.rows} rows (${candidate.positives} positive, ${negatives} negative), need ${o.minRows} with both classes`,
+    };
   }
   const f1Ok = candidate.f1 >= current.f1 - o.f1Tolerance;
   const farOk = candidate.far <= current.far + o.farTolerance;

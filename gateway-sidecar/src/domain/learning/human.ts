@@ -34,7 +34,12 @@ function figures(ds: readonly DecisionTiming[], minReadingMs: number): HumanFigu
   const lat = ds.map((d) => Math.max(0, d.decidedMs - d.createdMs)).sort((a, b) => a - b);
   const approvals = ds.filter((d) => d.status === 'approved');
   const rejects = ds.length - approvals.length;
-  const mid = lat.length === 0 ? 0 : lat.length % 2 === 1 ? (lat[(lat.length - 1) / 2] as number) : ((lat[lat.length / 2 - 1] as number) + (lat[lat.length / 2] as number)) / 2;
+  const mid =
+    lat.length === 0
+      ? 0
+      : lat.length % 2 === 1
+        ? (lat[(lat.length - 1) / 2] as number)
+        : ((lat[lat.length / 2 - 1] as number) + (lat[lat.length / 2] as number)) / 2;
   return {
     decisions: ds.length,
     approvals: approvals.length,
@@ -46,7 +51,10 @@ function figures(ds: readonly DecisionTiming[], minReadingMs: number): HumanFigu
   };
 }
 
-function groupBy(ds: readonly DecisionTiming[], key: (d: DecisionTiming) => string): Map<string, DecisionTiming[]> {
+function groupBy(
+  ds: readonly DecisionTiming[],
+  key: (d: DecisionTiming) => string,
+): Map<string, DecisionTiming[]> {
   const m = new Map<string, DecisionTiming[]>();
   for (const d of ds) {
     const k = key(d);
@@ -59,7 +67,8 @@ function groupBy(ds: readonly DecisionTiming[], key: (d: DecisionTiming) => stri
 
 export function humanMetrics(ds: readonly DecisionTiming[], minReadingMs: number): HumanMetrics {
   const byPattern: Record<string, HumanFigures> = {};
-  for (const [k, l] of groupBy(ds, (d) => `${d.equipmentId}|${d.issueType}`)) byPattern[k] = figures(l, minReadingMs);
+  for (const [k, l] of groupBy(ds, (d) => `${d.equipmentId}|${d.issueType}`))
+    byPattern[k] = figures(l, minReadingMs);
   const byRole: Record<string, HumanFigures> = {};
   for (const [k, l] of groupBy(ds, (d) => d.role)) byRole[k] = figures(l, minReadingMs);
   return { byPattern, byRole, overall: figures(ds, minReadingMs) };

@@ -27,9 +27,15 @@ const CONFIRMED = new Set(['approved', 'executed', 'failed']);
 
 /** approved/executed/failed → 1, rejected → 0 (with the note), anything else → undefined. */
 export function labelOf(d: DecisionFacts): DecisionLabel | undefined {
-  if (d.status === 'rejected') return { recommendationId: d.recommendationId, label: 0, source: 'rejected', note: d.operatorNote };
+  if (d.status === 'rejected')
+    return { recommendationId: d.recommendationId, label: 0, source: 'rejected', note: d.operatorNote };
   if (!CONFIRMED.has(d.status)) return undefined;
-  return { recommendationId: d.recommendationId, label: 1, source: d.status === 'executed' ? 'executed' : 'approved', note: d.operatorNote };
+  return {
+    recommendationId: d.recommendationId,
+    label: 1,
+    source: d.status === 'executed' ? 'executed' : 'approved',
+    note: d.operatorNote,
+  };
 }
 
 /** Outcome of an executed action as a usefulness label: effective → 1, not effective / worse → 0. */
@@ -57,7 +63,11 @@ export const DEFAULT_OUTCOME_RULE: OutcomeRule = { clearedRatio: 0.5, worseRatio
  * Did the anomaly clear after the write? Compares the outcome window after the write with an
  * equally long window before it. No events after → not effective (nothing shows it cleared).
  */
-export function classifyOutcome(before: WindowActivity, after: WindowActivity, rule: OutcomeRule = DEFAULT_OUTCOME_RULE): RecommendationOutcome {
+export function classifyOutcome(
+  before: WindowActivity,
+  after: WindowActivity,
+  rule: OutcomeRule = DEFAULT_OUTCOME_RULE,
+): RecommendationOutcome {
   if (after.events === 0) return 'not_effective';
   const shareBefore = before.events === 0 ? 0 : before.anomalies / before.events;
   const shareAfter = after.anomalies / after.events;

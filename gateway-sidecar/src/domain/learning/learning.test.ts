@@ -7,10 +7,16 @@ import { humanMetrics, type DecisionTiming } from './human.ts';
 import { figuresFrom, promotionGate } from './gate.ts';
 
 test('decisions become labels: approved 1, rejected 0 with the note, deferred none', () => {
-  const f = (status: string) => labelOf({ recommendationId: 'r', status, operatorNote: 'sensor was being calibrated', outcome: null });
+  const f = (status: string) =>
+    labelOf({ recommendationId: 'r', status, operatorNote: 'sensor was being calibrated', outcome: null });
   assert.equal(f('approved')?.label, 1);
   assert.equal(f('executed')?.label, 1);
-  assert.deepEqual(f('rejected'), { recommendationId: 'r', label: 0, source: 'rejected', note: 'sensor was being calibrated' });
+  assert.deepEqual(f('rejected'), {
+    recommendationId: 'r',
+    label: 0,
+    source: 'rejected',
+    note: 'sensor was being calibrated',
+  });
   assert.equal(f('deferred'), undefined);
   assert.equal(f('pending'), undefined);
   assert.equal(f('expired'), undefined);
@@ -35,7 +41,10 @@ test('Beta posterior: rejections sink a pattern below 0.6, approvals raise it, n
   const approved = { ...NO_HISTORY, approved: 3 };
   assert.ok(adjustedConfidence(0.7, prior, approved) > 0.7);
   assert.ok(adjustedConfidence(0.95, prior, { ...approved, effective: 5 }) <= 1);
-  assert.ok(adjustedConfidence(0.8, prior, { ...approved, worse: 6 }) < adjustedConfidence(0.8, prior, approved), 'worse outcomes count against');
+  assert.ok(
+    adjustedConfidence(0.8, prior, { ...approved, worse: 6 }) < adjustedConfidence(0.8, prior, approved),
+    'worse outcomes count against',
+  );
   assert.throws(() => posteriorOf({ alpha: 0, beta: 1 }, NO_HISTORY), /alpha > 0/);
 });
 
@@ -49,7 +58,7 @@ test('threshold adapts within bounds and only with enough decisions', () => {
 });
 
 test('PSI: same distribution ≈ 0, shifted distribution crosses 0.25', () => {
-  const ref = Array.from({ length: 2000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+  const ref = Array.from({ length: 2000 }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
   const edges = quantileEdges(ref, 10);
   assert.equal(edges.length, 9);
   const shares = binShares(ref, edges);
@@ -59,13 +68,37 @@ test('PSI: same distribution ≈ 0, shifted distribution crosses 0.25', () => {
   const r = driftOf(base, { z_score: ref.map((v) => v + 0.8), step_z: ref.slice(1000) }, 0.25);
   assert.ok((r.psi.z_score as number) > 0.25);
   assert.ok((r.psi.step_z as number) < 0.1);
-  assert.deepEqual(r.alerts.map((a) => a.feature), ['z_score']);
+  assert.deepEqual(
+    r.alerts.map((a) => a.feature),
+    ['z_score'],
+  );
 });
 
 test('human metrics: latency, reject rate and rubber stamps per pattern and role', () => {
-  const d = (role: string, status: 'approved' | 'rejected', sec: number, issueType = 'cooling'): DecisionTiming => ({ equipmentId: 'R1', issueType, role, status, createdMs: 0, decidedMs: sec * 1000 });
-  const m = humanMetrics([d('operator', 'approved', 2), d('operator', 'approved', 60), d('operator', 'rejected', 30), d('engineer', 'approved', 100, 'wear')], 10_000);
-  assert.deepEqual(m.byRole.operator, { decisions: 3, approvals: 2, rejects: 1, rejectRate: 1 / 3, meanLatencySec: 92 / 3, medianLatencySec: 30, rubberStamps: 1 });
+  const d = (
+    role: string,
+    status: 'approved' | 'rejected',
+    sec: number,
+    issueType = 'cooling',
+  ): DecisionTiming => ({ equipmentId: 'R1', issueType, role, status, createdMs: 0, decidedMs: sec * 1000 });
+  const m = humanMetrics(
+    [
+      d('operator', 'approved', 2),
+      d('operator', 'approved', 60),
+      d('operator', 'rejected', 30),
+      d('engineer', 'approved', 100, 'wear'),
+    ],
+    10_000,
+  );
+  assert.deepEqual(m.byRole.operator, {
+    decisions: 3,
+    approvals: 2,
+    rejects: 1,
+    rejectRate: 1 / 3,
+    meanLatencySec: 92 / 3,
+    medianLatencySec: 30,
+    rubberStamps: 1,
+  });
   assert.equal(m.byPattern['R1|wear']?.rubberStamps, 0);
   assert.equal(m.overall.decisions, 4);
   assert.equal(m.overall.medianLatencySec, 45);

@@ -42,7 +42,12 @@ export interface LearningStore {
   /** Events of recommendations decided approved/executed/failed/rejected, created in [from, to), joined by their own anomaly_event_ids. */
   labelledEvents(fromMs: number, toMs: number): Promise<LabelledEvent[]>;
   /** Feature rows of scored events in [from, to) (non-anomalous only when `normalOnly`), evenly sampled to at most `limit`. */
-  featureRows(fromMs: number, toMs: number, limit: number, normalOnly: boolean): Promise<Record<string, number>[]>;
+  featureRows(
+    fromMs: number,
+    toMs: number,
+    limit: number,
+    normalOnly: boolean,
+  ): Promise<Record<string, number>[]>;
   /** Approval history per pattern key (`equipment|issue`). */
   patternCounts(): Promise<Map<string, PatternCounts>>;
   /** Approve/reject decisions made in [from, to). */
@@ -76,7 +81,10 @@ export interface ModelEntry {
 }
 
 export interface ModelRegistryStore {
-  register(e: Omit<ModelEntry, 'status'> & { status: 'candidate' | 'active' | 'rejected' }, nowMs: number): Promise<void>;
+  register(
+    e: Omit<ModelEntry, 'status'> & { status: 'candidate' | 'active' | 'rejected' },
+    nowMs: number,
+  ): Promise<void>;
   list(): Promise<ModelEntry[]>;
   get(version: string): Promise<ModelEntry | undefined>;
   active(): Promise<ModelEntry | undefined>;
@@ -88,10 +96,14 @@ export interface ModelRegistryStore {
 
 /** Writes and loads model version folders (adapters/model-files.ts). */
 export interface ModelArtifacts {
-  save(version: string, m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel }, descriptorExtra: Readonly<Record<string, unknown>>, anomalyThreshold: number): Promise<{ path: string; sha256: string }>;
+  save(
+    version: string,
+    m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel },
+    descriptorExtra: Readonly<Record<string, unknown>>,
+    anomalyThreshold: number,
+  ): Promise<{ path: string; sha256: string }>;
   load(path: string): Promise<ModelRunner>;
 }
-
 
 /** What /metrics and pipeline_metrics show of the learning loop. */
 export interface LearningSnapshot {
@@ -99,6 +111,7 @@ export interface LearningSnapshot {
   readonly drift: Readonly<Record<string, number>>;
   readonly driftAlerts: number;
   readonly human: HumanMetrics | undefined;
-  readonly patterns: Readonly<Record<string, { readonly approved: number; readonly rejected: number; readonly posteriorMean: number }>>;
+  readonly patterns: Readonly<
+    Record<string, { readonly approved: number; readonly rejected: number; readonly posteriorMean: number }>
+  >;
 }
-

@@ -32,7 +32,8 @@ export function patternKey(equipmentId: string, issueType: string): string {
 }
 
 export function posteriorOf(prior: BetaPrior, c: PatternCounts): Posterior {
-  if (!(prior.alpha > 0 && prior.beta > 0)) throw new RangeError(`Beta prior needs alpha > 0 and beta > 0, got ${prior.alpha}, ${prior.beta}`);
+  if (!(prior.alpha > 0 && prior.beta > 0))
+    throw new RangeError(`Beta prior needs alpha > 0 and beta > 0, got ${prior.alpha}, ${prior.beta}`);
   const alpha = prior.alpha + c.approved + c.effective;
   const beta = prior.beta + c.rejected + c.worse;
   return { alpha, beta, mean: alpha / (alpha + beta) };
@@ -59,12 +60,21 @@ export interface ThresholdBounds {
  * too many false alarms → raise, few → lower a little (to catch more), always inside the bounds.
  * Fewer than `minDecisions` decisions → unchanged (too little evidence).
  */
-export function adaptThreshold(current: number, approved: number, rejected: number, b: ThresholdBounds, minDecisions = 10): number {
+export function adaptThreshold(
+  current: number,
+  approved: number,
+  rejected: number,
+  b: ThresholdBounds,
+  minDecisions = 10,
+): number {
   const n = approved + rejected;
   let next = current;
   if (n >= minDecisions) {
     const rejectRate = rejected / n;
-    if (rejectRate > b.targetRejectRate) next = current + b.step * Math.min(1, (rejectRate - b.targetRejectRate) / Math.max(1e-9, 1 - b.targetRejectRate));
+    if (rejectRate > b.targetRejectRate)
+      next =
+        current +
+        b.step * Math.min(1, (rejectRate - b.targetRejectRate) / Math.max(1e-9, 1 - b.targetRejectRate));
     else if (rejectRate < b.targetRejectRate / 2) next = current - b.step / 2;
   }
   return Math.min(b.max, Math.max(b.min, next));
