@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { DEFAULT_EQUIPMENT } from './default-plant.ts';
 import { buildEquipmentIndex, type Equipment } from './domain/equipment.ts';
 import { notificationsSchema, retentionSchema } from './config-operations.ts';
+import { cdcSchema, natsSchema, scaleSchema } from './config-scale.ts';
 import { learningSchema } from './config-learning.ts';
 import { ERRORS, SidecarError } from './errors.ts';
 
@@ -173,9 +174,15 @@ export const configSchema = z
           })
           .strict()
           .default({}),
+        /** sensor_data CDC (docs/cdc.md). */
+        cdc: cdcSchema.default({}),
+        /** NATS JetStream of the scale-out (docs/scale-out.md). */
+        nats: natsSchema.default({}),
       })
       .strict()
       .default({}),
+    /** Partitioned scale-out workers (docs/scale-out.md). */
+    scale: scaleSchema.default({}),
     /** Per sensor type: warning / critical / emergency levels (the seed's ANOMALY_THRESHOLDS). */
     anomalyThresholds: z.record(z.string(), thresholds).default({
       temperature: { warning: 80, critical: 85, emergency: 90, direction: 'high' },

@@ -1,0 +1,184 @@
+/**
+ * NATS JetStream adapters of the scale-out (docs/scale-out.md), nats@2:
+ * - one stream holding `<subjectPrefix>.<partition>` (partition = stable hash of the equipment id
+ *   mod P); the publisher sets `Nats-Msg-Id` = event id, so a re-published event within the
+ *   stream's duplicate window is stored once;
+ * - per partition one durable pull consumer (`<stream>_p<n>`, AckPolicy.All). It is recreated by
+ *   each new owner to start right after the partition checkpoint, so a partition taken over from
+ *   a dead instance does not wait for the old owner's unacked messages to time out;
+ * - a KV bucket of leases (`p<n>` = owner id, bucket TTL = lease time): whoever holds the key owns
+ *   the partition; a dead owner stops renewing and its key expires;
+ * - a KV bucket of checkpoints (`p<n>` = last stream sequence whose effects all committed).
+ * The feature windows of a partition are rebuilt by re-scoring its messages up to the checkpoint
+ * (`replay`), so the stream itself is the durable record of the rolling state.
+ */
+import { AckPolicy, connect, DeliverPolicy, StorageType, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import type { TagEvent } from '../domain/tag-event.ts';
+import type { PartitionCheckpoints, PartitionFeed, PartitionLeases, SequencedEvent } from '../app/partitioned-worker.ts';
+
+export interface NatsScaleOptions {
+  readonly url: string;
+  readonly stream: string;
+  readonly subjectPrefix: string;
+  readonly leaseBucket: string;
+  readonly checkpointBucket: string;
+  readonly leaseTtlMs: number;
+  readonly replicas: number;
+  readonly ackWaitMs: number;
+}
+
+const ms = (n: number): number => n * 1_000_000; // JetStream durations are nanoseconds
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class NatsScale implements PartitionFeed, PartitionLeases, PartitionCheckpoints {
+  readonly #o: NatsScaleOptions;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #leases: KV;
+  readonly #checkpoints: KV;
+  readonly #leaseRev = new Map<number, number>();
+
+  private constructor(o: NatsScaleOptions, nc: NatsConnection, jsm: JetStreamManager, leases: KV, checkpoints: KV) {
+    this.#o = o;
+    this.#nc = nc;
+    this.#js = nc.jetstream();
+    this.#jsm = jsm;
+    this.#leases = leases;
+    this.#checkpoints = checkpoints;
+  }
+
+  /** Connects and creates the stream and both buckets when missing (idempotent). */
+  static async open(o: NatsScaleOptions): Promise<NatsScale> {
+    const nc = await connect({ servers: o.url, name: 'aimon-scale' });
+    const jsm = await nc.jetstreamManager();
+    try {
+      await jsm.streams.info(o.stream);
+    } catch {
+      await jsm.streams.add({ name: o.stream, subjects: [`${o.subjectPrefix}.>`], storage: StorageType.File, num_replicas: o.replicas, duplicate_window: ms(120_000) });
+    }
+    const js = nc.jetstream();
+    const leases = await js.views.kv(o.leaseBucket, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas });
+    const checkpoints = await js.views.kv(o.checkpointBucket, { history: 1, replicas: o.replicas });
+    return new NatsScale(o, nc, jsm, leases, checkpoints);
+  }
+
+  subject(partition: number): string {
+    return `${this.#o.subjectPrefix}.${partition}`;
+  }
+
+  /** Publishes events to their partitions; waits for every JetStream ack (stored). */
+  async publish(items: readonly { partition: number; eventId: string; event: TagEvent }[]): Promise<void> {
+    await Promise.all(items.map((i) => this.#js.publish(this.subject(i.partition), enc.encode(JSON.stringify(i.event)), { msgID: i.eventId })));
+  }
+
+  // PartitionLeases ---------------------------------------------------------------------------
+  async tryAcquire(partition: number, owner: string): Promise<boolean> {
+    try {
+      this.#leaseRev.set(partition, await this.#leases.create(`p${partition}`, enc.encode(owner)));
+      return true;
+    } catch {
+      return false; // someone else holds it (or held it until a moment ago: try again next round)
+    }
+  }
+  async renew(partition: number, owner: string): Promise<boolean> {
+    const rev = this.#leaseRev.get(partition);
+    if (rev === undefined) return false;
+    try {
+      this.#leaseRev.set(partition, await this.#leases.update(`p${partition}`, enc.encode(owner), rev));
+      return true;
+    } catch {
+      this.#leaseRev.delete(partition);
+      return false;
+    }
+  }
+  async release(partition: number, _owner: string): Promise<void> {
+    const rev = this.#leaseRev.get(partition);
+    this.#leaseRev.delete(partition);
+    if (rev === undefined) return;
+    // Only our own revision is deleted; a lease that already moved on is left alone.
+    await this.#leases.delete(`p${partition}`, { previousSeq: rev }).catch(() => undefined);
+  }
+  async members(): Promise<number> {
+    const keys = await this.#leases.keys('m.>');
+    let n = 0;
+    for await (const _k of keys) n++;
+    return n;
+  }
+  async heartbeat(owner: string): Promise<void> {
+    await this.#leases.put(`m.${owner}`, enc.encode(String(Date.now())));
+  }
+  async leave(owner: string): Promise<void> {
+    await this.#leases.delete(`m.${owner}`).catch(() => undefined);
+  }
+
+  // PartitionCheckpoints ----------------------------------------------------------------------
+  async load(partition: number): Promise<number | undefined> {
+    const e = await this.#checkpoints.get(`p${partition}`);
+    if (e === null || e.operation !== 'PUT') return undefined;
+    return Number(dec.decode(e.value));
+  }
+  async save(partition: number, seq: number): Promise<void> {
+    await this.#checkpoints.put(`p${partition}`, enc.encode(String(seq)));
+  }
+
+  // PartitionFeed -----------------------------------------------------------------------------
+  async replay(partition: number, upto: number, onBatch: (events: readonly SequencedEvent[]) => Promise<void>): Promise<void> {
+    if (upto <= 0) return;
+    const oc = await this.#js.consumers.get(this.#o.stream, { filterSubjects: [this.subject(partition)] });
+    let last = 0;
+    while (last < upto) {
+      const batch: SequencedEvent[] = [];
+      const it = await oc.fetch({ max_messages: 1_000, expires: 2_000 });
+      for await (const m of it) {
+        last = m.seq;
+        if (m.seq <= upto) batch.push({ seq: m.seq, event: JSON.parse(dec.decode(m.data)) as TagEvent });
+      }
+      if (batch.length > 0) await onBatch(batch);
+      else if (last === 0) break; // nothing retained for this partition
+    }
+    await oc.delete().catch(() => undefined);
+  }
+
+  async open(partition: number, afterSeq: number): Promise<void> {
+    const name = this.#durable(partition);
+    await this.#jsm.consumers.delete(this.#o.stream, name).catch(() => undefined);
+    await this.#jsm.consumers.add(this.#o.stream, {
+      durable_name: name,
+      filter_subject: this.subject(partition),
+      ack_policy: AckPolicy.All,
+      ack_wait: ms(this.#o.ackWaitMs),
+      max_ack_pending: 20_000,
+      ...(afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
+    });
+  }
+
+  async next(partition: number, max: number, waitMs: number): Promise<{ events: SequencedEvent[]; ack: () => void }> {
+    const c = await this.#js.consumers.get(this.#o.stream, this.#durable(partition));
+    const it = await c.fetch({ max_messages: max, expires: waitMs });
+    const events: SequencedEvent[] = [];
+    let lastMsg: { ack(): void } | undefined;
+    for await (const m of it) {
+      events.push({ seq: m.seq, event: JSON.parse(dec.decode(m.data)) as TagEvent });
+      lastMsg = m;
+    }
+    // AckPolicy.All: acknowledging the last message acknowledges the whole batch.
+    return { events, ack: () => lastMsg?.ack() };
+  }
+
+  #durable(partition: number): string {
+    return `${this.#o.stream}_p${partition}`;
+  }
+
+  /** Deletes the stream and both buckets (tests and benches clean up with it). */
+  async destroy(): Promise<void> {
+    await this.#leases.destroy().catch(() => undefined);
+    await this.#checkpoints.destroy().catch(() => undefined);
+    await this.#jsm.streams.delete(this.#o.stream).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.#nc.drain().catch(() => undefined);
+  }
+}

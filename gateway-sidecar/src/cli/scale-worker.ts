@@ -1,0 +1,117 @@
+/**
+ * One scale-out worker process (docs/scale-out.md):
+ *   CONFIG_FILE=site.json tsx src/cli/scale-worker.ts
+ * Reads `source.nats.*`, `scale.*`, `database.*` and the equipment map from the configuration,
+ * joins the partition leases on NATS JetStream and scores its share of the partitions into
+ * Postgres / Lakebase. Prints one JSON line per committed batch on stdout
+ * (`{"partition":n,"processed":n,"rejected":n}`) and `{"ready":true}` once it runs; SIGTERM or
+ * SIGINT drains the batches in flight and hands the leases back.
+ */
+import { hostname } from 'node:os';
+import { loadConfig, toEquipment } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { systemClock } from '../ports.ts';
+import { buildEquipmentIndex } from '../domain/equipment.ts';
+import { EventValidator } from '../domain/tag-event.ts';
+import { CriticalDetector } from '../domain/critical.ts';
+import { FEATURE_NAMES } from '../domain/features.ts';
+import { openDatabase } from '../adapters/db.ts';
+import { bronzeRowOf, PgEventWriter, silverRowOf } from '../adapters/pg-event-sink.ts';
+import { PgRecommendationStore } from '../adapters/pg-recommendation-store.ts';
+import { ReadOnlyTagWriter } from '../adapters/read-only-tag-writer.ts';
+import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
+import { NatsScale } from '../adapters/nats-jetstream.ts';
+import { Detector } from '../app/detector.ts';
+import { createRecommendations, recommendationsOptionsFrom } from '../app/recommendations.ts';
+import { PartitionedWorker } from '../app/partitioned-worker.ts';
+import type { CriticalBypass } from '../app/ingest.ts';
+import { shippedModelDir } from '../main-detection.ts';
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}
+const logger = createLogger({ level: config.logLevel, name: 'scale-worker' });
+const n = config.source.nats;
+const instanceId = config.scale.instanceId ?? `${hostname()}-${process.pid}`;
+const index = buildEquipmentIndex(toEquipment(config));
+const db = await openDatabase(config, logger, { applicationName: `aimon-scale-${instanceId}` });
+const runner = await loadOnnxModelDir(config.ensemble.modelDir ?? shippedModelDir(), FEATURE_NAMES);
+const writer = new PgEventWriter(db.pool);
+const recs = await createRecommendations({
+  store: new PgRecommendationStore(db.pool),
+  writer: new ReadOnlyTagWriter('a scale-out worker does not write setpoints'),
+  equipment: index,
+  clock: systemClock,
+  logger,
+  options: recommendationsOptionsFrom(config),
+});
+const nats = await NatsScale.open({
+  url: n.url,
+  stream: n.stream,
+  subjectPrefix: n.subjectPrefix,
+  leaseBucket: n.leaseBucket,
+  checkpointBucket: n.checkpointBucket,
+  leaseTtlMs: config.scale.leaseTtlMs,
+  replicas: n.replicas,
+  ackWaitMs: n.ackWaitMs,
+});
+
+const worker = new PartitionedWorker({
+  instanceId,
+  partitions: config.scale.partitions,
+  feed: nats,
+  leases: nats,
+  checkpoints: nats,
+  newValidator: () => new EventValidator(index),
+  newDetector: () =>
+    new Detector(runner, {
+      windowMs: config.features.windowMs,
+      bucketCount: config.features.bucketCount,
+      ifWeight: config.ensemble.ifWeight,
+      rfWeight: config.ensemble.rfWeight,
+      batchSize: config.ensemble.batchSize,
+      // One partition loop awaits each call: waiting for more rows would only add latency.
+      batchMaxWaitMs: 0,
+    }),
+  newCritical: () => recs.criticalBypass(new CriticalDetector()) as CriticalBypass,
+  sink: {
+    // One statement per table: a batch is either stored or retried whole (rows keyed by event id).
+    write: async (bronze, silver) => {
+      await writer.writeBronze(bronze.map((r) => bronzeRowOf(r)));
+      await writer.writeSilver(silver.map((s) => silverRowOf(s)));
+    },
+  },
+  recommendations: recs,
+  logger,
+  batchSize: config.scale.batchSize,
+  fetchWaitMs: config.scale.fetchWaitMs,
+  leaseRenewMs: Math.max(100, Math.floor(config.scale.leaseTtlMs / 3)),
+  onCommitted: (partition, processed, rejected) => process.stdout.write(`${JSON.stringify({ partition, processed, rejected })}\n`),
+});
+
+let stopping = false;
+const shutdown = (signal: string): void => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  logger.info({ signal }, 'scale worker stopping');
+  void (async () => {
+    await worker.stop();
+    await recs.idle();
+    await nats.close();
+    await runner.close();
+    await db.close();
+    process.exit(0);
+  })().catch((err: unknown) => {
+    logger.error({ err }, 'scale worker stop failed');
+    process.exit(1);
+  });
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+await worker.start();
+logger.info({ instanceId, partitions: config.scale.partitions }, 'scale worker running');
+process.stdout.write(`${JSON.stringify({ ready: true, instanceId })}\n`);
