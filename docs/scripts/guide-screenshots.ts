@@ -39,6 +39,10 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
   throw new Error(`timed out waiting for ${what}`);
 }
 
+function byId(page: Page, id: string): Locator {
+  return page.locator(`li[data-recommendation-id="${id}"]`);
+}
+
 /** Target: an element, the preview frame (default), or 'page' for dialogs, which overlay the viewport. */
 async function shot(page: Page, name: string, target?: Locator | 'page'): Promise<void> {
   const path = join(IMG, `guide-${name}.png`);
@@ -53,7 +57,11 @@ try {
   await page.goto(`${sidecar.baseUrl}/`);
   await page.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 60_000 });
 
-  const withAction = page.locator('li[data-status="pending"]:has(.aim-action-values)');
+  // A single-approver setpoint change; cards are pinned by id below because new ones arriving
+  // re-sort the list under a positional locator.
+  const withAction = page.locator(
+    'li[data-status="pending"]:has(.aim-action-values):not(:has(.aim-two-person))',
+  );
   const pending = page.locator('li[data-status="pending"]');
   await until(
     'two pending recommendations, one with a setpoint change',
@@ -62,8 +70,8 @@ try {
   await shot(page, 'panel');
 
   // Selecting a card highlights it; its explanation (top contributing signals) is always shown.
-  const card = withAction.first();
-  const id = (await card.getAttribute('data-recommendation-id')) as string;
+  const id = (await withAction.first().getAttribute('data-recommendation-id')) as string;
+  const card = byId(page, id);
   await card.locator('.aim-card-title').click();
   await shot(page, 'card', card);
 
@@ -85,7 +93,13 @@ try {
   await shot(page, 'executed', decided);
 
   // Reject: a note is required; the dialog says so until one is typed.
-  const other = page.locator('li[data-status="pending"]').first();
+  const other = byId(
+    page,
+    (await page
+      .locator('li[data-status="pending"]')
+      .first()
+      .getAttribute('data-recommendation-id')) as string,
+  );
   await other.getByRole('button', { name: 'Reject' }).click();
   const rejectDialog = page.getByRole('dialog', { name: 'Reject recommendation' });
   await rejectDialog.waitFor();
@@ -97,6 +111,34 @@ try {
   await shot(page, 'reject-dialog', 'page');
   await rejectDialog.getByRole('button', { name: 'Confirm reject' }).click();
   await rejectDialog.waitFor({ state: 'detached' });
+
+  // Two-person rule: the first approval is recorded and the card waits for a second approver.
+  const largeAny = page.locator('li[data-status="pending"]:has(.aim-two-person)');
+  await until('a pending change that needs two approvers', async () => (await largeAny.count()) > 0, 120_000);
+  const largeId = (await largeAny.first().getAttribute('data-recommendation-id')) as string;
+  const large = byId(page, largeId);
+  await large.getByRole('button', { name: 'Approve' }).click();
+  const twoDialog = page.getByRole('dialog', { name: 'Approve recommendation' });
+  await twoDialog.locator('.aim-dialog-two-person').waitFor();
+  await shot(page, 'two-person-dialog', 'page');
+  await twoDialog.getByRole('button', { name: 'Confirm approve' }).click();
+  await large.locator('.aim-approvals').waitFor({ timeout: 30_000 });
+  await shot(page, 'two-person-recorded', large);
+
+  // Defer: the dialog offers the configured durations.
+  const later = byId(
+    page,
+    (await page
+      .locator('li[data-status="pending"]')
+      .first()
+      .getAttribute('data-recommendation-id')) as string,
+  );
+  await later.getByRole('button', { name: 'Defer' }).click();
+  const deferDialog = page.getByRole('dialog', { name: 'Defer recommendation' });
+  await deferDialog.waitFor();
+  await shot(page, 'defer-dialog', 'page');
+  await deferDialog.getByRole('button', { name: 'Confirm defer' }).click();
+  await deferDialog.waitFor({ state: 'detached' });
 
   // Dark theme.
   await page.locator('#pv-theme').click();
