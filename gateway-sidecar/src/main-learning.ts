@@ -21,7 +21,7 @@ import { retrain, type RetrainDeps, type RetrainResult } from './app/learning-re
 import { startRetrainSchedule } from './app/learning-schedule.ts';
 import { Detector } from './app/detector.ts';
 import type { BatchDetector } from './app/ingest.ts';
-import type { Change } from './app/recommendation-service.ts';
+import type { Actor, Change } from './app/recommendation-service.ts';
 import { PgLearningStore } from './adapters/pg-learning-store.ts';
 import { PgModelRegistry } from './adapters/pg-model-registry.ts';
 import { ModelFiles } from './adapters/model-files.ts';
@@ -31,7 +31,8 @@ import type { Registry } from './adapters/prom-registry.ts';
 import { MODELS_ROOT, shippedModelDir } from './main-detection.ts';
 import { MODEL_NAME } from './ml/ensemble-training.ts';
 
-const SYSTEM_ACTOR = { user: 'learning', roles: ['engineer'] as string[], via: 'token' as const };
+/** The actor of automatic reverts in the audit trail. */
+const SYSTEM_ACTOR: Actor = { user: 'learning', roles: ['engineer'], via: 'token' };
 
 export function createLearning(
   config: Config,

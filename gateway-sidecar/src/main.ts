@@ -37,6 +37,7 @@ import { createRecommendations, recommendationsOptionsFrom } from './app/recomme
 import { LlmAdvisor } from './adapters/llm-advisor.ts';
 import { createDetection, type DetectionHandle } from './main-detection.ts';
 import { startNotifications } from './main-notifications.ts';
+import { createLearning, startLearningLoops, SYSTEM_ACTOR } from './main-learning.ts';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../config/demo.json', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -92,6 +93,10 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   );
   const detection: DetectionHandle = await createDetection(config, index, logger);
 
+  // Learned pattern confidence feeds the engine; the audited revert serves the outcome check.
+  const learning = createLearning(config, db.pool, logger, {
+    revert: (id, note) => recs.revert(id, SYSTEM_ACTOR, note),
+  });
   const recs = await createRecommendations({
     store: new PgRecommendationStore(db.pool),
     writer,
@@ -99,6 +104,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     clock: systemClock,
     logger,
     options: recommendationsOptionsFrom(config),
+    confidence: (equipmentId, issueType, base) => learning.confidence(equipmentId, issueType, base),
     ...(config.llm.url !== undefined
       ? {
           advisor: new LlmAdvisor(
@@ -254,6 +260,15 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     intervalMs: config.metrics.rollupIntervalMs,
   });
   rollup.start();
+  const learningLoops = await startLearningLoops({
+    config,
+    pool: db.pool,
+    logger,
+    learning,
+    detector: detection.detector,
+    recommendations: recs,
+    metrics: metrics.registry,
+  });
 
   await ingest.start();
   const tick = setInterval(() => {
@@ -288,6 +303,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     async stop() {
       clearInterval(tick);
       await retention.stop();
+      await learningLoops.stop();
       await rollup.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
