@@ -29,13 +29,21 @@ export interface DetectorOptions {
   readonly rfWeight: number;
   readonly batchSize: number;
   readonly batchMaxWaitMs: number;
-  /** Hysteresis of the per-equipment alarm (defaults: on 3 ticks, off 10, relearn after 1,800). */
+  /** Hysteresis of the per-equipment alarm (defaults: on 3 ticks, off 30, relearn after 350). */
   readonly gate?: Partial<AlarmGateOptions>;
   /** Contributions listed per anomaly (default 3). */
   readonly explainTop?: number;
 }
 
-export const DEFAULT_GATE: AlarmGateOptions = { onDelayTicks: 3, offDelayTicks: 10, relearnAfterTicks: 1_800 };
+/**
+ * Alarm discipline (ISA-18.2 style). On-delay 3 ticks against blips. Off-delay 30 ticks: one
+ * alarm per fault, not one per dip of the score inside it. Maximum freeze 350 ticks: the windows
+ * stop learning while in alarm, but a condition standing that long is re-baselined (it becomes
+ * the new normal, the alarm clears unless the state keeps moving), so an alarm is not held for
+ * ever when the plant settles at a slightly different state after a fault. Chosen by a
+ * leave-files-out check on SKAB valve1, see docs/detection.md.
+ */
+export const DEFAULT_GATE: AlarmGateOptions = { onDelayTicks: 3, offDelayTicks: 30, relearnAfterTicks: 350 };
 
 /**
  * The features of one row as a plain object with a fixed shape. A literal with all 16 keys keeps

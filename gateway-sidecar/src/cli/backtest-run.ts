@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { Detector } from '../app/detector.ts';
+import type { AlarmGateOptions } from '../domain/scoring.ts';
 import { loadOnnxModelBytes } from '../adapters/onnx-model-runner.ts';
 import type { SensorTable } from '../domain/csv.ts';
 import { FEATURE_NAMES } from '../domain/features.ts';
@@ -38,6 +39,8 @@ export interface RunSettings {
   readonly rfWeight: number;
   readonly shippedRunner: ModelRunner;
   readonly randomForest: RandomForestModel;
+  /** Alarm-gate overrides (default: the Detector's DEFAULT_GATE). */
+  readonly gate?: Partial<AlarmGateOptions>;
 }
 
 function rowReadings(file: string, table: SensorTable, i: number): SensorReading[] {
@@ -55,7 +58,7 @@ function rowReadings(file: string, table: SensorTable, i: number): SensorReading
 export async function runFile(path: string, table: SensorTable, s: RunSettings, onRow: () => void): Promise<FileResult> {
   const file = basename(path);
   const key = path;
-  const detector = new Detector(s.shippedRunner, { windowMs: s.windowMs, bucketCount: s.bucketCount, ifWeight: s.ifWeight, rfWeight: s.rfWeight, batchSize: 256, batchMaxWaitMs: 0 });
+  const detector = new Detector(s.shippedRunner, { windowMs: s.windowMs, bucketCount: s.bucketCount, ifWeight: s.ifWeight, rfWeight: s.rfWeight, batchSize: 256, batchMaxWaitMs: 0, gate: s.gate ?? {} });
   const n = Math.min(s.trainRows, table.rows.length);
   const skip = Math.floor(n / 4);
   const fitRows: Float32Array[] = [];

@@ -1,5 +1,5 @@
 /**
- * `npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--model DIR] FILE...`
+ * `npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--model DIR] [--relearn-after TICKS] [--off-delay TICKS] FILE...`
  *
  * For each CSV (SKAB `;` format or plain CSV with a timestamp column): fit on the first N rows
  * (default 400), score every later row, write `file,datetime,score,is_anomaly` per row, print
@@ -31,6 +31,9 @@ const { values, positionals } = parseArgs({
     plot: { type: 'string' },
     summary: { type: 'string' },
     model: { type: 'string', default: join(repoRoot, 'models', MODEL_NAME, '1.0.0') },
+    // Alarm-gate overrides (defaults: DEFAULT_GATE), for the leave-files-out checks in docs/detection.md.
+    'relearn-after': { type: 'string' },
+    'off-delay': { type: 'string' },
   },
 });
 // `npm run backtest` from the repository root runs this in gateway-sidecar/; npm's INIT_CWD is
@@ -43,9 +46,23 @@ if (!Number.isInteger(trainRows) || trainRows < 2) {
   process.exit(2);
 }
 if (positionals.length === 0) {
-  process.stderr.write('usage: npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] FILE...\n');
+  process.stderr.write('usage: npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--relearn-after TICKS] [--off-delay TICKS] FILE...\n');
   process.exit(2);
 }
+
+function gateFlag(name: 'relearn-after' | 'off-delay'): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) {
+    process.stderr.write(`--${name} must be an integer >= 1, got '${raw}'\n`);
+    process.exit(2);
+  }
+  return v;
+}
+const relearnAfter = gateFlag('relearn-after');
+const offDelay = gateFlag('off-delay');
+const gate = { ...(relearnAfter !== undefined ? { relearnAfterTicks: relearnAfter } : {}), ...(offDelay !== undefined ? { offDelayTicks: offDelay } : {}) };
 
 const tables: { path: string; table: SensorTable }[] = [];
 for (const p of positionals) {
@@ -77,7 +94,7 @@ function progress(): void {
 
 const results: FileResult[] = [];
 for (const t of tables) {
-  results.push(await runFile(t.path, t.table, { trainRows, threshold, windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, shippedRunner, randomForest }, progress));
+  results.push(await runFile(t.path, t.table, { trainRows, threshold, windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, shippedRunner, randomForest, gate }, progress));
 }
 process.stderr.write('\n');
 await shippedRunner.close();
