@@ -18,11 +18,19 @@ const DECISIONS = Number(process.env.BENCH_API_DECISIONS ?? 1000);
 const SEED_RECS = DECISIONS + 200;
 
 function histogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 }
 
 /** Runs `clients` loops calling `once` until it returns false; records each call's latency in µs. */
-async function load(clients: number, h: hdr.Histogram, once: () => Promise<boolean>): Promise<{ requests: number; seconds: number }> {
+async function load(
+  clients: number,
+  h: hdr.Histogram,
+  once: () => Promise<boolean>,
+): Promise<{ requests: number; seconds: number }> {
   let requests = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -92,7 +100,9 @@ export async function run(): Promise<Record<string, number | string>> {
     let listRequests = 0;
     for (let round = 0; round < LIST_ROUNDS; round++) {
       const until = performance.now() + LIST_SECONDS * 1000;
-      const r = await load(CLIENTS, listH, async () => (performance.now() < until ? (await list(), true) : false));
+      const r = await load(CLIENTS, listH, async () =>
+        performance.now() < until ? (await list(), true) : false,
+      );
       listRates.push(r.requests / r.seconds);
       listRequests += r.requests;
     }
@@ -107,8 +117,15 @@ export async function run(): Promise<Record<string, number | string>> {
       const i = next++;
       const id = ids[i];
       if (id === undefined || i >= DECISIONS) return false;
-      const body = i % 2 === 0 ? { decision: 'approve', expectedVersion: 1 } : { decision: 'reject', expectedVersion: 1, note: `bench reject ${i}` };
-      const r = await fetch(`${harness.base}/api/recommendations/${id}/decision`, { method: 'POST', headers: operator, body: JSON.stringify(body) });
+      const body =
+        i % 2 === 0
+          ? { decision: 'approve', expectedVersion: 1 }
+          : { decision: 'reject', expectedVersion: 1, note: `bench reject ${i}` };
+      const r = await fetch(`${harness.base}/api/recommendations/${id}/decision`, {
+        method: 'POST',
+        headers: operator,
+        body: JSON.stringify(body),
+      });
       const text = await r.text();
       if (r.status !== 200) conflicts.push(`${r.status} ${text.slice(0, 120)}`);
       return true;
@@ -118,7 +135,8 @@ export async function run(): Promise<Record<string, number | string>> {
     const decided = await harness.pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM agentic_hmi.agent_recommendations WHERE issue_type = 'bench_issue' AND status IN ('approved', 'rejected')`,
     );
-    if (Number(decided.rows[0]?.n) !== DECISIONS) throw new Error(`expected ${DECISIONS} decided rows, found ${decided.rows[0]?.n}`);
+    if (Number(decided.rows[0]?.n) !== DECISIONS)
+      throw new Error(`expected ${DECISIONS} decided rows, found ${decided.rows[0]?.n}`);
 
     return {
       api_list_p50_ms: ms(listH, 50),

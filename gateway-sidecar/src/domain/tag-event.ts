@@ -125,7 +125,9 @@ export class EventValidator {
       return reject('malformed', `tagPath must be a non-empty string of at most 512 characters`);
     }
     if (quality !== 'good' && quality !== 'uncertain' && quality !== 'bad') {
-      return reject('malformed', `quality must be good|uncertain|bad, got '${String(quality)}'`, tagPath);
+      // Not String(quality): an object without a usable toString would make validate() throw.
+      const got = typeof quality === 'string' ? `'${quality}'` : `a value of type ${quality === null ? 'null' : typeof quality}`;
+      return reject('malformed', `quality must be good|uncertain|bad, got ${got}`, tagPath);
     }
     if (!Number.isFinite(sourceTimestampMs) || !Number.isFinite(receivedTimestampMs)) {
       return reject('malformed', `timestamps must be finite epoch milliseconds`, tagPath);

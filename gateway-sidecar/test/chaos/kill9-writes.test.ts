@@ -28,10 +28,15 @@ interface Item {
 }
 
 /** Approves every pending recommendation with a proposed write until `stop()`; counts outcomes. */
-function approver(base: () => string, stopAfter: () => boolean): { done: Promise<void>; sent: number; ok: number; refused: number; lost: number } {
+function approver(
+  base: () => string,
+  stopAfter: () => boolean,
+): { done: Promise<void>; sent: number; ok: number; refused: number; lost: number } {
   const stats = { sent: 0, ok: 0, refused: 0, lost: 0, done: Promise.resolve() };
   const once = async (): Promise<void> => {
-    const r = await fetch(`${base()}/api/recommendations?status=pending,approved&limit=500`, { headers: { authorization: `Bearer ${OPS[0]}` } });
+    const r = await fetch(`${base()}/api/recommendations?status=pending,approved&limit=500`, {
+      headers: { authorization: `Bearer ${OPS[0]}` },
+    });
     if (r.status !== 200) return;
     const items = ((await r.json()) as { items: Item[] }).items.filter((i) => i.proposedAction !== null);
     await Promise.all(
@@ -40,7 +45,10 @@ function approver(base: () => string, stopAfter: () => boolean): { done: Promise
         try {
           const res = await fetch(`${base()}/api/recommendations/${item.id}/decision`, {
             method: 'POST',
-            headers: { authorization: `Bearer ${OPS[(k + (item.approvals?.length ?? 0)) % 2]}`, 'content-type': 'application/json' },
+            headers: {
+              authorization: `Bearer ${OPS[(k + (item.approvals?.length ?? 0)) % 2]}`,
+              'content-type': 'application/json',
+            },
             body: JSON.stringify({ decision: 'approve', expectedVersion: item.version }),
           });
           if (res.status === 200) stats.ok++;
@@ -88,10 +96,14 @@ describe('kill -9 while setpoint writes are being approved', () => {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     t.after(() => c.end());
-    const count = async (sql: string): Promise<number> => Number((await c.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+    const count = async (sql: string): Promise<number> =>
+      Number((await c.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
 
     let killed = false;
-    const a1 = approver(() => first.baseUrl, () => killed);
+    const a1 = approver(
+      () => first.baseUrl,
+      () => killed,
+    );
     // Kill once a handful of writes have been claimed, with approvals still streaming in.
     for (let i = 0; i < 6000 && !killed; i++) {
       if ((await count('SELECT count(*) AS n FROM agentic_hmi.recommendation_writes').catch(() => 0)) >= 3) {
@@ -108,14 +120,24 @@ describe('kill -9 while setpoint writes are being approved', () => {
     const second = await startSidecar({ configFile: config, env: { LOG_LEVEL: 'info' } });
     children.push(second);
     let stop = false;
-    const a2 = approver(() => second.baseUrl, () => stop);
+    const a2 = approver(
+      () => second.baseUrl,
+      () => stop,
+    );
     const until = Date.now() + 8_000;
     while (Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     stop = true;
     await a2.done;
     assert.equal((await second.kill('SIGTERM')).code, 0, 'clean shutdown');
 
-    const perRec = await c.query<{ id: string; claims: string; executed: string; failed: string; interrupted: string; status: string }>(
+    const perRec = await c.query<{
+      id: string;
+      claims: string;
+      executed: string;
+      failed: string;
+      interrupted: string;
+      status: string;
+    }>(
       `SELECT r.recommendation_id AS id, r.status,
               (SELECT count(*) FROM agentic_hmi.recommendation_writes w WHERE w.recommendation_id = r.recommendation_id AND w.purpose = 'apply') AS claims,
               (SELECT count(*) FROM agentic_hmi.recommendation_audit a WHERE a.recommendation_id = r.recommendation_id AND a.action = 'write_executed') AS executed,
@@ -124,14 +146,23 @@ describe('kill -9 while setpoint writes are being approved', () => {
          FROM agentic_hmi.agent_recommendations r`,
     );
     const n = (s: string): number => Number(s);
-    const twice = perRec.rows.filter((r) => n(r.claims) > 1 || n(r.executed) > 1 || n(r.executed) + n(r.failed) + n(r.interrupted) > 1);
+    const twice = perRec.rows.filter(
+      (r) => n(r.claims) > 1 || n(r.executed) > 1 || n(r.executed) + n(r.failed) + n(r.interrupted) > 1,
+    );
     assert.deepEqual(twice, [], 'at most one claimed write and one outcome per recommendation');
-    const noOutcome = perRec.rows.filter((r) => n(r.claims) === 1 && n(r.executed) + n(r.failed) + n(r.interrupted) === 0);
+    const noOutcome = perRec.rows.filter(
+      (r) => n(r.claims) === 1 && n(r.executed) + n(r.failed) + n(r.interrupted) === 0,
+    );
     assert.deepEqual(noOutcome, [], 'every claimed write has an outcome after the restart');
-    const outcomeWithoutClaim = perRec.rows.filter((r) => n(r.claims) === 0 && n(r.executed) + n(r.failed) > 0);
+    const outcomeWithoutClaim = perRec.rows.filter(
+      (r) => n(r.claims) === 0 && n(r.executed) + n(r.failed) > 0,
+    );
     assert.deepEqual(outcomeWithoutClaim, [], 'no write executed without its claim');
     const executed = perRec.rows.filter((r) => n(r.executed) === 1);
-    assert.ok(executed.every((r) => r.status === 'executed'), 'executed writes have status executed');
+    assert.ok(
+      executed.every((r) => r.status === 'executed'),
+      'executed writes have status executed',
+    );
     const dupApprovals = await count(
       `SELECT count(*) AS n FROM (SELECT recommendation_id, actor FROM agentic_hmi.recommendation_audit WHERE action = 'approve' GROUP BY 1, 2 HAVING count(*) > 1) d`,
     );

@@ -81,10 +81,21 @@ test('a cut MQTT connection: reconnects, nothing duplicated, the gap answered by
   const before = temps.filter((x) => x >= 100 && x < 120);
   const during = temps.filter((x) => x >= 200 && x < 220);
   const afterCut = temps.filter((x) => x > 300 && x < 320);
-  assert.deepEqual(before, Array.from({ length: 20 }, (_, i) => 100 + i), 'before the cut: all, once, in order');
-  assert.deepEqual(afterCut, Array.from({ length: 19 }, (_, i) => 301 + i), 'after the reconnect: all, once, in order');
+  assert.deepEqual(
+    before,
+    Array.from({ length: 20 }, (_, i) => 100 + i),
+    'before the cut: all, once, in order',
+  );
+  assert.deepEqual(
+    afterCut,
+    Array.from({ length: 19 }, (_, i) => 301 + i),
+    'after the reconnect: all, once, in order',
+  );
   // The re-birth after the gap carries the current value again (300 or later), not stale history.
-  assert.ok(edge.rebirthRequests - rebirthsBefore <= 2, 'the rebirth request is rate-limited, not one per message');
+  assert.ok(
+    edge.rebirthRequests - rebirthsBefore <= 2,
+    'the rebirth request is rate-limited, not one per message',
+  );
   const dupes = temps.filter((x, i) => x >= 100 && x < 120 && temps.indexOf(x) !== i);
   assert.deepEqual(dupes, [], 'nothing delivered twice');
   t.diagnostic(

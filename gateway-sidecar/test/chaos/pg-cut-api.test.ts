@@ -71,10 +71,17 @@ describe('Postgres cut under API load', () => {
     const failureCodes = new Map<string, number>();
 
     const decideOnce = async (i: number): Promise<'ok' | 'retry'> => {
-      const body = i % 2 === 0 ? { decision: 'approve', expectedVersion: 1 } : { decision: 'reject', expectedVersion: 1, note: `chaos ${i}` };
+      const body =
+        i % 2 === 0
+          ? { decision: 'approve', expectedVersion: 1 }
+          : { decision: 'reject', expectedVersion: 1, note: `chaos ${i}` };
       let r: Response;
       try {
-        r = await fetch(`${h.base}/api/recommendations/${ids[i]}/decision`, { method: 'POST', headers, body: JSON.stringify(body) });
+        r = await fetch(`${h.base}/api/recommendations/${ids[i]}/decision`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(body),
+        });
       } catch {
         return 'retry';
       }
@@ -88,11 +95,18 @@ describe('Postgres cut under API load', () => {
         const g = await fetch(`${h.base}/api/recommendations/${ids[i]}`, { headers: auth(TOKENS.viewer) });
         if (g.status !== 200) return 'retry';
         const got = (await g.json()) as { recommendation: { status: string } };
-        assert.equal(got.recommendation.status, wanted(i), 'the earlier attempt applied the requested decision');
+        assert.equal(
+          got.recommendation.status,
+          wanted(i),
+          'the earlier attempt applied the requested decision',
+        );
         ambiguous++;
         return 'ok';
       }
-      assert.ok(r.status >= 500, `only server-side failures during a cut, got ${r.status} ${JSON.stringify(json)}`);
+      assert.ok(
+        r.status >= 500,
+        `only server-side failures during a cut, got ${r.status} ${JSON.stringify(json)}`,
+      );
       assert.equal(catalogue.get(json.code ?? ''), r.status, `documented code: ${JSON.stringify(json)}`);
       failureCodes.set(json.code as string, (failureCodes.get(json.code as string) ?? 0) + 1);
       return 'retry';
@@ -135,9 +149,15 @@ describe('Postgres cut under API load', () => {
     });
     assert.deepEqual(bad, [], 'each recommendation decided once, as requested');
     // One change for the insert and one for the decision.
-    assert.deepEqual([...new Set(rows.rows.map((r) => Number(r.changes)))], [2], 'one change-log entry per transition');
+    assert.deepEqual(
+      [...new Set(rows.rows.map((r) => Number(r.changes)))],
+      [2],
+      'one change-log entry per transition',
+    );
     const list = await fetch(`${h.base}/api/recommendations?limit=1`, { headers: auth(TOKENS.viewer) });
     assert.equal(list.status, 200, 'the API serves again after the cuts');
-    t.diagnostic(`${RECS} decisions, ${failures} failed attempts retried (${JSON.stringify(Object.fromEntries(failureCodes))}), ${ambiguous} ambiguous commits resolved by a 409 check; ${proxy.acceptedCount} proxy connections`);
+    t.diagnostic(
+      `${RECS} decisions, ${failures} failed attempts retried (${JSON.stringify(Object.fromEntries(failureCodes))}), ${ambiguous} ambiguous commits resolved by a 409 check; ${proxy.acceptedCount} proxy connections`,
+    );
   });
 });

@@ -9,27 +9,55 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { auth, startApiHarness, TOKENS, type ApiHarness } from '../fixtures/api-harness.ts';
-import { anyValue, call, countingLogger, hostileString, MARK, newLedger, sum, type ResponseLedger } from './fuzz-support.ts';
+import {
+  anyValue,
+  call,
+  countingLogger,
+  hostileString,
+  MARK,
+  newLedger,
+  sum,
+  type ResponseLedger,
+} from './fuzz-support.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
 /** Mutating routes and the fields their schemas know (fuzzed bodies mix these with random keys). */
 const BODY_ROUTES: { method: string; path: (id: string) => string; keys: string[] }[] = [
-  { method: 'POST', path: (id) => `/api/recommendations/${id}/decision`, keys: ['decision', 'note', 'deferUntil', 'expectedVersion'] },
+  {
+    method: 'POST',
+    path: (id) => `/api/recommendations/${id}/decision`,
+    keys: ['decision', 'note', 'deferUntil', 'expectedVersion'],
+  },
   { method: 'POST', path: (id) => `/api/recommendations/${id}/revert`, keys: ['note'] },
-  { method: 'POST', path: () => '/api/shelves', keys: ['equipmentId', 'issueType', 'reason', 'durationMinutes'] },
+  {
+    method: 'POST',
+    path: () => '/api/shelves',
+    keys: ['equipmentId', 'issueType', 'reason', 'durationMinutes'],
+  },
   { method: 'PUT', path: () => '/api/equipment/REACTOR_01/mode', keys: ['mode'] },
 ];
 
 const ID_ROUTES: { method: string; path: (id: string) => string; body?: string }[] = [
   { method: 'GET', path: (id) => `/api/recommendations/${id}` },
-  { method: 'POST', path: (id) => `/api/recommendations/${id}/decision`, body: '{"decision":"approve","expectedVersion":1}' },
+  {
+    method: 'POST',
+    path: (id) => `/api/recommendations/${id}/decision`,
+    body: '{"decision":"approve","expectedVersion":1}',
+  },
   { method: 'POST', path: (id) => `/api/recommendations/${id}/revert`, body: '{"note":"fuzz"}' },
   { method: 'DELETE', path: (id) => `/api/shelves/${id}` },
   { method: 'PUT', path: (id) => `/api/equipment/${id}/mode`, body: '{"mode":"RUNNING"}' },
 ];
 
-const QUERY_ROUTES = ['/api/recommendations', '/api/critical-alerts', '/api/shelves', '/api/modes', '/api/kpis', '/api/me'];
+const QUERY_ROUTES = [
+  '/api/recommendations',
+  '/api/critical-alerts',
+  '/api/shelves',
+  '/api/modes',
+  '/api/kpis',
+  '/api/me',
+];
 
 /** Free-text columns where a validated note may legitimately hold any text, verbatim. */
 const FREE_TEXT = new Set([
@@ -52,7 +80,9 @@ describe('API routes under fuzzed input', () => {
     h = await startApiHarness({ overrides: { logger: counting.logger } });
     ledger = newLedger();
     await h.raise(Date.now() - 60_000);
-    const listed = await call(ledger, h.base, 'GET', '/api/recommendations', { headers: auth(TOKENS.viewer) });
+    const listed = await call(ledger, h.base, 'GET', '/api/recommendations', {
+      headers: auth(TOKENS.viewer),
+    });
     recId = ((listed.body as { items: { id: string }[] }).items[0] as { id: string }).id;
   });
   after(async () => {
@@ -62,12 +92,39 @@ describe('API routes under fuzzed input', () => {
   test('random bodies on every mutating route: 2xx or a documented 4xx, never a crash', async () => {
     const bodyArb = fc.oneof(
       fc.jsonValue({ maxDepth: 3 }),
-      fc.dictionary(fc.oneof(fc.constantFrom('decision', 'note', 'deferUntil', 'expectedVersion', 'equipmentId', 'issueType', 'reason', 'durationMinutes', 'mode', '__proto__', 'constructor'), fc.string({ maxLength: 12 })), anyValue, { maxKeys: 6 }),
+      fc.dictionary(
+        fc.oneof(
+          fc.constantFrom(
+            'decision',
+            'note',
+            'deferUntil',
+            'expectedVersion',
+            'equipmentId',
+            'issueType',
+            'reason',
+            'durationMinutes',
+            'mode',
+            '__proto__',
+            'constructor',
+          ),
+          fc.string({ maxLength: 12 }),
+        ),
+        anyValue,
+        { maxKeys: 6 },
+      ),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...BODY_ROUTES), bodyArb, fc.constantFrom(TOKENS.operator, TOKENS.engineer), async (route, body, token) => {
-        await call(ledger, h.base, route.method, route.path(recId), { headers: json(token), body: JSON.stringify(body) ?? 'null' });
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...BODY_ROUTES),
+        bodyArb,
+        fc.constantFrom(TOKENS.operator, TOKENS.engineer),
+        async (route, body, token) => {
+          await call(ledger, h.base, route.method, route.path(recId), {
+            headers: json(token),
+            body: JSON.stringify(body) ?? 'null',
+          });
+        },
+      ),
       { numRuns: RUNS * 2 },
     );
   });
@@ -75,13 +132,25 @@ describe('API routes under fuzzed input', () => {
   test('raw bytes, NaN/Infinity literals and bodies over the limit: 400 or 413 with the catalogue code', async () => {
     const raw = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 200 }),
-      fc.constantFrom('{"expectedVersion": NaN, "decision": "approve"}', '{"durationMinutes": Infinity}', '{"a":1,}', "{'a':1}", '[', '\u0000', '{"note":"\ud800"}'),
+      fc.constantFrom(
+        '{"expectedVersion": NaN, "decision": "approve"}',
+        '{"durationMinutes": Infinity}',
+        '{"a":1,}',
+        "{'a':1}",
+        '[',
+        '\u0000',
+        '{"note":"\ud800"}',
+      ),
       fc.integer({ min: 17_000, max: 200_000 }).map((n) => JSON.stringify({ note: 'x'.repeat(n) })),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...BODY_ROUTES), raw, async (route, text) => {
-        const r = await call(ledger, h.base, route.method, route.path(recId), { headers: json(TOKENS.engineer), body: text });
-        if (text.length > 16_384) assert.equal((r.body as { code: string }).code, 'SC_ERR_API_PAYLOAD_TOO_LARGE');
+        const r = await call(ledger, h.base, route.method, route.path(recId), {
+          headers: json(TOKENS.engineer),
+          body: text,
+        });
+        if (text.length > 16_384)
+          assert.equal((r.body as { code: string }).code, 'SC_ERR_API_PAYLOAD_TOO_LARGE');
       }),
       { numRuns: RUNS },
     );
@@ -102,41 +171,102 @@ describe('API routes under fuzzed input', () => {
   });
 
   test('random query strings on every read route: 200 or 400, never a crash', async () => {
-    const key = fc.oneof(fc.constantFrom('status', 'severity', 'equipment', 'equipmentId', 'limit', 'offset', 'status[$ne]', 'limit[]'), fc.string({ maxLength: 10 }));
-    const value = fc.oneof(hostileString, fc.constantFrom('-1', '1e309', 'NaN', '501', '0x10', 'pending,deferred', 'pending,,,', ''), fc.integer().map(String));
+    const key = fc.oneof(
+      fc.constantFrom(
+        'status',
+        'severity',
+        'equipment',
+        'equipmentId',
+        'limit',
+        'offset',
+        'status[$ne]',
+        'limit[]',
+      ),
+      fc.string({ maxLength: 10 }),
+    );
+    const value = fc.oneof(
+      hostileString,
+      fc.constantFrom('-1', '1e309', 'NaN', '501', '0x10', 'pending,deferred', 'pending,,,', ''),
+      fc.integer().map(String),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...QUERY_ROUTES), fc.array(fc.tuple(key, value), { maxLength: 4 }), async (path, pairs) => {
-        const qs = new URLSearchParams(pairs).toString();
-        const r = await call(ledger, h.base, 'GET', qs === '' ? path : `${path}?${qs}`, { headers: auth(TOKENS.viewer) });
-        assert.ok(r.status === 200 || r.status === 400, `${path}?${qs} -> ${r.status}`);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...QUERY_ROUTES),
+        fc.array(fc.tuple(key, value), { maxLength: 4 }),
+        async (path, pairs) => {
+          const qs = new URLSearchParams(pairs).toString();
+          const r = await call(ledger, h.base, 'GET', qs === '' ? path : `${path}?${qs}`, {
+            headers: auth(TOKENS.viewer),
+          });
+          assert.ok(r.status === 200 || r.status === 400, `${path}?${qs} -> ${r.status}`);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   test('hostile free text is stored verbatim and returned as JSON data, never interpreted', async () => {
+    // Found by this property: a NUL character reached Postgres (which refuses it) and answered 500.
+    for (const [path, body] of [
+      [
+        '/api/shelves',
+        { equipmentId: 'PUMP_02', issueType: 'fuzz_issue', reason: 'a\u0000b', durationMinutes: 5 },
+      ],
+      [
+        `/api/recommendations/${recId}/decision`,
+        { decision: 'reject', note: 'a\u0000b', expectedVersion: 1 },
+      ],
+    ] as const) {
+      const r = await call(ledger, h.base, 'POST', path, {
+        headers: json(TOKENS.operator),
+        body: JSON.stringify(body),
+      });
+      assert.equal(r.status, 400);
+      assert.match((r.body as { message: string }).message, /NUL/);
+    }
     const reasons: string[] = [];
     await fc.assert(
-      fc.asyncProperty(hostileString.filter((s) => s.trim().length > 0 && s.length <= 2000), async (reason) => {
-        const r = await call(ledger, h.base, 'POST', '/api/shelves', {
-          headers: json(TOKENS.operator),
-          body: JSON.stringify({ equipmentId: 'PUMP_02', issueType: 'fuzz_issue', reason, durationMinutes: 5 }),
-        });
-        if (r.status >= 400) {
-          // Lone surrogates cannot be stored as UTF-8 text; the API must refuse them cleanly, not mangle them.
-          assert.equal((r.body as { code: string }).code, 'SC_ERR_API_VALIDATION', JSON.stringify(r.body));
-          return;
-        }
-        assert.equal(r.status, 201);
-        assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
-        assert.equal((r.body as { reason: string }).reason, reason.trim(), 'returned verbatim (JSON-escaped on the wire)');
-        reasons.push(reason.trim());
-      }),
+      fc.asyncProperty(
+        hostileString.filter((s) => s.trim().length > 0 && s.length <= 2000),
+        async (reason) => {
+          const r = await call(ledger, h.base, 'POST', '/api/shelves', {
+            headers: json(TOKENS.operator),
+            body: JSON.stringify({
+              equipmentId: 'PUMP_02',
+              issueType: 'fuzz_issue',
+              reason,
+              durationMinutes: 5,
+            }),
+          });
+          if (r.status >= 400) {
+            // Lone surrogates cannot be stored as UTF-8 text; the API must refuse them cleanly, not mangle them.
+            assert.equal((r.body as { code: string }).code, 'SC_ERR_API_VALIDATION', JSON.stringify(r.body));
+            return;
+          }
+          assert.equal(r.status, 201);
+          assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+          assert.equal(
+            (r.body as { reason: string }).reason,
+            reason.trim(),
+            'returned verbatim (JSON-escaped on the wire)',
+          );
+          reasons.push(reason.trim());
+        },
+      ),
       { numRuns: Math.min(RUNS, 100) },
     );
-    const stored = await h.pool.query<{ reason: string }>(`SELECT reason FROM agentic_hmi.alarm_shelves WHERE issue_type = 'fuzz_issue' ORDER BY shelf_id`);
-    assert.deepEqual(stored.rows.map((r) => r.reason), reasons, 'stored verbatim, one row per accepted request');
-    assert.ok(reasons.length >= Math.min(RUNS, 100) / 2, `most hostile reasons were valid free text (${reasons.length})`);
+    const stored = await h.pool.query<{ reason: string }>(
+      `SELECT reason FROM agentic_hmi.alarm_shelves WHERE issue_type = 'fuzz_issue' ORDER BY shelf_id`,
+    );
+    assert.deepEqual(
+      stored.rows.map((r) => r.reason),
+      reasons,
+      'stored verbatim, one row per accepted request',
+    );
+    assert.ok(
+      reasons.length >= Math.min(RUNS, 100) / 2,
+      `most hostile reasons were valid free text (${reasons.length})`,
+    );
   });
 
   test('afterwards: healthy, every refusal logged with its code, tables intact, nothing hostile outside free text', async (t) => {
@@ -150,8 +280,13 @@ describe('API routes under fuzzed input', () => {
     const tables = await h.pool.query<{ t: string }>(
       `SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema IN ('agentic_hmi', 'mining_operations') AND table_type = 'BASE TABLE' ORDER BY 1`,
     );
-    assert.ok(tables.rows.some((r) => r.t === 'agentic_hmi.agent_recommendations'), 'no injected DROP TABLE ran');
-    const recs = await h.pool.query<{ n: string }>('SELECT count(*) AS n FROM agentic_hmi.agent_recommendations');
+    assert.ok(
+      tables.rows.some((r) => r.t === 'agentic_hmi.agent_recommendations'),
+      'no injected DROP TABLE ran',
+    );
+    const recs = await h.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM agentic_hmi.agent_recommendations',
+    );
     assert.ok(Number(recs.rows[0]?.n) >= 1, 'no injected DELETE ran');
 
     const cols = await h.pool.query<{ s: string; t: string; c: string }>(
@@ -161,11 +296,16 @@ describe('API routes under fuzzed input', () => {
     );
     const leaks: string[] = [];
     for (const { s, t, c } of cols.rows) {
-      const hit = await h.pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${s}"."${t}" WHERE "${c}"::text LIKE '%' || $1 || '%'`, [MARK.trim()]);
+      const hit = await h.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM "${s}"."${t}" WHERE "${c}"::text LIKE '%' || $1 || '%'`,
+        [MARK.trim()],
+      );
       const n = Number(hit.rows[0]?.n);
       if (n > 0 && !FREE_TEXT.has(`${s}.${t}.${c}`)) leaks.push(`${s}.${t}.${c} (${n} rows)`);
     }
     assert.deepEqual(leaks, [], 'hostile strings only in validated free-text columns');
-    t.diagnostic(`responses: ${ledger.successes} 2xx, refusals ${JSON.stringify(Object.fromEntries(ledger.refusals))}`);
+    t.diagnostic(
+      `responses: ${ledger.successes} 2xx, refusals ${JSON.stringify(Object.fromEntries(ledger.refusals))}`,
+    );
   });
 });

@@ -14,7 +14,8 @@ import { pino, type Logger } from 'pino';
 export function errorCatalogue(): Map<string, number> {
   const text = readFileSync(fileURLToPath(new URL('../../../docs/errors.md', import.meta.url)), 'utf8');
   const out = new Map<string, number>();
-  for (const m of text.matchAll(/^\|\s*`(SC_ERR_[A-Z0-9_]+)`\s*\|\s*(\d{3})\s*\|/gm)) out.set(m[1] as string, Number(m[2]));
+  for (const m of text.matchAll(/^\|\s*`(SC_ERR_[A-Z0-9_]+)`\s*\|\s*(\d{3})\s*\|/gm))
+    out.set(m[1] as string, Number(m[2]));
   return out;
 }
 
@@ -104,7 +105,11 @@ export async function call(
   assert.equal(res.headers.get('x-powered-by'), null, where);
   if (path.startsWith('/api') && expect.apiHeaders !== false) {
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff', where);
-    assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'", where);
+    assert.equal(
+      res.headers.get('content-security-policy'),
+      "default-src 'none'; frame-ancestors 'none'",
+      where,
+    );
     assert.equal(res.headers.get('x-frame-options'), 'DENY', where);
     assert.equal(res.headers.get('cache-control'), 'no-store', where);
   }
@@ -114,7 +119,11 @@ export async function call(
     assert.equal(typeof code, 'string', where);
     assert.equal(typeof message, 'string', where);
     assert.ok((message as string).length > 0, where);
-    assert.equal(ledger.catalogue.get(code as string), res.status, `code ${String(code)} is in docs/errors.md with status ${res.status}: ${where}`);
+    assert.equal(
+      ledger.catalogue.get(code as string),
+      res.status,
+      `code ${String(code)} is in docs/errors.md with status ${res.status}: ${where}`,
+    );
     ledger.refusals.set(code as string, (ledger.refusals.get(code as string) ?? 0) + 1);
   } else {
     ledger.successes++;
@@ -133,7 +142,8 @@ export function countingLogger(): { logger: Logger; refused: Map<string, number>
       while ((nl = buf.indexOf('\n')) !== -1) {
         const line = JSON.parse(buf.slice(0, nl)) as { msg?: string; code?: string };
         buf = buf.slice(nl + 1);
-        if (line.msg === 'request refused' && typeof line.code === 'string') refused.set(line.code, (refused.get(line.code) ?? 0) + 1);
+        if (line.msg === 'request refused' && typeof line.code === 'string')
+          refused.set(line.code, (refused.get(line.code) ?? 0) + 1);
       }
       done();
     },

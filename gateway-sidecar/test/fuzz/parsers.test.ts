@@ -13,7 +13,12 @@ import { sparkplugCodec, SparkplugTracker } from '../../src/adapters/sparkplug-t
 import { parseConfig, toEquipment } from '../../src/config.ts';
 import { CsvFormatError, parseSensorCsv } from '../../src/domain/csv.ts';
 import { buildEquipmentIndex } from '../../src/domain/equipment.ts';
-import { EventValidator, parseNumericValue, REJECT_REASONS, type TagEvent } from '../../src/domain/tag-event.ts';
+import {
+  EventValidator,
+  parseNumericValue,
+  REJECT_REASONS,
+  type TagEvent,
+} from '../../src/domain/tag-event.ts';
 import { anyValue, hostileString } from './fuzz-support.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -22,13 +27,30 @@ const SENSOR_TAGS = [...index.sensorsByTag.keys()];
 const ALL_TAGS = [...SENSOR_TAGS, ...index.setpointsByTag.keys(), ...index.modeTags.keys()];
 const NOW = Date.UTC(2026, 10, 29, 8, 0, 0);
 
-const tagPath = fc.oneof(fc.constantFrom(...ALL_TAGS), hostileString, fc.string({ maxLength: 600 }), fc.constant(''));
+const tagPath = fc.oneof(
+  fc.constantFrom(...ALL_TAGS),
+  hostileString,
+  fc.string({ maxLength: 600 }),
+  fc.constant(''),
+);
 const quality = fc.oneof(fc.constantFrom('good', 'uncertain', 'bad'), anyValue);
-const timestamp = fc.oneof(fc.integer({ min: NOW - 86_400_000, max: NOW + 60_000 }), fc.constantFrom(Number.NaN, Infinity, -Infinity), anyValue);
-const value = fc.oneof(fc.double(), fc.integer({ min: -1000, max: 5000 }), fc.constantFrom('12.5', ' 7 ', '1e3', 'NaN', '-inf', 'Infinity', '0x1F', '', true), anyValue);
+const timestamp = fc.oneof(
+  fc.integer({ min: NOW - 86_400_000, max: NOW + 60_000 }),
+  fc.constantFrom(Number.NaN, Infinity, -Infinity),
+  anyValue,
+);
+const value = fc.oneof(
+  fc.double(),
+  fc.integer({ min: -1000, max: 5000 }),
+  fc.constantFrom('12.5', ' 7 ', '1e3', 'NaN', '-inf', 'Infinity', '0x1F', '', true),
+  anyValue,
+);
 const rawEvent = fc.oneof(
   fc.record({ tagPath, value, quality, sourceTimestampMs: timestamp, receivedTimestampMs: fc.constant(NOW) }),
-  fc.record({ tagPath, value, quality, sourceTimestampMs: timestamp, receivedTimestampMs: timestamp }, { requiredKeys: [] }),
+  fc.record(
+    { tagPath, value, quality, sourceTimestampMs: timestamp, receivedTimestampMs: timestamp },
+    { requiredKeys: [] },
+  ),
   anyValue,
 );
 
@@ -53,7 +75,10 @@ test('EventValidator: any input is accepted as a sane reading or rejected with a
         }
         assert.ok(Number.isFinite(e.value), `accepted value is finite: ${e.value}`);
         const path = e.tag.tagPath;
-        assert.ok(e.sourceTimestampMs >= (lastTs.get(path) ?? -Infinity), 'per-tag accepted timestamps never go back');
+        assert.ok(
+          e.sourceTimestampMs >= (lastTs.get(path) ?? -Infinity),
+          'per-tag accepted timestamps never go back',
+        );
         lastTs.set(path, e.sourceTimestampMs);
         if (e.kind === 'sensor') {
           assert.ok(e.quality === 'good' || e.quality === 'uncertain');
@@ -70,14 +95,46 @@ test('EventValidator: any input is accepted as a sane reading or rejected with a
   assert.ok(accepted > 0, 'the generator also produces valid events (else the property proves little)');
 });
 
+test('EventValidator: a quality object without a usable toString is rejected, not thrown (found by fuzzing)', () => {
+  const v = new EventValidator(index);
+  const r = v.validate({
+    tagPath: SENSOR_TAGS[0] as string,
+    value: 1,
+    quality: { toString: false } as unknown as 'good',
+    sourceTimestampMs: NOW,
+    receivedTimestampMs: NOW,
+  });
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.reason, 'malformed');
+});
+
 test('EventValidator: NaN and Infinity on a known sensor are rejected as nan / infinite, never accepted', () => {
   fc.assert(
-    fc.property(fc.constantFrom(...SENSOR_TAGS), fc.constantFrom(Number.NaN, Infinity, -Infinity, 'NaN', 'nan', '+Infinity', '-inf'), (tag, bad) => {
-      const v = new EventValidator(index);
-      const r = v.validate({ tagPath: tag, value: bad, quality: 'good', sourceTimestampMs: NOW, receivedTimestampMs: NOW });
-      assert.equal(r.ok, false);
-      assert.equal(!r.ok && r.reason, typeof bad === 'number' ? (Number.isNaN(bad) ? 'nan' : 'infinite') : /nan/i.test(bad) ? 'nan' : 'infinite');
-    }),
+    fc.property(
+      fc.constantFrom(...SENSOR_TAGS),
+      fc.constantFrom(Number.NaN, Infinity, -Infinity, 'NaN', 'nan', '+Infinity', '-inf'),
+      (tag, bad) => {
+        const v = new EventValidator(index);
+        const r = v.validate({
+          tagPath: tag,
+          value: bad,
+          quality: 'good',
+          sourceTimestampMs: NOW,
+          receivedTimestampMs: NOW,
+        });
+        assert.equal(r.ok, false);
+        assert.equal(
+          !r.ok && r.reason,
+          typeof bad === 'number'
+            ? Number.isNaN(bad)
+              ? 'nan'
+              : 'infinite'
+            : /nan/i.test(bad)
+              ? 'nan'
+              : 'infinite',
+        );
+      },
+    ),
     { numRuns: 50 },
   );
 });
@@ -93,7 +150,21 @@ test('parseNumericValue: finite numbers and their decimal strings come back exac
 });
 
 test('parseSensorCsv: random text parses or throws CsvFormatError, nothing else', () => {
-  const lines = fc.array(fc.oneof(fc.string({ maxLength: 40 }), hostileString, fc.constantFrom('datetime;a;b', 'timestamp,x', '2026-01-01 00:00:00;1;2', '1700000000,5', ';;', '"ts",x')), { maxLength: 8 });
+  const lines = fc.array(
+    fc.oneof(
+      fc.string({ maxLength: 40 }),
+      hostileString,
+      fc.constantFrom(
+        'datetime;a;b',
+        'timestamp,x',
+        '2026-01-01 00:00:00;1;2',
+        '1700000000,5',
+        ';;',
+        '"ts",x',
+      ),
+    ),
+    { maxLength: 8 },
+  );
   fc.assert(
     fc.property(lines, fc.constantFrom('\n', '\r\n'), (ls, nl) => {
       try {
@@ -111,11 +182,39 @@ test('parseSensorCsv: random text parses or throws CsvFormatError, nothing else'
 });
 
 test('parseSensorCsv: a generated table survives write -> parse exactly (values, empties as NaN, labels)', () => {
-  const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,9}$/).filter((n) => !['datetime', 'timestamp', 'time', 'date', 't_stamp', 'ts', 'anomaly', 'changepoint', 'label'].includes(n));
+  const name = fc
+    .stringMatching(/^[a-z][a-z0-9_]{0,9}$/)
+    .filter(
+      (n) =>
+        ![
+          'datetime',
+          'timestamp',
+          'time',
+          'date',
+          't_stamp',
+          'ts',
+          'anomaly',
+          'changepoint',
+          'label',
+        ].includes(n),
+    );
   const table = fc.uniqueArray(name, { minLength: 1, maxLength: 5 }).chain((cols) =>
     fc.tuple(
       fc.constant(cols),
-      fc.array(fc.tuple(fc.integer({ min: 0, max: 10 ** 9 }), fc.array(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (d === 0 ? 0 : d)), fc.constant(Number.NaN)), { minLength: cols.length, maxLength: cols.length }), fc.constantFrom(0, 1)), { maxLength: 30 }),
+      fc.array(
+        fc.tuple(
+          fc.integer({ min: 0, max: 10 ** 9 }),
+          fc.array(
+            fc.oneof(
+              fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (d === 0 ? 0 : d)),
+              fc.constant(Number.NaN),
+            ),
+            { minLength: cols.length, maxLength: cols.length },
+          ),
+          fc.constantFrom(0, 1),
+        ),
+        { maxLength: 30 },
+      ),
       fc.constantFrom(';', ','),
       fc.boolean(),
     ),
@@ -123,11 +222,23 @@ test('parseSensorCsv: a generated table survives write -> parse exactly (values,
   fc.assert(
     fc.property(table, ([cols, rows, sep, withLabels]) => {
       const header = ['datetime', ...cols, ...(withLabels ? ['anomaly'] : [])].join(sep);
-      const body = rows.map(([sec, vals, label]) => [String(1_600_000_000 + sec), ...vals.map((x) => (Number.isNaN(x) ? '' : String(x))), ...(withLabels ? [String(label)] : [])].join(sep));
+      const body = rows.map(([sec, vals, label]) =>
+        [
+          String(1_600_000_000 + sec),
+          ...vals.map((x) => (Number.isNaN(x) ? '' : String(x))),
+          ...(withLabels ? [String(label)] : []),
+        ].join(sep),
+      );
       const t = parseSensorCsv([header, ...body].join('\n'));
       assert.deepEqual(t.columns, cols);
-      assert.deepEqual(t.timestampsMs, rows.map(([sec]) => (1_600_000_000 + sec) * 1000));
-      assert.deepEqual(t.rows, rows.map(([, vals]) => vals));
+      assert.deepEqual(
+        t.timestampsMs,
+        rows.map(([sec]) => (1_600_000_000 + sec) * 1000),
+      );
+      assert.deepEqual(
+        t.rows,
+        rows.map(([, vals]) => vals),
+      );
       assert.deepEqual(t.labels, withLabels ? rows.map(([, , l]) => l) : undefined);
     }),
     { numRuns: RUNS },
@@ -143,8 +254,17 @@ test('Sparkplug: well-formed payloads with hostile names and values -> tracker -
     fc.boolean().map((value) => ({ type: 'Boolean' as const, value })),
     hostileString.map((value) => ({ type: 'String' as const, value })),
   );
-  const metric = fc.tuple(fc.oneof(fc.constantFrom('Flow', 'Temperature', 'bdSeq'), hostileString), fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }), metricValue);
-  const message = fc.tuple(fc.constantFrom('NBIRTH', 'NDATA', 'DBIRTH', 'DDATA', 'DDEATH', 'NDEATH'), fc.constantFrom('E1', 'E2'), fc.integer({ min: 0, max: 255 }), fc.array(metric, { maxLength: 6 }));
+  const metric = fc.tuple(
+    fc.oneof(fc.constantFrom('Flow', 'Temperature', 'bdSeq'), hostileString),
+    fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }),
+    metricValue,
+  );
+  const message = fc.tuple(
+    fc.constantFrom('NBIRTH', 'NDATA', 'DBIRTH', 'DDATA', 'DDEATH', 'NDEATH'),
+    fc.constantFrom('E1', 'E2'),
+    fc.integer({ min: 0, max: 255 }),
+    fc.array(metric, { maxLength: 6 }),
+  );
   fc.assert(
     fc.property(fc.array(message, { maxLength: 12 }), (messages) => {
       const tracker = new SparkplugTracker(G, '[default]');
@@ -154,9 +274,15 @@ test('Sparkplug: well-formed payloads with hostile names and values -> tracker -
         const bytes = sparkplugCodec.encodePayload({
           timestamp: NOW,
           seq,
-          metrics: metrics.map(([name, alias, v]) => ({ name, ...(alias === undefined ? {} : { alias }), ...v })),
+          metrics: metrics.map(([name, alias, v]) => ({
+            name,
+            ...(alias === undefined ? {} : { alias }),
+            ...v,
+          })),
         });
-        const topic = type.startsWith('D') ? `spBv1.0/${G}/${type}/${edge}/D1` : `spBv1.0/${G}/${type}/${edge}`;
+        const topic = type.startsWith('D')
+          ? `spBv1.0/${G}/${type}/${edge}/D1`
+          : `spBv1.0/${G}/${type}/${edge}`;
         const r = tracker.handle(topic, bytes, NOW);
         for (const e of r.events) {
           assert.ok(e.tagPath.startsWith(`[default]${G}/${edge}/`), e.tagPath);
@@ -173,10 +299,28 @@ test('Sparkplug: well-formed payloads with hostile names and values -> tracker -
 
 test('OPC UA quality mapping: only Good* is good, only Uncertain* uncertain, everything else bad', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.constantFrom('Good', 'GoodClamped', 'Uncertain', 'UncertainLastUsableValue', 'Bad', 'BadNoCommunication', 'good', '')), (name) => {
-      const q = qualityOf(name);
-      assert.equal(q, name.startsWith('Good') ? 'good' : name.startsWith('Uncertain') ? 'uncertain' : 'bad');
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.constantFrom(
+          'Good',
+          'GoodClamped',
+          'Uncertain',
+          'UncertainLastUsableValue',
+          'Bad',
+          'BadNoCommunication',
+          'good',
+          '',
+        ),
+      ),
+      (name) => {
+        const q = qualityOf(name);
+        assert.equal(
+          q,
+          name.startsWith('Good') ? 'good' : name.startsWith('Uncertain') ? 'uncertain' : 'bad',
+        );
+      },
+    ),
     { numRuns: RUNS },
   );
 });

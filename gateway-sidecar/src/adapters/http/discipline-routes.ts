@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { AlarmDisciplineService } from '../../ports.ts';
 import type { Logger } from '../../log.ts';
 import { actorOf, requireRole } from './auth.ts';
-import { parseOrThrow } from './schemas.ts';
+import { NUL_MESSAGE, noNul, parseOrThrow } from './schemas.ts';
 
 const equipmentId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -');
 
@@ -15,7 +15,7 @@ const shelveBody = z
   .object({
     equipmentId,
     issueType: z.string().regex(/^(\*|[a-z0-9_]{1,64})$/, "must be an issue type or '*'"),
-    reason: z.string().trim().min(1, 'a reason is required').max(2000),
+    reason: z.string().trim().min(1, 'a reason is required').max(2000).refine(noNul, NUL_MESSAGE),
     durationMinutes: z.number().int().positive(),
   })
   .strict();

@@ -31,6 +31,10 @@ function csvEnum<T extends readonly [string, ...string[]]>(values: T) {
     .pipe(z.array(z.enum(values)).max(values.length * 2));
 }
 
+/** Postgres text cannot hold U+0000; refusing it here keeps such a note a 400, not a failed insert (500). */
+export const noNul = (s: string): boolean => !s.includes('\u0000');
+export const NUL_MESSAGE = 'must not contain NUL (U+0000) characters';
+
 export const listQuerySchema = z
   .object({
     status: csvEnum(STATUSES).optional(),
@@ -58,7 +62,7 @@ export const idParamSchema = z
 export const decisionBodySchema = z
   .object({
     decision: z.enum(['approve', 'defer', 'reject']),
-    note: z.string().trim().min(1).max(2000).optional(),
+    note: z.string().trim().min(1).max(2000).refine(noNul, NUL_MESSAGE).optional(),
     deferUntil: z.string().datetime({ offset: true }).optional(),
     expectedVersion: z.number().int().min(1),
   })
@@ -83,7 +87,7 @@ export const decisionBodySchema = z
     }
   });
 
-export const revertBodySchema = z.object({ note: z.string().trim().min(1).max(2000) }).strict();
+export const revertBodySchema = z.object({ note: z.string().trim().min(1).max(2000).refine(noNul, NUL_MESSAGE) }).strict();
 
 export const alertsQuerySchema = z
   .object({
