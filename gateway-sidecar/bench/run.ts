@@ -4,7 +4,7 @@
  * of all keys and merges them into bench/results.json together with the run's conditions.
  * Each bench warms up and repeats by itself and reports how (its own `*_runs` / duration keys).
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -61,6 +61,10 @@ merged.conditions = {
   benches,
 };
 writeFileSync(resultsPath, `${JSON.stringify(merged, null, 2)}\n`);
+// DESIGN.md names bench/results.json at the repository root; keep an identical copy there.
+const rootResults = join(here, '..', '..', 'bench', 'results.json');
+mkdirSync(dirname(rootResults), { recursive: true });
+writeFileSync(rootResults, `${JSON.stringify(merged, null, 2)}\n`);
 const w = Math.max(...rows.map(([k]) => k.length));
 process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`);
 process.stdout.write(`results merged into ${resultsPath}\n`);
