@@ -46,9 +46,9 @@ async function onnxRowsPerS(batch: number): Promise<{ rate: number; batch: numbe
   return { rate: median(rates), batch };
 }
 
-async function pipelineEventsPerS(): Promise<{ rate: number; events: number }> {
+async function pipelineEventsPerS(batchSize: number): Promise<{ rate: number; events: number }> {
   const runner = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
-  const d = new Detector(runner, { windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, batchSize: 256, batchMaxWaitMs: 5 });
+  const d = new Detector(runner, { windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, batchSize, batchMaxWaitMs: 5 });
   const sensors = 1_000;
   const all = readings(sensors, 120);
   const warm = all.slice(0, 20_000);
@@ -88,13 +88,16 @@ function bytesPerSensor(): { bytes: number; stateBytes: number } {
 export async function run(): Promise<Record<string, number | string>> {
   const onnx = await onnxRowsPerS(256);
   const onnxBig = await onnxRowsPerS(4096);
-  const pipe = await pipelineEventsPerS();
+  const pipe = await pipelineEventsPerS(256);
+  // Same pipeline with ONNX runs of 4,096 rows (config `ensemble.batchSize`; default 256).
+  const pipeBig = await pipelineEventsPerS(4_096);
   const mem = bytesPerSensor();
   return {
     onnx_rows_per_s: Math.round(onnx.rate),
     onnx_batch_rows: onnx.batch,
     onnx_rows_per_s_batch_4096: Math.round(onnxBig.rate),
     pipeline_events_per_s: Math.round(pipe.rate),
+    pipeline_events_per_s_batch_4096: Math.round(pipeBig.rate),
     pipeline_events_per_run: pipe.events,
     pipeline_sensors: 1_000,
     bytes_per_sensor: Math.round(mem.bytes),

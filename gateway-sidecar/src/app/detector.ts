@@ -186,15 +186,20 @@ export class Detector {
   }
 
   async #scoreAll(all: readonly SensorReading[]): Promise<ScoredReading[]> {
-    const out: ScoredReading[] = [];
-    for (let start = 0; start < all.length; start += this.#o.batchSize) {
-      const chunk = all.slice(start, start + this.#o.batchSize);
-      if (this.#rows.length < chunk.length * FEATURE_COUNT) this.#rows = new Float32Array(this.#o.batchSize * FEATURE_COUNT);
-      const rows = this.#rows;
-      chunk.forEach((r, i) => this.#engine.update(r, rows, i * FEATURE_COUNT, this.#gate.isLearning(r.tag.equipmentId)));
+    // Index loops over `all` (no per-chunk slice, no closures): this is the per-event hot path.
+    const out: ScoredReading[] = new Array<ScoredReading>(all.length);
+    const size = this.#o.batchSize;
+    if (this.#rows.length < size * FEATURE_COUNT) this.#rows = new Float32Array(size * FEATURE_COUNT);
+    const rows = this.#rows;
+    for (let start = 0; start < all.length; start += size) {
+      const n = Math.min(size, all.length - start);
+      for (let i = 0; i < n; i++) {
+        const r = all[start + i] as SensorReading;
+        this.#engine.update(r, rows, i * FEATURE_COUNT, this.#gate.isLearning(r.tag.equipmentId));
+      }
       const runner = this.#runner;
-      const res = await runner.run(rows, chunk.length);
-      chunk.forEach((r, i) => out.push(this.#finish(r, rows, i, res.ifScore[i] as number, res.rfScore[i] as number, runner)));
+      const res = await runner.run(rows, n);
+      for (let i = 0; i < n; i++) out[start + i] = this.#finish(all[start + i] as SensorReading, rows, i, res.ifScore[i] as number, res.rfScore[i] as number, runner);
     }
     return out;
   }

@@ -27,14 +27,17 @@ export function blendScores(ifScore: number, rfScore: number, w: EnsembleWeights
 export function severityOf(score: number, anomalyLine: number, value: number, t: Thresholds | undefined): Severity {
   let byLevel = 0;
   if (t !== undefined) {
-    const beyond = (level: number): boolean => (t.direction === 'high' ? value >= level : value <= level);
-    byLevel = beyond(t.emergency) ? 3 : beyond(t.critical) ? 2 : beyond(t.warning) ? 1 : 0;
+    // Signed so one comparison serves both directions (called once per event: no closure).
+    const sign = t.direction === 'high' ? 1 : -1;
+    const v = sign * value;
+    byLevel = v >= sign * t.emergency ? 3 : v >= sign * t.critical ? 2 : v >= sign * t.warning ? 1 : 0;
   }
   const head = Math.max(1e-9, 1 - anomalyLine);
   const byScore = score >= anomalyLine + (2 * head) / 3 ? 2 : score >= anomalyLine + head / 3 ? 1 : 0;
-  const levels: Severity[] = ['low', 'medium', 'high', 'critical'];
-  return levels[Math.max(byLevel, byScore)] as Severity;
+  return SEVERITY_LEVELS[byLevel > byScore ? byLevel : byScore] as Severity;
 }
+
+const SEVERITY_LEVELS: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
 /** Features whose magnitude measures "how unusual" in sigma-like units, with their normal value. */
 const EXPLAINING: readonly (readonly [FeatureName, number])[] = [
