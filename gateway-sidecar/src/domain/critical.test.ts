@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CriticalDetector, isBeyondEmergency } from './critical.ts';
+import { CriticalDetector, formatReading, isBeyondEmergency } from './critical.ts';
 import type { SensorReading } from './tag-event.ts';
 import type { Thresholds } from './equipment.ts';
 
@@ -79,4 +79,10 @@ test('tags without thresholds never alert; tags are independent; unitless text',
 test('rejects a bad re-arm fraction', () => {
   assert.throws(() => new CriticalDetector({ rearmFraction: 1 }), RangeError);
   assert.throws(() => new CriticalDetector({ rearmFraction: -0.1 }), RangeError);
+});
+
+test('alert text rounds the reading to 4 significant digits', () => {
+  assert.equal(formatReading(7.848488118027339), '7.848');
+  assert.equal(formatReading(91.23456), '91.23');
+  assert.equal(formatReading(120), '120');
 });

@@ -74,7 +74,7 @@ export class CriticalDetector {
         value: v,
         threshold: t.emergency,
         level: 'emergency',
-        message: `EMERGENCY: ${tag.equipmentId} ${tag.sensorType} ${v}${unit} ${cmp} emergency level ${t.emergency}${unit}`,
+        message: `EMERGENCY: ${tag.equipmentId} ${tag.sensorType} ${formatReading(v)}${unit} ${cmp} emergency level ${t.emergency}${unit}`,
         at: new Date(reading.sourceTimestampMs).toISOString(),
         sourceTimestampMs: reading.sourceTimestampMs,
         receivedTimestampMs: reading.receivedTimestampMs,
@@ -89,3 +89,8 @@ export class CriticalDetector {
 }
 
 const NONE: readonly CriticalAlertCandidate[] = Object.freeze([]);
+
+/** Operator-facing number: 4 significant digits (7.848 mm/s, 91.23 °C), never a float tail. */
+export function formatReading(v: number): string {
+  return String(Number(v.toPrecision(4)));
+}
