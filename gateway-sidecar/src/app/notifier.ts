@@ -7,6 +7,7 @@
  * notifications, escalates unacknowledged ones and retries failed deliveries with exponential
  * backoff and jitter. Every delivery's state is durable and visible through `list`.
  */
+import type { CriticalAlertView } from '../domain/recommendation-view.ts';
 import { randomUUID } from 'node:crypto';
 import {
   backoffDelayMs,
@@ -45,18 +46,7 @@ export interface NotifierSettings {
 }
 
 /** A critical alert as the bypass path raises it (the same fields as the SSE `alert` change). */
-export interface CriticalAlertInput {
-  readonly id: string;
-  readonly equipmentId: string;
-  readonly sensorType: string;
-  readonly tagPath: string;
-  readonly value: number;
-  readonly threshold: number;
-  readonly level: string;
-  readonly message: string;
-  /** ISO 8601. */
-  readonly at: string;
-}
+export type CriticalAlertInput = CriticalAlertView;
 
 export interface NotifierStats {
   readonly queued: number;

@@ -111,17 +111,20 @@ export interface Change {
   readonly seq: number;
   readonly type: 'recommendation' | 'critical_alert';
   readonly recommendation?: Recommendation;
-  readonly alert?: {
-    readonly id: string;
-    readonly equipmentId: string;
-    readonly sensorType: string;
-    readonly tagPath: string;
-    readonly value: number;
-    readonly threshold: number;
-    readonly level: string;
-    readonly message: string;
-    readonly at: string;
-  };
+  readonly alert?: CriticalAlertView;
+}
+
+/** A critical alert as the API, the SSE stream and the notifier see it (`at` is ISO 8601). */
+export interface CriticalAlertView {
+  readonly id: string;
+  readonly equipmentId: string;
+  readonly sensorType: string;
+  readonly tagPath: string;
+  readonly value: number;
+  readonly threshold: number;
+  readonly level: string;
+  readonly message: string;
+  readonly at: string;
 }
 
 /** A shelf: an equipment/issue pattern silenced for a bounded time (ISA-18.2 shelving). */

@@ -21,18 +21,10 @@ import {
 } from './schemas.ts';
 import { sseHandler, type SseObserver, type SseOptions } from './sse.ts';
 
+import type { CriticalAlertView } from '../../domain/recommendation-view.ts';
+
 /** A critical alert as the API returns it. */
-export interface CriticalAlertView {
-  readonly id: string;
-  readonly equipmentId: string;
-  readonly sensorType: string;
-  readonly tagPath: string;
-  readonly value: number;
-  readonly threshold: number;
-  readonly level: string;
-  readonly message: string;
-  readonly at: string;
-}
+export type { CriticalAlertView };
 
 export interface CriticalAlertReader {
   recent(limit: number, equipmentId?: string): Promise<CriticalAlertView[]>;
