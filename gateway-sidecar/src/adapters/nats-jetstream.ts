@@ -39,6 +39,8 @@ export class NatsScale implements PartitionFeed, PartitionLeases, PartitionCheck
   readonly #leases: KV;
   readonly #checkpoints: KV;
   readonly #leaseRev = new Map<number, number>();
+  /** Next consumer delivery sequence expected per partition (a hole = a message went to a stale pull). */
+  readonly #expect = new Map<number, number>();
 
   private constructor(o: NatsScaleOptions, nc: NatsConnection, jsm: JetStreamManager, leases: KV, checkpoints: KV) {
     this.#o = o;
@@ -126,19 +128,34 @@ export class NatsScale implements PartitionFeed, PartitionLeases, PartitionCheck
   // PartitionFeed -----------------------------------------------------------------------------
   async replay(partition: number, upto: number, onBatch: (events: readonly SequencedEvent[]) => Promise<void>): Promise<void> {
     if (upto <= 0) return;
-    const oc = await this.#js.consumers.get(this.#o.stream, { filterSubjects: [this.subject(partition)] });
-    let last = 0;
-    while (last < upto) {
-      const batch: SequencedEvent[] = [];
-      const it = await oc.fetch({ max_messages: 1_000, expires: 2_000 });
-      for await (const m of it) {
-        last = m.seq;
-        if (m.seq <= upto) batch.push({ seq: m.seq, event: JSON.parse(dec.decode(m.data)) as TagEvent });
+    // A short-lived consumer with the singular filter_subject (ordered consumers with
+    // filter_subjects need server 2.10); no acks, removed afterwards.
+    const name = `${this.#o.stream}_r${partition}_${Math.random().toString(36).slice(2, 10)}`;
+    await this.#jsm.consumers.add(this.#o.stream, {
+      durable_name: name,
+      filter_subject: this.subject(partition),
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.All,
+      inactive_threshold: ms(60_000),
+    });
+    try {
+      const c = await this.#js.consumers.get(this.#o.stream, name);
+      let last = 0;
+      while (last < upto) {
+        const batch: SequencedEvent[] = [];
+        const it = await c.fetch({ max_messages: 1_000, expires: 2_000 });
+        let got = 0;
+        for await (const m of it) {
+          got++;
+          last = Math.max(last, m.seq);
+          if (m.seq <= upto) batch.push({ seq: m.seq, event: JSON.parse(dec.decode(m.data)) as TagEvent });
+        }
+        if (batch.length > 0) await onBatch(batch);
+        if (got === 0) break; // nothing more retained for this partition
       }
-      if (batch.length > 0) await onBatch(batch);
-      else if (last === 0) break; // nothing retained for this partition
+    } finally {
+      await this.#jsm.consumers.delete(this.#o.stream, name).catch(() => undefined);
     }
-    await oc.delete().catch(() => undefined);
   }
 
   async open(partition: number, afterSeq: number): Promise<void> {
@@ -152,19 +169,35 @@ export class NatsScale implements PartitionFeed, PartitionLeases, PartitionCheck
       max_ack_pending: 20_000,
       ...(afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
     });
+    this.#expect.set(partition, 1);
   }
 
-  async next(partition: number, max: number, waitMs: number): Promise<{ events: SequencedEvent[]; ack: () => void }> {
+  /**
+   * A pull request that expired on our side can still receive messages at the server (timing under
+   * load); with AckPolicy.All a later ack would silently acknowledge them. So the consumer delivery
+   * sequence must be contiguous: at a hole the batch ends before it and `reopen` asks the caller to
+   * recreate the consumer from its checkpoint, which delivers the lost message again.
+   */
+  async next(partition: number, max: number, waitMs: number): Promise<{ events: SequencedEvent[]; ack: () => void; reopen: boolean }> {
     const c = await this.#js.consumers.get(this.#o.stream, this.#durable(partition));
     const it = await c.fetch({ max_messages: max, expires: waitMs });
     const events: SequencedEvent[] = [];
     let lastMsg: { ack(): void } | undefined;
+    let expect = this.#expect.get(partition) ?? 1;
+    let reopen = false;
     for await (const m of it) {
+      if (reopen) continue; // drain the rest of this fetch; it is delivered again after reopening
+      if (m.info.deliverySequence !== expect) {
+        reopen = true;
+        continue;
+      }
+      expect++;
       events.push({ seq: m.seq, event: JSON.parse(dec.decode(m.data)) as TagEvent });
       lastMsg = m;
     }
+    this.#expect.set(partition, expect);
     // AckPolicy.All: acknowledging the last message acknowledges the whole batch.
-    return { events, ack: () => lastMsg?.ack() };
+    return { events, ack: () => lastMsg?.ack(), reopen };
   }
 
   #durable(partition: number): string {

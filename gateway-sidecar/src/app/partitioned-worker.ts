@@ -32,8 +32,11 @@ export interface PartitionFeed {
   replay(partition: number, upto: number, onBatch: (events: readonly SequencedEvent[]) => Promise<void>): Promise<void>;
   /** (Re)creates the partition's durable consumer to deliver from afterSeq + 1. */
   open(partition: number, afterSeq: number): Promise<void>;
-  /** Up to `max` next messages (waits at most waitMs); `ack` acknowledges all of them. */
-  next(partition: number, max: number, waitMs: number): Promise<{ events: SequencedEvent[]; ack: () => void }>;
+  /**
+   * Up to `max` next messages (waits at most waitMs); `ack` acknowledges all of them. `reopen`: the
+   * delivery had a hole; commit what came and reopen the consumer after the checkpoint.
+   */
+  next(partition: number, max: number, waitMs: number): Promise<{ events: SequencedEvent[]; ack: () => void; reopen: boolean }>;
 }
 
 export interface PartitionLeases {
@@ -81,6 +84,30 @@ export function partitionOf(equipmentId: string, partitions: number): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h % partitions;
+}
+
+/**
+ * The detector decides per chunk whether an equipment is learning (its alarm gate is read before
+ * the chunk is scored), so two readings of one equipment in one chunk score differently than in two
+ * chunks. Fetch sizes depend on timing, so chunks here hold at most one reading per equipment: the
+ * scores are then those of reading-by-reading scoring whatever the fetch, which a partition moved
+ * to another instance needs to continue exactly.
+ */
+async function scoreIndependentOfBatching(detector: BatchDetector, readings: readonly SensorReading[]): Promise<ScoredReading[]> {
+  const out: ScoredReading[] = [];
+  let chunk: SensorReading[] = [];
+  let seen = new Set<string>();
+  for (const r of readings) {
+    if (seen.has(r.tag.equipmentId)) {
+      out.push(...(await detector.score(chunk)));
+      chunk = [];
+      seen = new Set<string>();
+    }
+    chunk.push(r);
+    seen.add(r.tag.equipmentId);
+  }
+  if (chunk.length > 0) out.push(...(await detector.score(chunk)));
+  return out;
 }
 
 interface Owned {
@@ -189,20 +216,21 @@ export class PartitionedWorker {
     await feed.replay(p, cp, async (batch) => {
       const readings = this.#accepted(validator, batch.map((b) => b.event)).sensors;
       for (const r of readings) critical.evaluate(r);
-      if (readings.length > 0) await detector.score(readings);
+      if (readings.length > 0) await scoreIndependentOfBatching(detector, readings);
     });
     await feed.open(p, cp);
     while (!o.stop) {
-      const { events, ack } = await feed.next(p, this.#d.batchSize, this.#d.fetchWaitMs);
+      const { events, ack, reopen } = await feed.next(p, this.#d.batchSize, this.#d.fetchWaitMs);
       const fresh = events.filter((e) => e.seq > cp);
       if (fresh.length === 0) {
         if (events.length > 0) ack();
+        if (reopen) await feed.open(p, cp);
         continue;
       }
       const { sensors, rejected } = this.#accepted(validator, fresh.map((e) => e.event));
       const alerts: unknown[] = [];
       for (const r of sensors) alerts.push(...critical.evaluate(r));
-      const scored: readonly ScoredReading[] = sensors.length > 0 ? await detector.score(sensors) : [];
+      const scored: readonly ScoredReading[] = sensors.length > 0 ? await scoreIndependentOfBatching(detector, sensors) : [];
       if (sensors.length > 0) await this.#d.sink.write(sensors, scored);
       if (scored.length > 0) await this.#d.recommendations.onScored(scored);
       if (alerts.length > 0) await critical.raise(alerts);
@@ -210,6 +238,10 @@ export class PartitionedWorker {
       cp = (fresh[fresh.length - 1] as SequencedEvent).seq;
       await checkpoints.save(p, cp);
       this.#d.onCommitted?.(p, fresh.length, rejected);
+      if (reopen) {
+        this.#log.warn({ partition: p, checkpoint: cp }, 'hole in the delivery; consumer reopened after the checkpoint');
+        await feed.open(p, cp);
+      }
     }
   }
 
