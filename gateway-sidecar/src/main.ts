@@ -36,6 +36,7 @@ import { IngestPipeline, type BatchDetector, type CriticalBypass } from './app/i
 import { createRecommendations, recommendationsOptionsFrom } from './app/recommendations.ts';
 import { LlmAdvisor } from './adapters/llm-advisor.ts';
 import { createDetection, type DetectionHandle } from './main-detection.ts';
+import { buildExtraSource } from './source-factory.ts';
 import { startNotifications } from './main-notifications.ts';
 import { createLearning, startLearningLoops, SYSTEM_ACTOR } from './main-learning.ts';
 
@@ -72,6 +73,8 @@ function buildSource(
     });
     return { source, writer, observe: (sp) => writer.observe(sp.tag.tagPath, sp.value) };
   }
+  const extra = buildExtraSource(config);
+  if (extra !== undefined) return extra;
   logger.fatal({ kind: s.kind }, 'source kind not wired in this build');
   throw new Error(`source.kind '${s.kind}' is not available in this build (use simulator or replay)`);
 }
