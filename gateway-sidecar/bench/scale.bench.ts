@@ -11,7 +11,7 @@ import { createScaleRun, eventStream, publish, startWorker, stopWorker, until } 
 import { runMigrations } from '../src/adapters/pg-migrations.ts';
 
 const EQUIPMENT = 48;
-const TICKS = 125; // 12,000 events
+const TICKS = 60; // 5,760 events
 
 async function measure(instances: number): Promise<number> {
   const db = await createTestDatabase('sc_scale_bench');
