@@ -88,7 +88,8 @@ describe.skipIf(!existsSync(MAIN))('recommendations panel against the running si
     await actionable.waitFor({ timeout: 90_000 });
     const id = (await actionable.getAttribute('data-recommendation-id')) as string;
 
-    await actionable.getByRole('button', { name: 'Approve' }).click();
+    // Locators are lazy and new cards re-sort the list: address the chosen card by its id.
+    await card(page, id).getByRole('button', { name: 'Approve' }).click();
     const dialog = page.getByRole('dialog', { name: 'Approve recommendation' });
     const needsSecond = (await dialog.textContent())?.includes('needs a second approver') ?? false;
     await dialog.getByRole('button', { name: 'Confirm approve' }).click();
@@ -122,7 +123,7 @@ describe.skipIf(!existsSync(MAIN))('recommendations panel against the running si
     const pending = page.locator('li[data-status="pending"]').first();
     await pending.waitFor({ timeout: 90_000 });
     const id = (await pending.getAttribute('data-recommendation-id')) as string;
-    await pending.getByRole('button', { name: 'Reject' }).click();
+    await card(page, id).getByRole('button', { name: 'Reject' }).click();
     const dialog = page.getByRole('dialog', { name: 'Reject recommendation' });
     await dialog.getByRole('textbox').fill('e2e: checked on site, no action needed');
     await dialog.getByRole('button', { name: 'Confirm reject' }).click();
