@@ -22,7 +22,12 @@ export class ModelFiles implements ModelArtifacts {
     this.#weights = weights;
   }
 
-  async save(version: string, m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel }, extra: Readonly<Record<string, unknown>>, anomalyThreshold: number): Promise<{ path: string; sha256: string }> {
+  async save(
+    version: string,
+    m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel },
+    extra: Readonly<Record<string, unknown>>,
+    anomalyThreshold: number,
+  ): Promise<{ path: string; sha256: string }> {
     const bytes = encodeEnsemble(m, `${MODEL_NAME}@${version}`);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const dir = join(this.#root, version);

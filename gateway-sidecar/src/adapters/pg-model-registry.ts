@@ -44,30 +44,55 @@ export class PgModelRegistry implements ModelRegistryStore {
     this.#pool = pool;
   }
 
-  async register(e: Omit<ModelEntry, 'status'> & { status: 'candidate' | 'active' | 'rejected' }, nowMs: number): Promise<void> {
+  async register(
+    e: Omit<ModelEntry, 'status'> & { status: 'candidate' | 'active' | 'rejected' },
+    nowMs: number,
+  ): Promise<void> {
     const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
     await this.#tx(async (c) => {
-      if (e.status === 'active') await c.query(`UPDATE agentic_hmi.model_registry SET status = 'retired', status_changed_at = $1 WHERE status = 'active'`, [new Date(nowMs).toISOString()]);
+      if (e.status === 'active')
+        await c.query(
+          `UPDATE agentic_hmi.model_registry SET status = 'retired', status_changed_at = $1 WHERE status = 'active'`,
+          [new Date(nowMs).toISOString()],
+        );
       await c.query(
         `INSERT INTO agentic_hmi.model_registry (${COLUMNS}, status_changed_at)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $3)`,
-        [e.version, e.name, new Date(e.createdAtMs).toISOString(), iso(e.trainingFromMs), iso(e.trainingToMs), JSON.stringify(e.metrics), e.gate === null ? null : JSON.stringify(e.gate), e.status, e.path, e.sha256],
+        [
+          e.version,
+          e.name,
+          new Date(e.createdAtMs).toISOString(),
+          iso(e.trainingFromMs),
+          iso(e.trainingToMs),
+          JSON.stringify(e.metrics),
+          e.gate === null ? null : JSON.stringify(e.gate),
+          e.status,
+          e.path,
+          e.sha256,
+        ],
       );
     });
   }
 
   async list(): Promise<ModelEntry[]> {
-    const { rows } = await this.#pool.query<Row>(`SELECT ${COLUMNS} FROM agentic_hmi.model_registry ORDER BY created_at DESC, version DESC`);
+    const { rows } = await this.#pool.query<Row>(
+      `SELECT ${COLUMNS} FROM agentic_hmi.model_registry ORDER BY created_at DESC, version DESC`,
+    );
     return rows.map(toEntry);
   }
 
   async get(version: string): Promise<ModelEntry | undefined> {
-    const { rows } = await this.#pool.query<Row>(`SELECT ${COLUMNS} FROM agentic_hmi.model_registry WHERE version = $1`, [version]);
+    const { rows } = await this.#pool.query<Row>(
+      `SELECT ${COLUMNS} FROM agentic_hmi.model_registry WHERE version = $1`,
+      [version],
+    );
     return rows[0] === undefined ? undefined : toEntry(rows[0]);
   }
 
   async active(): Promise<ModelEntry | undefined> {
-    const { rows } = await this.#pool.query<Row>(`SELECT ${COLUMNS} FROM agentic_hmi.model_registry WHERE status = 'active'`);
+    const { rows } = await this.#pool.query<Row>(
+      `SELECT ${COLUMNS} FROM agentic_hmi.model_registry WHERE status = 'active'`,
+    );
     return rows[0] === undefined ? undefined : toEntry(rows[0]);
   }
 
@@ -80,19 +105,36 @@ export class PgModelRegistry implements ModelRegistryStore {
     const { rows } = await this.#pool.query<{ version: string }>(
       `SELECT version FROM agentic_hmi.model_registry WHERE status = 'retired' ORDER BY status_changed_at DESC, created_at DESC LIMIT 1`,
     );
-    if (rows[0] === undefined) throw new SidecarError(ERRORS.MODEL_REGISTRY, 'nothing to roll back to: no retired model version in the registry');
+    if (rows[0] === undefined)
+      throw new SidecarError(
+        ERRORS.MODEL_REGISTRY,
+        'nothing to roll back to: no retired model version in the registry',
+      );
     return this.#activate(rows[0].version, nowMs, 'rollback');
   }
 
   async #activate(version: string, nowMs: number, op: 'promote' | 'rollback'): Promise<ModelEntry> {
     const at = new Date(nowMs).toISOString();
     return this.#tx(async (c) => {
-      const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM agentic_hmi.model_registry WHERE version = $1 FOR UPDATE`, [version]);
+      const { rows } = await c.query<Row>(
+        `SELECT ${COLUMNS} FROM agentic_hmi.model_registry WHERE version = $1 FOR UPDATE`,
+        [version],
+      );
       const row = rows[0];
-      if (row === undefined) throw new SidecarError(ERRORS.MODEL_REGISTRY, `cannot ${op}: model version '${version}' is not in the registry`);
+      if (row === undefined)
+        throw new SidecarError(
+          ERRORS.MODEL_REGISTRY,
+          `cannot ${op}: model version '${version}' is not in the registry`,
+        );
       if (row.status === 'active') return toEntry(row);
-      await c.query(`UPDATE agentic_hmi.model_registry SET status = 'retired', status_changed_at = $1 WHERE status = 'active'`, [at]);
-      await c.query(`UPDATE agentic_hmi.model_registry SET status = 'active', status_changed_at = $2 WHERE version = $1`, [version, at]);
+      await c.query(
+        `UPDATE agentic_hmi.model_registry SET status = 'retired', status_changed_at = $1 WHERE status = 'active'`,
+        [at],
+      );
+      await c.query(
+        `UPDATE agentic_hmi.model_registry SET status = 'active', status_changed_at = $2 WHERE version = $1`,
+        [version, at],
+      );
       return { ...toEntry(row), status: 'active' };
     });
   }
