@@ -280,6 +280,8 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   tick.unref();
   const retention = scheduleRetention(db.pool, config.retention, {
     intervalMs: config.retention.intervalMinutes * 60_000,
+    // Not at start: a restart (or a replay of recorded history) must not prune before it has run.
+    firstRunAfterMs: config.retention.intervalMinutes * 60_000,
     now: () => systemClock.now(),
     onReport: (r) => logger.info({ retention: r }, 'retention run'),
     onError: (err) => logger.error({ err }, 'retention failed'),

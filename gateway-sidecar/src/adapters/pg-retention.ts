@@ -390,6 +390,8 @@ export function scheduleRetention(
     now: () => number;
     onReport?: (r: RetentionReport) => void;
     onError?: (err: unknown) => void;
+    /** Delay before the first run (default 0: at once). */
+    firstRunAfterMs?: number;
   },
 ): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
@@ -402,12 +404,20 @@ export function scheduleRetention(
         running = undefined;
       });
   };
-  run();
-  const timer = setInterval(run, options.intervalMs);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  const begin = (): void => {
+    run();
+    timer = setInterval(run, options.intervalMs);
+    timer.unref();
+  };
+  const delayMs = options.firstRunAfterMs ?? 0;
+  const first = delayMs > 0 ? setTimeout(begin, delayMs) : undefined;
+  if (first === undefined) begin();
+  else first.unref();
   return {
     async stop(): Promise<void> {
-      clearInterval(timer);
+      if (first !== undefined) clearTimeout(first);
+      if (timer !== undefined) clearInterval(timer);
       await running;
     },
   };
