@@ -7,7 +7,9 @@ import type { TagEvent } from '../../src/domain/tag-event.ts';
 import { systemClock } from '../../src/ports.ts';
 import { tagSourceContract } from '../contracts/tag-source.contract.ts';
 
-const SKAB_FILE = fileURLToPath(new URL('../../../../shared/data/skab/valve1/0.csv', import.meta.url));
+// The data sits beside the checkout (../shared); a clone elsewhere reads the workplace copy.
+const SKAB_BESIDE = fileURLToPath(new URL('../../../../shared/data/skab/valve1/0.csv', import.meta.url));
+const SKAB_FILE = existsSync(SKAB_BESIDE) ? SKAB_BESIDE : '/work/shared/data/skab/valve1/0.csv';
 const BASE = Date.UTC(2020, 2, 9, 10, 14, 33);
 
 /** A SKAB-format table (';', datetime, label columns) with `n` rows one second apart. */
