@@ -17,7 +17,7 @@
  */
 import { eventIdOf, type ScoredReading } from '../domain/detection.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, FeatureEngine } from '../domain/features.ts';
-import { AlarmGate, blendScores, explainRow, severityOf, type AlarmGateOptions } from '../domain/scoring.ts';
+import { AlarmGate, DEFAULT_GATE, blendScores, explainRow, severityOf, type AlarmGateOptions } from '../domain/scoring.ts';
 import type { SensorReading } from '../domain/tag-event.ts';
 import type { ModelRunner } from '../ports.ts';
 import { SidecarError, ERRORS } from '../errors.ts';
@@ -35,15 +35,8 @@ export interface DetectorOptions {
   readonly explainTop?: number;
 }
 
-/**
- * Alarm discipline (ISA-18.2 style). On-delay 3 ticks against blips. Off-delay 30 ticks: one
- * alarm per fault, not one per dip of the score inside it. Maximum freeze 350 ticks: the windows
- * stop learning while in alarm, but a condition standing that long is re-baselined (it becomes
- * the new normal, the alarm clears unless the state keeps moving), so an alarm is not held for
- * ever when the plant settles at a slightly different state after a fault. Chosen by a
- * leave-files-out check on SKAB valve1, see docs/detection.md.
- */
-export const DEFAULT_GATE: AlarmGateOptions = { onDelayTicks: 3, offDelayTicks: 30, relearnAfterTicks: 350 };
+/** The alarm-gate defaults live beside the gate (domain/scoring.ts); re-exported for callers. */
+export { DEFAULT_GATE } from '../domain/scoring.ts';
 
 /**
  * The features of one row as a plain object with a fixed shape. A literal with all 16 keys keeps

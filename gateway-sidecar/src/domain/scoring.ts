@@ -81,6 +81,16 @@ export interface AlarmGateOptions {
   readonly relearnAfterTicks: number;
 }
 
+/**
+ * Alarm discipline (ISA-18.2 style). On-delay 3 ticks against blips. Off-delay 30 ticks: one
+ * alarm per fault, not one per dip of the score inside it. Maximum freeze 350 ticks: the windows
+ * stop learning while in alarm, but a condition standing that long is re-baselined (it becomes
+ * the new normal, the alarm clears unless the state keeps moving), so an alarm is not held for
+ * ever when the plant settles at a slightly different state after a fault. Chosen by a
+ * leave-files-out check on SKAB valve1, see docs/detection.md.
+ */
+export const DEFAULT_GATE: AlarmGateOptions = { onDelayTicks: 3, offDelayTicks: 30, relearnAfterTicks: 350 };
+
 interface GateState {
   tickMs: number;
   tickMax: number;
