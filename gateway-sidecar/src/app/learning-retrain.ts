@@ -30,7 +30,8 @@ import { buildSyntheticTrainingSet } from '../ml/training-set.ts';
 export const LABEL_WEIGHT = 20;
 
 export interface RetrainDeps {
-  readonly store: LearningStore;
+  /** Only the two reads retraining needs (the feedback backtest passes an in-memory one). */
+  readonly store: Pick<LearningStore, 'labelledEvents' | 'featureRows'>;
   readonly registry: ModelRegistryStore;
   readonly artifacts: ModelArtifacts;
   readonly clock: Clock;

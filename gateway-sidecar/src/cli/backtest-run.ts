@@ -14,6 +14,7 @@ import { Detector } from '../app/detector.ts';
 import type { AlarmGateOptions } from '../domain/scoring.ts';
 import { loadOnnxModelBytes } from '../adapters/onnx-model-runner.ts';
 import type { SensorTable } from '../domain/csv.ts';
+import type { ScoredReading } from '../domain/detection.ts';
 import { FEATURE_NAMES } from '../domain/features.ts';
 import type { SensorReading } from '../domain/tag-event.ts';
 import { encodeEnsemble, fitDefaultIsolationForest } from '../ml/ensemble-training.ts';
@@ -41,6 +42,8 @@ export interface RunSettings {
   readonly randomForest: RandomForestModel;
   /** Alarm-gate overrides (default: the Detector's DEFAULT_GATE). */
   readonly gate?: Partial<AlarmGateOptions>;
+  /** Sees every scored row's readings (row index in the table), e.g. the feedback backtest's simulated operator. */
+  readonly onScored?: (row: number, scored: readonly ScoredReading[]) => void;
 }
 
 function rowReadings(file: string, table: SensorTable, i: number): SensorReading[] {
@@ -90,6 +93,7 @@ export async function runFile(path: string, table: SensorTable, s: RunSettings, 
     for (const r of scored) if (r.score > best) best = r.score;
     scores.push(best);
     flagged.push(scored.length > 0 && (scored[scored.length - 1]?.isAnomaly ?? false));
+    s.onScored?.(i, scored);
     onRow();
   }
   await runner?.close();
