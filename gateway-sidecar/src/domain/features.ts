@@ -18,6 +18,7 @@
  * Pure: time comes in with each reading; no clock, no I/O (STYLE.md §2).
  */
 import type { SensorReading } from './tag-event.ts';
+import { StateReader, StateWriter, writeHeader } from './state-codec.ts';
 
 /** Feature names in ONNX input order. Changing this order is a breaking change of the model contract. */
 export const FEATURE_NAMES = [
@@ -79,6 +80,9 @@ const S_W_ESUMSQ = 17;
 const SCALARS = 18;
 const B_FIELDS = 7; // count, sum, sumsq, min, max, sum and sumsq of the fast EWMA
 const PAGE_SENSORS = 1024;
+/** Snapshot format (see `snapshot`): magic + version; bump the version on any layout change. */
+const SNAPSHOT_MAGIC = 'AIFE';
+export const FEATURE_SNAPSHOT_VERSION = 1;
 
 /**
  * Streaming feature engine. One instance holds every tracked sensor.
@@ -198,6 +202,111 @@ export class FeatureEngine {
     this.#pages.length = 0;
     this.#equipSumSq.fill(0);
     this.#equipN.fill(0);
+  }
+
+  /**
+   * The whole state as bytes (format FEATURE_SNAPSHOT_VERSION, little-endian):
+   * header `AIFE` u16 version; options windowMs f64, bucketCount u32, EWMA alphas f64 ×2,
+   * relStdFloor f64; equipment u32 count × (id str, level-shift sum f64, sensor count f64);
+   * sensors u32 count × (tagPath str, SCALARS f64, live-bucket bitmap ⌈bucketCount/8⌉ bytes,
+   * 7 f64 per live bucket). Buckets with no reading are left out (a restored empty bucket is zero,
+   * as it was for every field that is read). Size per sensor ≤ tag + 156 + 56 × bucketCount bytes.
+   * `restore` of these bytes into an engine with the same options continues bit-identically.
+   */
+  snapshot(): Uint8Array {
+    const w = new StateWriter();
+    writeHeader(w, SNAPSHOT_MAGIC, FEATURE_SNAPSHOT_VERSION);
+    w.f64(this.#windowMs);
+    w.u32(this.#buckets);
+    w.f64(this.#aFast);
+    w.f64(this.#aSlow);
+    w.f64(this.#relFloor);
+    w.u32(this.#equipSlots.size);
+    for (const [id, e] of this.#equipSlots) {
+      w.str(id);
+      w.f64(this.#equipSumSq[e] as number);
+      w.f64(this.#equipN[e] as number);
+    }
+    const bitmapBytes = Math.ceil(this.#buckets / 8);
+    w.u32(this.#slots.size);
+    for (const [tag, slot] of this.#slots) {
+      const page = this.#pages[Math.floor(slot / PAGE_SENSORS)] as Float64Array;
+      const base = (slot % PAGE_SENSORS) * this.#stride;
+      w.str(tag);
+      w.f64s(page, base, SCALARS);
+      for (let byte = 0; byte < bitmapBytes; byte++) {
+        let bits = 0;
+        for (let k = 0; k < 8 && byte * 8 + k < this.#buckets; k++) {
+          if ((page[base + SCALARS + (byte * 8 + k) * B_FIELDS] as number) !== 0) bits |= 1 << k;
+        }
+        w.u8(bits);
+      }
+      for (let i = 0; i < this.#buckets; i++) {
+        const b = base + SCALARS + i * B_FIELDS;
+        if ((page[b] as number) !== 0) w.f64s(page, b, B_FIELDS);
+      }
+    }
+    return w.finish();
+  }
+
+  /**
+   * Replaces the whole state with a `snapshot()`. Throws StateFormatError naming the problem
+   * (wrong magic or version, truncated, taken with other options, inconsistent content); the
+   * engine is then left empty, never half-restored.
+   */
+  restore(bytes: Uint8Array): void {
+    this.clear();
+    try {
+      this.#restore(new StateReader(bytes, 'feature-engine snapshot'));
+    } catch (err) {
+      this.clear();
+      throw err;
+    }
+  }
+
+  #restore(r: StateReader): void {
+    r.header(SNAPSHOT_MAGIC, FEATURE_SNAPSHOT_VERSION);
+    const opts: [string, number, number][] = [
+      ['windowMs', r.f64('windowMs'), this.#windowMs],
+      ['bucketCount', r.u32('bucketCount'), this.#buckets],
+      ['fast EWMA alpha', r.f64('fast EWMA alpha'), this.#aFast],
+      ['slow EWMA alpha', r.f64('slow EWMA alpha'), this.#aSlow],
+      ['relStdFloor', r.f64('relStdFloor'), this.#relFloor],
+    ];
+    for (const [name, got, mine] of opts) {
+      if (got !== mine) r.fail(`taken with ${name} ${got}, this engine has ${mine}: the windows are not comparable`);
+    }
+    const equipCount = r.u32('equipment count');
+    for (let e = 0; e < equipCount; e++) {
+      const id = r.str(`equipment ${e} id`);
+      if (this.#equipSlots.has(id)) r.fail(`equipment '${id}' appears twice`);
+      const slot = this.#equipSlot(id);
+      this.#equipSumSq[slot] = r.f64(`equipment '${id}' level sum`);
+      this.#equipN[slot] = r.f64(`equipment '${id}' sensor count`);
+    }
+    const sensorCount = r.u32('sensor count');
+    const bitmapBytes = Math.ceil(this.#buckets / 8);
+    for (let s = 0; s < sensorCount; s++) {
+      const tag = r.str(`sensor ${s} tagPath`);
+      if (this.#slots.has(tag)) r.fail(`sensor '${tag}' appears twice`);
+      const slot = this.#slots.size;
+      this.#slots.set(tag, slot);
+      if (Math.floor(slot / PAGE_SENSORS) >= this.#pages.length) this.#pages.push(new Float64Array(PAGE_SENSORS * this.#stride));
+      const page = this.#pages[Math.floor(slot / PAGE_SENSORS)] as Float64Array;
+      const base = (slot % PAGE_SENSORS) * this.#stride;
+      r.f64s(page, base, SCALARS, `sensor '${tag}' scalars`);
+      const equip = page[base + S_EQUIP] as number;
+      if (!Number.isInteger(equip) || equip < 0 || equip >= equipCount) r.fail(`sensor '${tag}' names equipment slot ${equip} of ${equipCount}`);
+      const bitmap: number[] = [];
+      for (let byte = 0; byte < bitmapBytes; byte++) bitmap.push(r.u8(`sensor '${tag}' bucket bitmap`));
+      for (let i = 0; i < this.#buckets; i++) {
+        if (((bitmap[i >> 3] as number) & (1 << (i & 7))) === 0) continue;
+        const b = base + SCALARS + i * B_FIELDS;
+        r.f64s(page, b, B_FIELDS, `sensor '${tag}' bucket ${i}`);
+        if (!((page[b] as number) > 0)) r.fail(`sensor '${tag}' bucket ${i} is marked live but holds count ${page[b]}`);
+      }
+    }
+    r.end();
   }
 
   #locate(reading: SensorReading): { page: Float64Array; base: number } {
