@@ -19,6 +19,7 @@ import { eventIdOf, type ScoredReading } from '../domain/detection.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, FeatureEngine } from '../domain/features.ts';
 import { AlarmGate, DEFAULT_GATE, blendScores, explainRow, severityOf, type AlarmGateOptions } from '../domain/scoring.ts';
 import type { SensorReading } from '../domain/tag-event.ts';
+import { StateReader, StateWriter, writeHeader } from '../domain/state-codec.ts';
 import type { ModelRunner } from '../ports.ts';
 import { SidecarError, ERRORS } from '../errors.ts';
 
@@ -140,6 +141,36 @@ export class Detector {
       this.#runner = next;
     });
     return previous;
+  }
+
+  /**
+   * Feature windows + alarm gates as bytes, after the calls queued so far (scale-out checkpoints,
+   * docs/scale-out.md). `restoreState` of them continues exactly where this detector was.
+   */
+  async snapshotState(): Promise<Uint8Array> {
+    this.#flushNow();
+    let bytes: Uint8Array = new Uint8Array(0);
+    await this.#enqueueTask(async () => {
+      const w = new StateWriter();
+      writeHeader(w, 'AIDT', 1);
+      w.bytes(this.#engine.snapshot());
+      w.bytes(this.#gate.snapshot());
+      bytes = w.finish();
+    });
+    return bytes;
+  }
+
+  /** Replaces windows and gates with a `snapshotState()`; throws StateFormatError on a bad one. */
+  async restoreState(bytes: Uint8Array): Promise<void> {
+    await this.#enqueueTask(async () => {
+      const r = new StateReader(bytes, 'detector snapshot');
+      r.header('AIDT', 1);
+      const engine = r.bytes('feature windows');
+      const gate = r.bytes('alarm gates');
+      r.end();
+      this.#engine.restore(engine);
+      this.#gate.restore(gate);
+    });
   }
 
   static #checkContract(runner: ModelRunner): void {

@@ -82,6 +82,16 @@ export class CriticalDetector {
     ];
   }
 
+  /** Latched tags (scale-out partition snapshots). */
+  latchedTags(): string[] {
+    return [...this.#latched];
+  }
+  /** Restores `latchedTags()`: those tags stay silent until they re-arm. */
+  restoreLatched(tags: readonly string[]): void {
+    this.#latched.clear();
+    for (const t of tags) this.#latched.add(t);
+  }
+
   /** Whether a tag is latched (alerted, not yet re-armed). */
   isLatched(tagPath: string): boolean {
     return this.#latched.has(tagPath);

@@ -6,6 +6,7 @@
 import type { Contribution, Severity } from './detection.ts';
 import { FEATURE_INDEX, type FeatureName } from './features.ts';
 import type { Thresholds } from './equipment.ts';
+import { StateReader, StateWriter, writeHeader } from './state-codec.ts';
 
 export interface EnsembleWeights {
   readonly ifWeight: number;
@@ -146,5 +147,37 @@ export class AlarmGate {
       if (s.below >= this.#o.offDelayTicks) s.active = false;
     }
     s.activeTicks = s.active ? s.activeTicks + 1 : 0;
+  }
+
+  /** Every equipment's gate as bytes (`AIAG` v1: u32 count × (key str, 6 f64)); see `restore`. */
+  snapshot(): Uint8Array {
+    const w = new StateWriter();
+    writeHeader(w, 'AIAG', 1);
+    w.u32(this.#state.size);
+    for (const [key, s] of this.#state) {
+      w.str(key);
+      for (const v of [s.tickMs, s.tickMax, s.above, s.below, s.active ? 1 : 0, s.activeTicks]) w.f64(v);
+    }
+    return w.finish();
+  }
+
+  /** Replaces every gate with a `snapshot()`; throws StateFormatError (gates left empty) on a bad one. */
+  restore(bytes: Uint8Array): void {
+    this.#state.clear();
+    try {
+      const r = new StateReader(bytes, 'alarm-gate snapshot');
+      r.header('AIAG', 1);
+      const n = r.u32('gate count');
+      for (let i = 0; i < n; i++) {
+        const key = r.str(`gate ${i} key`);
+        const [tickMs, tickMax, above, below, active, activeTicks] = Array.from({ length: 6 }, () => r.f64(`gate '${key}'`)) as [number, number, number, number, number, number];
+        if (active !== 0 && active !== 1) r.fail(`gate '${key}' active flag is ${active}`);
+        this.#state.set(key, { tickMs, tickMax, above, below, active: active === 1, activeTicks });
+      }
+      r.end();
+    } catch (err) {
+      this.#state.clear();
+      throw err;
+    }
   }
 }

@@ -111,6 +111,16 @@ export class EventValidator {
     return this.#accepted;
   }
 
+  /** Each tag's last accepted source timestamp (scale-out partition snapshots). */
+  orderState(): [string, number][] {
+    return [...this.#lastTsByTag];
+  }
+  /** Restores `orderState()` so out-of-order checks continue where they were. */
+  restoreOrderState(entries: readonly (readonly [string, number])[]): void {
+    this.#lastTsByTag.clear();
+    for (const [tag, ts] of entries) this.#lastTsByTag.set(tag, ts);
+  }
+
   validate(event: TagEvent): ValidationResult {
     const result = this.#check(event);
     if (result.ok) this.#accepted++;
