@@ -99,7 +99,11 @@ export async function startLearningLoops(a: {
   logger: Logger;
   learning: Learning;
   detector: BatchDetector;
-  recommendations: { subscribe(listener: (c: Change) => void): () => void };
+  /** The recommendations service: its changes refresh patterns; `announce` relays the outcome changes to SSE. */
+  recommendations: {
+    subscribe(listener: (c: Change) => void): () => void;
+    announce?(change: Change): void;
+  };
   metrics?: Registry;
 }): Promise<LearningLoops> {
   const { config, pool, logger, learning } = a;
@@ -110,6 +114,8 @@ export async function startLearningLoops(a: {
     if (s === 'approved' || s === 'rejected' || s === 'executed')
       void learning.refreshPatterns().catch((err: unknown) => logger.warn({ err }, 'pattern refresh failed'));
   });
+  const relay = a.recommendations.announce?.bind(a.recommendations);
+  const unrelay = relay ? learning.onChange(relay) : () => undefined;
   if (a.metrics) registerLearningMetrics(a.metrics, () => learning.snapshot());
   const detector = a.detector instanceof Detector ? a.detector : undefined;
   let swapping = false;
@@ -151,6 +157,7 @@ export async function startLearningLoops(a: {
       clearInterval(timer);
       schedule?.stop();
       unsubscribe();
+      unrelay();
     },
   };
 }

@@ -10,6 +10,12 @@ import type { RecommendationOutcome, WindowActivity } from '../domain/learning/l
 import type { ExecutedWrite, LabelledEvent, LearningStore, OutcomeRecord } from '../domain/learning/ports.ts';
 import type { PatternCounts } from '../domain/learning/posterior.ts';
 import type { DriftResult } from '../domain/learning/drift.ts';
+import type { Change, Recommendation } from '../domain/recommendation-view.ts';
+import { REC_COLUMNS, toRecommendation, type RecRow } from './pg-recommendation-rows.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+/** The learning loop's actor in the recommendation audit. */
+const ACTOR = 'learning';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -21,9 +27,40 @@ function numericFeatures(f: unknown): Record<string, number> {
 }
 
 export class PgLearningStore implements LearningStore {
-  readonly #db: Pick<pg.Pool, 'query'>;
-  constructor(db: Pick<pg.Pool, 'query'>) {
+  readonly #db: Pick<pg.Pool, 'query' | 'connect'>;
+  constructor(db: Pick<pg.Pool, 'query' | 'connect'>) {
     this.#db = db;
+  }
+
+  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.#db.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Audit row + change-log row of an outcome update, as the recommendation store does for every change. */
+  async #announce(c: Queryable, row: RecRow, action: string, note: string, atMs: number): Promise<Change> {
+    const rec: Recommendation = toRecommendation(row);
+    await c.query(
+      `INSERT INTO agentic_hmi.recommendation_audit
+         (recommendation_id, action, actor, actor_roles, from_status, to_status, before_value, after_value, note, at)
+       VALUES ($1, $2, $3, '{}', $4, $4, NULL, $5, $6, $7)`,
+      [rec.id, action, ACTOR, rec.status, JSON.stringify(rec.outcome ?? null), note, iso(atMs)],
+    );
+    const { rows } = await c.query<{ seq: string }>(
+      `INSERT INTO agentic_hmi.recommendation_changes (change_type, subject_id, payload) VALUES ('recommendation', $1, $2) RETURNING seq`,
+      [rec.id, JSON.stringify(rec)],
+    );
+    return { seq: Number(rows[0]?.seq), type: 'recommendation', recommendation: rec };
   }
 
   async labelledEvents(fromMs: number, toMs: number): Promise<LabelledEvent[]> {
@@ -159,50 +196,92 @@ export class PgLearningStore implements LearningStore {
   }
 
   async activity(equipmentId: string, fromMs: number, toMs: number): Promise<WindowActivity> {
-    const { rows } = await this.#db.query<{ events: string; anomalies: string; mean: number | null }>(
-      `SELECT count(*) AS events, count(*) FILTER (WHERE is_anomaly) AS anomalies, avg(anomaly_score) AS mean
+    const { rows } = await this.#db.query<{
+      events: string;
+      anomalies: string;
+      mean: number | null;
+      last_anomaly: Date | null;
+    }>(
+      `SELECT count(*) AS events, count(*) FILTER (WHERE is_anomaly) AS anomalies, avg(anomaly_score) AS mean,
+              max(timestamp) FILTER (WHERE is_anomaly) AS last_anomaly
          FROM mining_operations.anomaly_detection_silver
         WHERE equipment_id = $1 AND timestamp >= $2 AND timestamp < $3`,
       [equipmentId, iso(fromMs), iso(toMs)],
     );
     const r = rows[0];
-    return { events: Number(r?.events ?? 0), anomalies: Number(r?.anomalies ?? 0), meanScore: r?.mean ?? 0 };
+    return {
+      events: Number(r?.events ?? 0),
+      anomalies: Number(r?.anomalies ?? 0),
+      meanScore: r?.mean ?? 0,
+      lastAnomalyMs: r?.last_anomaly ? r.last_anomaly.getTime() : null,
+    };
   }
 
-  async recordOutcome(o: OutcomeRecord): Promise<boolean> {
-    const res = await this.#db.query(
-      `WITH ins AS (
-         INSERT INTO agentic_hmi.recommendation_outcomes
+  recordOutcome(o: OutcomeRecord): Promise<Change | undefined> {
+    return this.#tx(async (c) => {
+      const ins = await c.query(
+        `INSERT INTO agentic_hmi.recommendation_outcomes
            (recommendation_id, equipment_id, issue_type, outcome, written_at, checked_at, window_minutes, before_activity, after_activity)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)
-         ON CONFLICT (recommendation_id) DO NOTHING RETURNING recommendation_id)
-       UPDATE agentic_hmi.agent_recommendations r
-          SET outcome = jsonb_build_object('outcome', $4::text, 'checkedAt', $6::timestamptz, 'windowMinutes', $7::int, 'before', $8::jsonb, 'after', $9::jsonb)
-         FROM ins WHERE r.recommendation_id = ins.recommendation_id`,
-      [
-        o.recommendationId,
-        o.equipmentId,
-        o.issueType,
-        o.outcome,
-        iso(o.writtenAtMs),
-        iso(o.checkedAtMs),
-        o.windowMinutes,
-        JSON.stringify(o.before),
-        JSON.stringify(o.after),
-      ],
-    );
-    return (res.rowCount ?? 0) > 0;
+         ON CONFLICT (recommendation_id) DO NOTHING`,
+        [
+          o.recommendationId,
+          o.equipmentId,
+          o.issueType,
+          o.outcome,
+          iso(o.writtenAtMs),
+          iso(o.checkedAtMs),
+          o.windowMinutes,
+          JSON.stringify(o.before),
+          JSON.stringify(o.after),
+        ],
+      );
+      if ((ins.rowCount ?? 0) === 0) return undefined; // another instance recorded it first
+      const { rows } = await c.query<RecRow>(
+        `UPDATE agentic_hmi.agent_recommendations
+            SET outcome = jsonb_build_object('outcome', $2::text, 'checkedAt', $3::timestamptz, 'writtenAt', $4::timestamptz,
+                  'windowMinutes', $5::int, 'before', $6::jsonb, 'after', $7::jsonb, 'clearedAfterMs', $8::double precision)
+          WHERE recommendation_id = $1
+          RETURNING ${REC_COLUMNS}`,
+        [
+          o.recommendationId,
+          o.outcome,
+          iso(o.checkedAtMs),
+          iso(o.writtenAtMs),
+          o.windowMinutes,
+          JSON.stringify(o.before),
+          JSON.stringify(o.after),
+          o.clearedAfterMs,
+        ],
+      );
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      return this.#announce(
+        c,
+        row,
+        'outcome',
+        `outcome '${o.outcome}' after ${o.windowMinutes} min: anomalies ${o.before.anomalies}/${o.before.events} before, ${o.after.anomalies}/${o.after.events} after`,
+        o.checkedAtMs,
+      );
+    });
   }
 
-  async markReverted(recommendationId: string): Promise<void> {
-    await this.#db.query(
-      'UPDATE agentic_hmi.recommendation_outcomes SET reverted = true WHERE recommendation_id = $1',
-      [recommendationId],
-    );
-    await this.#db.query(
-      `UPDATE agentic_hmi.agent_recommendations SET outcome = outcome || '{"reverted": true}'::jsonb WHERE recommendation_id = $1 AND outcome IS NOT NULL`,
-      [recommendationId],
-    );
+  markReverted(recommendationId: string, atMs: number): Promise<Change | undefined> {
+    return this.#tx(async (c) => {
+      await c.query(
+        'UPDATE agentic_hmi.recommendation_outcomes SET reverted = true WHERE recommendation_id = $1',
+        [recommendationId],
+      );
+      const { rows } = await c.query<RecRow>(
+        `UPDATE agentic_hmi.agent_recommendations SET outcome = outcome || '{"reverted": true}'::jsonb
+          WHERE recommendation_id = $1 AND outcome IS NOT NULL
+          RETURNING ${REC_COLUMNS}`,
+        [recommendationId],
+      );
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      return this.#announce(c, row, 'outcome_reverted', 'worse write reverted automatically', atMs);
+    });
   }
 
   async outcomeCounts(): Promise<Record<RecommendationOutcome, number>> {

@@ -3,16 +3,31 @@ import type { Shelf } from '../domain/alarm-discipline.ts';
 import type { Contribution, Severity } from '../domain/detection.ts';
 import type {
   AuditEntry,
+  OutcomeActivity,
+  OutcomeView,
   ProposedAction,
   Recommendation,
   RecommendationStatus,
+  WriteOutcome,
   WriteResult,
 } from '../domain/recommendation-view.ts';
+
+/** The `outcome` jsonb column as PgLearningStore.recordOutcome / markReverted write it. */
+export interface OutcomeJson {
+  outcome: WriteOutcome;
+  checkedAt: string;
+  writtenAt?: string;
+  windowMinutes: number;
+  before: OutcomeActivity;
+  after: OutcomeActivity;
+  clearedAfterMs?: number | null;
+  reverted?: boolean;
+}
 
 export const REC_COLUMNS = `recommendation_id, equipment_id, area, issue_type, severity, anomaly_score, confidence_score,
   recommendation_text, explanation, proposed_action, status, created_timestamp, anomaly_timestamp, last_seen_timestamp,
   occurrence_count, max_anomaly_score, decided_by, decided_at, deferred_until, operator_notes, write_result, version,
-  approvals, revert_result, grouped_items`;
+  approvals, revert_result, grouped_items, outcome`;
 
 export interface RecRow {
   recommendation_id: string;
@@ -40,6 +55,29 @@ export interface RecRow {
   approvals: { user: string; at: string }[];
   revert_result: WriteResult | null;
   grouped_items: NonNullable<Recommendation['groupedItems']>;
+  outcome: OutcomeJson | null;
+}
+
+const activityView = (a: OutcomeActivity): OutcomeActivity => ({
+  events: a.events,
+  anomalies: a.anomalies,
+  meanScore: a.meanScore,
+});
+
+/** The API view of the stored outcome (timestamps normalised to ISO strings by Postgres already). */
+export function toOutcomeView(o: OutcomeJson | null): OutcomeView | null {
+  if (o === null) return null;
+  const cleared = o.outcome === 'effective' && typeof o.clearedAfterMs === 'number';
+  return {
+    outcome: o.outcome,
+    checkedAt: new Date(o.checkedAt).toISOString(),
+    writtenAt: o.writtenAt === undefined ? null : new Date(o.writtenAt).toISOString(),
+    windowMinutes: o.windowMinutes,
+    before: activityView(o.before),
+    after: activityView(o.after),
+    clearedAfterMinutes: cleared ? Math.round(((o.clearedAfterMs as number) / 60_000) * 10) / 10 : null,
+    reverted: o.reverted === true,
+  };
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -71,6 +109,7 @@ export function toRecommendation(r: RecRow): Recommendation {
     approvals: r.approvals,
     revertResult: r.revert_result,
     groupedItems: r.grouped_items,
+    outcome: toOutcomeView(r.outcome),
   };
 }
 

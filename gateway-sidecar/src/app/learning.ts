@@ -18,7 +18,8 @@
  */
 import { driftOf, type DriftBaseline, type DriftResult } from '../domain/learning/drift.ts';
 import { humanMetrics, type HumanMetrics } from '../domain/learning/human.ts';
-import { classifyOutcome, type RecommendationOutcome } from '../domain/learning/labels.ts';
+import { classifyOutcome, clearedAfterMs, type RecommendationOutcome } from '../domain/learning/labels.ts';
+import type { Change } from '../domain/recommendation-view.ts';
 import type { LearningSnapshot, LearningStore, OutcomeRecord } from '../domain/learning/ports.ts';
 import {
   adjustedConfidence,
@@ -54,9 +55,31 @@ export class Learning {
   #drift: DriftResult = { psi: {}, alerts: [] };
   #driftAlerts = 0;
   #human: HumanMetrics | undefined;
+  readonly #listeners = new Set<(change: Change) => void>();
 
   constructor(deps: LearningDeps) {
     this.#d = deps;
+  }
+
+  /**
+   * Live recommendation changes this loop commits (an outcome recorded, a worse write marked
+   * reverted); main-learning.ts forwards them to the recommendations service's SSE subscribers.
+   * Returns the unsubscribe function.
+   */
+  onChange(listener: (change: Change) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #publish(change: Change | undefined): void {
+    if (change === undefined) return;
+    for (const l of this.#listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.#d.logger.warn({ err }, 'learning change listener threw');
+      }
+    }
   }
 
   /** Reloads the approval history per pattern from the store. */
@@ -79,15 +102,19 @@ export class Learning {
     for (const w of await store.writesAwaitingOutcome(now - windowMs)) {
       const before = await store.activity(w.equipmentId, w.writtenAtMs - windowMs, w.writtenAtMs);
       const after = await store.activity(w.equipmentId, w.writtenAtMs, w.writtenAtMs + windowMs);
+      const outcome = classifyOutcome(before, after);
       const rec: OutcomeRecord = {
         ...w,
-        outcome: classifyOutcome(before, after),
+        outcome,
         checkedAtMs: now,
         windowMinutes: config.outcomeWindowMinutes,
         before,
         after,
+        clearedAfterMs: clearedAfterMs(outcome, w.writtenAtMs, after),
       };
-      if (!(await store.recordOutcome(rec))) continue; // another instance recorded it first
+      const change = await store.recordOutcome(rec);
+      if (change === undefined) continue; // another instance recorded it first
+      this.#publish(change);
       done.push(rec);
       this.#outcomes[rec.outcome]++;
       logger.info(
@@ -100,7 +127,7 @@ export class Learning {
             w.recommendationId,
             `automatic revert: outcome 'worse' after ${config.outcomeWindowMinutes} min (mean score ${before.meanScore.toFixed(3)} → ${after.meanScore.toFixed(3)})`,
           );
-          await store.markReverted(w.recommendationId);
+          this.#publish(await store.markReverted(w.recommendationId, clock.now()));
         } catch (err) {
           logger.error(
             { err, recommendationId: w.recommendationId },

@@ -272,6 +272,14 @@ export class Recommendations
     return this.#d.store.changesSince(afterSeq, limit);
   }
 
+  /**
+   * Tells live subscribers (SSE, notifier) about a change another component committed to the
+   * change log itself: the learning loop's write outcome (main-learning.ts).
+   */
+  announce(change: Change): void {
+    this.#publish(change);
+  }
+
   subscribe(listener: (change: Change) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -76,6 +76,37 @@ export interface Recommendation {
     readonly text: string;
     readonly at: string;
   }[];
+  /** What the learning loop saw after the executed write, once its outcome window has passed. */
+  readonly outcome?: OutcomeView | null;
+}
+
+/** Outcome of an executed write (docs/learning.md "Outcome check"). */
+export type WriteOutcome = 'effective' | 'not_effective' | 'worse';
+
+/** Scored-event activity of the equipment in one outcome window. */
+export interface OutcomeActivity {
+  readonly events: number;
+  readonly anomalies: number;
+  readonly meanScore: number;
+}
+
+export interface OutcomeView {
+  readonly outcome: WriteOutcome;
+  /** When the outcome was recorded (ISO 8601). */
+  readonly checkedAt: string;
+  /** When the write finished (ISO 8601); null on rows recorded before this field existed. */
+  readonly writtenAt: string | null;
+  readonly windowMinutes: number;
+  /** The window before the write and the equally long window after it. */
+  readonly before: OutcomeActivity;
+  readonly after: OutcomeActivity;
+  /**
+   * Effective only: minutes from the write to the last anomalous event of the outcome window
+   * (0: none after the write); null otherwise or when unknown.
+   */
+  readonly clearedAfterMinutes: number | null;
+  /** The learning loop reverted the write automatically (learning.autoRevertWorse). */
+  readonly reverted: boolean;
 }
 
 export interface AuditEntry {

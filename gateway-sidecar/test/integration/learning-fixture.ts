@@ -99,6 +99,8 @@ export async function buildRig(learningOver: Partial<LearningConfig> = {}): Prom
     confidence: (e, i, base) => learning.confidence(e, i, base),
   });
   ref.service = service;
+  // As main-learning.ts does: outcome changes reach the service's live subscribers (SSE).
+  learning.onChange((c) => service.announce(c));
   return {
     db,
     pool,
@@ -122,7 +124,7 @@ export async function buildRig(learningOver: Partial<LearningConfig> = {}): Prom
 
 /** A scored reading of a configured sensor with a full feature row. */
 export function scored(
-  rig: Rig,
+  rig: Pick<Rig, 'equipment'>,
   tagPath: string,
   tsMs: number,
   features: Readonly<Record<string, number>>,

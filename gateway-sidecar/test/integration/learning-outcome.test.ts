@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Learning } from '../../src/app/learning.ts';
+import type { Change } from '../../src/app/recommendation-service.ts';
 import { silverRowOf as silver } from '../../src/adapters/pg-event-sink.ts';
 import { baselineOf } from '../../src/app/learning-retrain.ts';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/domain/features.ts';
@@ -109,11 +110,25 @@ test('a write that made things worse is recorded worse and auto-reverted through
   assert.notEqual(rig.plant.readTag(THROUGHPUT), previous);
   await activity(w.writtenAt + 1_000, 29 * MIN, 40, 0.97, true);
   rig.clock.advance(31 * MIN);
+  const seen: Change[] = [];
+  const unsubscribe = rig.service.subscribe((c) => seen.push(c));
   const done = await rig.learning.checkOutcomes();
+  unsubscribe();
   assert.deepEqual(
     done.map((o) => o.outcome),
     ['worse'],
   );
+  // Live subscribers (SSE) see the outcome, the revert, then the outcome marked reverted.
+  const mine = seen.filter((c) => c.recommendation?.id === w.id).map((c) => c.recommendation);
+  assert.deepEqual(
+    mine.map((r) => [r?.outcome?.outcome, r?.outcome?.reverted, r?.revertResult?.ok ?? null]),
+    [
+      ['worse', false, null],
+      ['worse', false, true],
+      ['worse', true, true],
+    ],
+  );
+  assert.equal(mine[0]?.outcome?.clearedAfterMinutes, null, 'only an effective outcome has a clearing time');
   assert.equal(rig.plant.readTag(THROUGHPUT), previous, 'the simulator setpoint is back');
   const got = await rig.service.get(w.id);
   assert.ok(

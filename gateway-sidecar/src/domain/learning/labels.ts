@@ -48,6 +48,8 @@ export interface WindowActivity {
   readonly events: number;
   readonly anomalies: number;
   readonly meanScore: number;
+  /** Time of the last anomalous event in the window (ms), null when none. */
+  readonly lastAnomalyMs?: number | null;
 }
 
 export interface OutcomeRule {
@@ -74,4 +76,18 @@ export function classifyOutcome(
   if (after.meanScore > before.meanScore * rule.worseRatio && shareAfter >= shareBefore) return 'worse';
   if (shareAfter <= shareBefore * rule.clearedRatio) return 'effective';
   return 'not_effective';
+}
+
+/**
+ * Effective only: how long after the write the last anomalous event of the after-window came
+ * (0 when there was none), or null.
+ */
+export function clearedAfterMs(
+  outcome: RecommendationOutcome,
+  writtenAtMs: number,
+  after: WindowActivity,
+): number | null {
+  if (outcome !== 'effective') return null;
+  const last = after.lastAnomalyMs;
+  return last === undefined || last === null ? 0 : Math.max(0, last - writtenAtMs);
 }

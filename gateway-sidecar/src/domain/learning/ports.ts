@@ -10,6 +10,7 @@ import type { GateResult } from './gate.ts';
 import type { IsolationForestModel } from '../../ml/isolation-forest.ts';
 import type { RandomForestModel } from '../../ml/random-forest.ts';
 import type { ModelRunner } from '../../ports.ts';
+import type { Change } from '../recommendation-view.ts';
 
 /** One anomaly event of a decided recommendation, with its stored feature row. */
 export interface LabelledEvent {
@@ -36,6 +37,8 @@ export interface OutcomeRecord extends ExecutedWrite {
   readonly windowMinutes: number;
   readonly before: WindowActivity;
   readonly after: WindowActivity;
+  /** Effective only: ms from the write to the last anomalous event after it (0: none); else null. */
+  readonly clearedAfterMs: number | null;
 }
 
 export interface LearningStore {
@@ -56,9 +59,13 @@ export interface LearningStore {
   writesAwaitingOutcome(beforeMs: number): Promise<ExecutedWrite[]>;
   /** Scored-event activity of one equipment in [from, to). */
   activity(equipmentId: string, fromMs: number, toMs: number): Promise<WindowActivity>;
-  /** Stores the outcome (table + the recommendation's `outcome` column); false when already recorded. */
-  recordOutcome(o: OutcomeRecord): Promise<boolean>;
-  markReverted(recommendationId: string): Promise<void>;
+  /**
+   * Stores the outcome (table + the recommendation's `outcome` column, an audit row and a change-log
+   * row in one transaction); returns the change for live subscribers, or undefined when already recorded.
+   */
+  recordOutcome(o: OutcomeRecord): Promise<Change | undefined>;
+  /** Marks the outcome reverted (table + column + change log); the change, or undefined without an outcome. */
+  markReverted(recommendationId: string, atMs: number): Promise<Change | undefined>;
   outcomeCounts(): Promise<Record<RecommendationOutcome, number>>;
   saveDrift(atMs: number, modelVersion: string, rows: number, result: DriftResult): Promise<void>;
   /** Merges `{ learning: extra }` into the pipeline_metrics row of the minute of `atMs`. */
