@@ -70,6 +70,8 @@ describe('API types mirror the sidecar contract', () => {
     'WriteResult',
     'DecisionRequest',
     'ListFilter',
+    'OutcomeView',
+    'OutcomeActivity',
   ] as const) {
     it(name, () => {
       expect(ours.get(name)).toEqual(service.get(name));
@@ -97,6 +99,8 @@ describe('API types mirror the sidecar contract', () => {
     const d = aliases('../../gateway-sidecar/src/domain/detection.ts');
     expect(a.get('RecommendationStatus')).toBe(s.get('RecommendationStatus'));
     expect(a.get('Decision')).toBe(s.get('Decision'));
+    expect(a.get('WriteOutcome')).toBe(s.get('WriteOutcome'));
+    expect(a.get('WriteOutcome')).toBeDefined();
     expect(a.get('Severity')).toBe(d.get('Severity'));
   });
 });

@@ -237,6 +237,62 @@ describe('RecommendationsView', () => {
     expect(screen.getAllByRole('button', { name: /REACTOR_01/ })).toHaveLength(1);
   });
 
+  it('shows the outcome of an executed write, worse styled apart, and updates it live', async () => {
+    const written = {
+      ok: true,
+      readBack: 40,
+      previousValue: 45,
+      reason: null,
+      at: '2026-11-29T08:05:00Z',
+    } as const;
+    const outcome = {
+      checkedAt: '2026-11-29T08:36:00.000Z',
+      writtenAt: '2026-11-29T08:05:00.000Z',
+      windowMinutes: 30,
+      before: { events: 30, anomalies: 24, meanScore: 0.71 },
+      reverted: false,
+    };
+    const { transport } = await renderPanel([
+      buildRecommendation({ id: 'ok', status: 'executed', writeResult: written }),
+      buildRecommendation({
+        id: 'bad',
+        equipmentId: 'PUMP_01',
+        status: 'executed',
+        writeResult: written,
+        outcome: {
+          ...outcome,
+          outcome: 'worse',
+          after: { events: 30, anomalies: 29, meanScore: 0.93 },
+          clearedAfterMinutes: null,
+          reverted: true,
+        },
+      }),
+    ]);
+    const bad = within(card(/PUMP_01/)).getByText(/^Outcome:/).closest('p') as HTMLElement;
+    expect(bad.textContent).toBe(
+      'Outcome: Worse — mean anomaly score 0.71 before the write, 0.93 after; reverted automatically',
+    );
+    expect(bad.className).toContain('aim-outcome-worse');
+    expect(within(card(/REACTOR_01/)).queryByText(/^Outcome:/)).toBeNull();
+
+    const ok = buildRecommendation({
+      id: 'ok',
+      status: 'executed',
+      writeResult: written,
+      outcome: {
+        ...outcome,
+        outcome: 'effective',
+        after: { events: 26, anomalies: 1, meanScore: 0.15 },
+        clearedAfterMinutes: 4,
+      },
+    });
+    act(() => transport.listener?.onChange({ seq: 99, type: 'recommendation', recommendation: ok }));
+    const line = within(card(/REACTOR_01/)).getByText(/^Outcome:/).closest('p') as HTMLElement;
+    expect(line.textContent).toBe('Outcome: Effective — anomaly cleared 4 min after the write');
+    expect(line.getAttribute('data-outcome')).toBe('effective');
+    expect(line.className).not.toContain('aim-outcome-worse');
+  });
+
   it('filters by equipment and severity through labelled selects', async () => {
     await renderPanel([
       buildRecommendation({ id: 'p', equipmentId: 'PUMP_01', severity: 'low' }),

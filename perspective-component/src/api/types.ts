@@ -83,6 +83,31 @@ export interface Recommendation {
     readonly text: string;
     readonly at: string;
   }[];
+  /** What the learning loop saw after the executed write, once its outcome window has passed. */
+  readonly outcome?: OutcomeView | null;
+}
+
+/** Outcome of an executed write (docs/learning.md "Outcome check"). */
+export type WriteOutcome = 'effective' | 'not_effective' | 'worse';
+
+/** Scored-event activity of the equipment in one outcome window. */
+export interface OutcomeActivity {
+  readonly events: number;
+  readonly anomalies: number;
+  readonly meanScore: number;
+}
+
+export interface OutcomeView {
+  readonly outcome: WriteOutcome;
+  readonly checkedAt: string;
+  readonly writtenAt: string | null;
+  readonly windowMinutes: number;
+  readonly before: OutcomeActivity;
+  readonly after: OutcomeActivity;
+  /** Effective only: minutes from the write to the last anomalous event after it (0: none). */
+  readonly clearedAfterMinutes: number | null;
+  /** The learning loop reverted the write automatically. */
+  readonly reverted: boolean;
 }
 
 /** GET /api/me: who the API thinks we are. */

@@ -4,7 +4,9 @@ import { observer } from 'mobx-react';
 import type { Decision, Recommendation } from '../../api/types.ts';
 import { formatAge } from './ordering.ts';
 import {
+  OUTCOME_LABEL,
   SEVERITY_LABEL,
+  describeOutcome,
   STATUS_LABEL,
   describeContribution,
   formatPercent,
@@ -49,6 +51,21 @@ function WriteResultLine({ rec }: { rec: Recommendation }): React.ReactElement |
     return <p className="aim-result aim-result-failed">Write failed: {w?.reason ?? 'no reason given'}</p>;
   }
   return null;
+}
+
+/** The learning loop's outcome check of the executed write, once recorded. */
+function OutcomeLine({ rec }: { rec: Recommendation }): React.ReactElement | null {
+  const o = rec.outcome;
+  if (!o) return null;
+  return (
+    <p className={`aim-outcome aim-outcome-${o.outcome}`} data-outcome={o.outcome}>
+      <span className="aim-outcome-badge">Outcome: {OUTCOME_LABEL[o.outcome]}</span>{' '}
+      <span className="aim-outcome-detail">
+        <span aria-hidden="true">— </span>
+        {describeOutcome(o)}
+      </span>
+    </p>
+  );
 }
 
 /** Two-person progress, flood-summary members and a revert, when the API reports them. */
@@ -161,6 +178,7 @@ export const RecommendationCard = observer(function RecommendationCard(props: Ca
         </div>
       ) : null}
       <WriteResultLine rec={rec} />
+      <OutcomeLine rec={rec} />
       <Extras rec={rec} />
       {rec.operatorNotes ? <p className="aim-note">Note: {rec.operatorNotes}</p> : null}
       {decidable ? (

@@ -1,5 +1,12 @@
 /** Display helpers shared by the views (pure). */
-import type { Contribution, RecommendationStatus, Severity } from '../../api/types.ts';
+import type {
+  Contribution,
+  OutcomeActivity,
+  OutcomeView,
+  RecommendationStatus,
+  Severity,
+  WriteOutcome,
+} from '../../api/types.ts';
 
 export const SEVERITY_LABEL: Record<Severity, string> = {
   critical: 'Critical',
@@ -52,4 +59,40 @@ export function formatMinutes(minutes: number): string {
   if (minutes % (24 * 60) === 0) return `${minutes / (24 * 60)} d`;
   if (minutes % 60 === 0) return `${minutes / 60} h`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export const OUTCOME_LABEL: Record<WriteOutcome, string> = {
+  effective: 'Effective',
+  not_effective: 'Not effective',
+  worse: 'Worse',
+};
+
+function share(a: OutcomeActivity): string {
+  return a.events === 0 ? 'no readings' : formatPercent(a.anomalies / a.events);
+}
+
+/** Minutes with one decimal at most: 4 -> '4', 0.5 -> '0.5'. */
+function minutes(m: number): string {
+  return String(Number(m.toFixed(1)));
+}
+
+/** What happened after the write, in one line (the label is shown separately). */
+export function describeOutcome(o: OutcomeView): string {
+  let text: string;
+  if (o.outcome === 'effective') {
+    text =
+      o.clearedAfterMinutes === null
+        ? `anomaly share ${share(o.before)} before the write, ${share(o.after)} after`
+        : o.clearedAfterMinutes === 0
+          ? 'no anomaly after the write'
+          : `anomaly cleared ${minutes(o.clearedAfterMinutes)} min after the write`;
+  } else if (o.outcome === 'worse') {
+    text = `mean anomaly score ${o.before.meanScore.toFixed(2)} before the write, ${o.after.meanScore.toFixed(2)} after`;
+  } else {
+    text =
+      o.after.events === 0
+        ? `no readings in the ${o.windowMinutes} min after the write`
+        : `anomaly share ${share(o.before)} before the write, ${share(o.after)} after`;
+  }
+  return o.reverted ? `${text}; reverted automatically` : text;
 }
