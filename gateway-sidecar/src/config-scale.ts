@@ -25,7 +25,6 @@ export const natsSchema = z
     stream: natsName.default('AIMON_EVENTS'),
     subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'subjectPrefix must be dot-separated tokens without wildcards').default('aimon.events'),
     leaseBucket: natsName.default('aimon_leases'),
-    checkpointBucket: natsName.default('aimon_checkpoints'),
     replicas: z.number().int().min(1).max(5).default(1),
     ackWaitMs: z.number().int().min(1_000).default(30_000),
   })
@@ -40,5 +39,7 @@ export const scaleSchema = z
     leaseTtlMs: z.number().int().min(300).default(5_000),
     batchSize: z.number().int().min(1).max(20_000).default(500),
     fetchWaitMs: z.number().int().min(1_000).default(1_000),
+    /** Longest time between two checkpoints (sequence + state snapshot) of a busy partition; 0: every batch. */
+    checkpointEveryMs: z.number().int().min(0).default(2_000),
   })
   .strict();

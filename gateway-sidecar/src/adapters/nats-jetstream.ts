@@ -8,20 +8,21 @@
  *   a dead instance does not wait for the old owner's unacked messages to time out;
  * - a KV bucket of leases (`p<n>` = owner id, bucket TTL = lease time): whoever holds the key owns
  *   the partition; a dead owner stops renewing and its key expires;
- * - a KV bucket of checkpoints (`p<n>` = last stream sequence whose effects all committed).
- * The feature windows of a partition are rebuilt by re-scoring its messages up to the checkpoint
- * (`replay`), so the stream itself is the durable record of the rolling state.
+ * - `missing`: the takeover delivery-hole check (stream sequences after a checkpoint that are no
+ *   longer stored: head dropped by limits/max_age/purge, interior deletes);
+ * - `drainedThrough`: whether an idle partition has processed everything up to the stream's end.
+ * Checkpoints (sequence + state snapshot) live in Postgres (PgPartitionCheckpoints, migration 071);
+ * `replay` re-scores a partition's retained messages only when a snapshot cannot be restored.
  */
 import { AckPolicy, connect, DeliverPolicy, StorageType, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import type { TagEvent } from '../domain/tag-event.ts';
-import type { PartitionCheckpoints, PartitionFeed, PartitionLeases, SequencedEvent } from '../app/partitioned-worker.ts';
+import type { PartitionFeed, PartitionLeases, SeqRange, SequencedEvent } from '../scale-ports.ts';
 
 export interface NatsScaleOptions {
   readonly url: string;
   readonly stream: string;
   readonly subjectPrefix: string;
   readonly leaseBucket: string;
-  readonly checkpointBucket: string;
   readonly leaseTtlMs: number;
   readonly replicas: number;
   readonly ackWaitMs: number;
@@ -31,27 +32,25 @@ const ms = (n: number): number => n * 1_000_000; // JetStream durations are nano
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export class NatsScale implements PartitionFeed, PartitionLeases, PartitionCheckpoints {
+export class NatsScale implements PartitionFeed, PartitionLeases {
   readonly #o: NatsScaleOptions;
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #leases: KV;
-  readonly #checkpoints: KV;
   readonly #leaseRev = new Map<number, number>();
   /** Next consumer delivery sequence expected per partition (a hole = a message went to a stale pull). */
   readonly #expect = new Map<number, number>();
 
-  private constructor(o: NatsScaleOptions, nc: NatsConnection, jsm: JetStreamManager, leases: KV, checkpoints: KV) {
+  private constructor(o: NatsScaleOptions, nc: NatsConnection, jsm: JetStreamManager, leases: KV) {
     this.#o = o;
     this.#nc = nc;
     this.#js = nc.jetstream();
     this.#jsm = jsm;
     this.#leases = leases;
-    this.#checkpoints = checkpoints;
   }
 
-  /** Connects and creates the stream and both buckets when missing (idempotent). */
+  /** Connects and creates the stream and the lease bucket when missing (idempotent). */
   static async open(o: NatsScaleOptions): Promise<NatsScale> {
     const nc = await connect({ servers: o.url, name: 'aimon-scale' });
     const jsm = await nc.jetstreamManager();
@@ -62,8 +61,7 @@ export class NatsScale implements PartitionFeed, PartitionLeases, PartitionCheck
     }
     const js = nc.jetstream();
     const leases = await js.views.kv(o.leaseBucket, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas });
-    const checkpoints = await js.views.kv(o.checkpointBucket, { history: 1, replicas: o.replicas });
-    return new NatsScale(o, nc, jsm, leases, checkpoints);
+    return new NatsScale(o, nc, jsm, leases);
   }
 
   subject(partition: number): string {
@@ -113,16 +111,6 @@ export class NatsScale implements PartitionFeed, PartitionLeases, PartitionCheck
   }
   async leave(owner: string): Promise<void> {
     await this.#leases.delete(`m.${owner}`).catch(() => undefined);
-  }
-
-  // PartitionCheckpoints ----------------------------------------------------------------------
-  async load(partition: number): Promise<number | undefined> {
-    const e = await this.#checkpoints.get(`p${partition}`);
-    if (e === null || e.operation !== 'PUT') return undefined;
-    return Number(dec.decode(e.value));
-  }
-  async save(partition: number, seq: number): Promise<void> {
-    await this.#checkpoints.put(`p${partition}`, enc.encode(String(seq)));
   }
 
   // PartitionFeed -----------------------------------------------------------------------------
@@ -200,14 +188,36 @@ export class NatsScale implements PartitionFeed, PartitionLeases, PartitionCheck
     return { events, ack: () => lastMsg?.ack(), reopen };
   }
 
+  async missing(afterSeq: number): Promise<SeqRange[]> {
+    const { state } = await this.#jsm.streams.info(this.#o.stream, { deleted_details: true });
+    const out: SeqRange[] = [];
+    // Head: everything below first_seq is gone (limits, max_age, purge); after a full purge
+    // first_seq = last_seq + 1.
+    if (state.first_seq > afterSeq + 1) out.push({ from: afterSeq + 1, to: state.first_seq - 1 });
+    // Interior deletes (message delete API, subject-filtered purge), as ranges.
+    const deleted = (state.deleted ?? []).filter((q) => q > afterSeq && q >= state.first_seq).sort((a, b) => a - b);
+    for (const q of deleted) {
+      const lastRange = out[out.length - 1];
+      if (lastRange !== undefined && lastRange.to === q - 1) out[out.length - 1] = { from: lastRange.from, to: q };
+      else out.push({ from: q, to: q });
+    }
+    return out;
+  }
+
+  async drainedThrough(partition: number): Promise<number | undefined> {
+    // The stream's end first: a message stored before it is pending or unacknowledged below.
+    const last = (await this.#jsm.streams.info(this.#o.stream)).state.last_seq;
+    const ci = await this.#jsm.consumers.info(this.#o.stream, this.#durable(partition));
+    return ci.num_pending === 0 && ci.num_ack_pending === 0 ? last : undefined;
+  }
+
   #durable(partition: number): string {
     return `${this.#o.stream}_p${partition}`;
   }
 
-  /** Deletes the stream and both buckets (tests and benches clean up with it). */
+  /** Deletes the stream and the lease bucket (tests and benches clean up with it). */
   async destroy(): Promise<void> {
     await this.#leases.destroy().catch(() => undefined);
-    await this.#checkpoints.destroy().catch(() => undefined);
     await this.#jsm.streams.delete(this.#o.stream).catch(() => undefined);
   }
 

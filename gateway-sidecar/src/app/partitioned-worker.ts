@@ -2,15 +2,21 @@
  * One scale-out instance (docs/scale-out.md): it holds leases on a share of the P partitions and,
  * per owned partition, runs the ingest stages on that partition's events in stream order:
  * validate → critical bypass → features + ensemble → bronze/silver → recommendations → ack →
- * checkpoint (the stream sequence whose effects all committed).
+ * checkpoint. A checkpoint is the stream sequence whose effects all committed together with the
+ * partition state right after it (feature windows, alarm gates, validator order, critical latches),
+ * saved in one row (PgPartitionCheckpoints) at most every `checkpointEveryMs`, when the partition
+ * goes idle, and when it is handed back.
  *
- * Taking a partition over (first start, or its owner died and its lease expired): a fresh detector
- * is built and the partition's messages up to the checkpoint are scored again and thrown away, so
- * the rolling windows and alarm gates equal those of an uninterrupted run; then the durable
- * consumer is reopened right after the checkpoint. Messages the dead owner processed after its last
- * checkpoint are processed again, with the same scores: bronze/silver rows are keyed by event id,
- * recommendations record their anomalous event ids and upsert by dedup key, alerts are keyed by
- * alert id, so the repeat changes nothing (exactly once in the Lakebase tables).
+ * Taking a partition over (first start, or its owner died and its lease expired): the state is
+ * restored from the checkpoint snapshot; the stream after the checkpoint is checked for missing
+ * sequences (a delivery hole: deleted, purged or aged out before processing — counted, logged with
+ * partition and range, recorded in agentic_hmi.scale_delivery_holes, never silent); then the
+ * durable consumer is reopened right after the checkpoint. Messages the dead owner processed after
+ * its last checkpoint are processed again, with the same scores: bronze/silver rows are keyed by
+ * event id, recommendations record their anomalous event ids and upsert by dedup key, alerts are
+ * keyed by alert id, so the repeat changes nothing (exactly once in the Lakebase tables). A
+ * snapshot that cannot be restored (other format version, other feature options) is reported and
+ * the state is rebuilt by re-scoring the partition's retained messages up to the checkpoint.
  *
  * Balancing: every instance heartbeats a member key; an instance takes free partitions while it
  * owns fewer than ceil(P / members) and hands back its highest partition (after the batch in
@@ -18,40 +24,23 @@
  */
 import type { ScoredReading } from '../domain/detection.ts';
 import type { EventValidator, SensorReading, TagEvent } from '../domain/tag-event.ts';
+import { decodePartitionState, encodePartitionState } from './partition-state.ts';
+import type { PartitionCheckpoints, PartitionFeed, PartitionLeases, SeqRange, SequencedEvent } from '../scale-ports.ts';
 import type { Logger } from '../log.ts';
 import type { BatchDetector, CriticalBypass, IngestSink, RecommendationIntake } from './ingest.ts';
 
-export interface SequencedEvent {
-  readonly seq: number;
-  readonly event: TagEvent;
+export type { PartitionCheckpoint, PartitionCheckpoints, PartitionFeed, PartitionLeases, SeqRange, SequencedEvent } from '../scale-ports.ts';
+
+/** A detector whose windows and gates can be checkpointed (app/detector.ts). */
+export interface SnapshotDetector extends BatchDetector {
+  snapshotState(): Promise<Uint8Array>;
+  restoreState(bytes: Uint8Array): Promise<void>;
 }
 
-/** The partitioned log (JetStream stream + one durable consumer per partition). */
-export interface PartitionFeed {
-  /** Delivers the partition's retained messages with seq <= upto, in order. */
-  replay(partition: number, upto: number, onBatch: (events: readonly SequencedEvent[]) => Promise<void>): Promise<void>;
-  /** (Re)creates the partition's durable consumer to deliver from afterSeq + 1. */
-  open(partition: number, afterSeq: number): Promise<void>;
-  /**
-   * Up to `max` next messages (waits at most waitMs); `ack` acknowledges all of them. `reopen`: the
-   * delivery had a hole; commit what came and reopen the consumer after the checkpoint.
-   */
-  next(partition: number, max: number, waitMs: number): Promise<{ events: SequencedEvent[]; ack: () => void; reopen: boolean }>;
-}
-
-export interface PartitionLeases {
-  tryAcquire(partition: number, owner: string): Promise<boolean>;
-  /** False when the lease was lost (expired and taken, or deleted). */
-  renew(partition: number, owner: string): Promise<boolean>;
-  release(partition: number, owner: string): Promise<void>;
-  heartbeat(owner: string): Promise<void>;
-  members(): Promise<number>;
-  leave(owner: string): Promise<void>;
-}
-
-export interface PartitionCheckpoints {
-  load(partition: number): Promise<number | undefined>;
-  save(partition: number, seq: number): Promise<void>;
+/** The critical bypass of one partition and its latch state. */
+export interface PartitionCritical {
+  readonly bypass: CriticalBypass;
+  readonly latches: { latchedTags(): string[]; restoreLatched(tags: readonly string[]): void };
 }
 
 export interface WorkerDeps {
@@ -63,17 +52,33 @@ export interface WorkerDeps {
   /** A fresh validator (its per-tag order state) per partition ownership. */
   readonly newValidator: () => EventValidator;
   /** A fresh detector (own feature windows) per partition ownership. */
-  readonly newDetector: () => BatchDetector;
+  readonly newDetector: () => SnapshotDetector;
   /** A fresh critical bypass (own latch state) per partition ownership. */
-  readonly newCritical: () => CriticalBypass;
+  readonly newCritical: () => PartitionCritical;
   readonly sink: IngestSink;
   readonly recommendations: RecommendationIntake;
   readonly logger: Logger;
   readonly batchSize: number;
   readonly fetchWaitMs: number;
   readonly leaseRenewMs: number;
+  /** Longest time between checkpoints of a busy partition, ms (0: after every batch). */
+  readonly checkpointEveryMs: number;
+  /** Clock for the checkpoint interval (default Date.now). */
+  readonly now?: () => number;
   /** Called after each committed batch: (partition, events processed, rejected). */
   readonly onCommitted?: (partition: number, processed: number, rejected: number) => void;
+  /** Called after each saved checkpoint with the snapshot size in bytes. */
+  readonly onCheckpoint?: (partition: number, seq: number, stateBytes: number) => void;
+  /** Called for each delivery hole found when taking a partition over. */
+  readonly onHole?: (partition: number, hole: SeqRange) => void;
+  /** Called when a checkpoint snapshot could not be restored (the state was rebuilt from the stream). */
+  readonly onRestoreFailed?: (partition: number, err: Error) => void;
+}
+
+interface PartitionParts {
+  readonly validator: EventValidator;
+  readonly detector: SnapshotDetector;
+  readonly critical: PartitionCritical;
 }
 
 /** Stable partition of an equipment id: FNV-1a 32-bit mod P (the same in every process and version). */
@@ -205,44 +210,108 @@ export class PartitionedWorker {
     }
   }
 
-  async #run(o: Owned): Promise<void> {
-    const { feed, checkpoints } = this.#d;
-    const p = o.partition;
-    const detector = this.#d.newDetector();
-    const critical = this.#d.newCritical();
-    const validator = this.#d.newValidator();
-    let cp = (await checkpoints.load(p)) ?? 0;
-    // Rebuild the windows and latches exactly as they were at the checkpoint.
-    await feed.replay(p, cp, async (batch) => {
-      const readings = this.#accepted(validator, batch.map((b) => b.event)).sensors;
-      for (const r of readings) critical.evaluate(r);
-      if (readings.length > 0) await scoreIndependentOfBatching(detector, readings);
+  #fresh(): PartitionParts {
+    return { validator: this.#d.newValidator(), detector: this.#d.newDetector(), critical: this.#d.newCritical() };
+  }
+
+  /** The partition state at its checkpoint: restored from the snapshot, or rebuilt from the stream. */
+  async #takeOver(p: number): Promise<{ parts: PartitionParts; cp: number }> {
+    const ck = await this.#d.checkpoints.load(p);
+    if (ck === undefined) return { parts: this.#fresh(), cp: 0 };
+    try {
+      const parts = this.#fresh();
+      const state = decodePartitionState(ck.state);
+      await parts.detector.restoreState(state.detector);
+      parts.validator.restoreOrderState(state.order);
+      parts.critical.latches.restoreLatched(state.latched);
+      this.#log.info({ partition: p, checkpoint: ck.seq, stateBytes: ck.state.length }, 'partition state restored from its checkpoint');
+      return { parts, cp: ck.seq };
+    } catch (err) {
+      this.#log.error({ err, partition: p, checkpoint: ck.seq }, 'partition snapshot cannot be restored; rebuilding the state by re-scoring the retained stream up to the checkpoint');
+      this.#d.onRestoreFailed?.(p, err as Error);
+      const parts = this.#fresh();
+      await this.#d.feed.replay(p, ck.seq, async (batch) => {
+        const readings = this.#accepted(parts.validator, batch.map((b) => b.event)).sensors;
+        for (const r of readings) parts.critical.bypass.evaluate(r);
+        if (readings.length > 0) await scoreIndependentOfBatching(parts.detector, readings);
+      });
+      return { parts, cp: ck.seq };
+    }
+  }
+
+  /** Delivery-hole check of a takeover: every stream sequence after the checkpoint must still be stored. */
+  async #checkHoles(p: number, cp: number): Promise<void> {
+    for (const hole of await this.#d.feed.missing(cp)) {
+      this.#log.error(
+        { partition: p, checkpoint: cp, missingFrom: hole.from, missingTo: hole.to },
+        `delivery hole: stream sequences ${hole.from}-${hole.to} after partition ${p}'s checkpoint ${cp} are gone from the stream (deleted, purged or aged out before processing); events of partition ${p} among them were never scored`,
+      );
+      await this.#d.checkpoints.recordHole(p, hole.from, hole.to);
+      this.#d.onHole?.(p, hole);
+    }
+  }
+
+  async #save(p: number, parts: PartitionParts, seq: number): Promise<void> {
+    const state = encodePartitionState({
+      order: parts.validator.orderState(),
+      latched: parts.critical.latches.latchedTags(),
+      detector: await parts.detector.snapshotState(),
     });
+    await this.#d.checkpoints.save(p, { seq, state });
+    this.#d.onCheckpoint?.(p, seq, state.length);
+  }
+
+  async #run(o: Owned): Promise<void> {
+    const { feed } = this.#d;
+    const now = this.#d.now ?? Date.now;
+    const every = this.#d.checkpointEveryMs;
+    const p = o.partition;
+    const { parts, cp: restoredAt } = await this.#takeOver(p);
+    const { validator, detector, critical } = parts;
+    let cp = restoredAt; // last checkpointed sequence
+    let done = restoredAt; // last processed sequence (its effects committed)
+    await this.#checkHoles(p, cp);
     await feed.open(p, cp);
+    let lastSave = now();
     while (!o.stop) {
       const { events, ack, reopen } = await feed.next(p, this.#d.batchSize, this.#d.fetchWaitMs);
-      const fresh = events.filter((e) => e.seq > cp);
+      const fresh = events.filter((e) => e.seq > done);
       if (fresh.length === 0) {
         if (events.length > 0) ack();
-        if (reopen) await feed.open(p, cp);
+        if (reopen) await feed.open(p, done);
+        else if (events.length === 0 && now() - lastSave >= every) {
+          // Idle: the state at `done` is the state at the stream's last sequence; checkpoint there.
+          lastSave = now();
+          const through = await feed.drainedThrough(p);
+          if (through !== undefined && through > cp) {
+            await this.#save(p, parts, through);
+            cp = done = through;
+          }
+        }
         continue;
       }
       const { sensors, rejected } = this.#accepted(validator, fresh.map((e) => e.event));
       const alerts: unknown[] = [];
-      for (const r of sensors) alerts.push(...critical.evaluate(r));
+      for (const r of sensors) alerts.push(...critical.bypass.evaluate(r));
       const scored: readonly ScoredReading[] = sensors.length > 0 ? await scoreIndependentOfBatching(detector, sensors) : [];
       if (sensors.length > 0) await this.#d.sink.write(sensors, scored);
       if (scored.length > 0) await this.#d.recommendations.onScored(scored);
-      if (alerts.length > 0) await critical.raise(alerts);
+      if (alerts.length > 0) await critical.bypass.raise(alerts);
       ack();
-      cp = (fresh[fresh.length - 1] as SequencedEvent).seq;
-      await checkpoints.save(p, cp);
+      done = (fresh[fresh.length - 1] as SequencedEvent).seq;
+      if (now() - lastSave >= every) {
+        await this.#save(p, parts, done);
+        cp = done;
+        lastSave = now();
+      }
       this.#d.onCommitted?.(p, fresh.length, rejected);
       if (reopen) {
-        this.#log.warn({ partition: p, checkpoint: cp }, 'hole in the delivery; consumer reopened after the checkpoint');
-        await feed.open(p, cp);
+        this.#log.warn({ partition: p, processed: done }, 'hole in the delivery; consumer reopened after the last processed message');
+        await feed.open(p, done);
       }
     }
+    // Handed back or stopping: the next owner starts exactly here.
+    if (done > cp) await this.#save(p, parts, done);
   }
 
   #accepted(validator: EventValidator, events: readonly TagEvent[]): { sensors: SensorReading[]; rejected: number } {

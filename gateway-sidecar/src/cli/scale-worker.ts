@@ -3,9 +3,14 @@
  *   CONFIG_FILE=site.json tsx src/cli/scale-worker.ts
  * Reads `source.nats.*`, `scale.*`, `database.*` and the equipment map from the configuration,
  * joins the partition leases on NATS JetStream and scores its share of the partitions into
- * Postgres / Lakebase. Prints one JSON line per committed batch on stdout
- * (`{"partition":n,"processed":n,"rejected":n}`) and `{"ready":true}` once it runs; SIGTERM or
- * SIGINT drains the batches in flight and hands the leases back.
+ * Postgres / Lakebase; checkpoints (stream sequence + partition state snapshot) go to Postgres
+ * (migration 071). Prints JSON lines on stdout: one per committed batch
+ * (`{"partition":n,"processed":n,"rejected":n}`), one per saved checkpoint
+ * (`{"checkpoint":{"partition":n,"seq":n,"stateBytes":n}}`), one per delivery hole found at a
+ * takeover (`{"hole":{"partition":n,"from":n,"to":n}}`, also an error log line and a row in
+ * agentic_hmi.scale_delivery_holes), one per unusable snapshot (`{"restoreFailed":{...}}`) and
+ * `{"ready":true}` once it runs; SIGTERM or SIGINT drains the batches in flight, checkpoints and
+ * hands the leases back.
  */
 import { hostname } from 'node:os';
 import { loadConfig, toEquipment } from '../config.ts';
@@ -21,6 +26,7 @@ import { PgRecommendationStore } from '../adapters/pg-recommendation-store.ts';
 import { ReadOnlyTagWriter } from '../adapters/read-only-tag-writer.ts';
 import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
 import { NatsScale } from '../adapters/nats-jetstream.ts';
+import { PgPartitionCheckpoints } from '../adapters/pg-checkpoint-store.ts';
 import { Detector } from '../app/detector.ts';
 import { createRecommendations, recommendationsOptionsFrom } from '../app/recommendations.ts';
 import { PartitionedWorker } from '../app/partitioned-worker.ts';
@@ -54,7 +60,6 @@ const nats = await NatsScale.open({
   stream: n.stream,
   subjectPrefix: n.subjectPrefix,
   leaseBucket: n.leaseBucket,
-  checkpointBucket: n.checkpointBucket,
   leaseTtlMs: config.scale.leaseTtlMs,
   replicas: n.replicas,
   ackWaitMs: n.ackWaitMs,
@@ -65,7 +70,7 @@ const worker = new PartitionedWorker({
   partitions: config.scale.partitions,
   feed: nats,
   leases: nats,
-  checkpoints: nats,
+  checkpoints: new PgPartitionCheckpoints(db.pool, n.stream, instanceId),
   newValidator: () => new EventValidator(index),
   newDetector: () =>
     new Detector(runner, {
@@ -77,7 +82,10 @@ const worker = new PartitionedWorker({
       // One partition loop awaits each call: waiting for more rows would only add latency.
       batchMaxWaitMs: 0,
     }),
-  newCritical: () => recs.criticalBypass(new CriticalDetector()) as CriticalBypass,
+  newCritical: () => {
+    const latches = new CriticalDetector();
+    return { bypass: recs.criticalBypass(latches) as CriticalBypass, latches };
+  },
   sink: {
     // One statement per table: a batch is either stored or retried whole (rows keyed by event id).
     write: async (bronze, silver) => {
@@ -90,7 +98,11 @@ const worker = new PartitionedWorker({
   batchSize: config.scale.batchSize,
   fetchWaitMs: config.scale.fetchWaitMs,
   leaseRenewMs: Math.max(100, Math.floor(config.scale.leaseTtlMs / 3)),
+  checkpointEveryMs: config.scale.checkpointEveryMs,
   onCommitted: (partition, processed, rejected) => process.stdout.write(`${JSON.stringify({ partition, processed, rejected })}\n`),
+  onCheckpoint: (partition, seq, stateBytes) => process.stdout.write(`${JSON.stringify({ checkpoint: { partition, seq, stateBytes } })}\n`),
+  onHole: (partition, hole) => process.stdout.write(`${JSON.stringify({ hole: { partition, from: hole.from, to: hole.to } })}\n`),
+  onRestoreFailed: (partition, err) => process.stdout.write(`${JSON.stringify({ restoreFailed: { partition, message: err.message } })}\n`),
 });
 
 let stopping = false;
