@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isValidClockTime, isValidTimeZone } from './domain/notification-routing.ts';
 
 const severity = z.enum(['low', 'medium', 'high', 'critical']);
-const kind = z.enum(['critical_alert', 'recommendation_pending']);
+const kind = z.enum(['critical_alert', 'recommendation_pending', 'drift_alert']);
 const id = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'id must be 1-64 of A-Z a-z 0-9 _ . -');
 const clock = z.string().refine(isValidClockTime, { message: "must be 'HH:MM' (00:00-23:59)" });
 

@@ -15,7 +15,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { systemClock, type Clock, type ModelRunner } from './ports.ts';
 import { FEATURE_NAMES } from './domain/features.ts';
-import type { DriftBaseline } from './domain/learning/drift.ts';
+import type { DriftAlertNotice, DriftBaseline } from './domain/learning/drift.ts';
 import { Learning } from './app/learning.ts';
 import { retrain, type RetrainDeps, type RetrainResult } from './app/learning-retrain.ts';
 import { startRetrainSchedule } from './app/learning-schedule.ts';
@@ -40,7 +40,6 @@ export function createLearning(
   logger: Logger,
   o: {
     revert?: (id: string, note: string) => Promise<unknown>;
-    notify?: (title: string, body: string) => Promise<void>;
     clock?: Clock;
   } = {},
 ): Learning {
@@ -50,7 +49,6 @@ export function createLearning(
     logger: logger.child({ component: 'learning' }),
     config: config.learning,
     ...(o.revert ? { revert: o.revert } : {}),
-    ...(o.notify ? { notify: o.notify } : {}),
   });
 }
 
@@ -98,13 +96,16 @@ export async function startLearningLoops(a: {
   pool: pg.Pool;
   logger: Logger;
   learning: Learning;
-  detector: BatchDetector;
+  /** The running detector, hot-swapped when the registry's active version changes (absent: nothing to swap). */
+  detector?: BatchDetector;
   /** The recommendations service: its changes refresh patterns; `announce` relays the outcome changes to SSE. */
   recommendations: {
     subscribe(listener: (c: Change) => void): () => void;
     announce?(change: Change): void;
   };
   metrics?: Registry;
+  /** The notification routing (main-notifications.ts), when enabled: drift alerts go through it. */
+  notifications?: { onDriftAlert(alert: DriftAlertNotice): unknown };
 }): Promise<LearningLoops> {
   const { config, pool, logger, learning } = a;
   const registry = new PgModelRegistry(pool);
@@ -116,6 +117,10 @@ export async function startLearningLoops(a: {
   });
   const relay = a.recommendations.announce?.bind(a.recommendations);
   const unrelay = relay ? learning.onChange(relay) : () => undefined;
+  const notifications = a.notifications;
+  const unnotify = notifications
+    ? learning.onDriftAlert((alert) => notifications.onDriftAlert(alert))
+    : () => undefined;
   if (a.metrics) registerLearningMetrics(a.metrics, () => learning.snapshot());
   const detector = a.detector instanceof Detector ? a.detector : undefined;
   let swapping = false;
@@ -158,6 +163,7 @@ export async function startLearningLoops(a: {
       schedule?.stop();
       unsubscribe();
       unrelay();
+      unnotify();
     },
   };
 }

@@ -23,6 +23,8 @@ export interface NotificationsHandle {
   readonly router: Router;
   /** Delivery counters for /metrics (registerOperationsMetrics). */
   stats(): ReturnType<Notifier['stats']>;
+  /** Drift alerts of the learning loop (main-learning.ts) join the routing. */
+  onDriftAlert: Notifier['onDriftAlert'];
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export function startNotifications(
   return {
     router: createNotificationsRouter({ notifier, actorOf }),
     stats: () => notifier.stats(),
+    onDriftAlert: (alert) => notifier.onDriftAlert(alert),
     async stop() {
       clearInterval(timer);
       unsubscribe();

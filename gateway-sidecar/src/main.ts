@@ -271,6 +271,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     detector: detection.detector,
     recommendations: recs,
     metrics: metrics.registry,
+    ...(notifications ? { notifications } : {}),
   });
 
   await ingest.start();

@@ -62,7 +62,7 @@ export interface TagWriter {
 /** What a channel sends: one page, or the acknowledgement of an earlier page. */
 export interface NotificationMessage {
   readonly notificationId: string;
-  readonly kind: 'critical_alert' | 'recommendation_pending';
+  readonly kind: 'critical_alert' | 'recommendation_pending' | 'drift_alert';
   /** 'trigger' pages; 'acknowledge' tells channels that track incidents (PagerDuty) it was acknowledged. */
   readonly action: 'trigger' | 'acknowledge';
   /** Stable key of the underlying condition; PagerDuty's dedup_key. */
@@ -112,7 +112,7 @@ export interface DeliveryRecord {
 
 export interface NotificationRecord {
   readonly id: string;
-  readonly kind: 'critical_alert' | 'recommendation_pending';
+  readonly kind: 'critical_alert' | 'recommendation_pending' | 'drift_alert';
   readonly dedupKey: string;
   readonly subjectId: string;
   readonly equipmentId: string;
@@ -143,7 +143,7 @@ export interface NewDelivery {
 
 export interface NotificationListFilter {
   readonly acknowledged?: boolean;
-  readonly kind?: 'critical_alert' | 'recommendation_pending';
+  readonly kind?: 'critical_alert' | 'recommendation_pending' | 'drift_alert';
   readonly deliveryState?: DeliveryState;
   readonly subjectId?: string;
   readonly limit: number;

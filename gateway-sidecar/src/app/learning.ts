@@ -10,13 +10,20 @@
  *    which also merges them into `pipeline_metrics.extra.learning`.
  *
  * ```ts
- * const learning = new Learning({ store, clock, logger, config: config.learning, revert, notify });
+ * const learning = new Learning({ store, clock, logger, config: config.learning, revert });
+ * learning.onDriftAlert((a) => notifier.onDriftAlert(a));
  * await learning.refreshPatterns();
  * createRecommendations({ ..., confidence: (e, i, base) => learning.confidence(e, i, base) });
  * setInterval(() => void learning.tick(baseline, detector.modelVersion), config.learning.checkIntervalMs);
  * ```
  */
-import { driftOf, type DriftBaseline, type DriftResult } from '../domain/learning/drift.ts';
+import {
+  driftOf,
+  newDriftAlerts,
+  type DriftAlertNotice,
+  type DriftBaseline,
+  type DriftResult,
+} from '../domain/learning/drift.ts';
 import { humanMetrics, type HumanMetrics } from '../domain/learning/human.ts';
 import { classifyOutcome, clearedAfterMs, type RecommendationOutcome } from '../domain/learning/labels.ts';
 import type { Change } from '../domain/recommendation-view.ts';
@@ -39,8 +46,6 @@ export interface LearningDeps {
   readonly config: LearningConfig;
   /** The recommendations service's audited revert (RecommendationService.revert with a system actor). */
   readonly revert?: (recommendationId: string, note: string) => Promise<unknown>;
-  /** Critical-alert-like notification of a drift alert (the notifier), when one exists. */
-  readonly notify?: (title: string, body: string) => Promise<void>;
 }
 
 export type { LearningSnapshot };
@@ -54,8 +59,11 @@ export class Learning {
   #outcomes: Record<RecommendationOutcome, number> = { effective: 0, not_effective: 0, worse: 0 };
   #drift: DriftResult = { psi: {}, alerts: [] };
   #driftAlerts = 0;
+  /** Features alerting at the previous drift check (notifications go out on rising edges only). */
+  #alerting = new Set<string>();
   #human: HumanMetrics | undefined;
   readonly #listeners = new Set<(change: Change) => void>();
+  readonly #driftListeners = new Set<(alert: DriftAlertNotice) => unknown>();
 
   constructor(deps: LearningDeps) {
     this.#d = deps;
@@ -69,6 +77,15 @@ export class Learning {
   onChange(listener: (change: Change) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Drift alerts for the notification routing (main-learning.ts → Notifier.onDriftAlert): called
+   * once per feature when it starts drifting, not at every check while it stays above the line.
+   */
+  onDriftAlert(listener: (alert: DriftAlertNotice) => unknown): () => void {
+    this.#driftListeners.add(listener);
+    return () => this.#driftListeners.delete(listener);
   }
 
   #publish(change: Change | undefined): void {
@@ -156,6 +173,8 @@ export class Learning {
     const result = driftOf(baseline, columns, config.driftPsiAlert);
     this.#drift = result;
     await store.saveDrift(now, modelVersion, rows.length, result);
+    const edges = newDriftAlerts(this.#alerting, result);
+    this.#alerting = edges.alerting;
     if (result.alerts.length > 0) {
       this.#driftAlerts++;
       const list = result.alerts.map((a) => `${a.feature} ${a.psi.toFixed(3)}`).join(', ');
@@ -163,14 +182,21 @@ export class Learning {
         { code: WARNINGS.FEATURE_DRIFT.code, alerts: result.alerts, modelVersion, rows: rows.length },
         `feature drift: PSI ≥ ${config.driftPsiAlert} for ${list}`,
       );
-      if (this.#d.notify) {
+    }
+    for (const a of edges.fresh) {
+      const notice: DriftAlertNotice = {
+        feature: a.feature,
+        psi: a.psi,
+        threshold: config.driftPsiAlert,
+        modelVersion,
+        rows: rows.length,
+        at: new Date(now).toISOString(),
+      };
+      for (const l of this.#driftListeners) {
         try {
-          await this.#d.notify(
-            'Feature drift',
-            `PSI at or above ${config.driftPsiAlert} against the training data of ${modelVersion}: ${list}. Consider retraining (npm run retrain).`,
-          );
+          l(notice);
         } catch (err) {
-          logger.error({ err }, 'drift notification failed');
+          logger.error({ err, feature: a.feature }, 'drift notification failed');
         }
       }
     }

@@ -8,6 +8,7 @@
  * backoff and jitter. Every delivery's state is durable and visible through `list`.
  */
 import type { CriticalAlertView } from '../domain/recommendation-view.ts';
+import type { DriftAlertNotice } from '../domain/learning/drift.ts';
 import { randomUUID } from 'node:crypto';
 import {
   backoffDelayMs,
@@ -73,6 +74,8 @@ export interface NotifierDeps {
 
 interface Trigger {
   readonly kind: NotificationKind;
+  /** Set for plant-wide triggers (drift: '*'); otherwise the equipment's area. */
+  readonly area?: string;
   readonly subjectId: string;
   readonly dedupKey: string;
   readonly equipmentId: string;
@@ -121,6 +124,26 @@ export class Notifier {
         level: alert.level,
         alertId: alert.id,
       },
+      atMs: Date.parse(alert.at),
+    });
+  }
+
+  /**
+   * A feature's distribution drifted from the serving model's training data (app/learning.ts, once
+   * per feature when it starts drifting). Plant-wide: area '*', severity 'high'; dedup key
+   * `drift:<feature>`, so a feature that keeps crossing the line pages once per dedup window.
+   */
+  onDriftAlert(alert: DriftAlertNotice): boolean {
+    return this.#enqueue({
+      kind: 'drift_alert',
+      subjectId: `drift:${alert.modelVersion}:${alert.feature}`,
+      dedupKey: `drift:${alert.feature}`,
+      equipmentId: '*',
+      area: '*',
+      severity: 'high',
+      title: `Feature drift: ${alert.feature} (PSI ${alert.psi.toFixed(3)})`,
+      body: `PSI ${alert.psi.toFixed(3)} ≥ ${alert.threshold} against the training data of ${alert.modelVersion} over ${alert.rows} scored events. Consider retraining (npm run retrain).`,
+      details: { ...alert },
       atMs: Date.parse(alert.at),
     });
   }
@@ -226,7 +249,7 @@ export class Notifier {
       await this.#d.store.recordRepeat(previous.id, nowMs);
       return;
     }
-    const area = this.#d.areaOf(t.equipmentId);
+    const area = t.area ?? this.#d.areaOf(t.equipmentId);
     const decisions = routeNotification({ kind: t.kind, area, severity: t.severity }, s.routes, nowMs);
     if (decisions.length === 0) return;
     const deliveries: NewDelivery[] = [];

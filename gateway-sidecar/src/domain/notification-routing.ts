@@ -7,8 +7,12 @@
  */
 import type { Severity } from './detection.ts';
 
-export type NotificationKind = 'critical_alert' | 'recommendation_pending';
-export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['critical_alert', 'recommendation_pending'];
+export type NotificationKind = 'critical_alert' | 'recommendation_pending' | 'drift_alert';
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
+  'critical_alert',
+  'recommendation_pending',
+  'drift_alert',
+];
 
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { low: 1, medium: 2, high: 3, critical: 4 };
 

@@ -1,15 +1,11 @@
 /**
- * Outcome check after a real simulator write (effective; worse → audited auto-revert), the human
- * metrics and the PSI drift alert, on a real Postgres.
+ * Outcome check after a real simulator write (effective; worse → audited auto-revert) and the human
+ * metrics, on a real Postgres. The drift alert is in learning-drift.test.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Learning } from '../../src/app/learning.ts';
 import type { Change } from '../../src/app/recommendation-service.ts';
 import { silverRowOf as silver } from '../../src/adapters/pg-event-sink.ts';
-import { baselineOf } from '../../src/app/learning-retrain.ts';
-import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/domain/features.ts';
-import { createLogger } from '../../src/log.ts';
 import { Registry } from '../../src/adapters/prom-registry.ts';
 import { registerLearningMetrics } from '../../src/adapters/prom-learning-metrics.ts';
 import {
@@ -160,49 +156,4 @@ test('human metrics and the pipeline_metrics extra', async () => {
   assert.match(text, /^sidecar_write_outcomes_total\{outcome="worse"\} 1$/m);
   assert.match(text, /^sidecar_operator_decisions\{role="operator"\} 2$/m);
   assert.match(text, /^sidecar_operator_rubber_stamps\{role="operator"\} 0$/m);
-});
-
-test('PSI drift: stable data raises nothing, shifted data alerts (log, snapshot, notification)', async () => {
-  const notes: string[] = [];
-  const learning = new Learning({
-    store: rig.store,
-    clock: rig.clock,
-    logger: createLogger({ level: 'silent' }),
-    config: rig.learningConfig,
-    notify: async (title, body) => void notes.push(`${title}: ${body}`),
-  });
-  let seed = 1;
-  const rnd = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  const row = (shift: number): Record<string, number> =>
-    Object.fromEntries(FEATURE_NAMES.map((n) => [n, (n === 'z_score' ? shift : 0) + rnd() * 2 - 1]));
-  const ref = Array.from({ length: 3000 }, () => row(0));
-  const x = new Float32Array(ref.length * FEATURE_COUNT);
-  ref.forEach((r, i) => FEATURE_NAMES.forEach((n, k) => (x[i * FEATURE_COUNT + k] = r[n] as number)));
-  const baseline = baselineOf(x);
-  rig.clock.advance(2 * 86_400_000); // leave the earlier test rows out of the 24 h window
-  const write = async (shift: number, from: number): Promise<void> => {
-    const rows = Array.from({ length: 600 }, (_, i) =>
-      scored(rig, '[default]Utilities/P02/Flow', from + i * 1000, row(shift), 0.1, false),
-    );
-    for (const r of rows) Object.assign(r.features, row(shift));
-    await rig.events.writeSilver(rows.map(silver));
-  };
-  await write(0, rig.clock.now() - 20 * MIN);
-  const stable = await learning.checkDrift(baseline, 'v1');
-  assert.equal(stable.alerts.length, 0, JSON.stringify(stable.psi));
-  rig.clock.advance(2 * 86_400_000);
-  await write(1.5, rig.clock.now() - 20 * MIN);
-  const shifted = await learning.checkDrift(baseline, 'v1');
-  assert.deepEqual(
-    shifted.alerts.map((a) => a.feature),
-    ['z_score'],
-  );
-  assert.ok((shifted.psi.z_score as number) >= 0.25);
-  assert.equal(notes.length, 1);
-  assert.match(notes[0] as string, /z_score/);
-  assert.equal(learning.snapshot().driftAlerts, 1);
-  const { rows } = await rig.pool.query<{ n: string }>(
-    `SELECT count(*) AS n FROM agentic_hmi.drift_snapshots WHERE alerts <> '[]'::jsonb`,
-  );
-  assert.equal(Number(rows[0]?.n), 1);
 });

@@ -49,7 +49,7 @@ function requireRoleOf(actor: RouteActor, needed: Role): void {
 const listQuery = z
   .object({
     acknowledged: z.enum(['true', 'false']).optional(),
-    kind: z.enum(['critical_alert', 'recommendation_pending']).optional(),
+    kind: z.enum(['critical_alert', 'recommendation_pending', 'drift_alert']).optional(),
     deliveryState: z.enum(['queued', 'sent', 'retrying', 'failed', 'suppressed', 'cancelled']).optional(),
     subjectId: z.string().min(1).max(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -91,3 +91,30 @@ export function driftOf(
   alerts.sort((a, b) => b.psi - a.psi);
   return { psi: out, alerts };
 }
+
+/** One feature's drift alert as the notifier gets it (`at` is ISO 8601). */
+export interface DriftAlertNotice {
+  readonly feature: string;
+  readonly psi: number;
+  /** learning.driftPsiAlert at the time. */
+  readonly threshold: number;
+  /** The model version whose training data is the reference. */
+  readonly modelVersion: string;
+  /** Scored events the PSI was computed on. */
+  readonly rows: number;
+  readonly at: string;
+}
+
+/**
+ * Rising edges: the alerts of `result` whose feature was not alerting in the previous check, so a
+ * feature that keeps drifting is notified once, not at every check. Returns them and the new set.
+ */
+export function newDriftAlerts(
+  alerting: ReadonlySet<string>,
+  result: DriftResult,
+): { fresh: DriftResult['alerts']; alerting: Set<string> } {
+  return {
+    fresh: result.alerts.filter((a) => !alerting.has(a.feature)),
+    alerting: new Set(result.alerts.map((a) => a.feature)),
+  };
+}
