@@ -1,0 +1,77 @@
+/**
+ * Output of the feedback backtest: the per-round table (pooled F1 / FAR / MAR, confusion counts,
+ * recommendations raised and answers given), each round's retraining per fold, the per-file
+ * figures per round, and the `--summary` JSON (DESIGN.md: the plain backtest's keys for round 0
+ * plus a `rounds` array of the same per round).
+ */
+import { figuresOf } from '../ml/metrics.ts';
+import type { FeedbackResult, RoundFigures } from './backtest-feedback.ts';
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+export function printFeedback(r: FeedbackResult): string {
+  const out: string[] = [];
+  out.push('round   rows   F1     FAR     MAR     TP    FP    TN    FN  episodes/h  raised  answers (approved/rejected)');
+  for (const x of r.rounds) {
+    out.push(
+      `${String(x.round).padStart(5)}  ${String(x.rows).padStart(5)}  ${x.f1.toFixed(3)}  ${pct(x.far).padStart(6)}  ${pct(x.mar).padStart(6)}  ${String(x.tp).padStart(4)}  ${String(x.fp).padStart(4)}  ${String(x.tn).padStart(4)}  ${String(x.fn).padStart(4)}  ${x.episodes_per_hour.toFixed(2).padStart(10)}  ${String(x.raised).padStart(6)}  ${String(x.answers).padStart(7)} (${x.approved}/${x.rejected})`,
+    );
+  }
+  out.push('');
+  out.push('retraining before each round (per fold: answers of the other folds\' files learnt from):');
+  for (const x of r.rounds) {
+    for (const t of x.retrains) {
+      out.push(
+        `  round ${x.round} fold ${t.fold}: ${t.answers_used} answers, ${t.labelled_rows} labelled rows (+${t.holdout_rows} held back), ${t.normal_rows} normal rows → ${t.version} ${t.promoted ? 'promoted' : 'NOT promoted'}, line ${t.threshold.toFixed(3)}; ${t.gate}`,
+      );
+    }
+  }
+  out.push('');
+  const first = r.perFile[0] ?? [];
+  const pad = Math.max(8, ...first.map((f) => f.file.length));
+  out.push(`${'file'.padEnd(pad)} fold  ${r.rounds.map((x) => `round ${x.round}: F1 / FAR / MAR`.padEnd(26)).join('')}`);
+  first.forEach((f, i) => {
+    const cells = r.perFile.map((round) => {
+      const fig = figuresOf((round[i] ?? f).c);
+      return `${fig.f1.toFixed(3)} / ${pct(fig.far).padStart(6)} / ${pct(fig.mar).padStart(6)}`.padEnd(26);
+    });
+    out.push(`${f.file.padEnd(pad)} ${String(f.fold).padStart(4)}  ${cells.join('')}`);
+  });
+  return `${out.join('\n')}\n`;
+}
+
+function roundJson(x: RoundFigures): Record<string, unknown> {
+  return {
+    round: x.round,
+    files: x.files,
+    rows: x.rows,
+    f1: x.f1,
+    far: x.far,
+    mar: x.mar,
+    episodes_per_hour: x.episodes_per_hour,
+    tp: x.tp,
+    fp: x.fp,
+    tn: x.tn,
+    fn: x.fn,
+    raised: x.raised,
+    answers: x.answers,
+    approved: x.approved,
+    rejected: x.rejected,
+    retrains: x.retrains,
+  };
+}
+
+export function feedbackSummary(r: FeedbackResult, protocol: { folds: number; dedupWindowMinutes: number }): Record<string, unknown> {
+  const r0 = r.rounds[0];
+  if (r0 === undefined) throw new Error('feedback backtest produced no rounds');
+  return {
+    files: r0.files,
+    rows: r0.rows,
+    f1: r0.f1,
+    far: r0.far,
+    mar: r0.mar,
+    episodes_per_hour: r0.episodes_per_hour,
+    rounds: r.rounds.map(roundJson),
+    protocol: { kind: protocol.folds === 1 ? 'in-sample (leaks: models learn from the files they score)' : 'cross-fitting by files', folds: protocol.folds, dedup_window_minutes: protocol.dedupWindowMinutes },
+  };
+}

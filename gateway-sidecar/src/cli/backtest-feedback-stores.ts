@@ -1,0 +1,91 @@
+/**
+ * In-memory stores for the feedback backtest, so it runs the product's `retrain()` without a
+ * database: the learning store holds the simulated operator's answers joined to the events of
+ * their own recommendations (as `PgLearningStore.labelledEvents` joins anomaly_event_ids) and the
+ * recent non-anomalous events; the registry keeps versions and statuses as
+ * `agentic_hmi.model_registry` does (one active version, promote retires the previous one).
+ */
+import type { LabelledEvent, LearningStore, ModelEntry, ModelRegistryStore } from '../domain/learning/ports.ts';
+
+export class FeedbackLearningStore implements Pick<LearningStore, 'labelledEvents' | 'featureRows'> {
+  readonly #labelled: readonly LabelledEvent[];
+  readonly #normal: readonly Readonly<Record<string, number>>[];
+  readonly #anomalous: readonly Readonly<Record<string, number>>[];
+
+  /**
+   * `labelled`: the answered recommendations' events; `normal` / `anomalous`: feature rows of the
+   * recent scored events the system did not / did flag (what `featureRows` samples from).
+   */
+  constructor(
+    labelled: readonly LabelledEvent[],
+    normal: readonly Readonly<Record<string, number>>[],
+    anomalous: readonly Readonly<Record<string, number>>[] = [],
+  ) {
+    this.#labelled = labelled;
+    this.#normal = normal;
+    this.#anomalous = anomalous;
+  }
+
+  /** Every answer given so far counts as inside the training range (the backtest has no calendar). */
+  labelledEvents(): Promise<LabelledEvent[]> {
+    return Promise.resolve([...this.#labelled]);
+  }
+
+  /** Evenly sampled to at most `limit`, like the Postgres adapter. */
+  featureRows(_fromMs: number, _toMs: number, limit: number, normalOnly: boolean): Promise<Record<string, number>[]> {
+    const rows = normalOnly ? this.#normal : [...this.#normal, ...this.#anomalous];
+    if (rows.length <= limit) return Promise.resolve(rows.map((r) => ({ ...r })));
+    const out: Record<string, number>[] = [];
+    const stride = rows.length / limit;
+    for (let k = 0; k < limit; k++) out.push({ ...(rows[Math.floor(k * stride)] as Readonly<Record<string, number>>) });
+    return Promise.resolve(out);
+  }
+}
+
+export class MemoryModelRegistry implements ModelRegistryStore {
+  readonly #entries = new Map<string, ModelEntry & { changedAtMs: number }>();
+
+  register(e: Omit<ModelEntry, 'status'> & { status: 'candidate' | 'active' | 'rejected' }, nowMs: number): Promise<void> {
+    if (this.#entries.has(e.version)) return Promise.reject(new Error(`model version ${e.version} is already registered`));
+    if (e.status === 'active') for (const [v, x] of this.#entries) if (x.status === 'active') this.#entries.set(v, { ...x, status: 'retired', changedAtMs: nowMs });
+    this.#entries.set(e.version, { ...e, changedAtMs: nowMs });
+    return Promise.resolve();
+  }
+
+  list(): Promise<ModelEntry[]> {
+    return Promise.resolve([...this.#entries.values()].sort((a, b) => b.createdAtMs - a.createdAtMs).map(strip));
+  }
+
+  get(version: string): Promise<ModelEntry | undefined> {
+    const e = this.#entries.get(version);
+    return Promise.resolve(e === undefined ? undefined : strip(e));
+  }
+
+  active(): Promise<ModelEntry | undefined> {
+    for (const e of this.#entries.values()) if (e.status === 'active') return Promise.resolve(strip(e));
+    return Promise.resolve(undefined);
+  }
+
+  promote(version: string, nowMs: number): Promise<ModelEntry> {
+    const e = this.#entries.get(version);
+    if (e === undefined) return Promise.reject(new Error(`unknown model version ${version}`));
+    for (const [v, x] of this.#entries) if (x.status === 'active' && v !== version) this.#entries.set(v, { ...x, status: 'retired', changedAtMs: nowMs });
+    const next = { ...e, status: 'active' as const, changedAtMs: nowMs };
+    this.#entries.set(version, next);
+    return Promise.resolve(strip(next));
+  }
+
+  rollback(version: string | undefined, nowMs: number): Promise<ModelEntry> {
+    let target = version === undefined ? undefined : this.#entries.get(version);
+    if (version === undefined) {
+      for (const e of this.#entries.values()) if (e.status === 'retired' && (target === undefined || e.changedAtMs > target.changedAtMs)) target = e;
+    }
+    if (target === undefined) return Promise.reject(new Error(version === undefined ? 'no retired version to roll back to' : `unknown model version ${version}`));
+    return this.promote(target.version, nowMs);
+  }
+}
+
+function strip(e: ModelEntry & { changedAtMs: number }): ModelEntry {
+  const { changedAtMs: _changed, ...rest } = e;
+  return rest;
+}
