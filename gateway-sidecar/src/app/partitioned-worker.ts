@@ -71,6 +71,8 @@ export interface WorkerDeps {
   readonly onCheckpoint?: (partition: number, seq: number, stateBytes: number) => void;
   /** Called for each delivery hole found when taking a partition over. */
   readonly onHole?: (partition: number, hole: SeqRange) => void;
+  /** Called when a partition's state was restored from its checkpoint snapshot. */
+  readonly onRestored?: (partition: number, seq: number, stateBytes: number) => void;
   /** Called when a checkpoint snapshot could not be restored (the state was rebuilt from the stream). */
   readonly onRestoreFailed?: (partition: number, err: Error) => void;
 }
@@ -225,6 +227,7 @@ export class PartitionedWorker {
       parts.validator.restoreOrderState(state.order);
       parts.critical.latches.restoreLatched(state.latched);
       this.#log.info({ partition: p, checkpoint: ck.seq, stateBytes: ck.state.length }, 'partition state restored from its checkpoint');
+      this.#d.onRestored?.(p, ck.seq, ck.state.length);
       return { parts, cp: ck.seq };
     } catch (err) {
       this.#log.error({ err, partition: p, checkpoint: ck.seq }, 'partition snapshot cannot be restored; rebuilding the state by re-scoring the retained stream up to the checkpoint');

@@ -8,7 +8,9 @@
  * (`{"partition":n,"processed":n,"rejected":n}`), one per saved checkpoint
  * (`{"checkpoint":{"partition":n,"seq":n,"stateBytes":n}}`), one per delivery hole found at a
  * takeover (`{"hole":{"partition":n,"from":n,"to":n}}`, also an error log line and a row in
- * agentic_hmi.scale_delivery_holes), one per unusable snapshot (`{"restoreFailed":{...}}`) and
+ * agentic_hmi.scale_delivery_holes), one per restored partition state
+ * (`{"restored":{"partition":n,"seq":n,"stateBytes":n}}`), one per unusable snapshot
+ * (`{"restoreFailed":{"partition":n,"message":"..."}}`) and
  * `{"ready":true}` once it runs; SIGTERM or SIGINT drains the batches in flight, checkpoints and
  * hands the leases back.
  */
@@ -102,6 +104,7 @@ const worker = new PartitionedWorker({
   onCommitted: (partition, processed, rejected) => process.stdout.write(`${JSON.stringify({ partition, processed, rejected })}\n`),
   onCheckpoint: (partition, seq, stateBytes) => process.stdout.write(`${JSON.stringify({ checkpoint: { partition, seq, stateBytes } })}\n`),
   onHole: (partition, hole) => process.stdout.write(`${JSON.stringify({ hole: { partition, from: hole.from, to: hole.to } })}\n`),
+  onRestored: (partition, seq, stateBytes) => process.stdout.write(`${JSON.stringify({ restored: { partition, seq, stateBytes } })}\n`),
   onRestoreFailed: (partition, err) => process.stdout.write(`${JSON.stringify({ restoreFailed: { partition, message: err.message } })}\n`),
 });
 

@@ -45,7 +45,8 @@ async function setup(): Promise<{ db: TestDatabase; pool: pg.Pool; run: ScaleRun
   const db = await createTestDatabase('sc_scale');
   const pool = new pg.Pool({ connectionString: db.url, max: 3 });
   await runMigrations(pool);
-  const run = await createScaleRun(db.url, { equipment: EQUIPMENT, partitions: 6, batchSize: 20 });
+  // Checkpoints every 500 ms: the killed worker leaves snapshots behind and also work after them.
+  const run = await createScaleRun(db.url, { equipment: EQUIPMENT, partitions: 6, batchSize: 20, checkpointEveryMs: 500 });
   cleanup.push(async () => {
     await run.nats.destroy();
     await run.nats.close();
@@ -82,7 +83,7 @@ test('3 workers, one SIGKILLed mid-stream: every event scored once, recommendati
   await new Promise((r) => setTimeout(r, 1_500)); // a couple of lease rounds: shares settle
   await publish(scaled.run, events);
   const victim = workers[1] as WorkerProcess;
-  await until(() => victim.processed() >= 40, 'worker b to commit work', 120_000);
+  await until(() => victim.processed() >= 40 && victim.events.checkpoints.some((c) => c.seq > 0), 'worker b to commit and checkpoint work', 120_000);
   const atKill = await silverCount(scaled.pool);
   victim.child.kill('SIGKILL');
   await victim.exited;
@@ -94,6 +95,15 @@ test('3 workers, one SIGKILLed mid-stream: every event scored once, recommendati
   await new Promise((r) => setTimeout(r, 1_000)); // a straggling duplicate would show now
   const survivors = workers.filter((w) => w !== victim);
   assert.ok(survivors.every((w) => w.processed() > 0), 'a surviving worker did no work: the partitions were not shared');
+  // The victim's partitions moved with their state: a survivor restored a snapshot taken after
+  // work was done (seq > 0), no snapshot was unusable, and the stream had no hole.
+  const victimCheckpoints = victim.events.checkpoints.filter((c) => c.seq > 0);
+  assert.ok(victimCheckpoints.length > 0, 'the killed worker never checkpointed: nothing to restore');
+  const moved = survivors.flatMap((w) => w.events.restored).filter((r) => victimCheckpoints.some((c) => c.partition === r.partition) && r.seq > 0);
+  assert.ok(moved.length > 0, `no survivor restored a partition of the killed worker from its snapshot: ${JSON.stringify(survivors.map((w) => w.events.restored))}`);
+  assert.ok(moved.every((r) => r.stateBytes > 0));
+  assert.deepEqual(workers.flatMap((w) => w.events.restoreFailed), [], 'a snapshot could not be restored');
+  assert.deepEqual(workers.flatMap((w) => w.events.holes), [], 'a delivery hole was reported on an intact stream');
   for (const w of survivors) await stopWorker(w);
 
   const got = await outcome(scaled.pool);

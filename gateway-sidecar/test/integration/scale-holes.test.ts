@@ -1,0 +1,105 @@
+/**
+ * Takeover delivery-hole check on the real NATS JetStream + Postgres (docs/scale-out.md): a worker
+ * scores the first half of a stream and stops (checkpoint + snapshot in Postgres); the second half
+ * is published, then a range is purged from the stream head and one message is deleted from its
+ * middle. The next owner must restore the snapshot, report every missing sequence after each
+ * partition's checkpoint (stdout line, error log naming partition and range, a row in
+ * agentic_hmi.scale_delivery_holes) and still score everything that is left, exactly once.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { connect } from 'nats';
+import { createTestDatabase } from '../fixtures/pg.ts';
+import { createScaleRun, eventStream, NATS_URL, publish, startWorker, stopWorker, until, type WorkerProcess } from '../fixtures/scale-harness.ts';
+import { runMigrations } from '../../src/adapters/pg-migrations.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+});
+
+const count = async (pool: pg.Pool, sql: string): Promise<number> => Number((await pool.query<{ n: string }>(sql)).rows[0]?.n);
+const SILVER = 'SELECT count(DISTINCT event_id)::text AS n FROM mining_operations.anomaly_detection_silver';
+
+test('a takeover reports purged and deleted stream sequences after the checkpoint, per partition, and scores the rest once', { timeout: 200_000 }, async () => {
+  const db = await createTestDatabase('sc_scale_holes');
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  await runMigrations(pool);
+  const run = await createScaleRun(db.url, { equipment: 4, partitions: 2, batchSize: 20, checkpointEveryMs: 0 });
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await nc.jetstreamManager();
+  const workers: WorkerProcess[] = [];
+  cleanup.push(async () => {
+    for (const w of workers) await stopWorker(w);
+    await nc.close();
+    await run.nats.destroy();
+    await run.nats.close();
+    await pool.end();
+    await db.drop();
+  });
+  const stream = (run.config.source as { nats: { stream: string } }).nats.stream;
+  const events = eventStream(4, 20); // 160 events, 2 per equipment per tick
+  const half = events.length / 2;
+
+  // Phase 1: one worker scores the first half, then stops (its last checkpoint is saved).
+  const a = startWorker(run, 'a');
+  workers.push(a);
+  await a.ready;
+  await publish(run, events.slice(0, half));
+  await until(async () => (await count(pool, SILVER)) >= half, 'the first half to be scored', 90_000);
+  await stopWorker(a);
+  const { rows: cps } = await pool.query<{ partition_no: number; seq: string; bytes: number }>(
+    'SELECT partition_no, seq::text AS seq, octet_length(state) AS bytes FROM agentic_hmi.scale_partition_checkpoints ORDER BY partition_no',
+  );
+  assert.equal(cps.length, 2, 'both partitions must have a checkpoint');
+  assert.ok(cps.every((c) => Number(c.seq) > 0 && Number(c.seq) <= half && c.bytes > 0), JSON.stringify(cps));
+
+  // Phase 2: the second half arrives; 10 messages are purged from the head, one deleted later on.
+  await publish(run, events.slice(half));
+  const before = (await jsm.streams.info(stream)).state;
+  assert.equal(before.last_seq, events.length, 'stream sequences are expected to be 1..N');
+  const purgeBelow = half + 11; // removes every sequence < half + 11: half+1 .. half+10 were never scored
+  const deleted = half + 30;
+  await jsm.streams.purge(stream, { seq: purgeBelow });
+  assert.equal(await jsm.streams.deleteMessage(stream, deleted), true);
+
+  // Phase 3: a new owner restores the snapshots and finds the holes.
+  const b = startWorker(run, 'b');
+  workers.push(b);
+  await b.ready;
+  const removed = purgeBelow - 1 - half + 1; // the purged never-scored range plus the deleted message
+  await until(async () => (await count(pool, SILVER)) >= events.length - removed, 'the rest of the stream to be scored', 90_000);
+  await until(() => b.events.restored.length === 2, 'both partitions to be restored', 30_000);
+  await new Promise((r) => setTimeout(r, 1_000)); // a straggler would show now
+
+  assert.deepEqual(
+    b.events.restored.map((r) => [r.partition, r.seq]).sort(),
+    cps.map((c) => [c.partition_no, Number(c.seq)]).sort(),
+    'the new owner must resume each partition at its checkpoint',
+  );
+  assert.deepEqual(b.events.restoreFailed, []);
+  // JetStream no longer knows which subject a removed message had: every partition whose
+  // checkpoint lies before a missing sequence reports it.
+  const expected = cps.flatMap((c) => [
+    { partition: c.partition_no, from: Number(c.seq) + 1, to: purgeBelow - 1 },
+    { partition: c.partition_no, from: deleted, to: deleted },
+  ]);
+  const byKey = (h: { partition: number; from: number; to: number }): string => `${h.partition}:${h.from}-${h.to}`;
+  assert.deepEqual(b.events.holes.map(byKey).sort(), expected.map(byKey).sort());
+  const { rows: recorded } = await pool.query<{ partition_no: number; from_seq: string; to_seq: string; instance_id: string }>(
+    'SELECT partition_no, from_seq::text, to_seq::text, instance_id FROM agentic_hmi.scale_delivery_holes',
+  );
+  assert.deepEqual(recorded.map((r) => byKey({ partition: r.partition_no, from: Number(r.from_seq), to: Number(r.to_seq) })).sort(), expected.map(byKey).sort());
+  assert.ok(recorded.every((r) => r.instance_id === `${hostname()}-${b.child.pid}`), JSON.stringify(recorded));
+  for (const h of expected) {
+    assert.ok(
+      b.stderr().includes(`delivery hole: stream sequences ${h.from}-${h.to} after partition ${h.partition}'s checkpoint`),
+      `no error log line for partition ${h.partition} range ${h.from}-${h.to}:\n${b.stderr()}`,
+    );
+  }
+  // Everything still stored was scored exactly once; the removed events were not.
+  assert.equal(await count(pool, SILVER), events.length - removed);
+  assert.equal(await count(pool, 'SELECT count(*)::text AS n FROM mining_operations.anomaly_detection_silver'), events.length - removed);
+});
