@@ -1,7 +1,8 @@
 /**
  * End-to-end latency on the real stack: tag event -> features + ONNX ensemble -> recommendation
  * committed in Postgres (127.0.0.1:5432) -> pushed to an SSE client over HTTP; and the critical
- * bypass: emergency value -> critical_alerts row -> SSE push. Offered load 1,000 and 10,000
+ * bypass: emergency value -> SSE push from memory (the critical_alerts row follows; see
+ * src/app/critical-push.ts). Offered load 1,000 and 10,000
  * events/s from the seeded plant (faults injected often so recommendations keep changing).
  *
  * Latency of one push = time the SSE client parsed it - receive time of the newest event behind
@@ -10,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { createHttpApp } from '../src/adapters/http/create-http-app.ts';
@@ -142,10 +143,11 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
     const batcher = new EventBatcher(sink);
     const metrics = new SidecarMetrics();
     const source = new PacedPlantSource(plant, eventsPerSecond, durationMs);
+    const critical = recs.criticalBypass(new CriticalDetector());
     const ingest = new IngestPipeline({
       source,
       validator: new EventValidator(index),
-      critical: recs.criticalBypass(new CriticalDetector()),
+      critical,
       detector: detection.detector,
       sink: {
         write: async (bronze, silver) => {
@@ -229,6 +231,10 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
       emergencies_injected: source.emergencies,
       bypass_p50_ms: us(bypass, 50),
       bypass_p99_ms: us(bypass, 99),
+      bypass_pushed_early: critical.push.stats().early,
+      bypass_pushed_after_write: critical.push.stats().afterWrite,
+      bypass_reservation_misses: critical.push.stats().misses,
+      load_average_1m: loadavg()[0] ?? 0,
     };
   } finally {
     await pool.end();
@@ -254,6 +260,13 @@ export async function run(): Promise<Record<string, number | string>> {
     e2e_1k_achieved_events_per_s: low.achieved_events_per_s as number,
     e2e_10k_recommendation_pushes: high.recommendation_pushes as number,
     e2e_10k_bypass_pushes: high.bypass_pushes as number,
+    e2e_10k_emergencies_injected: high.emergencies_injected as number,
+    e2e_10k_bypass_pushed_early: high.bypass_pushed_early as number,
+    e2e_10k_bypass_reservation_misses: high.bypass_reservation_misses as number,
+    e2e_1k_bypass_pushed_early: low.bypass_pushed_early as number,
+    e2e_1k_bypass_reservation_misses: low.bypass_reservation_misses as number,
+    e2e_10k_load_average_1m: high.load_average_1m as number,
+    e2e_1k_load_average_1m: low.load_average_1m as number,
     e2e_duration_ms_each: durationMs,
     e2e_cores: cpus().length,
     e2e_node: process.version,

@@ -279,8 +279,19 @@ export interface RecommendationStore {
   changesSince(afterSeq: number, limit: number): Promise<Change[]>;
   /** Deletes change-log rows older than `beforeMs` (SSE resume only needs recent history); returns rows deleted. */
   pruneChanges(beforeMs: number): Promise<number>;
-  /** Writes new alerts (idempotent by id) and returns the changes of those actually inserted. */
-  appendCriticalAlerts(alerts: readonly CriticalAlertCandidate[]): Promise<Change[]>;
+  /**
+   * Writes new alerts (idempotent by id) and returns the changes of those actually inserted. `seqs[i]`,
+   * when given, is the change-log seq alert i was already pushed with (from `reserveChangeSeqs`);
+   * otherwise the log assigns one.
+   */
+  appendCriticalAlerts(
+    alerts: readonly CriticalAlertCandidate[],
+    seqs?: readonly (number | undefined)[],
+  ): Promise<Change[]>;
+  /** Takes `n` change-log seqs (ascending) for changes pushed before they are written. */
+  reserveChangeSeqs(n: number): Promise<number[]>;
+  /** Source time of the newest stored critical alert (undefined: none). */
+  latestCriticalAlertMs(): Promise<number | undefined>;
   /** Operator notes of decided recommendations of the same equipment and issue, newest first. */
   similarNotes(equipmentId: string, issueType: string, limit: number): Promise<string[]>;
   addShelf(shelf: Omit<Shelf, 'id'>): Promise<Shelf>;

@@ -1,5 +1,6 @@
 /**
- * Reads of the change log (SSE resume), its pruning, and the operator notes the LLM advisor gets,
+ * Reads of the change log (SSE resume), seq reservations for push-first critical alerts, its
+ * pruning, and the operator notes the LLM advisor gets,
  * for pg-recommendation-store.ts.
  */
 import type pg from 'pg';
@@ -21,6 +22,23 @@ export async function changesSince(pool: Pool, afterSeq: number, limit: number):
       ? { seq: Number(r.seq), type: 'recommendation', recommendation: r.payload as Recommendation }
       : { seq: Number(r.seq), type: 'critical_alert', alert: r.payload as NonNullable<Change['alert']> },
   );
+}
+
+/** `n` seqs of the change log's sequence, ascending, for changes pushed before they are written. */
+export async function reserveChangeSeqs(pool: Pool, n: number): Promise<number[]> {
+  const { rows } = await pool.query<{ seq: string }>(
+    `SELECT nextval(pg_get_serial_sequence('agentic_hmi.recommendation_changes', 'seq')) AS seq FROM generate_series(1, $1)`,
+    [n],
+  );
+  return rows.map((r) => Number(r.seq)).sort((x, y) => x - y);
+}
+
+/** Source time of the newest critical alert (undefined: none). */
+export async function latestCriticalAlertMs(pool: Pool): Promise<number | undefined> {
+  const { rows } = await pool.query<{ at: Date | null }>(
+    'SELECT max(alert_timestamp) AS at FROM mining_operations.critical_alerts',
+  );
+  return rows[0]?.at ? rows[0].at.getTime() : undefined;
 }
 
 export async function pruneChanges(pool: Pool, beforeMs: number): Promise<number> {

@@ -345,11 +345,12 @@ export class PgRecommendationStore implements RecommendationStore {
     return rows.map((r) => r.recommendation_id);
   }
 
-  async appendCriticalAlerts(alerts: readonly CriticalAlertCandidate[]): Promise<Change[]> {
+  /** `seqs[i]`: the seq alert i was pushed with (push-first bypass); otherwise the log assigns one. */
+  async appendCriticalAlerts(alerts: readonly CriticalAlertCandidate[], seqs?: readonly (number | undefined)[]): Promise<Change[]> {
     if (alerts.length === 0) return [];
     return this.#tx(async (c) => {
       const out: Change[] = [];
-      for (const a of alerts) {
+      for (const [i, a] of alerts.entries()) {
         const ins = await c.query(
           `INSERT INTO mining_operations.critical_alerts (alert_id, equipment_id, sensor_type, tag_path, sensor_value, threshold, level, message, alert_timestamp)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (alert_id) DO NOTHING`,
@@ -378,13 +379,22 @@ export class PgRecommendationStore implements RecommendationStore {
           at: a.at,
         };
         const { rows } = await c.query<{ seq: string }>(
-          `INSERT INTO agentic_hmi.recommendation_changes (change_type, subject_id, payload) VALUES ('critical_alert', $1, $2) RETURNING seq`,
-          [a.id, JSON.stringify(alert)],
+          `INSERT INTO agentic_hmi.recommendation_changes (seq, change_type, subject_id, payload)
+           VALUES (COALESCE($3::bigint, nextval(pg_get_serial_sequence('agentic_hmi.recommendation_changes', 'seq'))), 'critical_alert', $1, $2) RETURNING seq`,
+          [a.id, JSON.stringify(alert), seqs?.[i] ?? null],
         );
         out.push({ seq: Number(rows[0]?.seq), type: 'critical_alert', alert });
       }
       return out;
     });
+  }
+
+  reserveChangeSeqs(n: number): Promise<number[]> {
+    return c.reserveChangeSeqs(this.#pool, n);
+  }
+
+  latestCriticalAlertMs(): Promise<number | undefined> {
+    return c.latestCriticalAlertMs(this.#pool);
   }
 
   changesSince(afterSeq: number, limit: number): Promise<Change[]> {

@@ -15,7 +15,10 @@
  * whole simulator ticks). Were a timestamp split, its second half would be skipped after a crash.
  *
  * The critical bypass runs before the detector and is not awaited by it: an emergency crossing is
- * written and pushed while the batch is still being scored.
+ * pushed from memory the instant the validation loop sees it (`raise` publishes synchronously when a
+ * reserved change-log seq is at hand, see app/critical-push.ts) and written while the batch is still
+ * being scored; the batch's checkpoint waits for that write. A failed write is retried with the
+ * same alerts, which keep their seq and are not pushed again.
  *
  * A failing stage is retried with backoff while the pipeline runs; the source waits meanwhile
  * (backpressure), so nothing is skipped.

@@ -15,6 +15,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Advisor, Clock, RecommendationStore, TagWriter } from '../ports.ts';
 import type { CriticalBypass, ModeListener, RecommendationIntake, SetpointListener } from './ingest.ts';
+import { CriticalPush, withPending } from './critical-push.ts';
 import { RecommendationEngine } from './recommendation-engine.ts';
 import type {
   Actor,
@@ -91,6 +92,8 @@ export class Recommendations
   readonly #d: RecommendationsDeps;
   readonly #log: Logger;
   readonly #listeners = new Set<(change: Change) => void>();
+  /** Push-first bypasses: their pushed, not yet durable alerts join SSE resume reads. */
+  readonly #criticalPushes = new Set<CriticalPush>();
   readonly #discipline: AlarmDiscipline;
   readonly #live = new Map<string, number>();
   #modes = new Map<string, string>();
@@ -171,15 +174,18 @@ export class Recommendations
     this.#live.set(setpoint.tag.tagPath, setpoint.value);
   }
 
-  /** The emergency bypass for the ingest pipeline: crossing detection + write and push. */
+  /** The emergency bypass for the ingest pipeline: detection, then push first, write after (critical-push.ts). */
   criticalBypass(
     detector: CriticalDetector = new CriticalDetector(),
-  ): CriticalBypass<CriticalAlertCandidate> {
+  ): CriticalBypass<CriticalAlertCandidate> & { readonly push: CriticalPush } {
+    const push = new CriticalPush(this.#d.store, (c) => this.#publish(c), this.#log);
+    this.#listeners.add((c) => push.observe(c));
+    this.#criticalPushes.add(push);
+    push.start().catch((err: unknown) => this.#log.warn({ err }, 'critical push not ready; retried on the first alert'));
     return {
+      push,
       evaluate: (reading: SensorReading) => detector.evaluate(reading),
-      raise: async (alerts) => {
-        for (const c of await this.#d.store.appendCriticalAlerts(alerts)) this.#publish(c);
-      },
+      raise: (alerts) => push.raise(alerts),
     };
   }
 
@@ -268,8 +274,9 @@ export class Recommendations
     return done.recommendation;
   }
 
-  changesSince(afterSeq: number, limit: number): Promise<Change[]> {
-    return this.#d.store.changesSince(afterSeq, limit);
+  async changesSince(afterSeq: number, limit: number): Promise<Change[]> {
+    const durable = await this.#d.store.changesSince(afterSeq, limit);
+    return withPending(durable, [...this.#criticalPushes], afterSeq, limit);
   }
 
   /**

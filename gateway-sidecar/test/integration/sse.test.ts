@@ -1,15 +1,19 @@
 /**
  * GET /api/stream on the real stack: a change reaches a connected client, a reconnect with
  * Last-Event-ID receives exactly what it missed (in order, nothing twice), a critical alert from
- * the bypass is pushed, heartbeats flow, and a malformed Last-Event-ID is a 400.
+ * the bypass is pushed, heartbeats flow, and a malformed Last-Event-ID is a 400. The push-first
+ * bypass (src/app/critical-push.ts): pushed before its durable write, under the same seq, and
+ * exactly once across a failed write, its retry, Last-Event-ID resumes and a restart.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import type { Change } from '../../src/app/recommendation-service.ts';
 import { CriticalDetector } from '../../src/domain/critical.ts';
 import type { SensorReading } from '../../src/domain/tag-event.ts';
 import { auth, startApiHarness, TOKENS, type ApiHarness } from '../fixtures/api-harness.ts';
-import { openSse } from '../fixtures/sse-client.ts';
+import { openSse, type SseStream } from '../fixtures/sse-client.ts';
+import { startTcpProxy, type TcpProxy } from '../fixtures/tcp-proxy.ts';
 
 describe('SSE stream', () => {
   let h: ApiHarness;
@@ -137,5 +141,178 @@ describe('SSE stream', () => {
     assert.match(((await bad.json()) as { message: string }).message, /Last-Event-ID/);
     const anon = await fetch(`${h.base}/api/stream`);
     assert.equal(anon.status, 401);
+  });
+});
+
+describe('push-first critical alerts', () => {
+  let proxy: TcpProxy;
+  let h: ApiHarness;
+  let direct: pg.Pool;
+  before(async () => {
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+    let dbUrl = '';
+    h = await startApiHarness({
+      poolUrl: (u) => {
+        dbUrl = u;
+        const url = new URL(u);
+        url.port = String(proxy.port);
+        return url.toString();
+      },
+    });
+    direct = new pg.Pool({ connectionString: dbUrl, max: 2 });
+  });
+  after(async () => {
+    await direct.end();
+    await h.close();
+    await proxy.close();
+  });
+
+  const emergency = (value: number, ts: number): SensorReading => {
+    const tag = h.index.sensorsByTag.get('[default]Reactors/R01/Temperature');
+    assert.ok(tag);
+    return { kind: 'sensor', tag, value, quality: 'good', sourceTimestampMs: ts, receivedTimestampMs: ts };
+  };
+  const criticalEvents = (s: SseStream) => s.events.filter((e) => e.event === 'critical_alert');
+
+  test('pushed before the durable write, with the seq the durable row gets; a failed write is retried without a second push; resumes never repeat it', async () => {
+    const bypass = h.recs.criticalBypass(new CriticalDetector());
+    await bypass.push.start();
+    const t = Date.now();
+    // A durable change first, so a resuming client has a Last-Event-ID before the alert.
+    const early = await openSse(`${h.base}/api/stream`, auth(TOKENS.viewer));
+    await early.waitForComment((c) => c === 'ready');
+    const late = await openSse(`${h.base}/api/stream`, auth(TOKENS.viewer));
+    await late.waitForComment((c) => c === 'ready');
+    await h.raise(t - 60_000);
+    const before = await late.next((e) => e.event === 'recommendation');
+    late.close();
+    await bypass.push.settled(); // that change burnt the reservations; the refill has landed
+
+    const alerts = bypass.evaluate(emergency(95, t));
+    assert.equal(alerts.length, 1);
+    const alertId = alerts[0]?.id as string;
+    const hub: Change[] = [];
+    const off = h.recs.subscribe((c) => hub.push(c));
+    proxy.cut(); // Postgres away: the durable write cannot happen
+    const raising = bypass.raise(alerts);
+    // Published synchronously, before any await: from memory, not from the database.
+    assert.equal(hub.length, 1);
+    off();
+    await assert.rejects(raising);
+    const pushed = await early.next((e) => e.event === 'critical_alert');
+    const pushedSeq = Number(pushed.id);
+    assert.equal((JSON.parse(pushed.data) as Change).seq, pushedSeq);
+    assert.equal((JSON.parse(pushed.data) as Change).alert?.id, alertId);
+    const none = await direct.query('SELECT 1 FROM mining_operations.critical_alerts WHERE alert_id = $1', [
+      alertId,
+    ]);
+    assert.equal(none.rowCount, 0, 'pushed while the durable write has not happened');
+    proxy.restore();
+
+    // A client that missed the push resumes before the durable write landed: it gets the alert
+    // from memory, under the same seq.
+    const resumedEarly = await openSse(
+      `${h.base}/api/stream`,
+      auth(TOKENS.viewer, { 'last-event-id': String(before.id) }),
+    );
+    const fromMemory = await resumedEarly.next((e) => e.event === 'critical_alert');
+    assert.equal(Number(fromMemory.id), pushedSeq);
+
+    // The pipeline's retry writes it, with the pushed seq, and pushes nothing again.
+    await bypass.raise(alerts);
+    await bypass.raise(alerts); // a further repeat (the pipeline retries a batch's alerts together)
+    const rows = await direct.query<{ seq: string }>(
+      `SELECT seq FROM agentic_hmi.recommendation_changes WHERE change_type = 'critical_alert' AND subject_id = $1`,
+      [alertId],
+    );
+    assert.deepEqual(
+      rows.rows.map((r) => Number(r.seq)),
+      [pushedSeq],
+      'one durable row, same id as the push',
+    );
+    const stored = await direct.query('SELECT 1 FROM mining_operations.critical_alerts WHERE alert_id = $1', [
+      alertId,
+    ]);
+    assert.equal(stored.rowCount, 1);
+    assert.deepEqual(bypass.push.stats(), {
+      early: 1,
+      afterWrite: 0,
+      misses: 0,
+      burnt: bypass.push.stats().burnt,
+    });
+
+    // Resume after the durable write: from before the alert, it comes once; from the alert's own
+    // id (a client that got the early push), it never comes again.
+    const resumedBefore = await openSse(
+      `${h.base}/api/stream`,
+      auth(TOKENS.viewer, { 'last-event-id': String(before.id) }),
+    );
+    const resumedAfter = await openSse(
+      `${h.base}/api/stream`,
+      auth(TOKENS.viewer, { 'last-event-id': String(pushedSeq) }),
+    );
+    await resumedBefore.waitForComment((c) => c === 'ready');
+    await resumedAfter.waitForComment((c) => c === 'ready');
+    // A later change marks "everything before it has arrived" on every stream.
+    await h.raise(t + 60_000, { equipment: 'PUMP_02' });
+    for (const s of [early, resumedEarly, resumedBefore, resumedAfter])
+      await s.next((e) => e.event === 'recommendation' && Number(e.id) > pushedSeq);
+    assert.equal(criticalEvents(early).length, 1, 'the connected client got it once');
+    assert.equal(criticalEvents(resumedEarly).length, 1, 'resumed from memory: once');
+    assert.deepEqual(
+      criticalEvents(resumedBefore).map((e) => Number(e.id)),
+      [pushedSeq],
+      'resumed from the log: once, same id',
+    );
+    assert.equal(criticalEvents(resumedAfter).length, 0, 'resumed after the push: never again');
+    for (const s of [early, resumedEarly, resumedBefore, resumedAfter]) s.close();
+
+    // A restart (a new bypass on the same database) replaying the same crossing pushes nothing.
+    const restarted = h.recs.criticalBypass(new CriticalDetector());
+    await restarted.push.settled();
+    const watcher = await openSse(`${h.base}/api/stream`, auth(TOKENS.viewer));
+    await watcher.waitForComment((c) => c === 'ready');
+    const replayed = restarted.evaluate(emergency(95, t));
+    assert.deepEqual(
+      replayed.map((a) => a.id),
+      [alertId],
+    );
+    await restarted.raise(replayed);
+    await h.raise(t + 120_000, { equipment: 'PUMP_02' });
+    await watcher.next((e) => e.event === 'recommendation');
+    assert.equal(criticalEvents(watcher).length, 0, 'no duplicate push after a restart');
+    assert.equal(restarted.push.stats().early + restarted.push.stats().afterWrite, 0);
+    watcher.close();
+  });
+
+  test('pushes stay in seq order: a reservation overtaken by a newer change is burnt, not used', async () => {
+    const bypass = h.recs.criticalBypass(new CriticalDetector());
+    await bypass.push.start();
+    const stream = await openSse(`${h.base}/api/stream`, auth(TOKENS.viewer));
+    await stream.waitForComment((c) => c === 'ready');
+    // Changes committed after the reservation have larger seqs than it.
+    const t = Date.now() + 10 * 60_000;
+    await h.raise(t);
+    await h.raise(t + 60_000, { equipment: 'PUMP_02' });
+    await stream.next(
+      (e) =>
+        e.event === 'recommendation' && stream.events.filter((x) => x.event === 'recommendation').length >= 2,
+    );
+    // No wait for the refill: whether the alert finds a fresh reservation or waits for one, it is
+    // pushed before its write and after every change already published.
+    const alerts = bypass.evaluate(emergency(96, t + 1000));
+    await bypass.raise(alerts);
+    assert.equal(bypass.push.stats().early, 1);
+    assert.equal(bypass.push.stats().afterWrite, 0);
+    const ev = await stream.next((e) => e.event === 'critical_alert');
+    const ids = stream.events.map((e) => Number(e.id));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      'ids increase in push order',
+    );
+    assert.ok(Number(ev.id) > Math.max(...ids.slice(0, -1)));
+    assert.ok(bypass.push.stats().burnt > 0, 'the overtaken reservations were burnt');
+    stream.close();
   });
 });
