@@ -231,6 +231,12 @@ export const configSchema = z
         modelDir: z.string().optional(),
         batchSize: z.number().int().positive().default(256),
         batchMaxWaitMs: z.number().int().min(0).default(5),
+        /** Model runs per micro-batch, so features and scoring overlap (docs/performance.md). */
+        pipelineChunks: z.number().int().min(1).max(64).default(2),
+        /** Where the ONNX session runs: its own worker thread, or the event-loop thread. */
+        onnxThread: z.enum(['worker', 'main']).default('worker'),
+        onnxIntraOpThreads: z.number().int().min(1).max(64).default(1),
+        onnxInterOpThreads: z.number().int().min(1).max(64).default(1),
       })
       .strict()
       .default({})

@@ -16,7 +16,7 @@ import type { Logger } from './log.ts';
 import type { BatchDetector } from './app/ingest.ts';
 import { Detector } from './app/detector.ts';
 import { FallbackDetector, FALLBACK_MODEL_VERSION } from './app/fallback-detector.ts';
-import { loadOnnxModelDir } from './adapters/onnx-model-runner.ts';
+import { loadOnnxModelDir, onnxRunnerOptionsOf } from './adapters/onnx-model-runner.ts';
 
 export const MODELS_ROOT = fileURLToPath(new URL('../../models/', import.meta.url));
 const SHIPPED_MODEL = 'if-rf-ensemble';
@@ -46,7 +46,7 @@ export async function createDetection(
 ): Promise<DetectionHandle> {
   const dir = config.ensemble.modelDir ?? shippedModelDir();
   try {
-    const runner = await loadOnnxModelDir(dir, FEATURE_NAMES);
+    const runner = await loadOnnxModelDir(dir, FEATURE_NAMES, onnxRunnerOptionsOf(config.ensemble));
     const detector = new Detector(runner, {
       windowMs: config.features.windowMs,
       bucketCount: config.features.bucketCount,
@@ -54,6 +54,7 @@ export async function createDetection(
       rfWeight: config.ensemble.rfWeight,
       batchSize: config.ensemble.batchSize,
       batchMaxWaitMs: config.ensemble.batchMaxWaitMs,
+      pipelineChunks: config.ensemble.pipelineChunks,
     });
     logger.info({ modelDir: dir, modelVersion: runner.modelVersion }, 'onnx ensemble loaded');
     return {

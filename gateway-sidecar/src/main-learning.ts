@@ -25,7 +25,7 @@ import type { Actor, Change } from './app/recommendation-service.ts';
 import { PgLearningStore } from './adapters/pg-learning-store.ts';
 import { PgModelRegistry } from './adapters/pg-model-registry.ts';
 import { ModelFiles } from './adapters/model-files.ts';
-import { loadOnnxModelDir } from './adapters/onnx-model-runner.ts';
+import { loadOnnxModelDir, onnxRunnerOptionsOf } from './adapters/onnx-model-runner.ts';
 import { registerLearningMetrics } from './adapters/prom-learning-metrics.ts';
 import type { Registry } from './adapters/prom-registry.ts';
 import { MODELS_ROOT, shippedModelDir } from './main-detection.ts';
@@ -129,7 +129,11 @@ export async function startLearningLoops(a: {
     if (active && detector && !swapping && detector.modelVersion !== `${MODEL_NAME}@${active.version}`) {
       swapping = true;
       try {
-        const next: ModelRunner = await loadOnnxModelDir(active.path, FEATURE_NAMES);
+        const next: ModelRunner = await loadOnnxModelDir(
+          active.path,
+          FEATURE_NAMES,
+          onnxRunnerOptionsOf(config.ensemble),
+        );
         await (await detector.swapModel(next)).close();
         logger.info({ modelVersion: next.modelVersion }, 'registry active version hot-swapped in');
       } finally {

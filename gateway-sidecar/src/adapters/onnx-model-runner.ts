@@ -30,6 +30,15 @@ export interface OnnxRunnerOptions {
   readonly interOpThreads?: number;
 }
 
+/** The runner options of config `ensemble` (docs/config.md). */
+export function onnxRunnerOptionsOf(e: {
+  readonly onnxThread: 'worker' | 'main';
+  readonly onnxIntraOpThreads: number;
+  readonly onnxInterOpThreads: number;
+}): OnnxRunnerOptions {
+  return { thread: e.onnxThread, intraOpThreads: e.onnxIntraOpThreads, interOpThreads: e.onnxInterOpThreads };
+}
+
 /** The `model.json` descriptor beside each ONNX file (documented in models/README.md). */
 export const modelDescriptorSchema = z
   .object({

@@ -48,12 +48,12 @@ export interface DetectorOptions {
   readonly gate?: Partial<AlarmGateOptions>;
   /** Contributions listed per anomaly (default 3). */
   readonly explainTop?: number;
-  /** Model runs per micro-batch, so features and scoring overlap (default 4; 1 = one run per batch). */
+  /** Model runs per micro-batch, so features and scoring overlap (default 2; 1 = one run per batch). */
   readonly pipelineChunks?: number;
 }
 
 /** Default `pipelineChunks`; chunks are never cut below MIN_CHUNK_ROWS rows (a run has fixed costs). */
-export const DEFAULT_PIPELINE_CHUNKS = 4;
+export const DEFAULT_PIPELINE_CHUNKS = 2;
 const MIN_CHUNK_ROWS = 32;
 
 /** The alarm-gate defaults live beside the gate (domain/scoring.ts); re-exported for callers. */

@@ -48,7 +48,7 @@ async function scoreAll(d: Detector, readings: readonly SensorReading[]): Promis
   return (await Promise.all(pending)).flat();
 }
 
-test('pipelined detector (worker runner, 4 and 7 runs per batch) equals the sequential one on 12,000 rows with alarms', async () => {
+test('pipelined detector (worker runner, 2, 4 and 7 runs per batch) equals the sequential one on 12,000 rows with alarms', async () => {
   const readings = plant();
   const inline = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, { thread: 'main' });
   const sequential = await scoreAll(
@@ -71,7 +71,7 @@ test('pipelined detector (worker runner, 4 and 7 runs per batch) equals the sequ
     `alarms must switch on and off to exercise the gate (${onsets} on, ${ends} off)`,
   );
 
-  for (const pipelineChunks of [4, 7]) {
+  for (const pipelineChunks of [2, 4, 7]) {
     const worker = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
     const pipelined = await scoreAll(
       new Detector(worker, { ...OPTS, batchSize: 256, pipelineChunks }),
