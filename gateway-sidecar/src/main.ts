@@ -238,6 +238,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     criticalAlerts: new PgCriticalAlertReader(db.pool),
     sseObserver: metrics,
     decisionObserver: metrics,
+    refusalObserver: metrics,
     extraApiRoutes,
     preview: {
       previewDir: join(REPO_ROOT, 'perspective-component', 'preview'),

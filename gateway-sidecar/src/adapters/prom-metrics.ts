@@ -7,6 +7,7 @@ import type { IngestObserver } from '../ports.ts';
 import type { Change, Decision, Recommendation } from '../domain/recommendation-view.ts';
 import type { RejectReason } from '../domain/tag-event.ts';
 import type { DecisionObserver } from './http/recommendation-routes.ts';
+import type { RefusalObserver } from './http/refusals.ts';
 import type { SseObserver } from './http/sse.ts';
 import { Counter, Gauge, Histogram, Registry } from './prom-registry.ts';
 
@@ -19,7 +20,7 @@ export interface ScrapeSources {
   kpis?: () => { recommendationsPerOperatorHour: number; floodWindowPct: number; chatteringPatterns: number };
 }
 
-export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObserver {
+export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObserver, RefusalObserver {
   readonly registry = new Registry();
   readonly eventsIn = this.registry.register(
     new Counter('sidecar_events_accepted_total', 'Tag events accepted by validation'),
@@ -52,6 +53,15 @@ export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObse
     new Counter('sidecar_sse_pushed_total', 'Changes written to SSE clients, by type'),
   );
   readonly sseClients = this.registry.register(new Gauge('sidecar_sse_clients', 'Connected SSE clients'));
+  readonly sseDropped = this.registry.register(
+    new Counter('sidecar_sse_dropped_total', 'SSE clients closed by the server, by reason'),
+  );
+  readonly httpRefusals = this.registry.register(
+    new Counter(
+      'sidecar_http_refusals_total',
+      'HTTP requests answered 4xx, by route pattern, status and error code',
+    ),
+  );
   readonly batchSeconds = this.registry.register(
     new Histogram('sidecar_ingest_batch_seconds', 'Time to process one source batch', LATENCY_BUCKETS_S),
   );
@@ -145,6 +155,15 @@ export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObse
   }
   clients(delta: 1 | -1): void {
     this.sseClients.add(delta);
+  }
+
+  dropped(reason: 'slow_client'): void {
+    this.sseDropped.inc({ reason });
+  }
+
+  // RefusalObserver
+  refused(route: string, status: number, code: string): void {
+    this.httpRefusals.inc({ route, status: String(status), code });
   }
 
   // DecisionObserver

@@ -1,11 +1,13 @@
 /**
  * The operator API end to end on the real stack (Postgres, Recommendations service, simulated
  * plant writer): list/filter/page, get with history, decisions with validation, roles, optimistic
- * concurrency, the setpoint write on approval, revert, gateway identity, shelving, health, metrics.
+ * concurrency, the setpoint write on approval, revert, gateway identity, shelving, health, metrics,
+ * and the per-route, per-code refusal counters.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDENTITY_HEADER, signIdentity } from '../../src/adapters/http/gateway-identity.ts';
+import { SidecarMetrics } from '../../src/adapters/prom-metrics.ts';
 import type { Recommendation } from '../../src/app/recommendation-service.ts';
 import { auth, SECRET, startApiHarness, TOKENS, type ApiHarness } from '../fixtures/api-harness.ts';
 
@@ -344,5 +346,60 @@ describe('operator API', () => {
     const res = await fetch(`${h.base}/api/nothing-here`, { headers: auth(TOKENS.viewer) });
     assert.equal(res.status, 404);
     assert.equal(((await res.json()) as ErrorBody).code, 'SC_ERR_API_NOT_FOUND');
+  });
+});
+
+describe('refusal counters (sidecar_http_refusals_total)', () => {
+  const counted = new SidecarMetrics();
+  let h: ApiHarness;
+  before(async () => {
+    h = await startApiHarness({ rateLimitPerMinute: 9, overrides: { refusalObserver: counted } });
+  });
+  after(() => h.close());
+
+  test('every 4xx is counted once by route pattern, status and code; successes are not', async () => {
+    const go = (path: string, init: RequestInit = {}) =>
+      fetch(`${h.base}${path}`, init).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      });
+    const json = (token: string) => auth(token, { 'content-type': 'application/json' });
+    assert.equal(await go('/api/recommendations'), 401); // refused before any route matched
+    assert.equal(await go('/api/recommendations', { headers: auth(TOKENS.viewer) }), 200);
+    assert.equal(await go('/api/recommendations?limit=0', { headers: auth(TOKENS.viewer) }), 400);
+    assert.equal(await go('/api/recommendations?limit=-1', { headers: auth(TOKENS.viewer) }), 400);
+    const decide = '/api/recommendations/rec-unknown-1/decision';
+    assert.equal(
+      await go(decide, { method: 'POST', headers: json(TOKENS.operator), body: '{"decision":"maybe"}' }),
+      400,
+    );
+    assert.equal(
+      await go(decide, {
+        method: 'POST',
+        headers: json(TOKENS.viewer),
+        body: '{"decision":"approve","expectedVersion":1}',
+      }),
+      403,
+    );
+    assert.equal(await go('/api/stream', { headers: auth(TOKENS.viewer, { 'last-event-id': '-1' }) }), 400);
+    assert.equal(await go('/api/nothing-here', { headers: auth(TOKENS.viewer) }), 404);
+    assert.equal(await go('/api/recommendations', { headers: auth(TOKENS.viewer) }), 200); // 9th: the limit
+    assert.equal(await go('/api/recommendations', { headers: auth(TOKENS.viewer) }), 429);
+
+    const c = counted.httpRefusals;
+    const at = (route: string, status: number, code: string) =>
+      c.get({ route, status: String(status), code });
+    assert.equal(at('/api/*', 401, 'SC_ERR_API_UNAUTHENTICATED'), 1);
+    assert.equal(at('/api/recommendations', 400, 'SC_ERR_API_VALIDATION'), 2);
+    assert.equal(at('/api/recommendations/:id/decision', 400, 'SC_ERR_API_VALIDATION'), 1);
+    assert.equal(at('/api/recommendations/:id/decision', 403, 'SC_ERR_API_FORBIDDEN'), 1);
+    assert.equal(at('/api/stream', 400, 'SC_ERR_API_VALIDATION'), 1);
+    assert.equal(at('/api/*', 404, 'SC_ERR_API_NOT_FOUND'), 1);
+    assert.equal(at('/api/*', 429, 'SC_ERR_API_RATE_LIMITED'), 1);
+    assert.equal(c.total(), 8, 'the two 200s are not counted');
+    assert.match(
+      counted.render(),
+      /sidecar_http_refusals_total\{code="SC_ERR_API_RATE_LIMITED",route="\/api\/\*",status="429"\} 1/,
+    );
   });
 });

@@ -3,11 +3,14 @@
  * Last-Event-ID receives exactly what it missed (in order, nothing twice), a critical alert from
  * the bypass is pushed, heartbeats flow, and a malformed Last-Event-ID is a 400. The push-first
  * bypass (src/app/critical-push.ts): pushed before its durable write, under the same seq, and
- * exactly once across a failed write, its retry, Last-Event-ID resumes and a restart.
+ * exactly once across a failed write, its retry, Last-Event-ID resumes and a restart. A client that
+ * stops reading (a real socket) is dropped and counted while another keeps receiving everything.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import pg from 'pg';
+import { SidecarMetrics } from '../../src/adapters/prom-metrics.ts';
 import type { Change } from '../../src/app/recommendation-service.ts';
 import { CriticalDetector } from '../../src/domain/critical.ts';
 import type { SensorReading } from '../../src/domain/tag-event.ts';
@@ -314,5 +317,105 @@ describe('push-first critical alerts', () => {
     assert.ok(Number(ev.id) > Math.max(...ids.slice(0, -1)));
     assert.ok(bypass.push.stats().burnt > 0, 'the overtaken reservations were burnt');
     stream.close();
+  });
+});
+
+describe('slow SSE client', () => {
+  const MAX_QUEUE = 20;
+  const observed = new SidecarMetrics();
+  let h: ApiHarness;
+  before(async () => {
+    h = await startApiHarness({
+      overrides: {
+        sseObserver: observed,
+        http: {
+          bodyLimitBytes: 16_384,
+          rateLimitPerMinute: 100_000,
+          corsOrigins: [],
+          frameAncestors: [],
+          sseHeartbeatMs: 60_000,
+          sseMaxQueue: MAX_QUEUE,
+        },
+      },
+    });
+  });
+  after(() => h.close());
+
+  test('a socket that stops reading is dropped and counted; another client receives every change', async () => {
+    const port = Number(new URL(h.base).port);
+    const slow = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      slow.once('connect', () => resolve());
+      slow.once('error', reject);
+    });
+    let closed = false;
+    slow.on('close', () => (closed = true));
+    slow.on('error', () => undefined); // the server destroys it: ECONNRESET is expected
+    slow.write(
+      `GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKENS.viewer}\r\nAccept: text/event-stream\r\n\r\n`,
+    );
+    // Read until the stream is ready, then stop reading for good.
+    await new Promise<void>((resolve) => {
+      let head = '';
+      const onData = (b: Buffer): void => {
+        head += b.toString('latin1');
+        if (head.includes(': ready')) {
+          slow.off('data', onData);
+          slow.pause();
+          resolve();
+        }
+      };
+      slow.on('data', onData);
+    });
+    assert.equal(observed.sseClients.get(), 1);
+    const good = await openSse(`${h.base}/api/stream`, auth(TOKENS.viewer));
+    await good.waitForComment((c) => c === 'ready');
+    assert.equal(observed.sseClients.get(), 2);
+
+    // Large changes through the real hub until the slow socket's buffers are full and its queue
+    // passes MAX_QUEUE (real recommendations via Postgres would take thousands to fill them).
+    const padding = 'x'.repeat(64 * 1024);
+    const sent: number[] = [];
+    for (let i = 1; observed.sseDropped.get({ reason: 'slow_client' }) === 0; i++) {
+      assert.ok(i < 5_000, 'the slow client was never dropped');
+      const seq = 1_000_000 + i;
+      h.recs.announce({
+        seq,
+        type: 'critical_alert',
+        alert: {
+          id: `crit-slow-${i}`,
+          equipmentId: 'REACTOR_01',
+          sensorType: 'temperature',
+          tagPath: '[default]Reactors/R01/Temperature',
+          value: 95,
+          threshold: 90,
+          level: 'emergency',
+          message: padding,
+          at: new Date().toISOString(),
+        },
+      });
+      sent.push(seq);
+      // Let the sockets move (the good client reads; the slow one does not).
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(observed.sseDropped.get({ reason: 'slow_client' }), 1);
+    // The good client still gets everything, in order, and stays connected.
+    const last = sent[sent.length - 1] as number;
+    await good.next((e) => Number(e.id) === last, 30_000);
+    assert.deepEqual(
+      good.events.map((e) => Number(e.id)),
+      sent,
+    );
+    h.recs.announce({ ...JSON.parse(good.events[0]?.data ?? '{}'), seq: last + 1 } as Change);
+    await good.next((e) => Number(e.id) === last + 1);
+    // The slow connection is gone server-side (gauge) and closed for the client.
+    const deadline = Date.now() + 10_000;
+    while ((observed.sseClients.get() !== 1 || !closed) && Date.now() < deadline) {
+      slow.resume(); // drain what the kernel still holds so the close becomes visible
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(observed.sseClients.get(), 1, 'only the good client is counted as connected');
+    assert.ok(closed, 'the slow socket was closed by the server');
+    good.close();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Builds the Express app; never listens (main.ts does, tests listen on port 0).
  *
- * Order matters: security headers and the rate limit first, `/health` and `/metrics` before auth,
+ * Order matters: the refusal counter first (it counts at response end), security headers and the
+ * rate limit next, `/health` and `/metrics` before auth,
  * then `/api` (JSON body limit, authentication, routes), then the preview page, then 404 and the
  * one error middleware.
  */
@@ -15,6 +16,7 @@ import { apiRoutes, type CriticalAlertReader, type DecisionObserver } from './re
 import { apiHeaders, cors, pageHeaders, rateLimiter } from './security.ts';
 import type { SseObserver } from './sse.ts';
 import { previewRoutes, type PreviewOptions } from './preview-page.ts';
+import { countRefusals, type RefusalObserver } from './refusals.ts';
 
 export type DependencyState = 'up' | 'degraded' | 'down';
 
@@ -46,6 +48,8 @@ export interface HttpDeps {
   readonly criticalAlerts?: CriticalAlertReader;
   readonly sseObserver?: SseObserver;
   readonly decisionObserver?: DecisionObserver;
+  /** Told about every 4xx answer, by route pattern, status and code (`sidecar_http_refusals_total`). */
+  readonly refusalObserver?: RefusalObserver;
   /** Additional authenticated /api routes (e.g. shelving, modes); mounted after the core ones. */
   readonly extraApiRoutes?: Router;
   /** The preview page at `/` (omitted: no page). */
@@ -60,6 +64,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   // Query strings parse with the simple parser: no nested objects from `a[b]=c`.
   app.set('query parser', 'simple');
 
+  app.use(countRefusals(deps.refusalObserver));
   app.use(rateLimiter(deps.http.rateLimitPerMinute));
   app.use(cors(deps.http.corsOrigins));
 

@@ -6,6 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ERRORS, SidecarError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
+import { REFUSAL_CODE } from './refusals.ts';
 
 /** Shape of the errors body-parser raises (it sets `type` and `status`). */
 interface BodyParserError {
@@ -48,6 +49,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       if (known.code === ERRORS.API_UNAUTHENTICATED.code || known.code.startsWith('SC_ERR_IDENTITY')) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="sidecar"');
       }
+      (res.locals as Record<string, unknown>)[REFUSAL_CODE] = known.code;
       res.status(known.status).json({ code: known.code, message: known.message });
       return;
     }

@@ -7,8 +7,10 @@
  * twice and nothing falls in the gap.
  *
  * Backpressure: when the socket buffer is full (`write` returns false) changes queue in memory up
- * to `maxQueue`; past that the stream is closed. That loses nothing: the client reconnects with its
- * Last-Event-ID and catches up from the durable log. A slow client therefore costs bounded memory.
+ * to `maxQueue`; past that the connection is destroyed (not ended: an unread socket never drains)
+ * and counted (`SseObserver.dropped`, `sidecar_sse_dropped_total`). That loses nothing: the client
+ * reconnects with its Last-Event-ID and catches up from the durable log. A slow client therefore
+ * costs bounded memory and never holds up the others.
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { Change } from '../../domain/recommendation-view.ts';
@@ -31,6 +33,8 @@ export interface SseObserver {
   /** A change reached a client's socket; `change` carries the event time for latency metrics. */
   pushed(change: Change, nowMs: number): void;
   clients(delta: 1 | -1): void;
+  /** The server closed a stream: its queue passed `maxQueue` (a client that stopped reading). */
+  dropped?(reason: 'slow_client'): void;
 }
 
 /** `data:` is the whole Change ({seq, type, recommendation | alert}) so it is self-describing. */
@@ -79,7 +83,9 @@ class SseClient {
     const queue = this.#replaying ? this.#live : this.#pending;
     queue.push(change);
     if (queue.length > this.#options.maxQueue) {
-      this.close();
+      this.#observer?.dropped?.('slow_client');
+      // Destroy, not end: end() would wait for a socket that is not being read to drain.
+      this.close(true);
       return;
     }
     if (!this.#replaying) this.#flush();
@@ -112,12 +118,13 @@ class SseClient {
     if (!this.#closed && !this.#blocked) this.#res.write(`: heartbeat ${this.#clock.now()}\n\n`);
   }
 
-  close(): void {
+  close(destroy = false): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = [];
     this.#live = [];
-    this.#res.end();
+    if (destroy) this.#res.destroy();
+    else this.#res.end();
   }
 
   #flush(): void {
