@@ -40,6 +40,9 @@ export const scaleSchema = z
     batchSize: z.number().int().min(1).max(20_000).default(500),
     fetchWaitMs: z.number().int().min(1_000).default(1_000),
     /** Longest time between two checkpoints (sequence + state snapshot) of a busy partition; 0: every batch. */
-    checkpointEveryMs: z.number().int().min(0).default(2_000),
+    checkpointEveryMs: z.number().int().min(0).default(60_000),
+    /** Port of the worker's GET /health and GET /metrics (0: any free port); unset: no server. */
+    httpPort: z.number().int().min(0).max(65_535).optional(),
+    httpHost: z.string().min(1).default('127.0.0.1'),
   })
   .strict();

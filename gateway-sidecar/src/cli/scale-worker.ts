@@ -29,6 +29,7 @@ import { ReadOnlyTagWriter } from '../adapters/read-only-tag-writer.ts';
 import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
 import { NatsScale } from '../adapters/nats-jetstream.ts';
 import { PgPartitionCheckpoints } from '../adapters/pg-checkpoint-store.ts';
+import { ScaleStatus, serveScaleStatus } from '../adapters/scale-status.ts';
 import { Detector } from '../app/detector.ts';
 import { createRecommendations, recommendationsOptionsFrom } from '../app/recommendations.ts';
 import { PartitionedWorker } from '../app/partitioned-worker.ts';
@@ -67,6 +68,11 @@ const nats = await NatsScale.open({
   ackWaitMs: n.ackWaitMs,
 });
 
+const out = (line: unknown): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
+// Reads the worker lazily (at scrape time), once it exists.
+const status = new ScaleStatus(instanceId, () => worker.owned());
 const worker = new PartitionedWorker({
   instanceId,
   partitions: config.scale.partitions,
@@ -101,11 +107,26 @@ const worker = new PartitionedWorker({
   fetchWaitMs: config.scale.fetchWaitMs,
   leaseRenewMs: Math.max(100, Math.floor(config.scale.leaseTtlMs / 3)),
   checkpointEveryMs: config.scale.checkpointEveryMs,
-  onCommitted: (partition, processed, rejected) => process.stdout.write(`${JSON.stringify({ partition, processed, rejected })}\n`),
-  onCheckpoint: (partition, seq, stateBytes) => process.stdout.write(`${JSON.stringify({ checkpoint: { partition, seq, stateBytes } })}\n`),
-  onHole: (partition, hole) => process.stdout.write(`${JSON.stringify({ hole: { partition, from: hole.from, to: hole.to } })}\n`),
-  onRestored: (partition, seq, stateBytes) => process.stdout.write(`${JSON.stringify({ restored: { partition, seq, stateBytes } })}\n`),
-  onRestoreFailed: (partition, err) => process.stdout.write(`${JSON.stringify({ restoreFailed: { partition, message: err.message } })}\n`),
+  onCommitted: (partition, processed, rejected) => {
+    status.committed(partition, processed, rejected);
+    out({ partition, processed, rejected });
+  },
+  onCheckpoint: (partition, seq, stateBytes) => {
+    status.checkpoint(partition, stateBytes);
+    out({ checkpoint: { partition, seq, stateBytes } });
+  },
+  onHole: (partition, hole) => {
+    status.hole(partition, hole, new Date(systemClock.now()));
+    out({ hole: { partition, from: hole.from, to: hole.to } });
+  },
+  onRestored: (partition, seq, stateBytes) => {
+    status.restored(partition);
+    out({ restored: { partition, seq, stateBytes } });
+  },
+  onRestoreFailed: (partition, err) => {
+    status.restoreFailed(partition, err, new Date(systemClock.now()));
+    out({ restoreFailed: { partition, message: err.message } });
+  },
 });
 
 let stopping = false;
@@ -115,6 +136,7 @@ const shutdown = (signal: string): void => {
   logger.info({ signal }, 'scale worker stopping');
   void (async () => {
     await worker.stop();
+    await http?.close();
     await recs.idle();
     await nats.close();
     await runner.close();
@@ -127,6 +149,7 @@ const shutdown = (signal: string): void => {
 };
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
+const http = config.scale.httpPort === undefined ? undefined : await serveScaleStatus(status, config.scale.httpHost, config.scale.httpPort);
 await worker.start();
-logger.info({ instanceId, partitions: config.scale.partitions }, 'scale worker running');
-process.stdout.write(`${JSON.stringify({ ready: true, instanceId })}\n`);
+logger.info({ instanceId, partitions: config.scale.partitions, httpPort: http?.port }, 'scale worker running');
+out({ ready: true, instanceId, ...(http === undefined ? {} : { httpPort: http.port }) });

@@ -27,7 +27,7 @@ test('a takeover reports purged and deleted stream sequences after the checkpoin
   const db = await createTestDatabase('sc_scale_holes');
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   await runMigrations(pool);
-  const run = await createScaleRun(db.url, { equipment: 4, partitions: 2, batchSize: 20, checkpointEveryMs: 0 });
+  const run = await createScaleRun(db.url, { equipment: 4, partitions: 2, batchSize: 20, checkpointEveryMs: 0, httpPort: 0 });
   const nc = await connect({ servers: NATS_URL });
   const jsm = await nc.jetstreamManager();
   const workers: WorkerProcess[] = [];
@@ -99,6 +99,20 @@ test('a takeover reports purged and deleted stream sequences after the checkpoin
       `no error log line for partition ${h.partition} range ${h.from}-${h.to}:\n${b.stderr()}`,
     );
   }
+  // Operator-visible: the worker's /health is degraded and names the holes; /metrics counts them.
+  const base = `http://127.0.0.1:${b.httpPort()}`;
+  const health = (await (await fetch(`${base}/health`)).json()) as { status: string; deliveryHoles: { partition: number; from: number; to: number }[] };
+  assert.equal(health.status, 'degraded');
+  assert.deepEqual(health.deliveryHoles.map(byKey).sort(), expected.map(byKey).sort());
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  for (const c of cps) {
+    assert.match(metrics, new RegExp(`^scale_delivery_holes_total\\{partition="${c.partition_no}"\\} 2$`, 'm'));
+    assert.match(metrics, new RegExp(`^scale_delivery_hole_sequences_total\\{partition="${c.partition_no}"\\} ${purgeBelow - 1 - Number(c.seq) + 1}$`, 'm'));
+  }
+  assert.match(metrics, /^scale_partition_restores_total\{partition="0"\} 1$/m);
+  // Phase 1's worker saw an intact stream: healthy when it ran (checked through its stdout).
+  assert.deepEqual(a.events.holes, []);
+
   // Everything still stored was scored exactly once; the removed events were not.
   assert.equal(await count(pool, SILVER), events.length - removed);
   assert.equal(await count(pool, 'SELECT count(*)::text AS n FROM mining_operations.anomaly_detection_silver'), events.length - removed);
