@@ -11,10 +11,10 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 export function printFeedback(r: FeedbackResult): string {
   const out: string[] = [];
-  out.push('round   rows   F1     FAR     MAR     TP    FP    TN    FN  episodes/h  raised  answers (approved/rejected)');
+  out.push('round   rows   F1     FAR     MAR     TP    FP    TN    FN  episodes/h  raised  answers (approved/rejected)  FP rows in approved/rejected recs');
   for (const x of r.rounds) {
     out.push(
-      `${String(x.round).padStart(5)}  ${String(x.rows).padStart(5)}  ${x.f1.toFixed(3)}  ${pct(x.far).padStart(6)}  ${pct(x.mar).padStart(6)}  ${String(x.tp).padStart(4)}  ${String(x.fp).padStart(4)}  ${String(x.tn).padStart(4)}  ${String(x.fn).padStart(4)}  ${x.episodes_per_hour.toFixed(2).padStart(10)}  ${String(x.raised).padStart(6)}  ${String(x.answers).padStart(7)} (${x.approved}/${x.rejected})`,
+      `${String(x.round).padStart(5)}  ${String(x.rows).padStart(5)}  ${x.f1.toFixed(3)}  ${pct(x.far).padStart(6)}  ${pct(x.mar).padStart(6)}  ${String(x.tp).padStart(4)}  ${String(x.fp).padStart(4)}  ${String(x.tn).padStart(4)}  ${String(x.fn).padStart(4)}  ${x.episodes_per_hour.toFixed(2).padStart(10)}  ${String(x.raised).padStart(6)}  ${String(x.answers).padStart(7)} (${x.approved}/${x.rejected})  ${x.fp_in_approved}/${x.fp_in_rejected}`,
     );
   }
   out.push('');
@@ -57,6 +57,8 @@ function roundJson(x: RoundFigures): Record<string, unknown> {
     answers: x.answers,
     approved: x.approved,
     rejected: x.rejected,
+    fp_in_approved: x.fp_in_approved,
+    fp_in_rejected: x.fp_in_rejected,
     retrains: x.retrains,
   };
 }

@@ -22,6 +22,7 @@ import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
 import { retrain, type RetrainResult } from '../app/learning-retrain.ts';
 import type { LearningConfig } from '../config-learning.ts';
 import type { SensorTable } from '../domain/csv.ts';
+import { dedupKey, recommendationIdFor } from '../domain/dedup.ts';
 import { FEATURE_NAMES } from '../domain/features.ts';
 import {
   answerRound,
@@ -106,6 +107,12 @@ export interface RoundFigures {
   readonly answers: number;
   readonly approved: number;
   readonly rejected: number;
+  /**
+   * False-alarm rows (flagged, labelled normal) of this round by the answer their recommendation
+   * has: only rows in rejected recommendations can ever become "false alarm" labels.
+   */
+  readonly fp_in_approved: number;
+  readonly fp_in_rejected: number;
   /** Retraining before this round, per fold (empty for round 0). */
   readonly retrains: readonly FoldRetrain[];
 }
@@ -227,6 +234,7 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
       const files: FileFigures[] = [];
       const raised: SimRecommendation[] = [];
       const nextNormal = new Map<string, Readonly<Record<string, number>>[]>();
+      const falseAlarms: { path: string; tsMs: number }[] = [];
       for (const t of s.tables) {
         const fold = fileFold.get(t.path) as number;
         const model = models[fold] as FoldModel;
@@ -248,13 +256,22 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
         nextNormal.set(t.path, normal);
         raised.push(...groupIntoRecommendations(t.path, events, s.dedupWindowMinutes));
         const c = emptyConfusion();
-        r.flagged.forEach((f, k) => addRow(c, labels[r.firstScored + k] ?? 0, f));
+        r.flagged.forEach((f, k) => {
+          const label = labels[r.firstScored + k] ?? 0;
+          addRow(c, label, f);
+          if (f && label === 0) falseAlarms.push({ path: t.path, tsMs: t.table.timestampsMs[r.firstScored + k] as number });
+        });
         const ts = t.table.timestampsMs.slice(r.firstScored);
         const hours = ts.length > 1 ? ((ts[ts.length - 1] as number) - (ts[0] as number)) / 3_600_000 : 0;
         files.push({ file: basename(t.path), fold, rows: r.flagged.length, c, episodes: countEpisodes(ts, r.flagged, EPISODE_DEDUP_MS), hours });
       }
       normalByFile = nextNormal;
       const counts = answerRound(raised, answered, round);
+      let fpInRejected = 0;
+      for (const x of falseAlarms) {
+        const id = recommendationIdFor(dedupKey(x.path, FEEDBACK_ISSUE_TYPE, x.tsMs, s.dedupWindowMinutes));
+        if (answered.get(id)?.answer === 'rejected') fpInRejected++;
+      }
       const pooled = emptyConfusion();
       for (const f of files) addConfusion(pooled, f.c);
       const fig = figuresOf(pooled);
@@ -270,6 +287,8 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
         episodes_per_hour: hours > 0 ? episodes / hours : 0,
         ...pooled,
         ...counts,
+        fp_in_approved: falseAlarms.length - fpInRejected,
+        fp_in_rejected: fpInRejected,
         retrains,
       });
       perFile.push(files);

@@ -128,28 +128,34 @@ async function feedback(): Promise<void> {
   // The product's defaults; --dedup-minutes overrides dedupWindowMinutes (what one recommendation spans).
   const config = parseConfig(dedupMinutes !== undefined ? { dedupWindowMinutes: dedupMinutes } : {});
   const roundsTotal = rounds + 1;
-  const result = await runFeedbackBacktest({
-    tables,
-    rounds,
-    folds,
-    base: { trainRows, windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, shippedRunner, gate },
-    randomForest,
-    threshold,
-    modelDir,
-    learning: config.learning,
-    dedupWindowMinutes: config.dedupWindowMinutes,
-    ...(syntheticEquipments !== undefined ? { syntheticEquipments } : {}),
-    ...(rfTrees !== undefined ? { rfTrees } : {}),
-    ...(rowsPerTree !== undefined ? { rowsPerTree } : {}),
-    onRow: () => {
-      done++;
-      const now = Date.now();
-      if (now - lastDraw < 250 && done < totalRows * roundsTotal) return;
-      lastDraw = now;
-      process.stderr.write(`\r[scoring] ${done}/${totalRows * roundsTotal} rows`);
-    },
-    say: (line) => process.stderr.write(`\n${line}`),
-  });
+  let result;
+  try {
+    result = await runFeedbackBacktest({
+      tables,
+      rounds,
+      folds,
+      base: { trainRows, windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, shippedRunner, gate },
+      randomForest,
+      threshold,
+      modelDir,
+      learning: config.learning,
+      dedupWindowMinutes: config.dedupWindowMinutes,
+      ...(syntheticEquipments !== undefined ? { syntheticEquipments } : {}),
+      ...(rfTrees !== undefined ? { rfTrees } : {}),
+      ...(rowsPerTree !== undefined ? { rowsPerTree } : {}),
+      onRow: () => {
+        done++;
+        const now = Date.now();
+        if (now - lastDraw < 250 && done < totalRows * roundsTotal) return;
+        lastDraw = now;
+        process.stderr.write(`\r[scoring] ${done}/${totalRows * roundsTotal} rows`);
+      },
+      say: (line) => process.stderr.write(`\n${line}`),
+    });
+  } catch (e) {
+    process.stderr.write(`\n${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
   process.stderr.write('\n');
   await shippedRunner.close();
   process.stdout.write(printFeedback(result));
