@@ -9,7 +9,6 @@
  * to the synthetic rows, so each labelled row enters the Random Forest LABEL_WEIGHT times.
  */
 import { FEATURE_COUNT, FEATURE_NAMES } from '../domain/features.ts';
-import { driftBaseline, type DriftBaseline } from '../domain/learning/drift.ts';
 import { figuresFrom, promotionGate, type GateFigures, type GateResult } from '../domain/learning/gate.ts';
 import { labelOf } from '../domain/learning/labels.ts';
 import type {
@@ -23,11 +22,10 @@ import { blendScores } from '../domain/scoring.ts';
 import type { LearningConfig } from '../config-learning.ts';
 import type { Logger } from '../log.ts';
 import type { Clock, ModelRunner } from '../ports.ts';
-import { fitDefaultIsolationForest, IF_OPTIONS, MODEL_NAME, RF_OPTIONS } from '../ml/ensemble-training.ts';
-import { fitRandomForest } from '../ml/random-forest.ts';
-import { buildSyntheticTrainingSet } from '../ml/training-set.ts';
+import { MODEL_NAME, RF_OPTIONS } from '../ml/ensemble-training.ts';
+import { fitCandidate, fitInWorker, LABEL_WEIGHT, type FitInput, type FitOutput } from './learning-fit.ts';
 
-export const LABEL_WEIGHT = 20;
+export { baselineOf, LABEL_WEIGHT } from './learning-fit.ts';
 
 export interface RetrainDeps {
   /** Only the two reads retraining needs (the feedback backtest passes an in-memory one). */
@@ -56,6 +54,11 @@ export interface RetrainOptions {
   readonly rowsPerTree?: number;
   /** Deliberately worse candidate (tests of the gate only): every Random Forest label is inverted. */
   readonly corruptLabels?: boolean;
+  /**
+   * Where the forests are fitted: 'worker' (default) on a worker thread, so the sidecar's event
+   * loop keeps scoring during a scheduled retrain; 'main' on the calling thread (blocks it).
+   */
+  readonly fitThread?: 'worker' | 'main';
 }
 
 export interface RetrainResult {
@@ -123,18 +126,6 @@ export async function evaluate(
   );
 }
 
-/** Drift baseline of a training matrix (per feature deciles). */
-export function baselineOf(x: Float32Array): DriftBaseline {
-  const n = x.length / FEATURE_COUNT;
-  const cols: Record<string, number[]> = {};
-  FEATURE_NAMES.forEach((name, k) => {
-    const c = new Array<number>(n);
-    for (let i = 0; i < n; i++) c[i] = x[i * FEATURE_COUNT + k] as number;
-    cols[name] = c;
-  });
-  return driftBaseline(cols);
-}
-
 function versionAt(ms: number): string {
   return `r${new Date(ms)
     .toISOString()
@@ -153,43 +144,24 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
   const holdout = labelled(events.filter((e) => hashShare(e.recommendationId) < L.holdoutShare));
   step('reading normal events', 1);
   const normal = matrix(await d.store.featureRows(from, now + 1, L.maxNormalRows, true));
-  step('building synthetic faults', 2);
-  const seed = o.seed ?? 42;
-  const synth = buildSyntheticTrainingSet({ seed, equipments: o.syntheticEquipments ?? 160 });
-  const nNormal = normal.length / FEATURE_COUNT;
-  const nSynth = synth.y.length;
-  const total = nSynth + nNormal + train.length * LABEL_WEIGHT;
-  const x = new Float32Array(total * FEATURE_COUNT);
-  const y = new Uint8Array(total);
-  x.set(synth.x, 0);
-  y.set(synth.y, 0);
-  x.set(normal, nSynth * FEATURE_COUNT);
-  let at = nSynth + nNormal;
-  for (const r of train)
-    for (let k = 0; k < LABEL_WEIGHT; k++, at++) {
-      rowOf(r.features, x, at * FEATURE_COUNT);
-      y[at] = r.label;
-    }
-  if (o.corruptLabels === true) for (let i = 0; i < y.length; i++) y[i] = 1 - (y[i] as number);
-  step('fitting random forest', 3);
-  const randomForest = fitRandomForest(x, y, FEATURE_COUNT, {
-    ...RF_OPTIONS,
-    trees: o.rfTrees ?? RF_OPTIONS.trees,
+  const labelledX = new Float32Array(train.length * FEATURE_COUNT);
+  train.forEach((r, i) => rowOf(r.features, labelledX, i * FEATURE_COUNT));
+  const input: FitInput = {
+    normal,
+    labelledX,
+    labelledY: Uint8Array.from(train, (r) => r.label),
+    seed: o.seed ?? 42,
+    syntheticEquipments: o.syntheticEquipments ?? 160,
+    rfTrees: o.rfTrees ?? RF_OPTIONS.trees,
     rowsPerTree: o.rowsPerTree ?? RF_OPTIONS.rowsPerTree,
-    seed: seed + 1,
-  });
-  step('fitting isolation forest', 4);
-  // Too few recent normal rows to describe normal: fall back to the synthetic normal rows.
-  let ifRows = normal;
-  if (nNormal < IF_OPTIONS.sampleSize) {
-    const idx: number[] = [];
-    for (let i = 0; i < nSynth; i++) if (synth.y[i] === 0) idx.push(i);
-    ifRows = new Float32Array(idx.length * FEATURE_COUNT);
-    idx.forEach((r, k) =>
-      ifRows.set(synth.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), k * FEATURE_COUNT),
-    );
-  }
-  const isolationForest = fitDefaultIsolationForest(ifRows, seed + 2);
+    corruptLabels: o.corruptLabels === true,
+  };
+  const fitted: FitOutput =
+    (o.fitThread ?? 'worker') === 'worker'
+      ? await fitInWorker(input, step)
+      : fitCandidate(input, step);
+  const { isolationForest, randomForest, baseline } = fitted;
+  const total = fitted.totalRows;
 
   step('evaluating candidate vs current', 5);
   const current = await d.currentModel();
@@ -203,7 +175,6 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
   let version = versionAt(now);
   if ((await d.registry.get(version)) !== undefined)
     version = `${version}-${Math.floor(hashShare(`${now}|${Math.random()}`) * 1e6)}`;
-  const baseline = baselineOf(ifRows);
   const saved = await d.artifacts.save(
     version,
     { isolationForest, randomForest },
@@ -212,8 +183,8 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
         from: new Date(from).toISOString(),
         to: new Date(now).toISOString(),
         rows: total,
-        normalRows: nNormal,
-        syntheticRows: nSynth,
+        normalRows: fitted.normalRows,
+        syntheticRows: fitted.syntheticRows,
         labelledRows: train.length,
         labelWeight: LABEL_WEIGHT,
       },

@@ -194,3 +194,58 @@ test('a not-worse candidate is promoted and hot-swapped mid-stream, each event s
   const live = await detector.swapModel(await loadOnnxModelDir(shipped, FEATURE_NAMES));
   await live.close();
 });
+
+/**
+ * Events scored by `detector` between the fit's start ('fitting random forest') and the first step
+ * after it ('evaluating candidate vs current'), with a pump feeding it the whole time.
+ */
+async function scoredDuringFit(fitThread: 'worker' | 'main'): Promise<{ during: number; total: number }> {
+  const runner = await loadOnnxModelDir(shipped, FEATURE_NAMES);
+  const detector = new Detector(runner, {
+    windowMs: 3_600_000,
+    bucketCount: 16,
+    ifWeight: 0.3,
+    rfWeight: 0.7,
+    batchSize: 64,
+    batchMaxWaitMs: 2,
+  });
+  let scored = 0;
+  const marks: Record<string, number> = {};
+  let stop = false;
+  const pump = (async () => {
+    for (let t = 0; !stop; t++) {
+      const batch = [0, 1].map((s) => syntheticReading('W1', `s${s}`, s, 50 + Math.sin(t / 5 + s), T0 + t * 1000));
+      scored += (await detector.process(batch)).length;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  })();
+  rig.clock.advance(MIN);
+  try {
+    await retrain(
+      {
+        ...deps(),
+        progress: (stage) => {
+          marks[stage] ??= scored;
+        },
+      },
+      options({ promote: false, fitThread, rfTrees: 12, rowsPerTree: 8_000, syntheticEquipments: 24 }),
+    );
+  } finally {
+    stop = true;
+    await pump;
+    await runner.close();
+  }
+  const from = marks['fitting random forest'];
+  const to = marks['evaluating candidate vs current'];
+  assert.ok(from !== undefined && to !== undefined, JSON.stringify(marks));
+  return { during: to - from, total: scored };
+}
+
+test('the fit runs on a worker thread: events keep being scored while the forests are fitted', async () => {
+  const worker = await scoredDuringFit('worker');
+  console.log(`events scored during the fit on a worker thread: ${worker.during} of ${worker.total}`);
+  assert.ok(worker.during > 0, `events scored while the worker fitted: ${JSON.stringify(worker)}`);
+  // The same retrain with the fit on the calling thread: the event loop is blocked for the fit.
+  const main = await scoredDuringFit('main');
+  assert.equal(main.during, 0, `nothing is scored while the main thread fits: ${JSON.stringify(main)}`);
+});
