@@ -268,7 +268,9 @@ describe('RecommendationsView', () => {
         },
       }),
     ]);
-    const bad = within(card(/PUMP_01/)).getByText(/^Outcome:/).closest('p') as HTMLElement;
+    const bad = within(card(/PUMP_01/))
+      .getByText(/^Outcome:/)
+      .closest('p') as HTMLElement;
     expect(bad.textContent).toBe(
       'Outcome: Worse — mean anomaly score 0.71 before the write, 0.93 after; reverted automatically',
     );
@@ -287,7 +289,9 @@ describe('RecommendationsView', () => {
       },
     });
     act(() => transport.listener?.onChange({ seq: 99, type: 'recommendation', recommendation: ok }));
-    const line = within(card(/REACTOR_01/)).getByText(/^Outcome:/).closest('p') as HTMLElement;
+    const line = within(card(/REACTOR_01/))
+      .getByText(/^Outcome:/)
+      .closest('p') as HTMLElement;
     expect(line.textContent).toBe('Outcome: Effective — anomaly cleared 4 min after the write');
     expect(line.getAttribute('data-outcome')).toBe('effective');
     expect(line.className).not.toContain('aim-outcome-worse');

@@ -157,9 +157,7 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
     corruptLabels: o.corruptLabels === true,
   };
   const fitted: FitOutput =
-    (o.fitThread ?? 'worker') === 'worker'
-      ? await fitInWorker(input, step)
-      : fitCandidate(input, step);
+    (o.fitThread ?? 'worker') === 'worker' ? await fitInWorker(input, step) : fitCandidate(input, step);
   const { isolationForest, randomForest, baseline } = fitted;
   const total = fitted.totalRows;
 

@@ -71,13 +71,39 @@ before(async () => {
   notifier = new Notifier({
     store: new PgNotificationStore(pool),
     channels: [
-      createWebhookChannel({ id: 'eng', type: 'webhook', url: `${rx.url}/eng`, timeoutMs: 5000, source: 'test' }),
-      createWebhookChannel({ id: 'area', type: 'webhook', url: `${rx.url}/area`, timeoutMs: 5000, source: 'test' }),
+      createWebhookChannel({
+        id: 'eng',
+        type: 'webhook',
+        url: `${rx.url}/eng`,
+        timeoutMs: 5000,
+        source: 'test',
+      }),
+      createWebhookChannel({
+        id: 'area',
+        type: 'webhook',
+        url: `${rx.url}/area`,
+        timeoutMs: 5000,
+        source: 'test',
+      }),
     ],
     settings: {
       routes: [
-        { id: 'model-health', areas: ['*'], minSeverity: 'high', kinds: ['drift_alert'], channels: ['eng'], timeZone: 'UTC' },
-        { id: 'reactors-only', areas: ['Reactors'], minSeverity: 'low', kinds: ['drift_alert'], channels: ['area'], timeZone: 'UTC' },
+        {
+          id: 'model-health',
+          areas: ['*'],
+          minSeverity: 'high',
+          kinds: ['drift_alert'],
+          channels: ['eng'],
+          timeZone: 'UTC',
+        },
+        {
+          id: 'reactors-only',
+          areas: ['Reactors'],
+          minSeverity: 'low',
+          kinds: ['drift_alert'],
+          channels: ['area'],
+          timeZone: 'UTC',
+        },
       ],
       escalation: { levels: [] },
       dedupWindowMinutes: 240,

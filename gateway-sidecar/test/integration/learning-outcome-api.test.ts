@@ -65,7 +65,14 @@ test('an executed write gets its outcome on GET /api/recommendations and on the 
   const events = new PgEventWriter(h.pool);
   const rows = [
     ...Array.from({ length: 30 }, (_, i) =>
-      scored({ equipment: h.index }, REACTOR_TEMP, writtenAt - 30 * MIN + i * MIN + 500, ANOMALOUS, 0.85, true),
+      scored(
+        { equipment: h.index },
+        REACTOR_TEMP,
+        writtenAt - 30 * MIN + i * MIN + 500,
+        ANOMALOUS,
+        0.85,
+        true,
+      ),
     ),
     scored({ equipment: h.index }, REACTOR_TEMP, writtenAt + 4 * MIN, ANOMALOUS, 0.8, true),
     ...Array.from({ length: 25 }, (_, i) =>
@@ -92,11 +99,18 @@ test('an executed write gets its outcome on GET /api/recommendations and on the 
     const pushed = (JSON.parse(ev.data) as Change).recommendation;
     assert.ok(pushed?.outcome);
     assert.equal(pushed.outcome.outcome, 'effective');
-    assert.equal(pushed.outcome.clearedAfterMinutes, 4, 'the last anomalous reading came 4 min after the write');
+    assert.equal(
+      pushed.outcome.clearedAfterMinutes,
+      4,
+      'the last anomalous reading came 4 min after the write',
+    );
     assert.equal(pushed.outcome.windowMinutes, 30);
     assert.equal(pushed.outcome.before.events, 30);
     assert.equal(pushed.outcome.before.anomalies, 30);
-    assert.ok(Math.abs(pushed.outcome.before.meanScore - 0.85) < 1e-9, String(pushed.outcome.before.meanScore));
+    assert.ok(
+      Math.abs(pushed.outcome.before.meanScore - 0.85) < 1e-9,
+      String(pushed.outcome.before.meanScore),
+    );
     assert.equal(pushed.outcome.after.events, 26);
     assert.equal(pushed.outcome.after.anomalies, 1);
     assert.equal(pushed.outcome.writtenAt, new Date(writtenAt).toISOString());
@@ -104,9 +118,10 @@ test('an executed write gets its outcome on GET /api/recommendations and on the 
     assert.equal(pushed.status, 'executed');
     assert.equal(pushed.version, done.version, 'an outcome is not a decision: the version stays');
 
-    const one = await getJson<{ recommendation: Recommendation; history: { action: string; actor: string }[] }>(
-      `/api/recommendations/${encodeURIComponent(rec.id)}`,
-    );
+    const one = await getJson<{
+      recommendation: Recommendation;
+      history: { action: string; actor: string }[];
+    }>(`/api/recommendations/${encodeURIComponent(rec.id)}`);
     assert.deepEqual(one.recommendation.outcome, pushed.outcome);
     assert.ok(
       one.history.some((a) => a.action === 'outcome' && a.actor === 'learning'),

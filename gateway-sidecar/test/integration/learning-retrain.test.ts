@@ -214,7 +214,9 @@ async function scoredDuringFit(fitThread: 'worker' | 'main'): Promise<{ during: 
   let stop = false;
   const pump = (async () => {
     for (let t = 0; !stop; t++) {
-      const batch = [0, 1].map((s) => syntheticReading('W1', `s${s}`, s, 50 + Math.sin(t / 5 + s), T0 + t * 1000));
+      const batch = [0, 1].map((s) =>
+        syntheticReading('W1', `s${s}`, s, 50 + Math.sin(t / 5 + s), T0 + t * 1000),
+      );
       scored += (await detector.process(batch)).length;
       await new Promise((r) => setTimeout(r, 1));
     }

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionLabelOf, classifyOutcome, labelOf } from './labels.ts';
+import { actionLabelOf, classifyOutcome, clearedAfterMs, labelOf } from './labels.ts';
 import { adaptThreshold, adjustedConfidence, NO_HISTORY, posteriorOf } from './posterior.ts';
-import { binShares, driftBaseline, driftOf, psi, quantileEdges } from './drift.ts';
+import { binShares, driftBaseline, driftOf, newDriftAlerts, psi, quantileEdges } from './drift.ts';
 import { humanMetrics, type DecisionTiming } from './human.ts';
 import { figuresFrom, promotionGate } from './gate.ts';
 
@@ -117,4 +117,34 @@ test('gate: promotes a not-worse candidate, refuses a worse one or too little da
   assert.equal(fail.passed, false);
   assert.match(fail.reason, /worse F1 and FAR/);
   assert.equal(promotionGate(good, good, { ...o, minRows: 11 }).passed, false);
+});
+
+test('clearing time: only for effective outcomes, from the write to the last anomalous event after it', () => {
+  const after = { events: 30, anomalies: 1, meanScore: 0.2, lastAnomalyMs: 1_000 + 240_000 };
+  assert.equal(clearedAfterMs('effective', 1_000, after), 240_000);
+  assert.equal(clearedAfterMs('effective', 1_000, { ...after, anomalies: 0, lastAnomalyMs: null }), 0);
+  assert.equal(clearedAfterMs('not_effective', 1_000, after), null);
+  assert.equal(clearedAfterMs('worse', 1_000, after), null);
+});
+
+test('drift notifications: a feature is new only on its rising edge', () => {
+  const alerts = (...f: string[]) => ({ psi: {}, alerts: f.map((feature) => ({ feature, psi: 0.4 })) });
+  const first = newDriftAlerts(new Set(), alerts('z_score'));
+  assert.deepEqual(
+    first.fresh.map((a) => a.feature),
+    ['z_score'],
+  );
+  const again = newDriftAlerts(first.alerting, alerts('z_score', 'step_z'));
+  assert.deepEqual(
+    again.fresh.map((a) => a.feature),
+    ['step_z'],
+    'still drifting: not new',
+  );
+  const calm = newDriftAlerts(again.alerting, alerts());
+  assert.deepEqual([...calm.alerting], []);
+  assert.deepEqual(
+    newDriftAlerts(calm.alerting, alerts('z_score')).fresh.map((a) => a.feature),
+    ['z_score'],
+    'drifting again after calm is new',
+  );
 });
