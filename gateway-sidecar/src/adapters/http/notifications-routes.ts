@@ -14,6 +14,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ERRORS, SidecarError } from '../../errors.ts';
 import type { NotificationListFilter, NotificationRecord } from '../../ports.ts';
+import { noNul, NUL_MESSAGE } from './schemas.ts';
 
 type Role = 'viewer' | 'operator' | 'engineer';
 
@@ -51,14 +52,15 @@ const listQuery = z
     acknowledged: z.enum(['true', 'false']).optional(),
     kind: z.enum(['critical_alert', 'recommendation_pending', 'drift_alert']).optional(),
     deliveryState: z.enum(['queued', 'sent', 'retrying', 'failed', 'suppressed', 'cancelled']).optional(),
-    subjectId: z.string().min(1).max(200).optional(),
+    subjectId: z.string().min(1).max(200).refine(noNul, NUL_MESSAGE).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     offset: z.coerce.number().int().min(0).default(0),
   })
   .strict();
 
-const ackBody = z.object({ note: z.string().max(2000).optional() }).strict();
-const idParam = z.string().min(1).max(200);
+// Postgres text cannot hold U+0000: refused here with a 400 naming the field, not a 500 from the insert.
+const ackBody = z.object({ note: z.string().max(2000).refine(noNul, NUL_MESSAGE).optional() }).strict();
+const idParam = z.string().min(1).max(200).refine(noNul, NUL_MESSAGE);
 
 function parse<S extends z.ZodTypeAny>(schema: S, value: unknown, where: string): z.output<S> {
   const r = schema.safeParse(value);

@@ -161,7 +161,11 @@ export function sseHandler(
     res.flushHeaders();
     res.write(`retry: ${options.retryMs}\n\n`);
 
-    const client = new SseClient(res, lastEventId ?? 0, options, clock, observer);
+    // Dedup starts from nothing, not from Last-Event-ID: the replay is seq > Last-Event-ID anyway,
+    // and a live change is published once, after this subscription, so the client cannot have it.
+    // Starting at Last-Event-ID would silence every live change below an id from the future (a
+    // forged id, or a database restored to an older point): that client would hear nothing, ever.
+    const client = new SseClient(res, 0, options, clock, observer);
     // Subscribe before reading the backlog so a change committed in between is not missed.
     const unsubscribe = service.subscribe((c) => client.offer(c));
     observer?.clients(1);
