@@ -2,12 +2,23 @@
  * Detection speed and memory: raw ONNX ensemble rows/s (batched), features + scoring events/s in
  * one process through the real Detector, and feature-state bytes per sensor at 100,000 sensors
  * with 24 h windows. Each figure: warm-up first, then the median of RUNS runs.
+ *
+ * The Detector is measured at the default settings (ONNX session in a worker thread, 2 runs per
+ * micro-batch of 256) and, run for run back to back, with the session on the event-loop thread
+ * and one run per batch (the sequential path, `onnxThread: main`, `pipelineChunks: 1`), so the
+ * gain of the pipeline shows even on a loaded machine: `pipeline_speedup_vs_main_thread` is the
+ * median of the per-run ratios (docs/performance.md).
  */
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Detector } from '../src/app/detector.ts';
-import { loadOnnxModelDir } from '../src/adapters/onnx-model-runner.ts';
+import {
+  loadOnnxModelDir,
+  onnxRunnerOptionsOf,
+  type OnnxRunnerOptions,
+} from '../src/adapters/onnx-model-runner.ts';
+import { parseConfig } from '../src/config.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, FeatureEngine } from '../src/domain/features.ts';
 import type { SensorReading } from '../src/domain/tag-event.ts';
 import { syntheticReading } from '../src/ml/training-set.ts';
@@ -17,19 +28,30 @@ const RUNS = 5;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 function readings(sensors: number, ticks: number): SensorReading[] {
-  const tags = Array.from({ length: sensors }, (_, s) => syntheticReading(`EQ${Math.floor(s / 8)}`, `s${s % 8}`, s, 0, 0).tag);
+  const tags = Array.from(
+    { length: sensors },
+    (_, s) => syntheticReading(`EQ${Math.floor(s / 8)}`, `s${s % 8}`, s, 0, 0).tag,
+  );
   const out: SensorReading[] = [];
   for (let t = 0; t < ticks; t++) {
     for (let s = 0; s < sensors; s++) {
       const tag = tags[s] as SensorReading['tag'];
-      out.push({ kind: 'sensor', tag, value: 50 + 5 * Math.sin(t / 30 + s) + ((t * 7919 + s * 104729) % 97) / 97, quality: 'good', sourceTimestampMs: t * 1000, receivedTimestampMs: t * 1000 });
+      out.push({
+        kind: 'sensor',
+        tag,
+        value: 50 + 5 * Math.sin(t / 30 + s) + ((t * 7919 + s * 104729) % 97) / 97,
+        quality: 'good',
+        sourceTimestampMs: t * 1000,
+        receivedTimestampMs: t * 1000,
+      });
     }
   }
   return out;
 }
 
 async function onnxRowsPerS(batch: number): Promise<{ rate: number; batch: number }> {
-  const runner = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
+  // The runtime alone: the session on this thread, one run awaited after the other.
+  const runner = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, { thread: 'main' });
   const engine = new FeatureEngine({ windowMs: 86_400_000, bucketCount: 96 });
   const rs = readings(256, Math.max(40, (batch / 256) * 20));
   const x = new Float32Array(rs.length * FEATURE_COUNT);
@@ -39,31 +61,63 @@ async function onnxRowsPerS(batch: number): Promise<{ rate: number; batch: numbe
   const rates: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     const t0 = performance.now();
-    for (let c = 0; c < chunks; c++) await runner.run(x.subarray(c * batch * FEATURE_COUNT, (c + 1) * batch * FEATURE_COUNT), batch);
+    for (let c = 0; c < chunks; c++)
+      await runner.run(x.subarray(c * batch * FEATURE_COUNT, (c + 1) * batch * FEATURE_COUNT), batch);
     rates.push((chunks * batch) / ((performance.now() - t0) / 1000));
   }
   await runner.close();
   return { rate: median(rates), batch };
 }
 
-async function pipelineEventsPerS(batchSize: number): Promise<{ rate: number; events: number }> {
-  const runner = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
-  const d = new Detector(runner, { windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, batchSize, batchMaxWaitMs: 5 });
+interface Variant {
+  readonly runner: OnnxRunnerOptions;
+  readonly pipelineChunks: number;
+}
+/** The sidecar's defaults (config `ensemble`). */
+const ENSEMBLE = parseConfig({}).ensemble;
+const DEFAULTS: Variant = { runner: onnxRunnerOptionsOf(ENSEMBLE), pipelineChunks: ENSEMBLE.pipelineChunks };
+const SEQUENTIAL: Variant = { runner: { thread: 'main' }, pipelineChunks: 1 };
+
+/** events/s of each variant, measured run for run back to back on the same slices of readings. */
+async function pipelineEventsPerS(
+  batchSize: number,
+  variants: readonly Variant[],
+): Promise<{ rates: number[][]; events: number }> {
+  const detectors = await Promise.all(
+    variants.map(async (v) => {
+      const runner = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, v.runner);
+      return {
+        runner,
+        d: new Detector(runner, {
+          windowMs: 86_400_000,
+          bucketCount: 96,
+          ifWeight: 0.3,
+          rfWeight: 0.7,
+          batchSize,
+          batchMaxWaitMs: 5,
+          pipelineChunks: v.pipelineChunks,
+        }),
+      };
+    }),
+  );
   const sensors = 1_000;
   const all = readings(sensors, 120);
   const warm = all.slice(0, 20_000);
-  await d.process(warm);
+  for (const { d } of detectors) await d.process(warm);
   const rest = all.slice(20_000);
   const per = Math.floor(rest.length / RUNS);
-  const rates: number[] = [];
+  const rates: number[][] = variants.map(() => []);
   for (let r = 0; r < RUNS; r++) {
     const part = rest.slice(r * per, (r + 1) * per);
-    const t0 = performance.now();
-    for (let i = 0; i < part.length; i += 4_096) await d.process(part.slice(i, i + 4_096));
-    rates.push(part.length / ((performance.now() - t0) / 1000));
+    for (let k = 0; k < detectors.length; k++) {
+      const d = (detectors[k] as (typeof detectors)[number]).d;
+      const t0 = performance.now();
+      for (let i = 0; i < part.length; i += 4_096) await d.process(part.slice(i, i + 4_096));
+      (rates[k] as number[]).push(part.length / ((performance.now() - t0) / 1000));
+    }
   }
-  await runner.close();
-  return { rate: median(rates), events: per };
+  for (const { runner } of detectors) await runner.close();
+  return { rates, events: per };
 }
 
 function gc(): void {
@@ -73,12 +127,15 @@ function gc(): void {
 
 function bytesPerSensor(): { bytes: number; stateBytes: number } {
   const n = 100_000;
-  const tags = Array.from({ length: n }, (_, s) => syntheticReading(`EQ${Math.floor(s / 8)}`, `s${s % 8}`, s, 1, 0));
+  const tags = Array.from({ length: n }, (_, s) =>
+    syntheticReading(`EQ${Math.floor(s / 8)}`, `s${s % 8}`, s, 1, 0),
+  );
   const out = new Float32Array(FEATURE_COUNT);
   gc();
   const before = process.memoryUsage();
   const engine = new FeatureEngine({ windowMs: 86_400_000, bucketCount: 96 });
-  for (let t = 0; t < 3; t++) for (const r of tags) engine.update({ ...r, value: t, sourceTimestampMs: t * 900_000 }, out, 0);
+  for (let t = 0; t < 3; t++)
+    for (const r of tags) engine.update({ ...r, value: t, sourceTimestampMs: t * 900_000 }, out, 0);
   gc();
   const after = process.memoryUsage();
   const delta = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
@@ -88,16 +145,22 @@ function bytesPerSensor(): { bytes: number; stateBytes: number } {
 export async function run(): Promise<Record<string, number | string>> {
   const onnx = await onnxRowsPerS(256);
   const onnxBig = await onnxRowsPerS(4096);
-  const pipe = await pipelineEventsPerS(256);
-  // Same pipeline with ONNX runs of 4,096 rows (config `ensemble.batchSize`; default 256).
-  const pipeBig = await pipelineEventsPerS(4_096);
+  const pipe = await pipelineEventsPerS(ENSEMBLE.batchSize, [DEFAULTS, SEQUENTIAL]);
+  const [fast, slow] = pipe.rates as [number[], number[]];
+  // Same pipeline with micro-batches of 4,096 rows (config `ensemble.batchSize`; default 256).
+  const pipeBig = await pipelineEventsPerS(4_096, [DEFAULTS]);
   const mem = bytesPerSensor();
   return {
     onnx_rows_per_s: Math.round(onnx.rate),
     onnx_batch_rows: onnx.batch,
     onnx_rows_per_s_batch_4096: Math.round(onnxBig.rate),
-    pipeline_events_per_s: Math.round(pipe.rate),
-    pipeline_events_per_s_batch_4096: Math.round(pipeBig.rate),
+    pipeline_events_per_s: Math.round(median(fast)),
+    pipeline_events_per_s_main_thread: Math.round(median(slow)),
+    pipeline_speedup_vs_main_thread:
+      Math.round(median(fast.map((f, i) => f / (slow[i] as number))) * 100) / 100,
+    pipeline_events_per_s_batch_4096: Math.round(median(pipeBig.rates[0] as number[])),
+    pipeline_chunks: ENSEMBLE.pipelineChunks,
+    pipeline_batch_rows: ENSEMBLE.batchSize,
     pipeline_events_per_run: pipe.events,
     pipeline_sensors: 1_000,
     bytes_per_sensor: Math.round(mem.bytes),

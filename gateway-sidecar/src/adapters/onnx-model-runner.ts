@@ -5,10 +5,12 @@
  * of that width and outputs `if_score` and `rf_score` (SC_ERR_MODEL_CONTRACT). A user's own model
  * that follows the contract drops in the same way.
  *
- * By default the session lives in a worker thread (onnx-worker.ts): onnxruntime-node's
- * `session.run` computes on the calling JS thread, so only a second thread lets the Detector
- * compute features while the model scores (docs/performance.md). `{ thread: 'main' }` keeps the
- * session on the calling thread. Both give bit-identical scores (same runtime, same options).
+ * `{ thread: 'worker' }` puts the session in a worker thread (onnx-worker.ts): onnxruntime-node's
+ * `session.run` computes on the calling JS thread, so only a second thread lets the streaming
+ * Detector compute features while the model scores (docs/performance.md). The sidecar does this
+ * by default (config `ensemble.onnxThread`). The loader's own default is the calling thread:
+ * one-shot callers (backtest, retrain evaluation) gain nothing from a thread that costs ~0.3 s to
+ * start. Both give bit-identical scores (same runtime, same options; tested).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -22,7 +24,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './onnx-worker.ts';
 
 /** Where and how the ONNX session runs (config `ensemble.onnx*`, docs/config.md). */
 export interface OnnxRunnerOptions {
-  /** 'worker' (default): a worker thread of its own; 'main': the calling thread. */
+  /** 'worker': a worker thread of its own; 'main' (default): the calling thread. */
   readonly thread?: 'worker' | 'main';
   /** onnxruntime intra-op threads (default 1). */
   readonly intraOpThreads?: number;
@@ -271,7 +273,7 @@ export async function loadOnnxModelBytes(
   let release: () => Promise<void>;
   let make: () => ModelRunner;
   try {
-    if ((options.thread ?? 'worker') === 'worker') {
+    if (options.thread === 'worker') {
       const w = await startWorker(bytes, sessionOptions);
       ({ inputNames, outputNames } = w);
       const runner = new WorkerModelRunner(w.worker, d);

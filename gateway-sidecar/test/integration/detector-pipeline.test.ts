@@ -72,7 +72,7 @@ test('pipelined detector (worker runner, 2, 4 and 7 runs per batch) equals the s
   );
 
   for (const pipelineChunks of [2, 4, 7]) {
-    const worker = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
+    const worker = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, { thread: 'worker' });
     const pipelined = await scoreAll(
       new Detector(worker, { ...OPTS, batchSize: 256, pipelineChunks }),
       readings,
@@ -117,8 +117,43 @@ test('worker runner gives the same scores as the inline session; bad calls and a
   await inline.close();
 });
 
+test('hot swap between worker runners mid-stream: each reading once, in order, the old model before the new one', async () => {
+  const a = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, { thread: 'worker' });
+  const b = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, { thread: 'worker' });
+  const renamed: ModelRunner = {
+    modelVersion: 'next@2',
+    inputNames: b.inputNames,
+    anomalyThreshold: b.anomalyThreshold,
+    run: (f, n) => b.run(f, n),
+    close: () => b.close(),
+  };
+  const d = new Detector(a, { ...OPTS, batchSize: 256, pipelineChunks: 4 });
+  const readings = plant().slice(0, 6_000);
+  const pending: Promise<readonly ScoredReading[]>[] = [];
+  let swapped: Promise<ModelRunner> | undefined;
+  for (let i = 0; i < readings.length; i += 300) {
+    pending.push(d.process(readings.slice(i, i + 300)));
+    if (i === 3_000) swapped = d.swapModel(renamed);
+  }
+  const all = (await Promise.all(pending)).flat();
+  assert.equal(await swapped, a, 'swapModel hands back the old runner');
+  assert.deepEqual(
+    all.map((s) => s.reading),
+    readings,
+  );
+  const versions = all.map((s) => s.modelVersion);
+  const firstNew = versions.indexOf('next@2');
+  assert.ok(
+    firstNew > 0 &&
+      versions.slice(firstNew).every((v) => v === 'next@2') &&
+      versions.slice(0, firstNew).every((v) => v === a.modelVersion),
+  );
+  await a.close();
+  await b.close();
+});
+
 test('a failing model run rejects the calls of its batch; the detector keeps serving afterwards', async () => {
-  const real = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
+  const real = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, { thread: 'worker' });
   let calls = 0;
   const flaky: ModelRunner = {
     modelVersion: real.modelVersion,
@@ -144,7 +179,7 @@ test('a failing model run rejects the calls of its batch; the detector keeps ser
 
 test('an idle worker runner nobody closes does not keep the process alive', () => {
   const script = `import { loadOnnxModelDir } from ${JSON.stringify(resolve(import.meta.dirname, '../../src/adapters/onnx-model-runner.ts'))};
-const r = await loadOnnxModelDir(${JSON.stringify(MODEL_DIR)}, ${JSON.stringify(FEATURE_NAMES)});
+const r = await loadOnnxModelDir(${JSON.stringify(MODEL_DIR)}, ${JSON.stringify(FEATURE_NAMES)}, { thread: 'worker' });
 const out = await r.run(new Float32Array(${FEATURE_COUNT}), 1);
 console.log('scored', out.ifScore.length);`;
   const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
