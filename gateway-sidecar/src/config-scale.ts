@@ -44,5 +44,9 @@ export const scaleSchema = z
     /** Port of the worker's GET /health and GET /metrics (0: any free port); unset: no server. */
     httpPort: z.number().int().min(0).max(65_535).optional(),
     httpHost: z.string().min(1).default('127.0.0.1'),
+    /** rows: bronze + silver per event; aggregates: 1-minute aggregates + silver rows of anomalies and their context. */
+    writeMode: z.enum(['rows', 'aggregates']).default('rows'),
+    /** Aggregate-only mode: source time after an anomaly during which the equipment's readings keep silver rows. */
+    anomalyContextMs: z.number().int().min(0).default(600_000),
   })
   .strict();

@@ -4,7 +4,8 @@
  * (out-of-order checks) and the critical bypass latches. Checkpointed together with the stream
  * sequence it belongs to (PgPartitionCheckpoints), restored by the next owner.
  *
- * Format `AIPS` version 1: order u32 n × (tag str, ts f64); latches u32 n × tag str; detector bytes.
+ * Format `AIPS` version 1: order u32 n × (tag str, ts f64); latches u32 n × tag str; detector bytes;
+ * aggregate-only state bytes (open minutes and anomaly-context ends; empty in the rows write mode).
  */
 import { StateReader, StateWriter, writeHeader } from '../domain/state-codec.ts';
 
@@ -14,6 +15,8 @@ export interface PartitionState {
   readonly order: readonly (readonly [string, number])[];
   readonly latched: readonly string[];
   readonly detector: Uint8Array;
+  /** AggregateOnlyState.snapshot(), or empty when the worker writes every row. */
+  readonly aggregates: Uint8Array;
 }
 
 export function encodePartitionState(s: PartitionState): Uint8Array {
@@ -27,6 +30,7 @@ export function encodePartitionState(s: PartitionState): Uint8Array {
   w.u32(s.latched.length);
   for (const tag of s.latched) w.str(tag);
   w.bytes(s.detector);
+  w.bytes(s.aggregates);
   return w.finish();
 }
 
@@ -46,6 +50,7 @@ export function decodePartitionState(bytes: Uint8Array): PartitionState {
   const m = r.u32('latch count');
   for (let i = 0; i < m; i++) latched.push(r.str(`latch ${i} tag`));
   const detector = r.bytes('detector state');
+  const aggregates = r.bytes('aggregate-only state');
   r.end();
-  return { order, latched, detector };
+  return { order, latched, detector, aggregates };
 }

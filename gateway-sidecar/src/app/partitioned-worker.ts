@@ -25,6 +25,7 @@
 import type { ScoredReading } from '../domain/detection.ts';
 import type { EventValidator, SensorReading, TagEvent } from '../domain/tag-event.ts';
 import { decodePartitionState, encodePartitionState } from './partition-state.ts';
+import { AggregateOnlyState, type MinuteAggregate } from '../domain/minute-aggregates.ts';
 import type { PartitionCheckpoints, PartitionFeed, PartitionLeases, SeqRange, SequencedEvent } from '../scale-ports.ts';
 import type { Logger } from '../log.ts';
 import type { BatchDetector, CriticalBypass, IngestSink, RecommendationIntake } from './ingest.ts';
@@ -56,6 +57,14 @@ export interface WorkerDeps {
   /** A fresh critical bypass (own latch state) per partition ownership. */
   readonly newCritical: () => PartitionCritical;
   readonly sink: IngestSink;
+  /**
+   * Aggregate-only write mode (`scale.writeMode: aggregates`): instead of `sink`, each batch writes
+   * the 1-minute aggregates it touched and the silver rows of anomalies and their context.
+   */
+  readonly aggregateOnly?: {
+    readonly contextMs: number;
+    write(minutes: readonly MinuteAggregate[], silver: readonly ScoredReading[]): Promise<void>;
+  };
   readonly recommendations: RecommendationIntake;
   readonly logger: Logger;
   readonly batchSize: number;
@@ -81,6 +90,7 @@ interface PartitionParts {
   readonly validator: EventValidator;
   readonly detector: SnapshotDetector;
   readonly critical: PartitionCritical;
+  readonly aggregates: AggregateOnlyState | undefined;
 }
 
 /** Stable partition of an equipment id: FNV-1a 32-bit mod P (the same in every process and version). */
@@ -213,7 +223,13 @@ export class PartitionedWorker {
   }
 
   #fresh(): PartitionParts {
-    return { validator: this.#d.newValidator(), detector: this.#d.newDetector(), critical: this.#d.newCritical() };
+    const agg = this.#d.aggregateOnly;
+    return {
+      validator: this.#d.newValidator(),
+      detector: this.#d.newDetector(),
+      critical: this.#d.newCritical(),
+      aggregates: agg === undefined ? undefined : new AggregateOnlyState(agg.contextMs),
+    };
   }
 
   /** The partition state at its checkpoint: restored from the snapshot, or rebuilt from the stream. */
@@ -226,6 +242,8 @@ export class PartitionedWorker {
       await parts.detector.restoreState(state.detector);
       parts.validator.restoreOrderState(state.order);
       parts.critical.latches.restoreLatched(state.latched);
+      if (parts.aggregates !== undefined) parts.aggregates.restore(state.aggregates);
+      else if (state.aggregates.length > 0) throw new Error('the snapshot holds aggregate-only state but this worker writes every row (scale.writeMode changed)');
       this.#log.info({ partition: p, checkpoint: ck.seq, stateBytes: ck.state.length }, 'partition state restored from its checkpoint');
       this.#d.onRestored?.(p, ck.seq, ck.state.length);
       return { parts, cp: ck.seq };
@@ -236,7 +254,8 @@ export class PartitionedWorker {
       await this.#d.feed.replay(p, ck.seq, async (batch) => {
         const readings = this.#accepted(parts.validator, batch.map((b) => b.event)).sensors;
         for (const r of readings) parts.critical.bypass.evaluate(r);
-        if (readings.length > 0) await scoreIndependentOfBatching(parts.detector, readings);
+        const scored = readings.length > 0 ? await scoreIndependentOfBatching(parts.detector, readings) : [];
+        parts.aggregates?.take(scored);
       });
       return { parts, cp: ck.seq };
     }
@@ -259,6 +278,7 @@ export class PartitionedWorker {
       order: parts.validator.orderState(),
       latched: parts.critical.latches.latchedTags(),
       detector: await parts.detector.snapshotState(),
+      aggregates: parts.aggregates?.snapshot() ?? new Uint8Array(0),
     });
     await this.#d.checkpoints.save(p, { seq, state });
     this.#d.onCheckpoint?.(p, seq, state.length);
@@ -297,7 +317,10 @@ export class PartitionedWorker {
       const alerts: unknown[] = [];
       for (const r of sensors) alerts.push(...critical.bypass.evaluate(r));
       const scored: readonly ScoredReading[] = sensors.length > 0 ? await scoreIndependentOfBatching(detector, sensors) : [];
-      if (sensors.length > 0) await this.#d.sink.write(sensors, scored);
+      if (parts.aggregates !== undefined && this.#d.aggregateOnly !== undefined) {
+        const { keep, minutes } = parts.aggregates.take(scored);
+        if (minutes.length > 0 || keep.length > 0) await this.#d.aggregateOnly.write(minutes, keep);
+      } else if (sensors.length > 0) await this.#d.sink.write(sensors, scored);
       if (scored.length > 0) await this.#d.recommendations.onScored(scored);
       if (alerts.length > 0) await critical.bypass.raise(alerts);
       ack();

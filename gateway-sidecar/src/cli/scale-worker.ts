@@ -3,7 +3,8 @@
  *   CONFIG_FILE=site.json tsx src/cli/scale-worker.ts
  * Reads `source.nats.*`, `scale.*`, `database.*` and the equipment map from the configuration,
  * joins the partition leases on NATS JetStream and scores its share of the partitions into
- * Postgres / Lakebase; checkpoints (stream sequence + partition state snapshot) go to Postgres
+ * Postgres / Lakebase (every bronze and silver row, or with `scale.writeMode: aggregates` the
+ * 1-minute aggregates plus the silver rows of anomalies and their context); checkpoints (stream sequence + partition state snapshot) go to Postgres
  * (migration 071). Prints JSON lines on stdout: one per committed batch
  * (`{"partition":n,"processed":n,"rejected":n}`), one per saved checkpoint
  * (`{"checkpoint":{"partition":n,"seq":n,"stateBytes":n}}`), one per delivery hole found at a
@@ -30,6 +31,7 @@ import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
 import { NatsScale } from '../adapters/nats-jetstream.ts';
 import { PgPartitionCheckpoints } from '../adapters/pg-checkpoint-store.ts';
 import { ScaleStatus, serveScaleStatus } from '../adapters/scale-status.ts';
+import { upsertMinuteAggregates } from '../adapters/pg-minute-aggregates.ts';
 import { Detector } from '../app/detector.ts';
 import { createRecommendations, recommendationsOptionsFrom } from '../app/recommendations.ts';
 import { PartitionedWorker } from '../app/partitioned-worker.ts';
@@ -101,6 +103,17 @@ const worker = new PartitionedWorker({
       await writer.writeSilver(silver.map((s) => silverRowOf(s)));
     },
   },
+  ...(config.scale.writeMode === 'aggregates'
+    ? {
+        aggregateOnly: {
+          contextMs: config.scale.anomalyContextMs,
+          write: async (minutes, silver) => {
+            await upsertMinuteAggregates(db.pool, minutes);
+            await writer.writeSilver(silver.map((s) => silverRowOf(s)));
+          },
+        },
+      }
+    : {}),
   recommendations: recs,
   logger,
   batchSize: config.scale.batchSize,
