@@ -24,89 +24,32 @@ import { PgRecommendationStore } from '../src/adapters/pg-recommendation-store.t
 import { SidecarMetrics } from '../src/adapters/prom-metrics.ts';
 import { ResilientSink } from '../src/adapters/resilient-sink.ts';
 import { SimulatorTagWriter } from '../src/adapters/simulator-tag-writer.ts';
-import { IngestPipeline } from '../src/app/ingest.ts';
+import { IngestPipeline, type CriticalBypass } from '../src/app/ingest.ts';
 import type { Change } from '../src/app/recommendation-service.ts';
 import { createRecommendations, recommendationsOptionsFrom } from '../src/app/recommendations.ts';
 import { parseConfig, toEquipment } from '../src/config.ts';
-import { CriticalDetector } from '../src/domain/critical.ts';
+import { CriticalDetector, type CriticalAlertCandidate } from '../src/domain/critical.ts';
 import { buildEquipmentIndex } from '../src/domain/equipment.ts';
 import { PlantSimulator } from '../src/domain/plant-simulator.ts';
-import { EventValidator, type TagEvent } from '../src/domain/tag-event.ts';
+import { EventValidator } from '../src/domain/tag-event.ts';
 import { createLogger } from '../src/log.ts';
 import { createDetection } from '../src/main-detection.ts';
-import { systemClock, type SourceState, type TagSource } from '../src/ports.ts';
+import { systemClock } from '../src/ports.ts';
 import { createTestDatabase } from '../test/fixtures/pg.ts';
 import { openSse } from '../test/fixtures/sse-client.ts';
+import { PacedPlantSource } from './load-generator.ts';
 
 const TOKEN = 'bench-viewer-token-0123456789';
 const EMERGENCY_TAG = '[default]Reactors/R01/Temperature';
-
-/** Paced plant events stamped with the wall clock; every `emergencyEvery` ticks one emergency reading. */
-class PacedPlantSource implements TagSource {
-  readonly name = 'bench-plant';
-  readonly #plant: PlantSimulator;
-  readonly #eventsPerSecond: number;
-  readonly #durationMs: number;
-  #state: SourceState = 'stopped';
-  #running = false;
-  #loop: Promise<void> | undefined;
-  delivered = 0;
-  emergencies = 0;
-
-  constructor(plant: PlantSimulator, eventsPerSecond: number, durationMs: number) {
-    this.#plant = plant;
-    this.#eventsPerSecond = eventsPerSecond;
-    this.#durationMs = durationMs;
-  }
-  state(): SourceState {
-    return this.#state;
-  }
-  async start(onEvents: (batch: readonly TagEvent[]) => Promise<void> | void): Promise<void> {
-    this.#running = true;
-    this.#state = 'connected';
-    this.#loop = this.#run(onEvents);
-  }
-  async stop(): Promise<void> {
-    this.#running = false;
-    await this.#loop;
-  }
-  done(): Promise<void> {
-    return this.#loop ?? Promise.resolve();
-  }
-  async #run(onEvents: (batch: readonly TagEvent[]) => Promise<void> | void): Promise<void> {
-    const t0 = Date.now();
-    let tick = 0;
-    let last = 0;
-    while (this.#running && Date.now() - t0 < this.#durationMs) {
-      const now = Math.max(Date.now(), last + 1);
-      last = now;
-      const due = Math.floor(((now - t0) / 1000) * this.#eventsPerSecond) - this.delivered;
-      if (due <= 0) {
-        await new Promise((r) => setTimeout(r, 1));
-        continue;
-      }
-      const batch: TagEvent[] = [];
-      while (batch.length < due) {
-        tick++;
-        for (const s of this.#plant.step()) {
-          const emergency = s.tagPath === EMERGENCY_TAG && tick % 100 === 0;
-          if (emergency) this.emergencies++;
-          // Alternate 95 (alert) and the normal value so the latch re-arms between emergencies.
-          batch.push({
-            tagPath: s.tagPath,
-            value: emergency ? 95 : s.value,
-            quality: 'good',
-            sourceTimestampMs: now,
-            receivedTimestampMs: now,
-          });
-        }
-      }
-      this.delivered += batch.length;
-      await onEvents(batch);
-    }
-    this.#state = 'finished';
-  }
-}
+/** Plant ticks between emergency readings (more ticks, fewer bypass samples for the p99). */
+const EMERGENCY_EVERY = Number(process.env.BENCH_EMERGENCY_EVERY ?? 25);
+/**
+ * `push-first` (default): the shipped bypass (src/app/critical-push.ts). `write-first`: the bypass
+ * as it was before, for A/B runs back to back: write the alert, then publish what was inserted.
+ */
+const BYPASS_MODE = process.env.BENCH_BYPASS_MODE ?? 'push-first';
+if (BYPASS_MODE !== 'push-first' && BYPASS_MODE !== 'write-first')
+  throw new Error(`BENCH_BYPASS_MODE must be push-first or write-first, got ${BYPASS_MODE}`);
 
 async function runAt(eventsPerSecond: number, durationMs: number): Promise<Record<string, number>> {
   const db = await createTestDatabase('sc_bench_e2e');
@@ -142,8 +85,27 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
     sink.start();
     const batcher = new EventBatcher(sink);
     const metrics = new SidecarMetrics();
-    const source = new PacedPlantSource(plant, eventsPerSecond, durationMs);
-    const critical = recs.criticalBypass(new CriticalDetector());
+    const source = new PacedPlantSource({
+      name: 'bench-plant',
+      plant,
+      eventsPerSecond,
+      durationMs,
+      sourceTime: 'now',
+      // Alternate 95 (alert) and the normal value so the latch re-arms between emergencies.
+      emergency: { tagPath: EMERGENCY_TAG, every: EMERGENCY_EVERY, value: 95 },
+    });
+    const store = new PgRecommendationStore(pool);
+    const pushFirst = recs.criticalBypass(new CriticalDetector());
+    const writeFirst = new CriticalDetector();
+    const critical: CriticalBypass<CriticalAlertCandidate> =
+      BYPASS_MODE === 'push-first'
+        ? pushFirst
+        : {
+            evaluate: (r) => writeFirst.evaluate(r),
+            raise: async (alerts) => {
+              for (const c of await store.appendCriticalAlerts(alerts)) recs.announce(c);
+            },
+          };
     const ingest = new IngestPipeline({
       source,
       validator: new EventValidator(index),
@@ -231,9 +193,9 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
       emergencies_injected: source.emergencies,
       bypass_p50_ms: us(bypass, 50),
       bypass_p99_ms: us(bypass, 99),
-      bypass_pushed_early: critical.push.stats().early,
-      bypass_pushed_after_write: critical.push.stats().afterWrite,
-      bypass_reservation_misses: critical.push.stats().misses,
+      bypass_pushed_early: pushFirst.push.stats().early,
+      bypass_pushed_after_write: pushFirst.push.stats().afterWrite,
+      bypass_reservation_misses: pushFirst.push.stats().misses,
       load_average_1m: loadavg()[0] ?? 0,
     };
   } finally {
@@ -268,6 +230,8 @@ export async function run(): Promise<Record<string, number | string>> {
     e2e_10k_load_average_1m: high.load_average_1m as number,
     e2e_1k_load_average_1m: low.load_average_1m as number,
     e2e_duration_ms_each: durationMs,
+    e2e_bypass_mode: BYPASS_MODE,
+    e2e_emergency_every_ticks: EMERGENCY_EVERY,
     e2e_cores: cpus().length,
     e2e_node: process.version,
   };

@@ -1,6 +1,12 @@
 /**
  * `npm run soak [-- --minutes 10 --rate 5000 --sample-seconds 5 --max-batch 2000]` (opt-in, not part of npm test).
  *
+ * Writes bench/soak-results.json (every sample) and merges the summary into bench/results.json
+ * (gateway-sidecar/bench and the repository root) under the key `soak`: achieved rate, RSS at
+ * start/end and its slope, loop-delay p50/p99 per minute, and the load generator's time split
+ * (bench/load-generator.ts, shared with the e2e bench) that says whether it or the pipeline was the
+ * bottleneck.
+ *
  * Drives the real pipeline in this process (validator -> critical bypass -> features + ONNX
  * ensemble -> resilient sink -> bronze/silver in Postgres -> recommendations -> SSE-capable API)
  * at a paced rate from the seeded plant simulator, on a fresh database at 127.0.0.1:5432. Every few
@@ -30,11 +36,13 @@ import { parseConfig, toEquipment } from '../src/config.ts';
 import { CriticalDetector } from '../src/domain/critical.ts';
 import { buildEquipmentIndex } from '../src/domain/equipment.ts';
 import { PlantSimulator } from '../src/domain/plant-simulator.ts';
-import { EventValidator, type TagEvent } from '../src/domain/tag-event.ts';
+import { EventValidator } from '../src/domain/tag-event.ts';
 import { createLogger } from '../src/log.ts';
 import { createDetection } from '../src/main-detection.ts';
-import { systemClock, type SourceState, type TagSource } from '../src/ports.ts';
+import { systemClock } from '../src/ports.ts';
 import { createTestDatabase } from '../test/fixtures/pg.ts';
+import { PacedPlantSource } from '../bench/load-generator.ts';
+import { mergeBenchResults } from '../bench/results-file.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,63 +59,6 @@ const SAMPLE_S = arg('sample-seconds', 5);
 const MAX_BATCH = arg('max-batch', 2_000);
 const WARMUP_S = Math.min(30, (MINUTES * 60) / 6);
 
-/** Plant events at a fixed wall-clock rate, whole simulator ticks per batch, stamped with the wall clock. */
-class PacedSource implements TagSource {
-  readonly name = 'soak-plant';
-  readonly #plant: PlantSimulator;
-  #state: SourceState = 'stopped';
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #lastTs = 0;
-  delivered = 0;
-
-  constructor(plant: PlantSimulator) {
-    this.#plant = plant;
-  }
-  state(): SourceState {
-    return this.#state;
-  }
-  async start(onEvents: (batch: readonly TagEvent[]) => Promise<void> | void): Promise<void> {
-    this.#running = true;
-    this.#state = 'connected';
-    this.#loop = this.#run(onEvents);
-  }
-  async stop(): Promise<void> {
-    this.#running = false;
-    await this.#loop;
-  }
-  async #run(onEvents: (batch: readonly TagEvent[]) => Promise<void> | void): Promise<void> {
-    const t0 = Date.now();
-    let last = 0;
-    while (this.#running) {
-      const now = Math.max(Date.now(), last + 1);
-      last = now;
-      const due = Math.floor(((now - t0) / 1000) * RATE) - this.delivered;
-      if (due <= 0) {
-        await new Promise((r) => setTimeout(r, 2));
-        continue;
-      }
-      const batch: TagEvent[] = [];
-      while (batch.length < Math.min(due, MAX_BATCH)) {
-        // One distinct millisecond per tick: event ids are (tag, source time), so ticks sharing a
-        // stamp would collapse into one bronze row and hide losses from the final count.
-        this.#lastTs = Math.max(now, this.#lastTs + 1);
-        for (const s of this.#plant.step())
-          batch.push({
-            tagPath: s.tagPath,
-            value: s.value,
-            quality: 'good',
-            sourceTimestampMs: this.#lastTs,
-            receivedTimestampMs: now,
-          });
-      }
-      this.delivered += batch.length;
-      await onEvents(batch);
-    }
-    this.#state = 'finished';
-  }
-}
-
 interface Sample {
   t_s: number;
   events: number;
@@ -118,6 +69,30 @@ interface Sample {
   lag_p99_ms: number;
   lag_max_ms: number;
   behind_s: number;
+}
+
+interface MinuteFigures {
+  minute: number;
+  events_per_s: number;
+  lag_p50_ms: number;
+  lag_p99_ms: number;
+  lag_max_ms: number;
+  rss_mb: number;
+}
+
+/** Least-squares slope of rss_mb against t_s, in MB per minute. */
+function rssSlopeMbPerMin(xs: readonly Sample[]): number {
+  if (xs.length < 2) return Number.NaN;
+  const n = xs.length;
+  const mt = xs.reduce((a, s) => a + s.t_s, 0) / n;
+  const mr = xs.reduce((a, s) => a + s.rss_mb, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const s of xs) {
+    num += (s.t_s - mt) * (s.rss_mb - mr);
+    den += (s.t_s - mt) ** 2;
+  }
+  return den === 0 ? 0 : (num / den) * 60;
 }
 
 const median = (xs: number[]): number => {
@@ -157,7 +132,14 @@ try {
   sink.start();
   const batcher = new EventBatcher(sink);
   const validator = new EventValidator(index);
-  const source = new PacedSource(plant);
+  const source = new PacedPlantSource({
+    name: 'soak-plant',
+    plant,
+    eventsPerSecond: RATE,
+    maxBatch: MAX_BATCH,
+    sourceTime: 'tick',
+    idleSleepMs: 2,
+  });
   // Counts what the pipeline reports (accepted = live sensor readings, each one bronze row) and
   // forwards to the real metrics.
   const metrics = new SidecarMetrics();
@@ -201,6 +183,13 @@ try {
 
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  // A second histogram, reset each minute, for the per-minute loop-delay figures.
+  const minuteLag = monitorEventLoopDelay({ resolution: 10 });
+  minuteLag.enable();
+  const perMinute: MinuteFigures[] = [];
+  let minuteStart = performance.now();
+  let minuteEvents = 0;
+  const rssStartMb = round(process.memoryUsage().rss / 2 ** 20);
   const started = performance.now();
   let lastEvents = 0;
   let lastT = started;
@@ -222,18 +211,33 @@ try {
       lag_p50_ms: round(lag.percentile(50) / 1e6, 2),
       lag_p99_ms: round(lag.percentile(99) / 1e6, 2),
       lag_max_ms: round(lag.max / 1e6, 2),
-      behind_s: round((now - started) / 1000 - source.delivered / RATE, 1),
+      behind_s: round(source.behindS(), 1),
     };
     lag.reset();
     lastEvents = source.delivered;
     lastT = now;
     samples.push(s);
+    if (now - minuteStart >= 60_000 - SAMPLE_S * 500) {
+      perMinute.push({
+        minute: perMinute.length + 1,
+        events_per_s: Math.round(((source.delivered - minuteEvents) / (now - minuteStart)) * 1000),
+        lag_p50_ms: round(minuteLag.percentile(50) / 1e6, 2),
+        lag_p99_ms: round(minuteLag.percentile(99) / 1e6, 2),
+        lag_max_ms: round(minuteLag.max / 1e6, 2),
+        rss_mb: s.rss_mb,
+      });
+      minuteLag.reset();
+      minuteStart = now;
+      minuteEvents = source.delivered;
+    }
     process.stdout.write(
       `${String(s.t_s).padStart(6)} ${String(s.events).padStart(9)} ${String(s.events_per_s).padStart(5)} ${s.rss_mb.toFixed(1).padStart(8)} ${s.heap_mb.toFixed(1).padStart(8)} ${s.lag_p50_ms.toFixed(2).padStart(8)} ${s.lag_p99_ms.toFixed(2).padStart(8)} ${s.lag_max_ms.toFixed(2).padStart(8)} ${s.behind_s.toFixed(1).padStart(9)}\n`,
     );
   }
+  const load = source.stats();
   await ingest.stop();
   lag.disable();
+  minuteLag.disable();
   await recs.idle();
   await batcher.close();
   await sink.close();
@@ -251,10 +255,26 @@ try {
   const rssGrowth =
     (median(lastPart.map((s) => s.rss_mb)) - median(first.map((s) => s.rss_mb))) /
     median(first.map((s) => s.rss_mb));
+  const slope = rssSlopeMbPerMin(steady.length >= 2 ? steady : samples);
   const summary = {
     minutes: MINUTES,
     offered_events_per_s: RATE,
     achieved_events_per_s: Math.round(source.delivered / (MINUTES * 60)),
+    rss_mb_start: rssStartMb,
+    rss_mb_end: samples.at(-1)?.rss_mb ?? Number.NaN,
+    /** Least-squares slope of RSS over the samples after warm-up, MB per minute. */
+    rss_slope_mb_per_min: round(slope, 2),
+    per_minute: perMinute,
+    /**
+     * Where the wall time went, from the load generator's side: building batches (its own cost),
+     * awaiting the pipeline with a batch, waiting for events to become due. pipeline ≈ 100 % and
+     * idle ≈ 0 mean the sidecar pipeline, not the generator, sets the achieved rate.
+     */
+    generator_pct: round((load.generateMs / load.elapsedMs) * 100),
+    pipeline_pct: round((load.pipelineMs / load.elapsedMs) * 100),
+    idle_pct: round((load.idleMs / load.elapsedMs) * 100),
+    batches: load.batches,
+    mean_batch: Math.round(load.delivered / Math.max(1, load.batches)),
     events: source.delivered,
     accepted: validator.acceptedCount,
     rejected_by_reason: counted.rejected,
@@ -286,7 +306,11 @@ try {
   };
   const out = fileURLToPath(new URL('../bench/soak-results.json', import.meta.url));
   writeFileSync(out, `${JSON.stringify({ summary, samples }, null, 2)}\n`);
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\nwritten to ${out}\n`);
+  // The headline figures also go to bench/results.json (both copies) under `soak`.
+  const written = mergeBenchResults({ soak: summary });
+  process.stdout.write(
+    `${JSON.stringify(summary, null, 2)}\nwritten to ${out} and ${written.join(', ')} (key "soak")\n`,
+  );
 } finally {
   await pool.end();
   await db.drop();
