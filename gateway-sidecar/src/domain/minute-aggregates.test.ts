@@ -104,3 +104,35 @@ test('restore rejects a snapshot taken with another context length or truncated,
   assert.throws(() => same.restore(snap.slice(0, snap.length - 3)), (e: unknown) => e instanceof StateFormatError && /minute-aggregate snapshot: truncated/.test(e.message));
   assert.deepEqual(same.snapshot(), new AggregateOnlyState(5_000).snapshot());
 });
+
+test('a minute that closes inside a batch is written with its final values; batching does not change the rows (property)', () => {
+  const s = new AggregateOnlyState(0);
+  const { minutes } = s.take([scored('a', 'E1', 59_000, 1, false), scored('a', 'E1', 59_500, 2, false), scored('a', 'E1', 60_000, 3, false)]);
+  assert.deepEqual(minutes.map((m) => [m.minuteMs, m.count, m.last]), [[0, 2, 2], [60_000, 1, 3]]);
+
+  fc.assert(
+    fc.property(fc.array(stepArb, { minLength: 1, maxLength: 120 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 20 }), (steps, cuts) => {
+      let t = 0;
+      const rows = steps.map((st) => {
+        t += st.dt;
+        return scored(st.tag, 'E1', t, st.value, st.anomaly);
+      });
+      // Last write per (tag, minute) is what the table holds.
+      const table = (batches: ScoredReading[][]): string[] => {
+        const state = new AggregateOnlyState(10_000);
+        const last = new Map<string, string>();
+        for (const b of batches) for (const m of state.take(b).minutes) last.set(`${m.tagPath}@${m.minuteMs}`, JSON.stringify(m));
+        return [...last.entries()].sort().map(([k, v]) => `${k} ${v}`);
+      };
+      const batches: ScoredReading[][] = [];
+      let at = 0;
+      for (let i = 0; at < rows.length; i++) {
+        const size = cuts[i % cuts.length] as number;
+        batches.push(rows.slice(at, at + size));
+        at += size;
+      }
+      assert.deepEqual(table(batches), table([rows]));
+    }),
+    { numRuns: 150 },
+  );
+});

@@ -61,12 +61,13 @@ export class AggregateOnlyState {
 
   /**
    * Adds scored readings in stream order (one tag's timestamps never decrease: the validator
-   * rejects older ones). Returns the readings to keep as silver rows and the current values of
-   * every minute the readings touched.
+   * rejects older ones). Returns the readings to keep as silver rows and the values of every
+   * minute the readings touched: final for minutes that closed in this batch, current for open ones.
    */
   take(scored: readonly ScoredReading[]): { keep: ScoredReading[]; minutes: MinuteAggregate[] } {
     const keep: ScoredReading[] = [];
     const touched = new Set<string>();
+    const closed: MinuteAggregate[] = [];
     for (const s of scored) {
       const r = s.reading;
       const t = r.sourceTimestampMs;
@@ -79,6 +80,8 @@ export class AggregateOnlyState {
       const good = r.quality === 'good' ? 1 : 0;
       const o = this.#open.get(r.tag.tagPath);
       if (o === undefined || o.minuteMs !== minuteMs) {
+        // A minute this batch added to closes here: its final values go out with the batch.
+        if (o !== undefined && touched.has(r.tag.tagPath)) closed.push({ tagPath: r.tag.tagPath, ...o });
         this.#open.set(r.tag.tagPath, {
           equipmentId: eq,
           sensorType: r.tag.sensorType,
@@ -103,7 +106,7 @@ export class AggregateOnlyState {
       }
       touched.add(r.tag.tagPath);
     }
-    const minutes: MinuteAggregate[] = [];
+    const minutes: MinuteAggregate[] = closed;
     for (const tag of touched) minutes.push({ tagPath: tag, ...(this.#open.get(tag) as Open) });
     return { keep, minutes };
   }
