@@ -210,3 +210,41 @@ export async function decide(
 export async function latest(rig: Rig, equipmentId: string): Promise<Recommendation[]> {
   return (await rig.service.list({ equipmentId, limit: 100, offset: 0 })).items;
 }
+
+/**
+ * Records the outcome of the executed write of `recommendationId` on an API stack (the
+ * component's Chromium e2e uses it with test/fixtures/api-harness.ts): scored events of the
+ * reactor temperature, anomalous for 30 min before the write, one anomalous reading
+ * `clearedAfterMin` after it, then clean; then a learning loop whose clock runs 31 min ahead checks
+ * outcomes and relays the change to the service's live subscribers (SSE), as main-learning.ts does.
+ */
+export async function settleOutcome(
+  h: { readonly pool: pg.Pool; readonly recs: Recommendations; readonly index: EquipmentIndex },
+  writtenAtMs: number,
+  clearedAfterMin = 4,
+): Promise<string[]> {
+  const rig = { equipment: h.index };
+  const rows = [
+    ...Array.from({ length: 30 }, (_, i) =>
+      scored(rig, REACTOR_TEMP, writtenAtMs - 30 * MIN + i * MIN + 500, ANOMALOUS, 0.85, true),
+    ),
+    scored(rig, REACTOR_TEMP, writtenAtMs + clearedAfterMin * MIN, ANOMALOUS, 0.8, true),
+    ...Array.from({ length: 20 }, (_, i) =>
+      scored(rig, REACTOR_TEMP, writtenAtMs + (clearedAfterMin + 1 + i) * MIN, NORMALISH, 0.12, false),
+    ),
+  ];
+  await new PgEventWriter(h.pool).writeSilver(rows.map(silverRowOf));
+  const config = parseConfig({});
+  const learning = new Learning({
+    store: new PgLearningStore(h.pool),
+    clock: { now: () => Date.now() + (config.learning.outcomeWindowMinutes + 1) * MIN },
+    logger: createLogger({ level: 'silent' }),
+    config: config.learning,
+  });
+  const off = learning.onChange((c) => h.recs.announce(c));
+  try {
+    return (await learning.checkOutcomes()).map((o) => `${o.recommendationId}:${o.outcome}`);
+  } finally {
+    off();
+  }
+}
