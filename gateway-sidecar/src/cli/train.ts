@@ -10,9 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FEATURE_NAMES } from '../domain/features.ts';
-import { DEFAULT_ANOMALY_THRESHOLD, encodeEnsemble, IF_OPTIONS, MODEL_NAME, RF_OPTIONS, SCALE_FREE, trainDefaultEnsemble } from '../ml/ensemble-training.ts';
+import { DEFAULT_ANOMALY_THRESHOLD, DEFAULT_MODEL_VERSION, encodeEnsemble, IF_OPTIONS, MODEL_NAME, RF_OPTIONS, SCALE_FREE, trainDefaultEnsemble } from '../ml/ensemble-training.ts';
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, version: { type: 'string', default: '1.0.0' }, seed: { type: 'string', default: '42' } } });
+const { values } = parseArgs({ options: { out: { type: 'string' }, version: { type: 'string', default: DEFAULT_MODEL_VERSION }, seed: { type: 'string', default: '42' } } });
 const version = values.version as string;
 const seed = Number(values.seed);
 if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${values.seed}'`);

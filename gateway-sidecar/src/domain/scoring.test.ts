@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlarmGate, blendScores, explainRow, severityOf } from './scoring.ts';
+import { AlarmGate, DEFAULT_GATE, blendScores, explainRow, severityOf } from './scoring.ts';
 import { FEATURE_COUNT, FEATURE_INDEX as F } from './features.ts';
 
 test('blend uses the configured weights and clamps', () => {
@@ -48,4 +48,33 @@ test('alarm gate: on-delay, off-delay, one tick per timestamp, relearn after a l
   for (let t = 5; t <= 9; t++) h.observe('E', t, 0.9, 0.6);
   assert.equal(h.isLearning('E'), true, 'a lasting condition is learnt after relearnAfterTicks');
   assert.throws(() => new AlarmGate({ onDelayTicks: 0, offDelayTicks: 1, relearnAfterTicks: 1 }), RangeError);
+});
+
+test('alarm gate: windows stop learning while an alarm is pending, and learn again when the run ends', () => {
+  const g = new AlarmGate({ onDelayTicks: 4, offDelayTicks: 2, relearnAfterTicks: 100 });
+  g.observe('E', 0, 0.1, 0.6);
+  g.observe('E', 1, 0.9, 0.6);
+  assert.equal(g.isLearning('E'), true, 'the open tick is not judged yet');
+  g.observe('E', 2, 0.9, 0.6); // closes tick 1 (above the line)
+  assert.equal(g.isLearning('E'), false, 'pending: a suspect reading must not become the reference');
+  g.observe('E', 3, 0.2, 0.6); // closes tick 2 (above), tick 3 below
+  assert.equal(g.isLearning('E'), false);
+  assert.equal(g.observe('E', 4, 0.2, 0.6), false, 'two ticks above do not satisfy a 4-tick on-delay');
+  assert.equal(g.isLearning('E'), true, 'the run ended without an alarm: learning again');
+  assert.equal(g.isLearning('other'), true, 'per equipment');
+});
+
+test('default gate: 15-tick on-delay (a blip shorter than the fast EWMA memory never alarms), 30 off, relearn after 350', () => {
+  assert.deepEqual(DEFAULT_GATE, { onDelayTicks: 15, offDelayTicks: 30, relearnAfterTicks: 350 });
+  const g = new AlarmGate(DEFAULT_GATE);
+  let raised = false;
+  for (let t = 0; t < 14; t++) raised ||= g.observe('E', t, 0.9, 0.65);
+  for (let t = 14; t < 60; t++) raised ||= g.observe('E', t, 0.1, 0.65);
+  assert.equal(raised, false, '14 ticks above the line do not alarm');
+  const flags: boolean[] = [];
+  for (let t = 60; t < 75; t++) flags.push(g.observe('E', t, 0.9, 0.65));
+  assert.equal(flags.indexOf(true), 14, 'the 15th consecutive tick above the line raises it');
+  let off = 0;
+  for (let t = 75; g.observe('E', t, 0.1, 0.65); t++) off++;
+  assert.equal(off, 29, 'cleared on the 30th tick below');
 });

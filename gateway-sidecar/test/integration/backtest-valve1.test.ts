@@ -49,10 +49,15 @@ test('backtest on valve1: summary = printed table = per-row CSV, and the regress
     const html = readFileSync(plotPath, 'utf8');
     assert.equal((html.match(/<svg /g) ?? []).length, 16);
     assert.doesNotMatch(html, /<script|src=|href=/, 'self-contained');
-    // Regression floor just under what the shipped model and default alarm gate measured
-    // (F1 0.824, FAR 8.4 %); see docs/detection.md.
-    assert.ok(summary.f1 >= 0.82, `F1 ${summary.f1}`);
-    assert.ok(summary.far <= 0.09, `FAR ${summary.far}`);
+    // The issue's targets with the default settings (measured F1 0.811, FAR 8.7 %, MAR 26.6 %;
+    // see docs/detection.md), and per file: one easy file must not hide the rest.
+    assert.ok(summary.f1 >= 0.8, `F1 ${summary.f1}`);
+    assert.ok(summary.far <= 0.1, `FAR ${summary.far}`);
+    const perFile = r.stdout.split('\n').filter((l) => /^\d+\.csv /.test(l)).map((l) => l.trim().split(/\s+/));
+    assert.equal(perFile.length, 16);
+    const f1s = perFile.map((c) => Number(c[2]));
+    assert.ok(f1s.filter((f) => f === 0).length <= 2, `files missed entirely: ${perFile.filter((c) => Number(c[2]) === 0).map((c) => c[0]).join(', ')}`);
+    assert.ok(f1s.filter((f) => f >= 0.85).length >= 10, `files with F1 >= 0.85: ${f1s.join(' ')}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -6,13 +6,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Detector } from '../../src/app/detector.ts';
+import { shippedModelDir } from '../../src/main-detection.ts';
+import { DEFAULT_MODEL_VERSION, IF_OPTIONS, RF_OPTIONS } from '../../src/ml/ensemble-training.ts';
 import { loadOnnxModelDir } from '../../src/adapters/onnx-model-runner.ts';
 import { FEATURE_NAMES } from '../../src/domain/features.ts';
 import type { SensorReading } from '../../src/domain/tag-event.ts';
 import { syntheticReading } from '../../src/ml/training-set.ts';
 import type { ModelRunner } from '../../src/ports.ts';
 
-const MODEL_DIR = resolve(import.meta.dirname, '../../../models/if-rf-ensemble/1.0.0');
+const MODEL_DIR = resolve(import.meta.dirname, `../../../models/if-rf-ensemble/${DEFAULT_MODEL_VERSION}`);
 const OPTS = { windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, batchSize: 64, batchMaxWaitMs: 5 };
 
 function plant(from: number, to: number, faultFrom = Infinity): SensorReading[] {
@@ -32,12 +34,22 @@ test('models/: model.json hash matches the ONNX file and inputs equal FEATURE_NA
   assert.match(readFileSync(resolve(MODEL_DIR, 'MLmodel'), 'utf8'), /flavors:\n {2}onnx:/);
 });
 
+test('the sidecar serves the newest shipped version, trained with the documented tree counts', () => {
+  assert.equal(shippedModelDir(), MODEL_DIR);
+  const d = JSON.parse(readFileSync(resolve(MODEL_DIR, 'model.json'), 'utf8')) as { version: string; training: { isolationForest: { trees: number }; randomForest: { trees: number } } };
+  assert.equal(d.version, DEFAULT_MODEL_VERSION);
+  assert.equal(d.training.isolationForest.trees, IF_OPTIONS.trees);
+  assert.equal(d.training.isolationForest.trees, 50, 'fewer IF trees: the ONNX run is the throughput ceiling (docs/detection.md)');
+  assert.equal(d.training.randomForest.trees, RF_OPTIONS.trees);
+  assert.match(readFileSync(resolve(MODEL_DIR, 'MLmodel'), 'utf8'), new RegExp(`model_version: ${DEFAULT_MODEL_VERSION.replaceAll('.', '\\.')}`));
+});
+
 test('detector scores a step fault above normal and explains it', async () => {
   const runner = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
   const d = new Detector(runner, OPTS);
   const normal = await d.process(plant(0, 300));
   assert.equal(normal.length, 600);
-  assert.equal(normal[0]?.modelVersion, 'if-rf-ensemble@1.0.0');
+  assert.equal(normal[0]?.modelVersion, `if-rf-ensemble@${DEFAULT_MODEL_VERSION}`);
   assert.deepEqual(Object.keys(normal[0]?.features ?? {}), [...FEATURE_NAMES], 'features record follows the contract order');
   assert.equal(normal[10]?.eventId, `${normal[10]?.reading.tag.tagPath}@${normal[10]?.reading.sourceTimestampMs}`);
   const late = normal.slice(200);
@@ -80,7 +92,7 @@ test('hot swap: every reading scored exactly once, by the old or the new model; 
   const versions = all.map((s) => s.modelVersion);
   const firstNew = versions.indexOf('other@2');
   assert.ok(firstNew > 0, 'the swap happened mid-stream');
-  assert.ok(versions.slice(firstNew).every((v) => v === 'other@2') && versions.slice(0, firstNew).every((v) => v === 'if-rf-ensemble@1.0.0'));
+  assert.ok(versions.slice(firstNew).every((v) => v === 'other@2') && versions.slice(0, firstNew).every((v) => v === `if-rf-ensemble@${DEFAULT_MODEL_VERSION}`));
   assert.equal(d.modelVersion, 'other@2');
   const bad: ModelRunner = { ...renamed, inputNames: ['value'] };
   await assert.rejects(d.swapModel(bad), (e: unknown) => (e as { code?: string }).code === 'SC_ERR_MODEL_CONTRACT');
