@@ -1,8 +1,9 @@
 /**
  * Upserts the 1-minute aggregates of the scale-out aggregate-only write mode (docs/scale-out.md)
- * into mining_operations.sensor_minute_aggregates (migration 041). One statement per batch.
- * A minute is written again as it fills; a row never goes back to fewer samples, so a worker that
- * lost its lease and still writes an older, partial value of a minute changes nothing. The
+ * into mining_operations.sensor_minute_aggregates (migration 041). One statement per batch. A
+ * minute is written once it is over, and again if a late reading of it arrives; a row never goes
+ * back to fewer samples, so a worker that lost its lease and still writes an older value of a
+ * minute changes nothing, and a repeat after a takeover writes the same values. The
  * retention job's re-aggregation reads bronze rows, which this mode does not write, so it leaves
  * these minutes alone.
  */

@@ -27,20 +27,26 @@ function scored(tag: string, equipmentId: string, t: number, value: number, isAn
   } as ScoredReading;
 }
 
-test('minute aggregates: count, good count, min, max, sum, squares, first, last per tag and minute; a new minute starts fresh', () => {
-  const s = new AggregateOnlyState(0);
-  const { minutes } = s.take([
+test('minute aggregates: one row per tag and minute, written when the sensor moves to a later minute or the stream time is closeAfterMs past the minute', () => {
+  const s = new AggregateOnlyState(0, 60_000);
+  const first = s.take([
     scored('a', 'E1', 60_000, 5, false),
     scored('a', 'E1', 61_000, 7, false, 'uncertain'),
     scored('b', 'E1', 61_000, 1, false),
     scored('a', 'E1', 119_999, 3, false),
   ]);
-  assert.deepEqual(minutes, [
+  assert.deepEqual(first.minutes, [], 'no minute is over yet');
+  // a moves on to the next minute: its minute 60 000 is final.
+  assert.deepEqual(s.take([scored('a', 'E1', 120_000, 9, false)]).minutes, [
     { tagPath: 'a', equipmentId: 'E1', sensorType: 'temperature', minuteMs: 60_000, count: 3, goodCount: 2, min: 3, max: 7, sum: 15, sumSquares: 83, first: 5, last: 3 },
-    { tagPath: 'b', equipmentId: 'E1', sensorType: 'temperature', minuteMs: 60_000, count: 1, goodCount: 1, min: 1, max: 1, sum: 1, sumSquares: 1, first: 1, last: 1 },
   ]);
-  const next = s.take([scored('a', 'E1', 120_000, 9, false)]).minutes;
-  assert.deepEqual(next.map((m) => [m.minuteMs, m.count, m.first]), [[120_000, 1, 9]]);
+  // b never reports again; the stream time reaching 60 000 + 60 s + 60 s closes its minute.
+  assert.deepEqual(s.take([scored('c', 'E2', 179_999, 0, false)]).minutes, []);
+  // (c itself moved on from minute 120 000: written by the move.)
+  assert.deepEqual(s.take([scored('c', 'E2', 180_000, 0, false)]).minutes.map((m) => [m.tagPath, m.minuteMs, m.count]), [['c', 120_000, 1], ['b', 60_000, 1]]);
+  assert.deepEqual(s.take([scored('c', 'E2', 240_000, 0, false)]).minutes.map((m) => [m.tagPath, m.minuteMs, m.count]), [['c', 180_000, 1], ['a', 120_000, 1]]);
+  // A late reading of a written minute writes it again with more samples.
+  assert.deepEqual(s.take([scored('a', 'E1', 120_500, 1, false)]).minutes.map((m) => [m.tagPath, m.minuteMs, m.count, m.last]), [['a', 120_000, 2, 1]]);
 });
 
 test('anomaly context: the anomaly and the same equipment\'s readings up to contextMs after it are kept, others are not', () => {
@@ -108,7 +114,7 @@ test('restore rejects a snapshot taken with another context length or truncated,
 test('a minute that closes inside a batch is written with its final values; batching does not change the rows (property)', () => {
   const s = new AggregateOnlyState(0);
   const { minutes } = s.take([scored('a', 'E1', 59_000, 1, false), scored('a', 'E1', 59_500, 2, false), scored('a', 'E1', 60_000, 3, false)]);
-  assert.deepEqual(minutes.map((m) => [m.minuteMs, m.count, m.last]), [[0, 2, 2], [60_000, 1, 3]]);
+  assert.deepEqual(minutes.map((m) => [m.minuteMs, m.count, m.last]), [[0, 2, 2]]);
 
   fc.assert(
     fc.property(fc.array(stepArb, { minLength: 1, maxLength: 120 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 20 }), (steps, cuts) => {
