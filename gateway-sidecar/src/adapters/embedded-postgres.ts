@@ -12,6 +12,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ERRORS, SidecarError } from '../errors.ts';
+import { installSessionQueue } from './pglite-session-queue.ts';
 
 export interface EmbeddedPostgresOptions {
   /** The sidecar's data folder; the database lives in `<dataDir>/pgdata`. */
@@ -23,7 +24,8 @@ export interface EmbeddedPostgresOptions {
   /**
    * Concurrent wire connections (default 32). pglite-socket defaults to 1, which makes a pool of
    * more than one client fail with "Connection terminated unexpectedly". Statements still run one
-   * at a time and an open transaction holds the others back, so isolation is serial.
+   * at a time, and a connection keeps the single backend session from its first message until it
+   * is idle again (whole exchanges, open transactions included), so isolation is serial.
    */
   readonly maxConnections?: number;
 }
@@ -98,6 +100,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       port: options.port ?? 0,
       maxConnections: options.maxConnections ?? 32,
     });
+    // Connections take turns by whole protocol exchanges (see pglite-session-queue.ts).
+    installSessionQueue(server, db);
     await server.start();
   } catch (err) {
     await server?.stop().catch(() => undefined);
