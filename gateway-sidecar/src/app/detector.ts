@@ -235,6 +235,10 @@ export class Detector {
       const all = taken.length === 1 ? (taken[0] as Pending).readings : taken.flatMap((p) => p.readings);
       try {
         const scored = await this.#scoreAll(all);
+        if (taken.length === 1) {
+          (taken[0] as Pending).resolve(scored); // the caller's own array, no copy
+          return;
+        }
         let at = 0;
         for (const p of taken) {
           p.resolve(scored.slice(at, at + p.readings.length));
