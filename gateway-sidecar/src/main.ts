@@ -137,6 +137,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
       await bypass.raise(alerts as Parameters<typeof bypass.raise>[0]);
       for (let i = 0; i < alerts.length; i++) metrics.criticalAlert();
     },
+    ready: () => bypass.ready(),
   };
   const detector: BatchDetector = detection.detector;
   const ingest = new IngestPipeline({

@@ -27,9 +27,10 @@
  * pushed again with a new seq: at least once on the wire for that window, exactly once in the
  * tables; clients key alerts by alert id (the component does).
  */
-import type { CriticalAlertCandidate } from '../domain/critical.ts';
+import type { CriticalAlertCandidate, CriticalDetector } from '../domain/critical.ts';
 import type { Change, CriticalAlertView } from '../domain/recommendation-view.ts';
 import type { Logger } from '../log.ts';
+import type { CriticalBypass } from './ingest.ts';
 
 /** The parts of the recommendation store the push needs. */
 export interface CriticalAlertLog {
@@ -282,4 +283,26 @@ export function withPending(
   for (const c of durable) bySeq.set(c.seq, c);
   for (const c of pending) if (c.seq <= last && !bySeq.has(c.seq)) bySeq.set(c.seq, c);
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** The ingest pipeline's bypass port over a CriticalPush, with the push exposed (tests, benches). */
+export type PushFirstBypass = CriticalBypass<CriticalAlertCandidate> & {
+  readonly push: CriticalPush;
+  ready(): Promise<void>;
+};
+
+export function pushFirstBypass(
+  detector: CriticalDetector,
+  push: CriticalPush,
+  log: Logger,
+): PushFirstBypass {
+  push
+    .start()
+    .catch((err: unknown) => log.warn({ err }, 'critical push not ready; retried on the first alert'));
+  return {
+    push,
+    evaluate: (reading) => detector.evaluate(reading),
+    raise: (alerts) => push.raise(alerts),
+    ready: () => push.settled().catch(() => undefined),
+  };
 }

@@ -53,6 +53,12 @@ export interface IngestSink {
 export interface CriticalBypass<A = unknown> {
   evaluate(reading: SensorReading): readonly A[];
   raise(alerts: readonly A[]): Promise<void>;
+  /**
+   * Optional: resolves when the bypass is ready to push the next alert at once (for the push-first
+   * bypass: its reserve of change-log seqs refilled). Awaited at the end of each batch, alongside
+   * the checkpoint write, so the next batch's first alert does not wait. Never rejects.
+   */
+  ready?(): Promise<void>;
 }
 
 /** The recommendation engine's entry: returns how many recommendations were created or updated. */
@@ -232,6 +238,8 @@ export class IngestPipeline {
       }
     }
 
+    // The bypass refills its reserve (burnt by this batch's changes) while the checkpoint is written.
+    const bypassReady = this.#d.critical.ready?.();
     if (maxTs > Number.NEGATIVE_INFINITY && (this.#checkpoint === undefined || maxTs > this.#checkpoint)) {
       try {
         await this.#d.checkpoints.save(this.#d.source.name, maxTs);
@@ -241,6 +249,7 @@ export class IngestPipeline {
         this.#log.warn({ err }, 'checkpoint not saved');
       }
     }
+    await bypassReady;
     this.#batches++;
     this.#events += batch.length;
     observer.batch(batch.length, this.#d.clock.now() - started);

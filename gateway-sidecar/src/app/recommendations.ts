@@ -5,17 +5,17 @@
  * Live subscribers are told about every change after it committed.
  */
 import { AlarmDiscipline, validateShelveRequest, type Shelf } from '../domain/alarm-discipline.ts';
-import { CriticalDetector, type CriticalAlertCandidate } from '../domain/critical.ts';
+import { CriticalDetector } from '../domain/critical.ts';
 import type { ScoredReading } from '../domain/detection.ts';
 import type { EquipmentIndex } from '../domain/equipment.ts';
 import { canDecide, dueTransition, planDecision } from '../domain/recommendation.ts';
-import type { ModeReading, SensorReading, SetpointReading } from '../domain/tag-event.ts';
+import type { ModeReading, SetpointReading } from '../domain/tag-event.ts';
 import { ERRORS, SidecarError } from '../errors.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Advisor, Clock, RecommendationStore, TagWriter } from '../ports.ts';
-import type { CriticalBypass, ModeListener, RecommendationIntake, SetpointListener } from './ingest.ts';
-import { CriticalPush, withPending } from './critical-push.ts';
+import type { ModeListener, RecommendationIntake, SetpointListener } from './ingest.ts';
+import { CriticalPush, pushFirstBypass, withPending, type PushFirstBypass } from './critical-push.ts';
 import { RecommendationEngine } from './recommendation-engine.ts';
 import type {
   Actor,
@@ -175,18 +175,11 @@ export class Recommendations
   }
 
   /** The emergency bypass for the ingest pipeline: detection, then push first, write after (critical-push.ts). */
-  criticalBypass(
-    detector: CriticalDetector = new CriticalDetector(),
-  ): CriticalBypass<CriticalAlertCandidate> & { readonly push: CriticalPush } {
+  criticalBypass(detector: CriticalDetector = new CriticalDetector()): PushFirstBypass {
     const push = new CriticalPush(this.#d.store, (c) => this.#publish(c), this.#log);
     this.#listeners.add((c) => push.observe(c));
     this.#criticalPushes.add(push);
-    push.start().catch((err: unknown) => this.#log.warn({ err }, 'critical push not ready; retried on the first alert'));
-    return {
-      push,
-      evaluate: (reading: SensorReading) => detector.evaluate(reading),
-      raise: (alerts) => push.raise(alerts),
-    };
+    return pushFirstBypass(detector, push, this.#log);
   }
 
   /** Resolves when background enrichments have finished. */
