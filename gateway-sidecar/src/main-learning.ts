@@ -63,10 +63,11 @@ export function retrainDeps(
   return {
     store: new PgLearningStore(pool),
     registry,
-    artifacts: new ModelFiles(config.learning.modelsDir ?? join(MODELS_ROOT, MODEL_NAME), {
-      ifWeight: config.ensemble.ifWeight,
-      rfWeight: config.ensemble.rfWeight,
-    }),
+    artifacts: new ModelFiles(
+      config.learning.modelsDir ?? join(MODELS_ROOT, MODEL_NAME),
+      { ifWeight: config.ensemble.ifWeight, rfWeight: config.ensemble.rfWeight },
+      onnxRunnerOptionsOf(config.ensemble),
+    ),
     clock: systemClock,
     logger,
     currentModel: async () =>

@@ -12,14 +12,17 @@ import type { IsolationForestModel } from '../ml/isolation-forest.ts';
 import type { RandomForestModel } from '../ml/random-forest.ts';
 import type { ModelArtifacts } from '../domain/learning/ports.ts';
 import type { ModelRunner } from '../ports.ts';
-import { loadOnnxModelDir } from './onnx-model-runner.ts';
+import { loadOnnxModelDir, type OnnxRunnerOptions } from './onnx-model-runner.ts';
 
 export class ModelFiles implements ModelArtifacts {
   readonly #root: string;
   readonly #weights: { ifWeight: number; rfWeight: number };
-  constructor(root: string, weights: { ifWeight: number; rfWeight: number }) {
+  readonly #runner: OnnxRunnerOptions;
+  /** `runner`: where loaded versions run (the sidecar passes config `ensemble`, so a promoted model runs like the first one). */
+  constructor(root: string, weights: { ifWeight: number; rfWeight: number }, runner: OnnxRunnerOptions = {}) {
     this.#root = root;
     this.#weights = weights;
+    this.#runner = runner;
   }
 
   async save(
@@ -50,6 +53,6 @@ export class ModelFiles implements ModelArtifacts {
   }
 
   load(path: string): Promise<ModelRunner> {
-    return loadOnnxModelDir(path, FEATURE_NAMES);
+    return loadOnnxModelDir(path, FEATURE_NAMES, this.#runner);
   }
 }

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Detector } from '../../src/app/detector.ts';
 import { loadOnnxModelDir } from '../../src/adapters/onnx-model-runner.ts';
+import { ModelFiles } from '../../src/adapters/model-files.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, FeatureEngine } from '../../src/domain/features.ts';
 import type { ScoredReading } from '../../src/domain/detection.ts';
 import type { SensorReading } from '../../src/domain/tag-event.ts';
@@ -150,6 +151,24 @@ test('hot swap between worker runners mid-stream: each reading once, in order, t
   );
   await a.close();
   await b.close();
+});
+
+test('ModelFiles loads versions with the runner options it was given (a promoted model runs like the first one)', async () => {
+  const files = new ModelFiles(
+    resolve(MODEL_DIR, '..'),
+    { ifWeight: 0.3, rfWeight: 0.7 },
+    { thread: 'worker' },
+  );
+  const promoted = await files.load(MODEL_DIR);
+  const inline = await new ModelFiles(resolve(MODEL_DIR, '..'), { ifWeight: 0.3, rfWeight: 0.7 }).load(
+    MODEL_DIR,
+  );
+  const x = new Float32Array(64 * FEATURE_COUNT).map((_, i) => Math.sin(i) * 3);
+  assert.deepEqual((await promoted.run(x, 64)).rfScore, (await inline.run(x, 64)).rfScore);
+  await promoted.close();
+  // Only the worker runner reports a closed thread; the inline one fails inside onnxruntime instead.
+  await assert.rejects(promoted.run(x, 64), /its worker thread exited/);
+  await inline.close();
 });
 
 test('a failing model run rejects the calls of its batch; the detector keeps serving afterwards', async () => {
