@@ -11,7 +11,9 @@
  * restored from the checkpoint snapshot; the stream after the checkpoint is checked for missing
  * sequences (a delivery hole: deleted, purged or aged out before processing — counted, logged with
  * partition and range, recorded in agentic_hmi.scale_delivery_holes, never silent); then the
- * durable consumer is reopened right after the checkpoint. Messages the dead owner processed after
+ * durable consumer is reopened right after the checkpoint. The same check runs while the partition
+ * is owned, after each checkpoint and before an idle partition moves its checkpoint forward (a
+ * lagging owner can lose messages to max_age / limits too). Messages the dead owner processed after
  * its last checkpoint are processed again, with the same scores: bronze/silver rows are keyed by
  * event id, recommendations record their anomalous event ids and upsert by dedup key, alerts are
  * keyed by alert id, so the repeat changes nothing (exactly once in the Lakebase tables). A
@@ -261,12 +263,18 @@ export class PartitionedWorker {
     }
   }
 
-  /** Delivery-hole check of a takeover: every stream sequence after the checkpoint must still be stored. */
-  async #checkHoles(p: number, cp: number): Promise<void> {
-    for (const hole of await this.#d.feed.missing(cp)) {
+  /**
+   * Delivery-hole check: every stream sequence after `from` (the checkpoint at a takeover, the last
+   * processed message while owned) must still be stored. A range already reported for this
+   * ownership (`reported`) is not reported again.
+   */
+  async #checkHoles(p: number, from: number, where: 'checkpoint' | 'last processed message', reported: SeqRange[]): Promise<void> {
+    for (const hole of await this.#d.feed.missing(from)) {
+      if (reported.some((r) => r.from <= hole.from && hole.to <= r.to)) continue;
+      reported.push(hole);
       this.#log.error(
-        { partition: p, checkpoint: cp, missingFrom: hole.from, missingTo: hole.to },
-        `delivery hole: stream sequences ${hole.from}-${hole.to} after partition ${p}'s checkpoint ${cp} are gone from the stream (deleted, purged or aged out before processing); events of partition ${p} among them were never scored`,
+        { partition: p, [where === 'checkpoint' ? 'checkpoint' : 'processed']: from, missingFrom: hole.from, missingTo: hole.to },
+        `delivery hole: stream sequences ${hole.from}-${hole.to} after partition ${p}'s ${where} ${from} are gone from the stream (deleted, purged or aged out before processing); events of partition ${p} among them were never scored`,
       );
       await this.#d.checkpoints.recordHole(p, hole.from, hole.to);
       this.#d.onHole?.(p, hole);
@@ -293,7 +301,8 @@ export class PartitionedWorker {
     const { validator, detector, critical } = parts;
     let cp = restoredAt; // last checkpointed sequence
     let done = restoredAt; // last processed sequence (its effects committed)
-    await this.#checkHoles(p, cp);
+    const reported: SeqRange[] = [];
+    await this.#checkHoles(p, cp, 'checkpoint', reported);
     await feed.open(p, cp);
     let lastSave = now();
     while (!o.stop) {
@@ -305,6 +314,8 @@ export class PartitionedWorker {
         else if (events.length === 0 && now() - lastSave >= every) {
           // Idle: the state at `done` is the state at the stream's last sequence; checkpoint there.
           lastSave = now();
+          // Before moving past them: messages removed before they were delivered are not pending.
+          await this.#checkHoles(p, done, 'last processed message', reported);
           const through = await feed.drainedThrough(p);
           if (through !== undefined && through > cp) {
             await this.#save(p, parts, through);
@@ -329,6 +340,8 @@ export class PartitionedWorker {
         await this.#save(p, parts, done);
         cp = done;
         lastSave = now();
+        // A lagging partition can lose messages to max_age / limits while owned: checked here too.
+        await this.#checkHoles(p, done, 'last processed message', reported);
       }
       this.#d.onCommitted?.(p, fresh.length, rejected);
       if (reopen) {

@@ -203,3 +203,53 @@ test('a partition handed over by snapshot, or rebuilt from the stream when its s
   assert.equal(rebuilt.health, 'degraded');
   assert.equal(bySnapshot.health, 'ok');
 });
+
+test('a message removed while its partition is owned but lagging is reported by the owner itself', { timeout: 200_000 }, async () => {
+  const db = await createTestDatabase('sc_scale_live_hole');
+  const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  await runMigrations(pool);
+  const run = await createScaleRun(db.url, { equipment: 4, partitions: 2, batchSize: 20, checkpointEveryMs: 0, httpPort: 0 });
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await nc.jetstreamManager();
+  const w = startWorker(run, 'live');
+  const lock = await pool.connect();
+  cleanup.push(async () => {
+    await lock.query('ROLLBACK').catch(() => undefined);
+    lock.release();
+    await stopWorker(w);
+    await nc.close();
+    await run.nats.destroy();
+    await run.nats.close();
+    await pool.end();
+    await db.drop();
+  });
+  const stream = (run.config.source as { nats: { stream: string } }).nats.stream;
+  const events = eventStream(4, 20); // 8 events per tick; EQ_000/002 in partition 0, EQ_001/003 in 1
+  await w.ready;
+  await publish(run, events.slice(0, 80));
+  await until(async () => (await count(pool, SILVER)) >= 80, 'the first 80 events to be scored', 90_000);
+
+  // Both partition loops get stuck writing their next batch (silver locked): the owner lags.
+  await lock.query('BEGIN');
+  await lock.query('LOCK TABLE mining_operations.anomaly_detection_silver IN ACCESS EXCLUSIVE MODE');
+  await publish(run, events.slice(80, 88)); // seqs 81-88, one tick: 4 per partition
+  await until(
+    async () => (await count(pool, "SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")) === 2,
+    'both partition loops to wait on the lock',
+    30_000,
+  );
+  // Meanwhile the stream loses a message neither loop has fetched (as max_age or a purge would).
+  await publish(run, events.slice(88, 104)); // seqs 89-104
+  assert.equal(await jsm.streams.deleteMessage(stream, 91), true);
+  await lock.query('COMMIT');
+
+  await until(async () => (await count(pool, SILVER)) >= 103, 'the rest to be scored', 90_000);
+  await until(() => w.events.holes.length >= 2, 'both partitions to report the hole', 30_000);
+  assert.deepEqual(w.events.holes.map((h) => `${h.partition}:${h.from}-${h.to}`).sort(), ['0:91-91', '1:91-91']);
+  for (const p of [0, 1]) assert.match(w.stderr(), new RegExp(`delivery hole: stream sequences 91-91 after partition ${p}'s last processed message \\d+ are gone`));
+  assert.equal(w.events.restored.length, 0, 'no takeover happened: the owner found the hole itself');
+  const health = (await (await fetch(`http://127.0.0.1:${w.httpPort()}/health`)).json()) as { status: string };
+  assert.equal(health.status, 'degraded');
+  assert.equal(await count(pool, SILVER), 103);
+  assert.equal(await count(pool, 'SELECT count(*)::text AS n FROM agentic_hmi.scale_delivery_holes WHERE from_seq = 91 AND to_seq = 91'), 2);
+});
