@@ -10,9 +10,24 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FEATURE_NAMES } from '../domain/features.ts';
-import { DEFAULT_ANOMALY_THRESHOLD, DEFAULT_MODEL_VERSION, encodeEnsemble, IF_OPTIONS, MODEL_NAME, RF_OPTIONS, SCALE_FREE, trainDefaultEnsemble } from '../ml/ensemble-training.ts';
+import {
+  DEFAULT_ANOMALY_THRESHOLD,
+  DEFAULT_MODEL_VERSION,
+  encodeEnsemble,
+  IF_OPTIONS,
+  MODEL_NAME,
+  RF_OPTIONS,
+  SCALE_FREE,
+  trainDefaultEnsemble,
+} from '../ml/ensemble-training.ts';
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, version: { type: 'string', default: DEFAULT_MODEL_VERSION }, seed: { type: 'string', default: '42' } } });
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    version: { type: 'string', default: DEFAULT_MODEL_VERSION },
+    seed: { type: 'string', default: '42' },
+  },
+});
 const version = values.version as string;
 const seed = Number(values.seed);
 if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${values.seed}'`);
@@ -66,4 +81,6 @@ const mlmodel = [
   '',
 ].join('\n');
 writeFileSync(join(out, 'MLmodel'), mlmodel);
-process.stderr.write(`wrote ${out} (${bytes.length} bytes, sha256 ${sha256}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+process.stderr.write(
+  `wrote ${out} (${bytes.length} bytes, sha256 ${sha256}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+);

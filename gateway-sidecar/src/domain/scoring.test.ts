@@ -27,8 +27,18 @@ test('explanation names the feature that moved most, weights sum to 1', () => {
   const e = explainRow(row, 0, 3, { tagPath: 'p', sensorType: 'temperature' });
   assert.equal(e[0]?.feature, 'z_score');
   assert.equal(e.length, 3);
-  assert.ok(Math.abs(e.reduce((a, c) => a + c.weight, 0) - 1) < 1e-9 || e.reduce((a, c) => a + c.weight, 0) < 1);
-  assert.deepEqual(explainRow(new Float32Array(FEATURE_COUNT).fill(0).map((_, i) => (i === F.volatility_ratio ? 1 : 0)), 0, 3, { tagPath: 'p', sensorType: 't' }), []);
+  assert.ok(
+    Math.abs(e.reduce((a, c) => a + c.weight, 0) - 1) < 1e-9 || e.reduce((a, c) => a + c.weight, 0) < 1,
+  );
+  assert.deepEqual(
+    explainRow(
+      new Float32Array(FEATURE_COUNT).fill(0).map((_, i) => (i === F.volatility_ratio ? 1 : 0)),
+      0,
+      3,
+      { tagPath: 'p', sensorType: 't' },
+    ),
+    [],
+  );
 });
 
 test('alarm gate: on-delay, off-delay, one tick per timestamp, relearn after a long alarm', () => {

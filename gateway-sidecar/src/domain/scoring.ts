@@ -25,7 +25,12 @@ export function blendScores(ifScore: number, rfScore: number, w: EnsembleWeights
  * model says); the score above the anomaly line raises it: ≥ line → low, ≥ line + ⅓ of the
  * headroom → medium, ≥ + ⅔ → high.
  */
-export function severityOf(score: number, anomalyLine: number, value: number, t: Thresholds | undefined): Severity {
+export function severityOf(
+  score: number,
+  anomalyLine: number,
+  value: number,
+  t: Thresholds | undefined,
+): Severity {
   let byLevel = 0;
   if (t !== undefined) {
     // Signed so one comparison serves both directions (called once per event: no closure).
@@ -62,7 +67,8 @@ export function explainRow(
 ): Contribution[] {
   const parts = EXPLAINING.map(([name, normal]) => {
     const v = row[offset + FEATURE_INDEX[name]] as number;
-    const d = name === 'volatility_ratio' ? Math.abs(Math.log(Math.max(v, 1e-3) / normal)) : Math.abs(v - normal);
+    const d =
+      name === 'volatility_ratio' ? Math.abs(Math.log(Math.max(v, 1e-3) / normal)) : Math.abs(v - normal);
     return { name, v, d: Number.isFinite(d) ? d : 0 };
   });
   const total = parts.reduce((s, p) => s + p.d, 0);
@@ -70,7 +76,13 @@ export function explainRow(
   return parts
     .sort((a, b) => b.d - a.d)
     .slice(0, k)
-    .map((p) => ({ feature: p.name, sensorType: tag.sensorType, tagPath: tag.tagPath, value: p.v, weight: p.d / total }));
+    .map((p) => ({
+      feature: p.name,
+      sensorType: tag.sensorType,
+      tagPath: tag.tagPath,
+      value: p.v,
+      weight: p.d / total,
+    }));
 }
 
 export interface AlarmGateOptions {
@@ -115,7 +127,8 @@ export class AlarmGate {
   readonly #state = new Map<string, GateState>();
 
   constructor(options: AlarmGateOptions) {
-    if (options.onDelayTicks < 1 || options.offDelayTicks < 1) throw new RangeError('alarm delays must be at least 1 tick');
+    if (options.onDelayTicks < 1 || options.offDelayTicks < 1)
+      throw new RangeError('alarm delays must be at least 1 tick');
     this.#o = options;
   }
 
@@ -182,7 +195,9 @@ export class AlarmGate {
       const n = r.u32('gate count');
       for (let i = 0; i < n; i++) {
         const key = r.str(`gate ${i} key`);
-        const [tickMs, tickMax, above, below, active, activeTicks] = Array.from({ length: 6 }, () => r.f64(`gate '${key}'`)) as [number, number, number, number, number, number];
+        const [tickMs, tickMax, above, below, active, activeTicks] = Array.from({ length: 6 }, () =>
+          r.f64(`gate '${key}'`),
+        ) as [number, number, number, number, number, number];
         if (active !== 0 && active !== 1) r.fail(`gate '${key}' active flag is ${active}`);
         this.#state.set(key, { tickMs, tickMax, above, below, active: active === 1, activeTicks });
       }

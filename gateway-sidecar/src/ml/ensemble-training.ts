@@ -13,7 +13,15 @@ export const MODEL_NAME = 'if-rf-ensemble';
 /** Version `npm run train` writes by default: the shipped model (the sidecar serves the highest version in models/). */
 export const DEFAULT_MODEL_VERSION = '1.1.0';
 
-export const SCALE_FREE: readonly FeatureName[] = ['z_score', 'ewma_gap', 'position_in_range', 'level_shift', 'volatility_ratio', 'step_z', 'equipment_deviation'];
+export const SCALE_FREE: readonly FeatureName[] = [
+  'z_score',
+  'ewma_gap',
+  'position_in_range',
+  'level_shift',
+  'volatility_ratio',
+  'step_z',
+  'equipment_deviation',
+];
 export const SCALE_FREE_INDEX: readonly number[] = SCALE_FREE.map((n) => FEATURE_INDEX[n]);
 
 /** Anomaly line on the blended score (0.3 × IF + 0.7 × RF); see docs/detection.md for why. */
@@ -24,7 +32,13 @@ export const DEFAULT_ANOMALY_THRESHOLD = 0.65;
  * 100 of its 130 trees; with 50 the valve1 backtest is unchanged within 0.003 F1 (docs/detection.md).
  */
 export const IF_OPTIONS = { trees: 50, sampleSize: 256, features: SCALE_FREE_INDEX } as const;
-export const RF_OPTIONS = { trees: 30, maxDepth: 10, minLeaf: 20, rowsPerTree: 20_000, features: SCALE_FREE_INDEX } as const;
+export const RF_OPTIONS = {
+  trees: 30,
+  maxDepth: 10,
+  minLeaf: 20,
+  rowsPerTree: 20_000,
+  features: SCALE_FREE_INDEX,
+} as const;
 
 /** Isolation Forest on normal feature rows (row-major, FEATURE_COUNT wide). */
 export function fitDefaultIsolationForest(normalRows: Float32Array, seed = 1): IsolationForestModel {
@@ -45,13 +59,28 @@ export function trainDefaultEnsemble(seed = 42): TrainedEnsemble {
   const normal: number[] = [];
   for (let i = 0; i < ts.y.length; i++) if (ts.y[i] === 0) normal.push(i);
   const rows = new Float32Array(normal.length * FEATURE_COUNT);
-  normal.forEach((r, k) => rows.set(ts.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), k * FEATURE_COUNT));
+  normal.forEach((r, k) =>
+    rows.set(ts.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), k * FEATURE_COUNT),
+  );
   let faultRows = 0;
   for (const v of ts.y) faultRows += v;
-  return { isolationForest: fitDefaultIsolationForest(rows, seed + 2), randomForest, trainingRows: ts.y.length, faultRows };
+  return {
+    isolationForest: fitDefaultIsolationForest(rows, seed + 2),
+    randomForest,
+    trainingRows: ts.y.length,
+    faultRows,
+  };
 }
 
 /** ONNX bytes of an ensemble, inputs in FEATURE_NAMES order. */
-export function encodeEnsemble(m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel }, modelVersion: string): Uint8Array {
-  return encodeEnsembleOnnx({ featureNames: FEATURE_NAMES, isolationForest: m.isolationForest, randomForest: m.randomForest, modelVersion });
+export function encodeEnsemble(
+  m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel },
+  modelVersion: string,
+): Uint8Array {
+  return encodeEnsembleOnnx({
+    featureNames: FEATURE_NAMES,
+    isolationForest: m.isolationForest,
+    randomForest: m.randomForest,
+    modelVersion,
+  });
 }

@@ -13,24 +13,37 @@ const SKAB = resolve(import.meta.dirname, '../../../../shared/data/skab/anomaly-
 const SKAB_ALT = '/work/shared/data/skab/anomaly-free.csv';
 const file = existsSync(SKAB) ? SKAB : SKAB_ALT;
 
-test('backtest on anomaly-free.csv: at most 1 alarm episode per hour and few flagged rows', { skip: !existsSync(file) && 'SKAB anomaly-free.csv not available' }, () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'backtest-free-'));
-  try {
-    const summaryPath = join(tmp, 'summary.json');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/backtest.ts', '--summary', summaryPath, file], {
-      cwd: resolve(import.meta.dirname, '../..'),
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    assert.equal(r.status, 0, r.stderr);
-    const s = JSON.parse(readFileSync(summaryPath, 'utf8')) as { files: number; rows: number; far: number; episodes_per_hour: number };
-    assert.equal(s.files, 1);
-    assert.equal(s.rows, 9005);
-    assert.ok(s.episodes_per_hour <= 1, `episodes/h ${s.episodes_per_hour}`);
-    // No labels: every flagged row is a false alarm, so FAR is the flagged share of the rows.
-    assert.ok(s.far <= 0.02, `flagged share ${s.far}`);
-    assert.match(r.stdout, /alarm episodes \(5-minute dedup\) \d+ in 2\.65 h/);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
+test(
+  'backtest on anomaly-free.csv: at most 1 alarm episode per hour and few flagged rows',
+  { skip: !existsSync(file) && 'SKAB anomaly-free.csv not available' },
+  () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'backtest-free-'));
+    try {
+      const summaryPath = join(tmp, 'summary.json');
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/backtest.ts', '--summary', summaryPath, file],
+        {
+          cwd: resolve(import.meta.dirname, '../..'),
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const s = JSON.parse(readFileSync(summaryPath, 'utf8')) as {
+        files: number;
+        rows: number;
+        far: number;
+        episodes_per_hour: number;
+      };
+      assert.equal(s.files, 1);
+      assert.equal(s.rows, 9005);
+      assert.ok(s.episodes_per_hour <= 1, `episodes/h ${s.episodes_per_hour}`);
+      // No labels: every flagged row is a false alarm, so FAR is the flagged share of the rows.
+      assert.ok(s.far <= 0.02, `flagged share ${s.far}`);
+      assert.match(r.stdout, /alarm episodes \(5-minute dedup\) \d+ in 2\.65 h/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+);

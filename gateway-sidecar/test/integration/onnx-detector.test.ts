@@ -15,7 +15,14 @@ import { syntheticReading } from '../../src/ml/training-set.ts';
 import type { ModelRunner } from '../../src/ports.ts';
 
 const MODEL_DIR = resolve(import.meta.dirname, `../../../models/if-rf-ensemble/${DEFAULT_MODEL_VERSION}`);
-const OPTS = { windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, batchSize: 64, batchMaxWaitMs: 5 };
+const OPTS = {
+  windowMs: 86_400_000,
+  bucketCount: 96,
+  ifWeight: 0.3,
+  rfWeight: 0.7,
+  batchSize: 64,
+  batchMaxWaitMs: 5,
+};
 
 function plant(from: number, to: number, faultFrom = Infinity): SensorReading[] {
   const out: SensorReading[] = [];
@@ -28,20 +35,39 @@ function plant(from: number, to: number, faultFrom = Infinity): SensorReading[] 
 }
 
 test('models/: model.json hash matches the ONNX file and inputs equal FEATURE_NAMES', () => {
-  const d = JSON.parse(readFileSync(resolve(MODEL_DIR, 'model.json'), 'utf8')) as { sha256: string; inputs: string[]; file: string };
-  assert.equal(createHash('sha256').update(readFileSync(resolve(MODEL_DIR, d.file))).digest('hex'), d.sha256);
+  const d = JSON.parse(readFileSync(resolve(MODEL_DIR, 'model.json'), 'utf8')) as {
+    sha256: string;
+    inputs: string[];
+    file: string;
+  };
+  assert.equal(
+    createHash('sha256')
+      .update(readFileSync(resolve(MODEL_DIR, d.file)))
+      .digest('hex'),
+    d.sha256,
+  );
   assert.deepEqual(d.inputs, [...FEATURE_NAMES]);
   assert.match(readFileSync(resolve(MODEL_DIR, 'MLmodel'), 'utf8'), /flavors:\n {2}onnx:/);
 });
 
 test('the sidecar serves the newest shipped version, trained with the documented tree counts', () => {
   assert.equal(shippedModelDir(), MODEL_DIR);
-  const d = JSON.parse(readFileSync(resolve(MODEL_DIR, 'model.json'), 'utf8')) as { version: string; training: { isolationForest: { trees: number }; randomForest: { trees: number } } };
+  const d = JSON.parse(readFileSync(resolve(MODEL_DIR, 'model.json'), 'utf8')) as {
+    version: string;
+    training: { isolationForest: { trees: number }; randomForest: { trees: number } };
+  };
   assert.equal(d.version, DEFAULT_MODEL_VERSION);
   assert.equal(d.training.isolationForest.trees, IF_OPTIONS.trees);
-  assert.equal(d.training.isolationForest.trees, 50, 'fewer IF trees: the ONNX run is the throughput ceiling (docs/detection.md)');
+  assert.equal(
+    d.training.isolationForest.trees,
+    50,
+    'fewer IF trees: the ONNX run is the throughput ceiling (docs/detection.md)',
+  );
   assert.equal(d.training.randomForest.trees, RF_OPTIONS.trees);
-  assert.match(readFileSync(resolve(MODEL_DIR, 'MLmodel'), 'utf8'), new RegExp(`model_version: ${DEFAULT_MODEL_VERSION.replaceAll('.', '\\.')}`));
+  assert.match(
+    readFileSync(resolve(MODEL_DIR, 'MLmodel'), 'utf8'),
+    new RegExp(`model_version: ${DEFAULT_MODEL_VERSION.replaceAll('.', '\\.')}`),
+  );
 });
 
 test('detector scores a step fault above normal and explains it', async () => {
@@ -50,17 +76,34 @@ test('detector scores a step fault above normal and explains it', async () => {
   const normal = await d.process(plant(0, 300));
   assert.equal(normal.length, 600);
   assert.equal(normal[0]?.modelVersion, `if-rf-ensemble@${DEFAULT_MODEL_VERSION}`);
-  assert.deepEqual(Object.keys(normal[0]?.features ?? {}), [...FEATURE_NAMES], 'features record follows the contract order');
-  assert.equal(normal[10]?.eventId, `${normal[10]?.reading.tag.tagPath}@${normal[10]?.reading.sourceTimestampMs}`);
+  assert.deepEqual(
+    Object.keys(normal[0]?.features ?? {}),
+    [...FEATURE_NAMES],
+    'features record follows the contract order',
+  );
+  assert.equal(
+    normal[10]?.eventId,
+    `${normal[10]?.reading.tag.tagPath}@${normal[10]?.reading.sourceTimestampMs}`,
+  );
   const late = normal.slice(200);
   assert.equal(late.filter((s) => s.isAnomaly).length, 0, 'steady normal operation raises no alarm');
   const fault = await d.process(plant(300, 340, 300));
   const pressure = fault.filter((s) => s.reading.tag.sensorType === 'pressure');
-  const meanScore = (xs: readonly { score: number }[]): number => xs.reduce((a, s) => a + s.score, 0) / xs.length;
-  assert.ok(meanScore(pressure.slice(5)) > meanScore(late) + 0.2, `${meanScore(pressure.slice(5))} vs ${meanScore(late)}`);
+  const meanScore = (xs: readonly { score: number }[]): number =>
+    xs.reduce((a, s) => a + s.score, 0) / xs.length;
+  assert.ok(
+    meanScore(pressure.slice(5)) > meanScore(late) + 0.2,
+    `${meanScore(pressure.slice(5))} vs ${meanScore(late)}`,
+  );
   const flagged = fault.filter((s) => s.isAnomaly);
   assert.ok(flagged.length > 10);
-  assert.ok(flagged.every((s) => s.explanation.length > 0 && s.explanation.every((c) => FEATURE_NAMES.includes(c.feature as (typeof FEATURE_NAMES)[number]))));
+  assert.ok(
+    flagged.every(
+      (s) =>
+        s.explanation.length > 0 &&
+        s.explanation.every((c) => FEATURE_NAMES.includes(c.feature as (typeof FEATURE_NAMES)[number])),
+    ),
+  );
   assert.ok(flagged.some((s) => s.explanation[0]?.tagPath === 'PUMP_02/pressure'));
   await runner.close();
 });
@@ -71,14 +114,25 @@ test('concurrent calls are coalesced, results keep input order', async () => {
   const readings = plant(0, 50);
   const parts = [readings.slice(0, 7), readings.slice(7, 30), readings.slice(30)];
   const results = await Promise.all(parts.map((p) => d.process(p)));
-  results.forEach((r, i) => assert.deepEqual(r.map((s) => s.reading), parts[i]));
+  results.forEach((r, i) =>
+    assert.deepEqual(
+      r.map((s) => s.reading),
+      parts[i],
+    ),
+  );
   await runner.close();
 });
 
 test('hot swap: every reading scored exactly once, by the old or the new model; bad contract refused', async () => {
   const a = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
   const b = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
-  const renamed: ModelRunner = { modelVersion: 'other@2', inputNames: b.inputNames, anomalyThreshold: b.anomalyThreshold, run: (f, n) => b.run(f, n), close: () => b.close() };
+  const renamed: ModelRunner = {
+    modelVersion: 'other@2',
+    inputNames: b.inputNames,
+    anomalyThreshold: b.anomalyThreshold,
+    run: (f, n) => b.run(f, n),
+    close: () => b.close(),
+  };
   const d = new Detector(a, OPTS);
   const readings = plant(0, 400);
   const pending: Promise<readonly { eventId: string; modelVersion: string }[]>[] = [];
@@ -92,10 +146,16 @@ test('hot swap: every reading scored exactly once, by the old or the new model; 
   const versions = all.map((s) => s.modelVersion);
   const firstNew = versions.indexOf('other@2');
   assert.ok(firstNew > 0, 'the swap happened mid-stream');
-  assert.ok(versions.slice(firstNew).every((v) => v === 'other@2') && versions.slice(0, firstNew).every((v) => v === `if-rf-ensemble@${DEFAULT_MODEL_VERSION}`));
+  assert.ok(
+    versions.slice(firstNew).every((v) => v === 'other@2') &&
+      versions.slice(0, firstNew).every((v) => v === `if-rf-ensemble@${DEFAULT_MODEL_VERSION}`),
+  );
   assert.equal(d.modelVersion, 'other@2');
   const bad: ModelRunner = { ...renamed, inputNames: ['value'] };
-  await assert.rejects(d.swapModel(bad), (e: unknown) => (e as { code?: string }).code === 'SC_ERR_MODEL_CONTRACT');
+  await assert.rejects(
+    d.swapModel(bad),
+    (e: unknown) => (e as { code?: string }).code === 'SC_ERR_MODEL_CONTRACT',
+  );
   assert.equal(d.modelVersion, 'other@2', 'the old model stays in service');
   await a.close();
   await b.close();
