@@ -11,14 +11,16 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 export function printFeedback(r: FeedbackResult): string {
   const out: string[] = [];
-  out.push('round   rows   F1     FAR     MAR     TP    FP    TN    FN  episodes/h  raised  answers (approved/rejected)  FP rows in approved/rejected recs');
+  out.push(
+    'round   rows   F1     FAR     MAR     TP    FP    TN    FN  episodes/h  raised  answers (approved/rejected)  FP rows in approved/rejected recs',
+  );
   for (const x of r.rounds) {
     out.push(
       `${String(x.round).padStart(5)}  ${String(x.rows).padStart(5)}  ${x.f1.toFixed(3)}  ${pct(x.far).padStart(6)}  ${pct(x.mar).padStart(6)}  ${String(x.tp).padStart(4)}  ${String(x.fp).padStart(4)}  ${String(x.tn).padStart(4)}  ${String(x.fn).padStart(4)}  ${x.episodes_per_hour.toFixed(2).padStart(10)}  ${String(x.raised).padStart(6)}  ${String(x.answers).padStart(7)} (${x.approved}/${x.rejected})  ${x.fp_in_approved}/${x.fp_in_rejected}`,
     );
   }
   out.push('');
-  out.push('retraining before each round (per fold: answers of the other folds\' files learnt from):');
+  out.push("retraining before each round (per fold: answers of the other folds' files learnt from):");
   for (const x of r.rounds) {
     for (const t of x.retrains) {
       out.push(
@@ -29,7 +31,9 @@ export function printFeedback(r: FeedbackResult): string {
   out.push('');
   const first = r.perFile[0] ?? [];
   const pad = Math.max(8, ...first.map((f) => f.file.length));
-  out.push(`${'file'.padEnd(pad)} fold  ${r.rounds.map((x) => `round ${x.round}: F1 / FAR / MAR`.padEnd(26)).join('')}`);
+  out.push(
+    `${'file'.padEnd(pad)} fold  ${r.rounds.map((x) => `round ${x.round}: F1 / FAR / MAR`.padEnd(26)).join('')}`,
+  );
   first.forEach((f, i) => {
     const cells = r.perFile.map((round) => {
       const fig = figuresOf((round[i] ?? f).c);
@@ -63,7 +67,10 @@ function roundJson(x: RoundFigures): Record<string, unknown> {
   };
 }
 
-export function feedbackSummary(r: FeedbackResult, protocol: { folds: number; dedupWindowMinutes: number }): Record<string, unknown> {
+export function feedbackSummary(
+  r: FeedbackResult,
+  protocol: { folds: number; dedupWindowMinutes: number },
+): Record<string, unknown> {
   const r0 = r.rounds[0];
   if (r0 === undefined) throw new Error('feedback backtest produced no rounds');
   return {
@@ -74,6 +81,13 @@ export function feedbackSummary(r: FeedbackResult, protocol: { folds: number; de
     mar: r0.mar,
     episodes_per_hour: r0.episodes_per_hour,
     rounds: r.rounds.map(roundJson),
-    protocol: { kind: protocol.folds === 1 ? 'in-sample (leaks: models learn from the files they score)' : 'cross-fitting by files', folds: protocol.folds, dedup_window_minutes: protocol.dedupWindowMinutes },
+    protocol: {
+      kind:
+        protocol.folds === 1
+          ? 'in-sample (leaks: models learn from the files they score)'
+          : 'cross-fitting by files',
+      folds: protocol.folds,
+      dedup_window_minutes: protocol.dedupWindowMinutes,
+    },
   };
 }

@@ -5,7 +5,12 @@
  * recent non-anomalous events; the registry keeps versions and statuses as
  * `agentic_hmi.model_registry` does (one active version, promote retires the previous one).
  */
-import type { LabelledEvent, LearningStore, ModelEntry, ModelRegistryStore } from '../domain/learning/ports.ts';
+import type {
+  LabelledEvent,
+  LearningStore,
+  ModelEntry,
+  ModelRegistryStore,
+} from '../domain/learning/ports.ts';
 
 export class FeedbackLearningStore implements Pick<LearningStore, 'labelledEvents' | 'featureRows'> {
   readonly #labelled: readonly LabelledEvent[];
@@ -32,12 +37,18 @@ export class FeedbackLearningStore implements Pick<LearningStore, 'labelledEvent
   }
 
   /** Evenly sampled to at most `limit`, like the Postgres adapter. */
-  featureRows(_fromMs: number, _toMs: number, limit: number, normalOnly: boolean): Promise<Record<string, number>[]> {
+  featureRows(
+    _fromMs: number,
+    _toMs: number,
+    limit: number,
+    normalOnly: boolean,
+  ): Promise<Record<string, number>[]> {
     const rows = normalOnly ? this.#normal : [...this.#normal, ...this.#anomalous];
     if (rows.length <= limit) return Promise.resolve(rows.map((r) => ({ ...r })));
     const out: Record<string, number>[] = [];
     const stride = rows.length / limit;
-    for (let k = 0; k < limit; k++) out.push({ ...(rows[Math.floor(k * stride)] as Readonly<Record<string, number>>) });
+    for (let k = 0; k < limit; k++)
+      out.push({ ...(rows[Math.floor(k * stride)] as Readonly<Record<string, number>>) });
     return Promise.resolve(out);
   }
 }
@@ -45,15 +56,23 @@ export class FeedbackLearningStore implements Pick<LearningStore, 'labelledEvent
 export class MemoryModelRegistry implements ModelRegistryStore {
   readonly #entries = new Map<string, ModelEntry & { changedAtMs: number }>();
 
-  register(e: Omit<ModelEntry, 'status'> & { status: 'candidate' | 'active' | 'rejected' }, nowMs: number): Promise<void> {
-    if (this.#entries.has(e.version)) return Promise.reject(new Error(`model version ${e.version} is already registered`));
-    if (e.status === 'active') for (const [v, x] of this.#entries) if (x.status === 'active') this.#entries.set(v, { ...x, status: 'retired', changedAtMs: nowMs });
+  register(
+    e: Omit<ModelEntry, 'status'> & { status: 'candidate' | 'active' | 'rejected' },
+    nowMs: number,
+  ): Promise<void> {
+    if (this.#entries.has(e.version))
+      return Promise.reject(new Error(`model version ${e.version} is already registered`));
+    if (e.status === 'active')
+      for (const [v, x] of this.#entries)
+        if (x.status === 'active') this.#entries.set(v, { ...x, status: 'retired', changedAtMs: nowMs });
     this.#entries.set(e.version, { ...e, changedAtMs: nowMs });
     return Promise.resolve();
   }
 
   list(): Promise<ModelEntry[]> {
-    return Promise.resolve([...this.#entries.values()].sort((a, b) => b.createdAtMs - a.createdAtMs).map(strip));
+    return Promise.resolve(
+      [...this.#entries.values()].sort((a, b) => b.createdAtMs - a.createdAtMs).map(strip),
+    );
   }
 
   get(version: string): Promise<ModelEntry | undefined> {
@@ -69,7 +88,9 @@ export class MemoryModelRegistry implements ModelRegistryStore {
   promote(version: string, nowMs: number): Promise<ModelEntry> {
     const e = this.#entries.get(version);
     if (e === undefined) return Promise.reject(new Error(`unknown model version ${version}`));
-    for (const [v, x] of this.#entries) if (x.status === 'active' && v !== version) this.#entries.set(v, { ...x, status: 'retired', changedAtMs: nowMs });
+    for (const [v, x] of this.#entries)
+      if (x.status === 'active' && v !== version)
+        this.#entries.set(v, { ...x, status: 'retired', changedAtMs: nowMs });
     const next = { ...e, status: 'active' as const, changedAtMs: nowMs };
     this.#entries.set(version, next);
     return Promise.resolve(strip(next));
@@ -78,9 +99,16 @@ export class MemoryModelRegistry implements ModelRegistryStore {
   rollback(version: string | undefined, nowMs: number): Promise<ModelEntry> {
     let target = version === undefined ? undefined : this.#entries.get(version);
     if (version === undefined) {
-      for (const e of this.#entries.values()) if (e.status === 'retired' && (target === undefined || e.changedAtMs > target.changedAtMs)) target = e;
+      for (const e of this.#entries.values())
+        if (e.status === 'retired' && (target === undefined || e.changedAtMs > target.changedAtMs))
+          target = e;
     }
-    if (target === undefined) return Promise.reject(new Error(version === undefined ? 'no retired version to roll back to' : `unknown model version ${version}`));
+    if (target === undefined)
+      return Promise.reject(
+        new Error(
+          version === undefined ? 'no retired version to roll back to' : `unknown model version ${version}`,
+        ),
+      );
     return this.promote(target.version, nowMs);
   }
 }

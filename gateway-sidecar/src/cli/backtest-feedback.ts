@@ -35,7 +35,14 @@ import {
 } from '../domain/learning/feedback-operator.ts';
 import type { LabelledEvent } from '../domain/learning/ports.ts';
 import { createLogger } from '../log.ts';
-import { addConfusion, addRow, countEpisodes, emptyConfusion, figuresOf, type Confusion } from '../ml/metrics.ts';
+import {
+  addConfusion,
+  addRow,
+  countEpisodes,
+  emptyConfusion,
+  figuresOf,
+  type Confusion,
+} from '../ml/metrics.ts';
 import { decodeEnsembleOnnx } from '../ml/onnx-import.ts';
 import type { RandomForestModel } from '../ml/random-forest.ts';
 import { runFile, type RunSettings } from './backtest-run.ts';
@@ -136,11 +143,21 @@ interface Answered {
 }
 
 /** Whether a fold's model may learn from a file: only other folds' files (one fold: every file, in-sample). */
-function learnsFrom(fileFold: ReadonlyMap<string, number>, folds: number, file: string, fold: number): boolean {
+function learnsFrom(
+  fileFold: ReadonlyMap<string, number>,
+  folds: number,
+  file: string,
+  fold: number,
+): boolean {
   return folds === 1 || fileFold.get(file) !== fold;
 }
 
-function labelledEvents(answered: Iterable<Answered>, fileFold: ReadonlyMap<string, number>, folds: number, fold: number): { events: LabelledEvent[]; recs: number } {
+function labelledEvents(
+  answered: Iterable<Answered>,
+  fileFold: ReadonlyMap<string, number>,
+  folds: number,
+  fold: number,
+): { events: LabelledEvent[]; recs: number } {
   const events: LabelledEvent[] = [];
   let recs = 0;
   for (const a of answered) {
@@ -164,16 +181,24 @@ function labelledEvents(answered: Iterable<Answered>, fileFold: ReadonlyMap<stri
 
 export async function runFeedbackBacktest(s: FeedbackSettings): Promise<FeedbackResult> {
   const n = s.tables.length;
-  if (!Number.isInteger(s.rounds) || s.rounds < 1) throw new RangeError(`--rounds must be an integer >= 1, got ${s.rounds}`);
+  if (!Number.isInteger(s.rounds) || s.rounds < 1)
+    throw new RangeError(`--rounds must be an integer >= 1, got ${s.rounds}`);
   for (const t of s.tables)
-    if (t.table.labels === undefined) throw new Error(`${t.path}: --feedback needs an 'anomaly' label column (the simulated operator answers from it)`);
+    if (t.table.labels === undefined)
+      throw new Error(
+        `${t.path}: --feedback needs an 'anomaly' label column (the simulated operator answers from it)`,
+      );
   const fileFold = new Map<string, number>();
   s.tables.forEach((t, i) => fileFold.set(t.path, foldOf(i, n, s.folds)));
 
   const work = mkdtempSync(join(tmpdir(), 'backtest-feedback-'));
   const logger = createLogger({ level: 'silent', name: 'backtest-feedback' });
   const weights = { ifWeight: s.base.ifWeight, rfWeight: s.base.rfWeight };
-  const models: FoldModel[] = Array.from({ length: s.folds }, () => ({ randomForest: s.randomForest, threshold: s.threshold, dir: s.modelDir }));
+  const models: FoldModel[] = Array.from({ length: s.folds }, () => ({
+    randomForest: s.randomForest,
+    threshold: s.threshold,
+    dir: s.modelDir,
+  }));
   const registries = models.map(() => new MemoryModelRegistry());
   const answered = new Map<string, Answered>();
   /** Non-anomalous feature rows of the latest round, per file (the "recent normal data"). */
@@ -188,7 +213,8 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
         for (let fold = 0; fold < s.folds; fold++) {
           const { events, recs } = labelledEvents(answered.values(), fileFold, s.folds, fold);
           const normal: Readonly<Record<string, number>>[] = [];
-          for (const [file, rows] of normalByFile) if (learnsFrom(fileFold, s.folds, file, fold)) normal.push(...rows);
+          for (const [file, rows] of normalByFile)
+            if (learnsFrom(fileFold, s.folds, file, fold)) normal.push(...rows);
           const current = models[fold] as FoldModel;
           const now = t0 + round * 7 * 86_400_000 + fold * 3_600_000;
           const result: RetrainResult = await retrain(
@@ -199,7 +225,8 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
               clock: { now: () => now },
               logger,
               currentModel: () => loadOnnxModelDir(current.dir, FEATURE_NAMES),
-              progress: (stage, done, total) => s.say(`round ${round} fold ${fold}: retrain ${done}/${total} ${stage}`),
+              progress: (stage, done, total) =>
+                s.say(`round ${round} fold ${fold}: retrain ${done}/${total} ${stage}`),
             },
             {
               learning: s.learning,
@@ -227,7 +254,9 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
             holdout_rows: result.holdoutRows,
             normal_rows: Math.min(normal.length, s.learning.maxNormalRows),
           });
-          s.say(`round ${round} fold ${fold}: ${result.promoted ? 'promoted' : 'not promoted'} ${result.version} (line ${serving.threshold.toFixed(3)}); gate: ${result.gate.reason}`);
+          s.say(
+            `round ${round} fold ${fold}: ${result.promoted ? 'promoted' : 'not promoted'} ${result.version} (line ${serving.threshold.toFixed(3)}); gate: ${result.gate.reason}`,
+          );
         }
       }
 
@@ -241,29 +270,48 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
         const labels = t.table.labels as readonly number[];
         const events: RaisedEvent[] = [];
         const normal: Readonly<Record<string, number>>[] = [];
-        const r = await runFile(t.path, t.table, {
-          ...s.base,
-          randomForest: model.randomForest,
-          threshold: model.threshold,
-          onScored: (row, scored) => {
-            const truth = (labels[row] ?? 0) > 0 ? 1 : 0;
-            for (const x of scored) {
-              if (x.isAnomaly) events.push({ eventId: x.eventId, tsMs: x.reading.sourceTimestampMs, truth, features: x.features });
-              else normal.push(x.features);
-            }
+        const r = await runFile(
+          t.path,
+          t.table,
+          {
+            ...s.base,
+            randomForest: model.randomForest,
+            threshold: model.threshold,
+            onScored: (row, scored) => {
+              const truth = (labels[row] ?? 0) > 0 ? 1 : 0;
+              for (const x of scored) {
+                if (x.isAnomaly)
+                  events.push({
+                    eventId: x.eventId,
+                    tsMs: x.reading.sourceTimestampMs,
+                    truth,
+                    features: x.features,
+                  });
+                else normal.push(x.features);
+              }
+            },
           },
-        }, s.onRow);
+          s.onRow,
+        );
         nextNormal.set(t.path, normal);
         raised.push(...groupIntoRecommendations(t.path, events, s.dedupWindowMinutes));
         const c = emptyConfusion();
         r.flagged.forEach((f, k) => {
           const label = labels[r.firstScored + k] ?? 0;
           addRow(c, label, f);
-          if (f && label === 0) falseAlarms.push({ path: t.path, tsMs: t.table.timestampsMs[r.firstScored + k] as number });
+          if (f && label === 0)
+            falseAlarms.push({ path: t.path, tsMs: t.table.timestampsMs[r.firstScored + k] as number });
         });
         const ts = t.table.timestampsMs.slice(r.firstScored);
         const hours = ts.length > 1 ? ((ts[ts.length - 1] as number) - (ts[0] as number)) / 3_600_000 : 0;
-        files.push({ file: basename(t.path), fold, rows: r.flagged.length, c, episodes: countEpisodes(ts, r.flagged, EPISODE_DEDUP_MS), hours });
+        files.push({
+          file: basename(t.path),
+          fold,
+          rows: r.flagged.length,
+          c,
+          episodes: countEpisodes(ts, r.flagged, EPISODE_DEDUP_MS),
+          hours,
+        });
       }
       normalByFile = nextNormal;
       const counts = answerRound(raised, answered, round);

@@ -20,7 +20,14 @@ import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
 import { parseSensorCsv, type SensorTable } from '../domain/csv.ts';
 import { FEATURE_NAMES } from '../domain/features.ts';
 import { DEFAULT_ANOMALY_THRESHOLD, MODEL_NAME } from '../ml/ensemble-training.ts';
-import { addConfusion, addRow, countEpisodes, emptyConfusion, figuresOf, type Confusion } from '../ml/metrics.ts';
+import {
+  addConfusion,
+  addRow,
+  countEpisodes,
+  emptyConfusion,
+  figuresOf,
+  type Confusion,
+} from '../ml/metrics.ts';
 import { decodeEnsembleOnnx } from '../ml/onnx-import.ts';
 import { parseConfig } from '../config.ts';
 import { renderBacktestHtml } from './backtest-plot.ts';
@@ -69,7 +76,18 @@ if (positionals.length === 0) {
   process.exit(2);
 }
 
-function gateFlag(name: 'relearn-after' | 'off-delay' | 'rounds' | 'folds' | 'synthetic-equipments' | 'rf-trees' | 'rows-per-tree' | 'dedup-minutes', min = 1): number | undefined {
+function gateFlag(
+  name:
+    | 'relearn-after'
+    | 'off-delay'
+    | 'rounds'
+    | 'folds'
+    | 'synthetic-equipments'
+    | 'rf-trees'
+    | 'rows-per-tree'
+    | 'dedup-minutes',
+  min = 1,
+): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const v = Number(raw);
@@ -81,7 +99,10 @@ function gateFlag(name: 'relearn-after' | 'off-delay' | 'rounds' | 'folds' | 'sy
 }
 const relearnAfter = gateFlag('relearn-after');
 const offDelay = gateFlag('off-delay');
-const gate = { ...(relearnAfter !== undefined ? { relearnAfterTicks: relearnAfter } : {}), ...(offDelay !== undefined ? { offDelayTicks: offDelay } : {}) };
+const gate = {
+  ...(relearnAfter !== undefined ? { relearnAfterTicks: relearnAfter } : {}),
+  ...(offDelay !== undefined ? { offDelayTicks: offDelay } : {}),
+};
 
 const tables: { path: string; table: SensorTable }[] = [];
 for (const p of positionals) {
@@ -95,7 +116,11 @@ for (const p of positionals) {
 
 const modelDir = userPath(values.model as string);
 const shippedRunner = await loadOnnxModelDir(modelDir, FEATURE_NAMES);
-const { randomForest } = decodeEnsembleOnnx(readFileSync(join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).file ?? 'model.onnx')));
+const { randomForest } = decodeEnsembleOnnx(
+  readFileSync(
+    join(modelDir, JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).file ?? 'model.onnx'),
+  ),
+);
 const threshold = shippedRunner.anomalyThreshold ?? DEFAULT_ANOMALY_THRESHOLD;
 
 const totalRows = tables.reduce((a, t) => a + t.table.rows.length, 0);
@@ -134,7 +159,15 @@ async function feedback(): Promise<void> {
       tables,
       rounds,
       folds,
-      base: { trainRows, windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, shippedRunner, gate },
+      base: {
+        trainRows,
+        windowMs: 86_400_000,
+        bucketCount: 96,
+        ifWeight: 0.3,
+        rfWeight: 0.7,
+        shippedRunner,
+        gate,
+      },
       randomForest,
       threshold,
       modelDir,
@@ -159,13 +192,34 @@ async function feedback(): Promise<void> {
   process.stderr.write('\n');
   await shippedRunner.close();
   process.stdout.write(printFeedback(result));
-  if (values.summary !== undefined) writeFileSync(userPath(values.summary), `${JSON.stringify(feedbackSummary(result, { folds, dedupWindowMinutes: config.dedupWindowMinutes }), null, 2)}\n`);
+  if (values.summary !== undefined)
+    writeFileSync(
+      userPath(values.summary),
+      `${JSON.stringify(feedbackSummary(result, { folds, dedupWindowMinutes: config.dedupWindowMinutes }), null, 2)}\n`,
+    );
 }
 
 async function plain(): Promise<void> {
   const results: FileResult[] = [];
   for (const t of tables) {
-    results.push(await runFile(t.path, t.table, { trainRows, threshold, windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, shippedRunner, randomForest, gate }, progress));
+    results.push(
+      await runFile(
+        t.path,
+        t.table,
+        {
+          trainRows,
+          threshold,
+          windowMs: 86_400_000,
+          bucketCount: 96,
+          ifWeight: 0.3,
+          rfWeight: 0.7,
+          shippedRunner,
+          randomForest,
+          gate,
+        },
+        progress,
+      ),
+    );
   }
   process.stderr.write('\n');
   await shippedRunner.close();
@@ -184,7 +238,14 @@ async function plain(): Promise<void> {
     r.flagged.forEach((f, k) => addRow(c, labels?.[r.firstScored + k] ?? 0, f));
     const ts = r.table.timestampsMs.slice(r.firstScored);
     const hours = ts.length > 1 ? ((ts[ts.length - 1] as number) - (ts[0] as number)) / 3_600_000 : 0;
-    return { name: basename(r.file), rows: r.flagged.length, c, labelled: labels !== undefined, episodes: countEpisodes(ts, r.flagged, DEDUP_MS), hours };
+    return {
+      name: basename(r.file),
+      rows: r.flagged.length,
+      c,
+      labelled: labels !== undefined,
+      episodes: countEpisodes(ts, r.flagged, DEDUP_MS),
+      hours,
+    };
   });
   const pooled = emptyConfusion();
   for (const l of lines) addConfusion(pooled, l.c);
@@ -204,7 +265,10 @@ async function plain(): Promise<void> {
   const table: string[] = [];
   const pad = Math.max(8, ...lines.map((l) => l.name.length));
   table.push(`${'file'.padEnd(pad)}  rows   F1     FAR     MAR     TP    FP    TN    FN   episodes/h`);
-  for (const l of [...lines, { name: 'POOLED', rows: rowsScored, c: pooled, labelled: anyLabels, episodes, hours }]) {
+  for (const l of [
+    ...lines,
+    { name: 'POOLED', rows: rowsScored, c: pooled, labelled: anyLabels, episodes, hours },
+  ]) {
     const f = figuresOf(l.c);
     const eph = l.hours > 0 ? l.episodes / l.hours : 0;
     table.push(
@@ -212,7 +276,9 @@ async function plain(): Promise<void> {
     );
   }
   process.stdout.write(`${table.join('\n')}\n`);
-  process.stdout.write(`flagged rows per hour ${flaggedPerHour.toFixed(1)}; alarm episodes (5-minute dedup) ${episodes} in ${hours.toFixed(2)} h = ${episodesPerHour.toFixed(2)}/h\n`);
+  process.stdout.write(
+    `flagged rows per hour ${flaggedPerHour.toFixed(1)}; alarm episodes (5-minute dedup) ${episodes} in ${hours.toFixed(2)} h = ${episodesPerHour.toFixed(2)}/h\n`,
+  );
 
   if (values.out !== undefined) {
     const out: string[] = ['file,datetime,score,is_anomaly'];
@@ -225,11 +291,29 @@ async function plain(): Promise<void> {
     writeFileSync(userPath(values.out), `${out.join('\n')}\n`);
   }
   if (values.summary !== undefined) {
-    const summary = { files: results.length, rows: rowsScored, f1: pooledFig.f1, far: pooledFig.far, mar: pooledFig.mar, episodes_per_hour: episodesPerHour };
+    const summary = {
+      files: results.length,
+      rows: rowsScored,
+      f1: pooledFig.f1,
+      far: pooledFig.far,
+      mar: pooledFig.mar,
+      episodes_per_hour: episodesPerHour,
+    };
     writeFileSync(userPath(values.summary), `${JSON.stringify(summary, null, 2)}\n`);
   }
   if (values.plot !== undefined) {
     const pooledText = `POOLED ${rowsScored} rows  ${fmt({ c: pooled })}  episodes/h ${episodesPerHour.toFixed(2)}`;
-    writeFileSync(userPath(values.plot), renderBacktestHtml(results, threshold, pooledText, lines.map((l) => `${l.rows} rows  ${fmt(l)}  episodes/h ${(l.hours > 0 ? l.episodes / l.hours : 0).toFixed(2)}`)));
+    writeFileSync(
+      userPath(values.plot),
+      renderBacktestHtml(
+        results,
+        threshold,
+        pooledText,
+        lines.map(
+          (l) =>
+            `${l.rows} rows  ${fmt(l)}  episodes/h ${(l.hours > 0 ? l.episodes / l.hours : 0).toFixed(2)}`,
+        ),
+      ),
+    );
   }
 }

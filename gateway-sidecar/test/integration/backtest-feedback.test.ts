@@ -45,91 +45,150 @@ interface Round {
 }
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/backtest.ts', ...args], { cwd, encoding: 'utf8', timeout: 280_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/backtest.ts', ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 280_000,
+  });
 }
 
-test('feedback backtest: rounds, answers ≤ raised, leave-fold-out learning, summary = table', { skip: !existsSync(dir) && 'SKAB valve1 not available' }, () => {
-  // Files with false alarms (0, 2) and a clean one in each fold (fold 0 = 0, 2; fold 1 = 8, 12).
-  const files = ['0.csv', '2.csv', '8.csv', '12.csv'].map((f) => join(dir, f));
-  const tmp = mkdtempSync(join(tmpdir(), 'backtest-feedback-'));
-  try {
-    const plainPath = join(tmp, 'plain.json');
-    const plain = cli(['--summary', plainPath, ...files]);
-    assert.equal(plain.status, 0, plain.stderr);
-    const summaryPath = join(tmp, 'feedback.json');
-    const r = cli(['--feedback', '--rounds', '2', '--folds', '2', '--dedup-minutes', '1', '--synthetic-equipments', '12', '--rf-trees', '8', '--rows-per-tree', '4000', '--summary', summaryPath, ...files]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /round 1 fold 0: retrain 7\/7 done/, 'retrain progress on stderr');
+test(
+  'feedback backtest: rounds, answers ≤ raised, leave-fold-out learning, summary = table',
+  { skip: !existsSync(dir) && 'SKAB valve1 not available' },
+  () => {
+    // Files with false alarms (0, 2) and a clean one in each fold (fold 0 = 0, 2; fold 1 = 8, 12).
+    const files = ['0.csv', '2.csv', '8.csv', '12.csv'].map((f) => join(dir, f));
+    const tmp = mkdtempSync(join(tmpdir(), 'backtest-feedback-'));
+    try {
+      const plainPath = join(tmp, 'plain.json');
+      const plain = cli(['--summary', plainPath, ...files]);
+      assert.equal(plain.status, 0, plain.stderr);
+      const summaryPath = join(tmp, 'feedback.json');
+      const r = cli([
+        '--feedback',
+        '--rounds',
+        '2',
+        '--folds',
+        '2',
+        '--dedup-minutes',
+        '1',
+        '--synthetic-equipments',
+        '12',
+        '--rf-trees',
+        '8',
+        '--rows-per-tree',
+        '4000',
+        '--summary',
+        summaryPath,
+        ...files,
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /round 1 fold 0: retrain 7\/7 done/, 'retrain progress on stderr');
 
-    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as { files: number; rows: number; f1: number; far: number; mar: number; rounds: Round[]; protocol: { folds: number } };
-    const base = JSON.parse(readFileSync(plainPath, 'utf8')) as { rows: number; f1: number; far: number; mar: number };
-    assert.equal(summary.rounds.length, 3);
-    assert.equal(summary.protocol.folds, 2);
-    const [r0, r1, r2] = summary.rounds as [Round, Round, Round];
-    // Round 0 is the plain backtest with the default model; the top-level keys are round 0's.
-    assert.equal(r0.rows, base.rows);
-    assert.equal(r0.f1, base.f1);
-    assert.equal(r0.far, base.far);
-    assert.equal(summary.f1, r0.f1);
-    assert.equal(r0.retrains.length, 0);
+      const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as {
+        files: number;
+        rows: number;
+        f1: number;
+        far: number;
+        mar: number;
+        rounds: Round[];
+        protocol: { folds: number };
+      };
+      const base = JSON.parse(readFileSync(plainPath, 'utf8')) as {
+        rows: number;
+        f1: number;
+        far: number;
+        mar: number;
+      };
+      assert.equal(summary.rounds.length, 3);
+      assert.equal(summary.protocol.folds, 2);
+      const [r0, r1, r2] = summary.rounds as [Round, Round, Round];
+      // Round 0 is the plain backtest with the default model; the top-level keys are round 0's.
+      assert.equal(r0.rows, base.rows);
+      assert.equal(r0.f1, base.f1);
+      assert.equal(r0.far, base.far);
+      assert.equal(summary.f1, r0.f1);
+      assert.equal(r0.retrains.length, 0);
 
-    const lines = r.stdout.split('\n');
-    for (const x of summary.rounds) {
-      assert.equal(x.files, 4);
-      assert.equal(x.tp + x.fp + x.tn + x.fn, x.rows);
-      assert.ok(Math.abs(x.far - x.fp / (x.fp + x.tn)) < 1e-12);
-      assert.ok(Math.abs(x.f1 - (2 * x.tp) / (2 * x.tp + x.fp + x.fn)) < 1e-12);
-      // The operator answers only what the system raised, each recommendation once.
-      assert.ok(x.answers <= x.raised, `round ${x.round}: ${x.answers} answers > ${x.raised} raised`);
-      assert.equal(x.approved + x.rejected, x.answers);
-      assert.equal(x.fp_in_approved + x.fp_in_rejected, x.fp);
-      const line = lines.find((l) => l.trim().startsWith(`${x.round} `) && l.includes(` ${x.rows} `));
-      assert.ok(line, `round ${x.round} printed:\n${r.stdout}`);
-      const cols = line.trim().split(/\s+/);
-      assert.equal(cols[2], x.f1.toFixed(3));
-      assert.equal(cols[3], `${(x.far * 100).toFixed(1)}%`);
-      assert.equal(Number(cols[10]), x.raised);
-      assert.equal(Number(cols[11]), x.answers);
+      const lines = r.stdout.split('\n');
+      for (const x of summary.rounds) {
+        assert.equal(x.files, 4);
+        assert.equal(x.tp + x.fp + x.tn + x.fn, x.rows);
+        assert.ok(Math.abs(x.far - x.fp / (x.fp + x.tn)) < 1e-12);
+        assert.ok(Math.abs(x.f1 - (2 * x.tp) / (2 * x.tp + x.fp + x.fn)) < 1e-12);
+        // The operator answers only what the system raised, each recommendation once.
+        assert.ok(x.answers <= x.raised, `round ${x.round}: ${x.answers} answers > ${x.raised} raised`);
+        assert.equal(x.approved + x.rejected, x.answers);
+        assert.equal(x.fp_in_approved + x.fp_in_rejected, x.fp);
+        const line = lines.find((l) => l.trim().startsWith(`${x.round} `) && l.includes(` ${x.rows} `));
+        assert.ok(line, `round ${x.round} printed:\n${r.stdout}`);
+        const cols = line.trim().split(/\s+/);
+        assert.equal(cols[2], x.f1.toFixed(3));
+        assert.equal(cols[3], `${(x.far * 100).toFixed(1)}%`);
+        assert.equal(Number(cols[10]), x.raised);
+        assert.equal(Number(cols[11]), x.answers);
+      }
+      assert.ok(
+        r0.answers > 0 && r0.answers === r0.raised,
+        'round 0: every recommendation is new and answered',
+      );
+      assert.ok(r0.rejected > 0, 'these files raise false alarms the operator rejects');
+
+      // Leave-fold-out: before round 1 each fold learns from exactly the other fold's round-0 answers.
+      assert.equal(r1.retrains.length, 2);
+      const answeredIn = (round: number): number => (summary.rounds[round] as Round).answers;
+      assert.equal(
+        (r1.retrains[0] as Retrain).answers_used + (r1.retrains[1] as Retrain).answers_used,
+        answeredIn(0),
+      );
+      assert.equal(
+        (r2.retrains[0] as Retrain).answers_used + (r2.retrains[1] as Retrain).answers_used,
+        answeredIn(0) + answeredIn(1),
+      );
+      for (const t of [...r1.retrains, ...r2.retrains]) {
+        assert.ok(t.labelled_rows + t.holdout_rows > 0, `fold ${t.fold} learnt from labelled rows`);
+        assert.ok(t.threshold >= 0.5 && t.threshold <= 0.85, 'adapted line inside learning.thresholdMin/Max');
+        assert.match(t.gate, /not worse|worse|too small/);
+      }
+      // A model is only swapped in through the gate: an unpromoted round scores like the round before.
+      const promoted = r1.retrains.some((t) => t.promoted);
+      if (!promoted) assert.deepEqual([r1.tp, r1.fp, r1.tn, r1.fn], [r0.tp, r0.fp, r0.tn, r0.fn]);
+      else
+        assert.notDeepEqual(
+          [r1.tp, r1.fp, r1.tn, r1.fn],
+          [r0.tp, r0.fp, r0.tn, r0.fn],
+          'a promoted retrain changes the scores',
+        );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
-    assert.ok(r0.answers > 0 && r0.answers === r0.raised, 'round 0: every recommendation is new and answered');
-    assert.ok(r0.rejected > 0, 'these files raise false alarms the operator rejects');
+  },
+);
 
-    // Leave-fold-out: before round 1 each fold learns from exactly the other fold's round-0 answers.
-    assert.equal(r1.retrains.length, 2);
-    const answeredIn = (round: number): number => (summary.rounds[round] as Round).answers;
-    assert.equal((r1.retrains[0] as Retrain).answers_used + (r1.retrains[1] as Retrain).answers_used, answeredIn(0));
-    assert.equal((r2.retrains[0] as Retrain).answers_used + (r2.retrains[1] as Retrain).answers_used, answeredIn(0) + answeredIn(1));
-    for (const t of [...r1.retrains, ...r2.retrains]) {
-      assert.ok(t.labelled_rows + t.holdout_rows > 0, `fold ${t.fold} learnt from labelled rows`);
-      assert.ok(t.threshold >= 0.5 && t.threshold <= 0.85, 'adapted line inside learning.thresholdMin/Max');
-      assert.match(t.gate, /not worse|worse|too small/);
+test(
+  'feedback backtest refuses files without labels and bad fold counts with clear errors',
+  { skip: !existsSync(dir) && 'SKAB valve1 not available' },
+  () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'backtest-feedback-'));
+    try {
+      const unlabelled = join(tmp, 'plain.csv');
+      const rows = ['datetime;a;b'];
+      for (let i = 0; i < 60; i++)
+        rows.push(
+          `2020-01-01 00:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')};${Math.sin(i)};${Math.cos(i)}`,
+        );
+      writeFileSync(unlabelled, `${rows.join('\n')}\n`);
+      const a = cli(['--feedback', '--train-rows', '20', unlabelled, join(dir, '0.csv')]);
+      assert.notEqual(a.status, 0);
+      assert.match(a.stderr, /plain\.csv: --feedback needs an 'anomaly' label column/);
+      const b = cli(['--feedback', '--folds', '3', join(dir, '0.csv'), join(dir, '1.csv')]);
+      assert.equal(b.status, 2);
+      assert.match(b.stderr, /--folds 3 needs at least 3 files, got 2/);
+      const c = cli(['--feedback', '--rounds', '0', join(dir, '0.csv')]);
+      assert.equal(c.status, 2);
+      assert.match(c.stderr, /--rounds must be an integer >= 1, got '0'/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
-    // A model is only swapped in through the gate: an unpromoted round scores like the round before.
-    const promoted = r1.retrains.some((t) => t.promoted);
-    if (!promoted) assert.deepEqual([r1.tp, r1.fp, r1.tn, r1.fn], [r0.tp, r0.fp, r0.tn, r0.fn]);
-    else assert.notDeepEqual([r1.tp, r1.fp, r1.tn, r1.fn], [r0.tp, r0.fp, r0.tn, r0.fn], 'a promoted retrain changes the scores');
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
-
-test('feedback backtest refuses files without labels and bad fold counts with clear errors', { skip: !existsSync(dir) && 'SKAB valve1 not available' }, () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'backtest-feedback-'));
-  try {
-    const unlabelled = join(tmp, 'plain.csv');
-    const rows = ['datetime;a;b'];
-    for (let i = 0; i < 60; i++) rows.push(`2020-01-01 00:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')};${Math.sin(i)};${Math.cos(i)}`);
-    writeFileSync(unlabelled, `${rows.join('\n')}\n`);
-    const a = cli(['--feedback', '--train-rows', '20', unlabelled, join(dir, '0.csv')]);
-    assert.notEqual(a.status, 0);
-    assert.match(a.stderr, /plain\.csv: --feedback needs an 'anomaly' label column/);
-    const b = cli(['--feedback', '--folds', '3', join(dir, '0.csv'), join(dir, '1.csv')]);
-    assert.equal(b.status, 2);
-    assert.match(b.stderr, /--folds 3 needs at least 3 files, got 2/);
-    const c = cli(['--feedback', '--rounds', '0', join(dir, '0.csv')]);
-    assert.equal(c.status, 2);
-    assert.match(c.stderr, /--rounds must be an integer >= 1, got '0'/);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
+  },
+);

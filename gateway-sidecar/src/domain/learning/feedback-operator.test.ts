@@ -1,19 +1,37 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dedupKey, recommendationIdFor } from '../dedup.ts';
-import { answerOf, answerRound, foldOf, groupIntoRecommendations, type RaisedEvent } from './feedback-operator.ts';
+import {
+  answerOf,
+  answerRound,
+  foldOf,
+  groupIntoRecommendations,
+  type RaisedEvent,
+} from './feedback-operator.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
-const ev = (s: number, truth: 0 | 1, tag = 'v'): RaisedEvent => ({ eventId: `${tag}@${T0 + s * 1000}`, tsMs: T0 + s * 1000, truth, features: { z_score: s } });
+const ev = (s: number, truth: 0 | 1, tag = 'v'): RaisedEvent => ({
+  eventId: `${tag}@${T0 + s * 1000}`,
+  tsMs: T0 + s * 1000,
+  truth,
+  features: { z_score: s },
+});
 
 test('recommendations are the dedup windows of the anomalous events, with the store ids', () => {
   // 0–299 s in the first 5-minute window, 300 s onwards in the second.
-  const recs = groupIntoRecommendations('EQ', [ev(10, 0), ev(11, 1), ev(299, 1), ev(300, 0), ev(301, 0), ev(301, 0)], 5);
+  const recs = groupIntoRecommendations(
+    'EQ',
+    [ev(10, 0), ev(11, 1), ev(299, 1), ev(300, 0), ev(301, 0), ev(301, 0)],
+    5,
+  );
   assert.equal(recs.length, 2);
   const key = dedupKey('EQ', 'anomaly', T0 + 10_000, 5);
   assert.equal(recs[0]?.dedupKey, key);
   assert.equal(recs[0]?.id, recommendationIdFor(key));
-  assert.deepEqual([...(recs[0]?.events.keys() ?? [])], [`v@${T0 + 10_000}`, `v@${T0 + 11_000}`, `v@${T0 + 299_000}`]);
+  assert.deepEqual(
+    [...(recs[0]?.events.keys() ?? [])],
+    [`v@${T0 + 10_000}`, `v@${T0 + 11_000}`, `v@${T0 + 299_000}`],
+  );
   assert.equal(recs[1]?.events.size, 2, 'a repeated event id is one event');
   // A 1-minute window splits the same events into more recommendations.
   assert.equal(groupIntoRecommendations('EQ', [ev(10, 0), ev(70, 0), ev(130, 0)], 1).length, 3);
@@ -27,7 +45,14 @@ test('the operator approves a recommendation overlapping a labelled fault and re
 });
 
 test('each recommendation is answered once; a re-raised one keeps its answer and takes the new events', () => {
-  const answered = new Map<string, { rec: ReturnType<typeof groupIntoRecommendations>[number]; answer: 'approved' | 'rejected'; round: number }>();
+  const answered = new Map<
+    string,
+    {
+      rec: ReturnType<typeof groupIntoRecommendations>[number];
+      answer: 'approved' | 'rejected';
+      round: number;
+    }
+  >();
   const r0 = answerRound(groupIntoRecommendations('EQ', [ev(10, 1), ev(400, 0)], 5), answered, 0);
   assert.deepEqual(r0, { raised: 2, answers: 2, approved: 1, rejected: 1 });
   // Round 1 raises the first window again (one more event) and a new window on normal rows.
@@ -41,9 +66,18 @@ test('each recommendation is answered once; a re-raised one keeps its answer and
 });
 
 test('folds are contiguous blocks of the files; bad fold counts are refused', () => {
-  assert.deepEqual(Array.from({ length: 16 }, (_, i) => foldOf(i, 16, 2)), [...Array<number>(8).fill(0), ...Array<number>(8).fill(1)]);
-  assert.deepEqual(Array.from({ length: 5 }, (_, i) => foldOf(i, 5, 1)), [0, 0, 0, 0, 0]);
-  assert.deepEqual(Array.from({ length: 4 }, (_, i) => foldOf(i, 4, 4)), [0, 1, 2, 3]);
+  assert.deepEqual(
+    Array.from({ length: 16 }, (_, i) => foldOf(i, 16, 2)),
+    [...Array<number>(8).fill(0), ...Array<number>(8).fill(1)],
+  );
+  assert.deepEqual(
+    Array.from({ length: 5 }, (_, i) => foldOf(i, 5, 1)),
+    [0, 0, 0, 0, 0],
+  );
+  assert.deepEqual(
+    Array.from({ length: 4 }, (_, i) => foldOf(i, 4, 4)),
+    [0, 1, 2, 3],
+  );
   assert.throws(() => foldOf(0, 3, 4), /folds must be an integer in \[1, 3\]/);
   assert.throws(() => foldOf(0, 3, 0), /got 0/);
 });
