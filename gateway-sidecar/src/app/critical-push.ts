@@ -58,6 +58,11 @@ export interface CriticalPushOptions {
   readonly reserve?: number;
 }
 
+/** Pause of background refills after a failed one (a Postgres outage: one attempt a second). */
+const REFILL_BACKOFF_MS = 1_000;
+/** Longest the pipeline waits at a batch end for the reserve to be refilled. */
+const READY_WAIT_MS = 100;
+
 /** Recently written alert ids remembered; a pipeline retries a batch's alerts, never older ones. */
 const DURABLE_IDS_KEPT = 4096;
 
@@ -84,6 +89,7 @@ export class CriticalPush {
   #reserved: number[] = [];
   #refilling: Promise<void> | undefined;
   #refillError: unknown;
+  #refillFailedAt = Number.NEGATIVE_INFINITY;
   /** Largest seq the hub has published. */
   #highest = 0;
   #horizonMs: number | undefined;
@@ -225,19 +231,39 @@ export class CriticalPush {
       const seq = this.#reserved.shift();
       if (seq !== undefined) return seq;
       this.#refillError = undefined;
-      await this.#refill();
+      await this.#refill(true);
       if (this.#reserved.length === 0 && this.#refillError !== undefined) throw this.#refillError;
     }
   }
 
-  /** Resolves once start-up and any reservation refill in flight are done (tests, benches). */
-  async settled(): Promise<void> {
-    await this.start();
-    await this.#refilling;
+  /**
+   * Resolves once start-up and any reservation refill in flight are done, or after `maxWaitMs`
+   * (the pipeline's per-batch wait: a Postgres that does not answer must not stall ingest).
+   */
+  async settled(maxWaitMs?: number): Promise<void> {
+    const done = (async () => {
+      await this.start();
+      await this.#refilling;
+    })();
+    if (maxWaitMs === undefined) return done;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, maxWaitMs)))]);
+    } finally {
+      clearTimeout(timer);
+      done.catch(() => undefined);
+    }
   }
 
-  #refill(): Promise<void> {
+  /** Background refills pause for REFILL_BACKOFF_MS after a failure; an alert waiting for a seq forces one. */
+  #refill(force = false): Promise<void> {
     if (!this.#ready) return Promise.resolve();
+    if (
+      !force &&
+      this.#refilling === undefined &&
+      performance.now() - this.#refillFailedAt < REFILL_BACKOFF_MS
+    )
+      return Promise.resolve();
     this.#refilling ??= this.#refillNow().finally(() => {
       this.#refilling = undefined;
     });
@@ -256,8 +282,10 @@ export class CriticalPush {
         if (fresh.length === 0) break;
       }
     } catch (err) {
-      // Not fatal: alerts take the write-first path until a later refill succeeds.
+      // Not fatal: the reserve on hand still serves; an alert that finds none waits in `raise`
+      // (which fails, and the pipeline retries it) until a refill succeeds.
       this.#refillError = err;
+      this.#refillFailedAt = performance.now();
       this.#log.warn({ err }, 'change-log seqs not reserved');
     }
   }
@@ -303,6 +331,6 @@ export function pushFirstBypass(
     push,
     evaluate: (reading) => detector.evaluate(reading),
     raise: (alerts) => push.raise(alerts),
-    ready: () => push.settled().catch(() => undefined),
+    ready: () => push.settled(READY_WAIT_MS).catch(() => undefined),
   };
 }
