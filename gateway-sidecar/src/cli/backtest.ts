@@ -13,13 +13,12 @@
  * printed and written to the summary's `rounds`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
 import { parseSensorCsv, type SensorTable } from '../domain/csv.ts';
 import { FEATURE_NAMES } from '../domain/features.ts';
-import { DEFAULT_ANOMALY_THRESHOLD, MODEL_NAME } from '../ml/ensemble-training.ts';
+import { DEFAULT_ANOMALY_THRESHOLD } from '../ml/ensemble-training.ts';
 import {
   addConfusion,
   addRow,
@@ -30,13 +29,13 @@ import {
 } from '../ml/metrics.ts';
 import { decodeEnsembleOnnx } from '../ml/onnx-import.ts';
 import { parseConfig } from '../config.ts';
+import { shippedModelDir } from '../main-detection.ts';
 import { renderBacktestHtml } from './backtest-plot.ts';
 import { printFeedback, feedbackSummary } from './backtest-feedback-report.ts';
 import { runFeedbackBacktest } from './backtest-feedback.ts';
 import { runFile, type FileResult } from './backtest-run.ts';
 
 const DEDUP_MS = 5 * 60_000;
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -45,7 +44,8 @@ const { values, positionals } = parseArgs({
     out: { type: 'string' },
     plot: { type: 'string' },
     summary: { type: 'string' },
-    model: { type: 'string', default: join(repoRoot, 'models', MODEL_NAME, '1.0.0') },
+    // The model the sidecar serves by default: models/if-rf-ensemble/<highest version>.
+    model: { type: 'string', default: shippedModelDir() },
     // Alarm-gate overrides (defaults: DEFAULT_GATE), for the leave-files-out checks in docs/detection.md.
     'relearn-after': { type: 'string' },
     'off-delay': { type: 'string' },
