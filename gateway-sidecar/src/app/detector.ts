@@ -3,7 +3,8 @@
  *
  * Usage (main.ts wires it; other stages only see `process` / `score`):
  * ```ts
- * const d = new Detector(await loadOnnxModelDir(dir, FEATURE_NAMES), { windowMs, bucketCount, ifWeight, rfWeight, batchSize, batchMaxWaitMs });
+ * const runner = await loadOnnxModelDir(dir, FEATURE_NAMES, { thread: 'worker' });
+ * const d = new Detector(runner, { windowMs, bucketCount, ifWeight, rfWeight, batchSize, batchMaxWaitMs, pipelineChunks });
  * const scored = await d.process(readings);      // same order as the input
  * const old = await d.swapModel(nextRunner);      // hot swap; close `old` when done
  * ```
@@ -13,9 +14,9 @@
  * scored exactly once, by the old or the new model, never both, never neither.
  *
  * Pipelining (docs/performance.md): a micro-batch goes to the model in up to `pipelineChunks`
- * runs. With the runner on its own thread (the default ONNX runner) the features of chunk k+1 are
- * computed while chunk k is scored, and the result objects of one chunk are built while the next
- * is scored. The alarm gate sees exactly what the unpipelined detector lets it see: every row of a
+ * runs. With the runner on its own thread (`thread: 'worker'`, the sidecar's default through config
+ * `ensemble.onnxThread`) the features of chunk k+1 are computed while chunk k is scored, and the
+ * result objects of one chunk are built while the next is scored. The alarm gate sees exactly what the unpipelined detector lets it see: every row of a
  * micro-batch is featurised before any row of it is observed, and the rows are observed in order,
  * so the output equals that of `pipelineChunks: 1` (tested on thousands of rows with alarms).
  *
