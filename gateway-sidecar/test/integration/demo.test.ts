@@ -51,7 +51,23 @@ describe('demo page in Chromium', () => {
     }
   });
 
-  // Known bug, left open: the plain fallback page at /plain/ intermittently never reaches its live
-  // state in this test (seen 2 of 4 runs on 2026-11-29); the component preview above is unaffected.
-  test.todo('the plain fallback page at /plain/ goes live and lists recommendations');
+  test('the plain fallback page at /plain/ goes live and lists recommendations', async () => {
+    const plain = await browser.newPage();
+    const diag: string[] = [];
+    plain.on('console', (m) => diag.push(`console.${m.type()}: ${m.text()}`));
+    plain.on('pageerror', (e) => diag.push(`pageerror: ${e.message}`));
+    plain.on('requestfailed', (r) => diag.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+    plain.on('response', (r) => diag.push(`response: ${r.status()} ${r.url()}`));
+    try {
+      await plain.goto(`${sidecar.baseUrl}/plain/`);
+      await plain.locator('#conn.live').waitFor({ timeout: 30_000 });
+      await plain.locator('#recs tr').first().waitFor({ timeout: 30_000 });
+    } catch (err) {
+      const conn = await plain.locator('#conn').textContent();
+      const error = await plain.locator('#error').textContent();
+      throw new Error(`${(err as Error).message}\nconn=${conn} error=${error}\n${diag.join('\n')}`);
+    }
+    const rows = await plain.locator('#recs tr').count();
+    assert.ok(rows >= 1);
+  });
 });

@@ -25,10 +25,17 @@ function showError(message) {
   p.hidden = !message;
 }
 
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
 async function api(path, init) {
   const res = await fetch(path, Object.assign({}, init, { headers: headers(init && init.headers) }));
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`${res.status} ${body.code || ''}: ${body.message || res.statusText}`);
+  if (!res.ok) throw new ApiError(res.status, `${res.status} ${body.code || ''}: ${body.message || res.statusText}`);
   return body;
 }
 
@@ -97,11 +104,16 @@ function render(flashId) {
     el('li', {}, `${new Date(a.at).toLocaleTimeString()}  ${a.equipmentId} ${a.sensorType} = ${a.value} (${a.level} ≥ ${a.threshold}): ${a.message}`)));
 }
 
-function upsert(rec) {
+/** Keeps the newest version of each recommendation, whichever arrives first (list or stream). */
+function merge(rec) {
   const prev = state.recs.get(rec.id);
-  if (prev && prev.version > rec.version) return;
+  if (prev && prev.version > rec.version) return false;
   state.recs.set(rec.id, rec);
-  render(rec.id);
+  return true;
+}
+
+function upsert(rec) {
+  if (merge(rec)) render(rec.id);
 }
 
 function setConn(text, live) {
@@ -151,20 +163,41 @@ async function follow() {
     } catch (err) {
       setConn(`reconnecting (${err.message})`, false);
     }
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Retries a transient failure (network, 5xx, 429) with backoff; a refused token or a bad request
+// (other 4xx) is shown and not retried.
+async function withRetry(what, fn) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const status = err instanceof ApiError ? err.status : 0;
+      if (status >= 400 && status < 500 && status !== 429) throw err;
+      showError(`${what}: ${err.message} - retrying`);
+      await sleep(Math.min(15_000, 1_000 * 2 ** attempt));
+    }
   }
 }
 
 async function start() {
   try {
-    const me = await api('/api/me');
+    const me = await withRetry('who am I', () => api('/api/me'));
     document.getElementById('who').textContent = `${me.user} (${me.roles.join(', ')})`;
-    const list = await api('/api/recommendations?limit=100');
-    for (const r of list.items) state.recs.set(r.id, r);
-    const alerts = await api('/api/critical-alerts?limit=50').catch(() => ({ items: [] }));
-    state.alerts = alerts.items;
-    render();
+    // Follow the stream first, so nothing that changes while the lists load falls in a gap;
+    // merge() keeps the newest version whichever way it arrives.
     follow();
+    const list = await withRetry('recommendations', () => api('/api/recommendations?limit=100'));
+    for (const r of list.items) merge(r);
+    const alerts = await withRetry('critical alerts', () => api('/api/critical-alerts?limit=50')).catch(() => ({ items: [] }));
+    const seen = new Set(state.alerts.map((a) => a.id));
+    state.alerts = state.alerts.concat(alerts.items.filter((a) => !seen.has(a.id)));
+    showError('');
+    render();
   } catch (err) {
     showError(err.message);
     setConn('not connected', false);
