@@ -1,31 +1,20 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { OpcuaTagSource, type OpcuaTagSourceOptions } from '../../src/adapters/opcua-tag-source.ts';
 import type { TagEvent } from '../../src/domain/tag-event.ts';
 import { systemClock, type SourceState } from '../../src/ports.ts';
 import { tagSourceContract } from '../contracts/tag-source.contract.ts';
-import { IGNITION_TAGS_NS, startOpcuaFixtureServer, type FixtureServer } from '../fixtures/opcua-server.ts';
+import { clientOptions, clientPkiDir, startOpcuaFixtureServer, type FixtureServer } from '../fixtures/opcua-server.ts';
 
 const TEMP = '[default]Reactors/R01/Temperature';
 const VIB = '[default]Utilities/P02/Vibration';
 const SP = '[default]Reactors/R01/Throughput_SP';
 
-/** One client PKI per file: creating the client certificate takes seconds. */
-const CLIENT_PKI = mkdtempSync(join(tmpdir(), 'opcua-src-'));
-after(() => rmSync(CLIENT_PKI, { recursive: true, force: true }));
+const CLIENT_PKI = clientPkiDir('opcua-src-');
 
 function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaTagSourceOptions> = {}): OpcuaTagSourceOptions {
   return {
-    endpointUrl: server.endpointUrl,
-    securityMode: 'None',
-    securityPolicy: 'None',
-    namespaceUri: IGNITION_TAGS_NS,
-    pkiDir,
-    trustUnknownServerCertificate: true,
-    reconnectMaxDelayMs: 500,
+    ...clientOptions(server, pkiDir),
     tags: [TEMP, VIB, SP],
     samplingIntervalMs: 50,
     publishingIntervalMs: 50,

@@ -1,31 +1,19 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { OpcuaTagWriter } from '../../src/adapters/opcua-tag-writer.ts';
-import type { OpcuaConnectionOptions } from '../../src/adapters/opcua-connection.ts';
 import { tagWriterContract } from '../contracts/tag-writer.contract.ts';
-import { IGNITION_TAGS_NS, PROTECTED_TAG, USER, USER_DENIED_TAG, startOpcuaFixtureServer, type FixtureServer } from '../fixtures/opcua-server.ts';
+import {
+  PROTECTED_TAG,
+  USER,
+  USER_DENIED_TAG,
+  clientOptions as options,
+  clientPkiDir,
+  startOpcuaFixtureServer,
+} from '../fixtures/opcua-server.ts';
 
 const SP = '[default]Reactors/R01/Throughput_SP';
 
-/** One client PKI per file: creating the client certificate takes seconds. */
-const CLIENT_PKI = mkdtempSync(join(tmpdir(), 'opcua-w-'));
-after(() => rmSync(CLIENT_PKI, { recursive: true, force: true }));
-
-function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaConnectionOptions> = {}): OpcuaConnectionOptions {
-  return {
-    endpointUrl: server.endpointUrl,
-    securityMode: 'None',
-    securityPolicy: 'None',
-    namespaceUri: IGNITION_TAGS_NS,
-    pkiDir,
-    trustUnknownServerCertificate: true,
-    reconnectMaxDelayMs: 500,
-    ...o,
-  };
-}
+const CLIENT_PKI = clientPkiDir('opcua-w-');
 
 tagWriterContract('opcua', async () => {
   const server = await startOpcuaFixtureServer();

@@ -5,53 +5,22 @@
  * engine appears live; an operator approves it through the confirmation step; the setpoint write
  * executes and the page and the database both show it. A viewer cannot decide.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import {
-  assertBuilt,
-  card,
-  DIST_DIR,
-  DOCS_IMG_DIR,
-  launch,
-  PREVIEW_DIR,
-  sidecarFixture,
-  watchErrors,
-  type ApiHarness,
-  type ApiHarnessModule,
-} from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { DOCS_IMG_DIR, watchErrors } from './browser.ts';
+import { approveInPage, expectExecuted, recommendationStatus, useApiHarness } from './live-panel.ts';
 
-const { startApiHarness, TOKENS } = await sidecarFixture<ApiHarnessModule>('api-harness.ts');
-let h: ApiHarness;
-let browser: Browser;
-
-beforeAll(async () => {
-  assertBuilt();
-  h = await startApiHarness({ overrides: { preview: { previewDir: PREVIEW_DIR, distDir: DIST_DIR } } });
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-});
-
-async function dbStatus(id: string): Promise<string | undefined> {
-  const r = await h.pool.query<{ status: string }>(
-    'SELECT status FROM agentic_hmi.agent_recommendations WHERE recommendation_id = $1',
-    [id],
-  );
-  return r.rows[0]?.status;
-}
+const live = await useApiHarness();
+const { TOKENS } = live;
 
 describe('recommendations panel against the live API', () => {
   it('shows a new recommendation live, approves it with confirmation, and shows the executed write', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    const page = await live.browser.newPage({ viewport: { width: 1100, height: 760 } });
     const errors = watchErrors(page);
-    await page.goto(`${h.base}/#token=${TOKENS.operator}`);
+    await page.goto(`${live.h.base}/#token=${TOKENS.operator}`);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     await page.getByText('No recommendations. Equipment is running normally.').waitFor();
 
-    await h.raise(Date.now());
+    await live.h.raise(Date.now());
     const first = page.locator('li[data-recommendation-id]').first();
     await first.waitFor();
     const id = (await first.getAttribute('data-recommendation-id')) as string;
@@ -59,36 +28,23 @@ describe('recommendations panel against the live API', () => {
     expect(await first.locator('.aim-equipment').textContent()).toBe('REACTOR_01');
     await expect.poll(() => first.locator('.aim-action-values').count()).toBe(1);
 
-    await first.getByRole('button', { name: 'Approve' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Approve recommendation' });
-    await dialog.waitFor();
-    expect(await dialog.textContent()).toContain('This writes');
-    const needsSecond = (await dialog.textContent())?.includes('needs a second approver') ?? false;
-    await dialog.getByRole('button', { name: 'Confirm approve' }).click();
-
-    if (needsSecond) {
-      // Two-person rule: a second operator approves in another browser session.
-      await card(page, id)
-        .getByText(/waiting for a second approver/)
-        .waitFor();
-      const second = await browser.newPage();
-      await second.goto(`${h.base}/#token=${TOKENS.operator2}`);
-      await card(second, id).getByRole('button', { name: 'Approve' }).click();
-      await second.getByRole('button', { name: 'Confirm approve' }).click();
-      await second.close();
-    }
-    await card(page, id).and(page.locator('[data-status="executed"]')).waitFor({ timeout: 15_000 });
-    expect(await card(page, id).locator('.aim-result').textContent()).toMatch(/^Executed/);
-    expect(await dbStatus(id)).toBe('executed');
+    const dialogText = await approveInPage(page, {
+      id,
+      browser: live.browser,
+      baseUrl: live.h.base,
+      secondToken: TOKENS.operator2,
+    });
+    expect(dialogText).toContain('This writes');
+    await expectExecuted(page, live.h.pool, id, 15_000);
     await expect.poll(() => page.locator('#pv-events li').first().textContent()).toContain('onDecision');
     expect(errors).toEqual([]);
     await page.close();
   });
 
   it('a viewer sees the list but cannot decide, and the API refuses a forged attempt', async () => {
-    await h.raise(Date.now() + 1, { equipment: 'PUMP_02' });
-    const page = await browser.newPage();
-    await page.goto(`${h.base}/#token=${TOKENS.viewer}`);
+    await live.h.raise(Date.now() + 1, { equipment: 'PUMP_02' });
+    const page = await live.browser.newPage();
+    await page.goto(`${live.h.base}/#token=${TOKENS.viewer}`);
     const pending = page.locator('li[data-status="pending"]').first();
     await pending.waitFor();
     const approve = pending.getByRole('button', { name: 'Approve' });
@@ -106,17 +62,17 @@ describe('recommendations panel against the live API', () => {
         });
         return r.status;
       },
-      [h.base, TOKENS.viewer, id] as const,
+      [live.h.base, TOKENS.viewer, id] as const,
     );
     expect(status).toBe(403);
-    expect(await dbStatus(id)).toBe('pending');
+    expect(await recommendationStatus(live.h.pool, id)).toBe('pending');
     await page.close();
   });
 
   it('works by keyboard alone and fits a narrow container', async () => {
-    await h.raise(Date.now() + 2);
-    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
-    await page.goto(`${h.base}/#token=${TOKENS.operator}`);
+    await live.h.raise(Date.now() + 2);
+    const page = await live.browser.newPage({ viewport: { width: 1100, height: 760 } });
+    await page.goto(`${live.h.base}/#token=${TOKENS.operator}`);
     const pending = page.locator('li[data-status="pending"]').first();
     await pending.waitFor();
     // Tab from the page start until the first Reject button has focus.
@@ -151,8 +107,8 @@ describe('recommendations panel against the live API', () => {
   });
 
   it('saves light and dark screenshots of the panel', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1 });
-    await page.goto(`${h.base}/#token=${TOKENS.operator}`);
+    const page = await live.browser.newPage({ viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1 });
+    await page.goto(`${live.h.base}/#token=${TOKENS.operator}`);
     await page.locator('li[data-recommendation-id]').nth(1).waitFor();
     const frame = page.locator('#pv-frame');
     await frame.screenshot({ path: `${DOCS_IMG_DIR}component-light.png` });

@@ -5,45 +5,23 @@
  * (gateway-sidecar/test/integration/learning-fixture.ts `settleOutcome`) and the page, without a
  * reload, shows "Outcome: Effective — anomaly cleared 4 min after the write".
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import {
-  assertBuilt,
-  card,
-  DIST_DIR,
-  launch,
-  PREVIEW_DIR,
-  sidecarFixture,
-  watchErrors,
-  type ApiHarness,
-  type ApiHarnessModule,
-} from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { card, sidecarFixture, watchErrors, type ApiHarness } from './browser.ts';
+import { useApiHarness } from './live-panel.ts';
 import type { Recommendation } from '../../src/api/types.ts';
 
 interface LearningFixtureModule {
   settleOutcome(h: ApiHarness, writtenAtMs: number, clearedAfterMin?: number): Promise<string[]>;
 }
 
-const { startApiHarness, TOKENS } = await sidecarFixture<ApiHarnessModule>('api-harness.ts');
+const live = await useApiHarness();
+const { TOKENS } = live;
 const { settleOutcome } = await sidecarFixture<LearningFixtureModule>('../integration/learning-fixture.ts');
-let h: ApiHarness;
-let browser: Browser;
-
-beforeAll(async () => {
-  assertBuilt();
-  h = await startApiHarness({ overrides: { preview: { previewDir: PREVIEW_DIR, distDir: DIST_DIR } } });
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await h?.close();
-});
 
 async function approve(rec: Recommendation): Promise<Recommendation> {
   let cur = rec;
   for (const token of [TOKENS.operator, TOKENS.operator2]) {
-    const res = await fetch(`${h.base}/api/recommendations/${encodeURIComponent(cur.id)}/decision`, {
+    const res = await fetch(`${live.h.base}/api/recommendations/${encodeURIComponent(cur.id)}/decision`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ decision: 'approve', expectedVersion: cur.version }),
@@ -57,8 +35,8 @@ async function approve(rec: Recommendation): Promise<Recommendation> {
 
 describe('outcome of an executed write on the panel', () => {
   it('appears live on the card once the learning loop records it', async () => {
-    expect(await h.raise(Date.now() - 60_000)).toBe(1);
-    const list = await fetch(`${h.base}/api/recommendations?status=pending`, {
+    expect(await live.h.raise(Date.now() - 60_000)).toBe(1);
+    const list = await fetch(`${live.h.base}/api/recommendations?status=pending`, {
       headers: { authorization: `Bearer ${TOKENS.viewer}` },
     });
     const rec = ((await list.json()) as { items: Recommendation[] }).items[0];
@@ -66,15 +44,15 @@ describe('outcome of an executed write on the panel', () => {
     const done = await approve(rec as Recommendation);
     expect(done.status).toBe('executed');
 
-    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    const page = await live.browser.newPage({ viewport: { width: 900, height: 700 } });
     const errors = watchErrors(page);
-    await page.goto(`${h.base}/#token=${TOKENS.viewer}`);
+    await page.goto(`${live.h.base}/#token=${TOKENS.viewer}`);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     const c = card(page, done.id);
     await expect.poll(() => c.getAttribute('data-status')).toBe('executed');
     expect(await c.locator('.aim-outcome').count()).toBe(0);
 
-    const recorded = await settleOutcome(h, Date.parse(done.writeResult?.at ?? ''), 4);
+    const recorded = await settleOutcome(live.h, Date.parse(done.writeResult?.at ?? ''), 4);
     expect(recorded).toEqual([`${done.id}:effective`]);
     const line = c.locator('.aim-outcome');
     await line.waitFor();

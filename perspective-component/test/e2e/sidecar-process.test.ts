@@ -22,6 +22,7 @@ import {
   type SidecarProcess,
   type SidecarProcessModule,
 } from './browser.ts';
+import { approveInPage, expectExecuted, recommendationStatus } from './live-panel.ts';
 
 const MAIN = fileURLToPath(new URL('../../../gateway-sidecar/src/main.ts', import.meta.url));
 const TOKENS = {
@@ -73,14 +74,6 @@ describe.skipIf(!existsSync(MAIN))('recommendations panel against the running si
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function dbStatus(id: string): Promise<string | undefined> {
-    const r = await pool.query<{ status: string }>(
-      'SELECT status FROM agentic_hmi.agent_recommendations WHERE recommendation_id = $1',
-      [id],
-    );
-    return r.rows[0]?.status;
-  }
-
   it('a simulated fault appears; approving it executes the setpoint write (page and database)', async () => {
     await page.goto(`${sidecar.baseUrl}/#token=${TOKENS.operator}`);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
@@ -89,23 +82,8 @@ describe.skipIf(!existsSync(MAIN))('recommendations panel against the running si
     const id = (await actionable.getAttribute('data-recommendation-id')) as string;
 
     // Locators are lazy and new cards re-sort the list: address the chosen card by its id.
-    await card(page, id).getByRole('button', { name: 'Approve' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Approve recommendation' });
-    const needsSecond = (await dialog.textContent())?.includes('needs a second approver') ?? false;
-    await dialog.getByRole('button', { name: 'Confirm approve' }).click();
-    if (needsSecond) {
-      await card(page, id)
-        .getByText(/waiting for a second approver/)
-        .waitFor();
-      const second = await browser.newPage();
-      await second.goto(`${sidecar.baseUrl}/#token=${TOKENS.operator2}`);
-      await card(second, id).getByRole('button', { name: 'Approve' }).click();
-      await second.getByRole('button', { name: 'Confirm approve' }).click();
-      await second.close();
-    }
-    await card(page, id).and(page.locator('[data-status="executed"]')).waitFor({ timeout: 20_000 });
-    expect(await card(page, id).locator('.aim-result').textContent()).toMatch(/^Executed/);
-    expect(await dbStatus(id)).toBe('executed');
+    await approveInPage(page, { id, browser, baseUrl: sidecar.baseUrl, secondToken: TOKENS.operator2 });
+    await expectExecuted(page, pool, id, 20_000);
     expect(errors).toEqual([]);
   });
 
@@ -127,7 +105,7 @@ describe.skipIf(!existsSync(MAIN))('recommendations panel against the running si
     const dialog = page.getByRole('dialog', { name: 'Reject recommendation' });
     await dialog.getByRole('textbox').fill('e2e: checked on site, no action needed');
     await dialog.getByRole('button', { name: 'Confirm reject' }).click();
-    await expect.poll(() => dbStatus(id), { timeout: 10_000 }).toBe('rejected');
+    await expect.poll(() => recommendationStatus(pool, id), { timeout: 10_000 }).toBe('rejected');
     // Errors during the outage are the expected failed fetches; nothing else.
     expect(errors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|net::/.test(e))).toEqual([]);
   });
