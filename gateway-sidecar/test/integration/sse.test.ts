@@ -12,6 +12,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { SidecarMetrics } from '../../src/adapters/prom-metrics.ts';
 import type { Change } from '../../src/app/recommendation-service.ts';
+import type { PushFirstBypass } from '../../src/app/critical-push.ts';
 import { CriticalDetector } from '../../src/domain/critical.ts';
 import type { SensorReading } from '../../src/domain/tag-event.ts';
 import { auth, startApiHarness, TOKENS, type ApiHarness } from '../fixtures/api-harness.ts';
@@ -151,6 +152,12 @@ describe('push-first critical alerts', () => {
   let proxy: TcpProxy;
   let h: ApiHarness;
   let direct: pg.Pool;
+  const bypasses: PushFirstBypass[] = [];
+  const newBypass = (): PushFirstBypass => {
+    const b = h.recs.criticalBypass(new CriticalDetector());
+    bypasses.push(b);
+    return b;
+  };
   before(async () => {
     proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
     let dbUrl = '';
@@ -163,8 +170,11 @@ describe('push-first critical alerts', () => {
       },
     });
     direct = new pg.Pool({ connectionString: dbUrl, max: 2 });
+    direct.on('error', () => undefined);
   });
   after(async () => {
+    // Earlier bypasses still observe (and refill after) later changes: let every refill finish.
+    await Promise.all(bypasses.map((b) => b.push.settled().catch(() => undefined)));
     await direct.end();
     await h.close();
     await proxy.close();
@@ -178,7 +188,7 @@ describe('push-first critical alerts', () => {
   const criticalEvents = (s: SseStream) => s.events.filter((e) => e.event === 'critical_alert');
 
   test('pushed before the durable write, with the seq the durable row gets; a failed write is retried without a second push; resumes never repeat it', async () => {
-    const bypass = h.recs.criticalBypass(new CriticalDetector());
+    const bypass = newBypass();
     await bypass.push.start();
     const t = Date.now();
     // A durable change first, so a resuming client has a Last-Event-ID before the alert.
@@ -271,7 +281,7 @@ describe('push-first critical alerts', () => {
     for (const s of [early, resumedEarly, resumedBefore, resumedAfter]) s.close();
 
     // A restart (a new bypass on the same database) replaying the same crossing pushes nothing.
-    const restarted = h.recs.criticalBypass(new CriticalDetector());
+    const restarted = newBypass();
     await restarted.push.settled();
     const watcher = await openSse(`${h.base}/api/stream`, auth(TOKENS.viewer));
     await watcher.waitForComment((c) => c === 'ready');
@@ -286,10 +296,13 @@ describe('push-first critical alerts', () => {
     assert.equal(criticalEvents(watcher).length, 0, 'no duplicate push after a restart');
     assert.equal(restarted.push.stats().early + restarted.push.stats().afterWrite, 0);
     watcher.close();
+    // The last changes burnt both reserves; let the refills finish before the database goes away.
+    await bypass.push.settled();
+    await restarted.push.settled();
   });
 
   test('pushes stay in seq order: a reservation overtaken by a newer change is burnt, not used', async () => {
-    const bypass = h.recs.criticalBypass(new CriticalDetector());
+    const bypass = newBypass();
     await bypass.push.start();
     const stream = await openSse(`${h.base}/api/stream`, auth(TOKENS.viewer));
     await stream.waitForComment((c) => c === 'ready');
@@ -317,6 +330,7 @@ describe('push-first critical alerts', () => {
     assert.ok(Number(ev.id) > Math.max(...ids.slice(0, -1)));
     assert.ok(bypass.push.stats().burnt > 0, 'the overtaken reservations were burnt');
     stream.close();
+    await bypass.push.settled();
   });
 });
 
