@@ -5,17 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { skabMissing, skabPath } from '../fixtures/skab-data.ts';
 
-const SKAB = resolve(import.meta.dirname, '../../../../shared/data/skab/anomaly-free.csv');
-const SKAB_ALT = '/work/shared/data/skab/anomaly-free.csv';
-const file = existsSync(SKAB) ? SKAB : SKAB_ALT;
+const file = skabPath('anomaly-free.csv');
 
 test(
   'backtest on anomaly-free.csv: at most 1 alarm episode per hour and few flagged rows',
-  { skip: !existsSync(file) && 'SKAB anomaly-free.csv not available' },
+  { skip: skabMissing('anomaly-free.csv') },
   () => {
     const tmp = mkdtempSync(join(tmpdir(), 'backtest-free-'));
     try {

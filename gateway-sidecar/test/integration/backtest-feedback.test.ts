@@ -6,13 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { skabMissing, skabPath } from '../fixtures/skab-data.ts';
 
-const SKAB = resolve(import.meta.dirname, '../../../../shared/data/skab/valve1');
-const SKAB_ALT = '/work/shared/data/skab/valve1';
-const dir = existsSync(SKAB) ? SKAB : SKAB_ALT;
+const dir = skabPath('valve1');
 const cwd = resolve(import.meta.dirname, '../..');
 
 interface Retrain {
@@ -54,7 +53,7 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 
 test(
   'feedback backtest: rounds, answers ≤ raised, leave-fold-out learning, summary = table',
-  { skip: !existsSync(dir) && 'SKAB valve1 not available' },
+  { skip: skabMissing('valve1') },
   () => {
     // Files with false alarms (0, 2) and a clean one in each fold (fold 0 = 0, 2; fold 1 = 8, 12).
     const files = ['0.csv', '2.csv', '8.csv', '12.csv'].map((f) => join(dir, f));
@@ -167,7 +166,7 @@ test(
 
 test(
   'feedback backtest refuses files without labels and bad fold counts with clear errors',
-  { skip: !existsSync(dir) && 'SKAB valve1 not available' },
+  { skip: skabMissing('valve1') },
   () => {
     const tmp = mkdtempSync(join(tmpdir(), 'backtest-feedback-'));
     try {

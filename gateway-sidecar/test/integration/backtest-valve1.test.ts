@@ -4,17 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { skabMissing, skabPath } from '../fixtures/skab-data.ts';
 
-const SKAB = resolve(import.meta.dirname, '../../../../shared/data/skab/valve1');
-const SKAB_ALT = '/work/shared/data/skab/valve1';
-const dir = existsSync(SKAB) ? SKAB : SKAB_ALT;
+const dir = skabPath('valve1');
 
 test(
   'backtest on valve1: summary = printed table = per-row CSV, and the regression floor holds',
-  { skip: !existsSync(dir) && 'SKAB valve1 not available' },
+  { skip: skabMissing('valve1') },
   () => {
     const files = readdirSync(dir)
       .filter((f) => f.endsWith('.csv'))

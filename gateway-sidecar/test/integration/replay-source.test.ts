@@ -1,15 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { CsvReplayTagSource, type CsvReplayOptions } from '../../src/adapters/csv-replay-tag-source.ts';
 import type { TagEvent } from '../../src/domain/tag-event.ts';
 import { systemClock } from '../../src/ports.ts';
 import { tagSourceContract } from '../contracts/tag-source.contract.ts';
+import { skabMissing, skabPath } from '../fixtures/skab-data.ts';
 
-// The data sits beside the checkout (../shared); a clone elsewhere reads the workplace copy.
-const SKAB_BESIDE = fileURLToPath(new URL('../../../../shared/data/skab/valve1/0.csv', import.meta.url));
-const SKAB_FILE = existsSync(SKAB_BESIDE) ? SKAB_BESIDE : '/work/shared/data/skab/valve1/0.csv';
+const SKAB_FILE = skabPath('valve1', '0.csv');
 const BASE = Date.UTC(2020, 2, 9, 10, 14, 33);
 
 /** A SKAB-format table (';', datetime, label columns) with `n` rows one second apart. */
@@ -54,7 +51,7 @@ test('SKAB text: one event per sensor cell, prefixed tag paths, labels not emitt
   assert.equal(all.find((e) => e.tagPath.endsWith('Temperature'))?.value, 70);
 });
 
-test('the real SKAB file replays every row', { skip: existsSync(SKAB_FILE) ? false : `missing ${SKAB_FILE}` }, async () => {
+test('the real SKAB file replays every row', { skip: skabMissing('valve1', '0.csv') }, async () => {
   const source = make({ file: SKAB_FILE, rowsPerBatch: 500 });
   const all = (await collect(source)).flat();
   assert.equal(source.rowsDelivered, 1147);
