@@ -5,7 +5,7 @@
  */
 import type { TagEvent } from './domain/tag-event.ts';
 import type { ActionSpec, Approval } from './domain/recommendation.ts';
-import type { Shelf } from './domain/alarm-discipline.ts';
+import type { DisciplineHistory, Shelf } from './domain/alarm-discipline.ts';
 import type { CriticalAlertCandidate } from './domain/critical.ts';
 import type { Contribution, Severity } from './domain/detection.ts';
 import type { AuditEntry, Change, ListFilter, Recommendation, RecommendationStatus, WriteResult } from './domain/recommendation-view.ts';
@@ -298,6 +298,8 @@ export interface RecommendationStore {
   /** Ends a shelf early; false when it does not exist or already ended. */
   endShelf(id: number, by: string, nowMs: number): Promise<boolean>;
   activeShelves(nowMs: number): Promise<Shelf[]>;
+  /** What flood control and the alarm KPIs rebuild from after a restart (DISCIPLINE_HISTORY_MS up to nowMs). */
+  disciplineHistory(nowMs: number): Promise<DisciplineHistory>;
   setMode(equipmentId: string, mode: string, source: 'tag' | 'api', by: string, nowMs: number): Promise<void>;
   modes(): Promise<Map<string, string>>;
 }

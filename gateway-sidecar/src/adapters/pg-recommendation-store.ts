@@ -5,7 +5,7 @@
  * every anomaly event id is already recorded (replay after a crash changes nothing).
  */
 import type pg from 'pg';
-import type { Shelf } from '../domain/alarm-discipline.ts';
+import type { DisciplineHistory, Shelf } from '../domain/alarm-discipline.ts';
 import type { CriticalAlertCandidate } from '../domain/critical.ts';
 import type {
   AuditEntry,
@@ -421,13 +421,11 @@ export class PgRecommendationStore implements RecommendationStore {
     return q.activeShelves(this.#pool, nowMs);
   }
 
-  setMode(
-    equipmentId: string,
-    mode: string,
-    source: 'tag' | 'api',
-    by: string,
-    nowMs: number,
-  ): Promise<void> {
+  disciplineHistory(nowMs: number): Promise<DisciplineHistory> {
+    return q.disciplineHistory(this.#pool, nowMs);
+  }
+
+  setMode(equipmentId: string, mode: string, source: 'tag' | 'api', by: string, nowMs: number): Promise<void> {
     return q.setMode(this.#pool, equipmentId, mode, source, by, nowMs);
   }
 

@@ -142,10 +142,16 @@ export class Recommendations
     });
   }
 
-  /** Loads modes and active shelves and fails writes a crash interrupted. Call once before use. */
+  /**
+   * Loads modes and active shelves, rebuilds flood control and the alarm KPIs from the stored
+   * rows, and fails writes a crash interrupted. Call once before use.
+   */
   async start(): Promise<void> {
     this.#modes = await this.#d.store.modes();
-    this.#shelves = await this.#d.store.activeShelves(this.#d.clock.now());
+    const now = this.#d.clock.now();
+    this.#shelves = await this.#d.store.activeShelves(now);
+    // Flood windows and KPIs continue where a crash left them, from the rows already stored.
+    this.#discipline.restore(await this.#d.store.disciplineHistory(now), now);
     for (const c of await recoverInterruptedWrites(this.#writeDeps)) this.#publish(c);
   }
 

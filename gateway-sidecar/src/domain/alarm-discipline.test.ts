@@ -91,3 +91,44 @@ test('flood percentage looks at most 24 hours back', () => {
   d.admit('A', T0 + 2 * day); // prunes old bookkeeping
   assert.equal(d.kpis(T0 + 2 * day).floodWindowPct, 0);
 });
+
+test('restore rebuilds flood counts, flood windows, chattering and deciders from stored history', () => {
+  const d = new AlarmDiscipline(OPTS, T0 + 10 * 60_000);
+  const at = T0 + 10 * 60_000 + 1_000;
+  d.restore(
+    {
+      raised: [
+        { area: 'A', pattern: 'R|leak', atMs: at },
+        { area: 'A', pattern: 'R|leak', atMs: at + 1_000 },
+        { area: 'B', pattern: 'P|wear', atMs: at },
+        // older than the 24 h the history covers: ignored
+        { area: 'A', pattern: 'R|leak', atMs: at - 25 * 3_600_000 },
+      ],
+      floodSummariesAtMs: [T0 + 1_000],
+      decisions: [{ user: 'olga', atMs: at + 2_000 }],
+    },
+    at + 3_000,
+  );
+  // Two of three already admitted in area A's window: one more, then flood.
+  assert.deepEqual(
+    [1, 2].map(() => d.admit('A', at + 4_000)),
+    [true, false],
+  );
+  assert.equal(d.admit('B', at + 4_000), true);
+  assert.equal(d.recordRaised('R|leak', at + 5_000), true, 'third raise of the pattern: chattering');
+  const k = d.kpis(at + 6_000);
+  // Window T0 (a restored flood, before this process started) and window T0+10 min (in flood now).
+  assert.equal(k.floodWindowPct, 100);
+  // 3 restored raises + 1 new in the last hour, one operator (olga) deciding.
+  assert.equal(k.recommendationsPerOperatorHour, 4);
+  assert.deepEqual(k.chatteringPatterns, ['R|leak']);
+  // Rebuilding replaces rather than adds.
+  d.restore(
+    { raised: [{ area: 'A', pattern: 'R|leak', atMs: at }], floodSummariesAtMs: [], decisions: [] },
+    at + 7_000,
+  );
+  assert.deepEqual(
+    [1, 2, 3].map(() => d.admit('A', at + 8_000)),
+    [true, true, false],
+  );
+});

@@ -10,6 +10,10 @@
  *   operators; the rest is grouped into one summary per area and window by the caller.
  * - Chattering: a pattern that raises `chatterCount` new recommendations within `chatterWindowMs`.
  * - KPIs: recommendations per operator per hour, % of 10-minute windows in flood, chattering patterns.
+ *
+ * After a restart (kill -9 included) `restore()` rebuilds the bookkeeping from the rows already in
+ * the database (recommendations, flood summaries, decisions), so a flood that was under way stays
+ * a flood: the restarted sidecar lets no more through in that window than an uninterrupted one.
  */
 
 export const WINDOW_10_MIN_MS = 600_000;
@@ -104,10 +108,23 @@ export interface AlarmKpis {
 
 export type SuppressReason = 'mode' | 'shelved' | 'below_confidence';
 
+/** The recent past as the database holds it (see pg-alarm-discipline-queries.ts `disciplineHistory`). */
+export interface DisciplineHistory {
+  /** New recommendations that reached operators (flood summaries excluded), when each was created. */
+  readonly raised: readonly { readonly area: string; readonly pattern: string; readonly atMs: number }[];
+  /** Creation times of flood summaries: each marks a 10-minute window in flood. */
+  readonly floodSummariesAtMs: readonly number[];
+  /** Operator decisions (approve, approval_recorded, defer, reject). */
+  readonly decisions: readonly { readonly user: string; readonly atMs: number }[];
+}
+
+/** How far back `restore()` needs the history: the 24 h the flood KPI looks at. */
+export const DISCIPLINE_HISTORY_MS = 24 * HOUR_MS;
+
 /** Flood, chattering and KPI bookkeeping (in-memory; restarts begin a new measurement period). */
 export class AlarmDiscipline {
   readonly #o: DisciplineOptions;
-  readonly #startMs: number;
+  #startMs: number;
   /** `${area}|${window}` -> new recommendations admitted in that window. */
   readonly #admitted = new Map<string, number>();
   readonly #floodWindows = new Set<number>();
@@ -181,6 +198,48 @@ export class AlarmDiscipline {
       suppressed: { ...this.#suppressed },
       grouped: this.#grouped,
     };
+  }
+
+  /**
+   * Replaces flood counts, chattering, raised/decided times and flood windows by what `history`
+   * says (at most DISCIPLINE_HISTORY_MS before `nowMs`): the database holds every recommendation
+   * this bookkeeping counted, so rebuilding is safe at any time; at start it continues the state
+   * a crash lost. The measurement period starts at the oldest restored entry if that is earlier;
+   * suppressed and grouped counts are not in the database and are kept as they are.
+   */
+  restore(history: DisciplineHistory, nowMs: number): void {
+    const from = nowMs - DISCIPLINE_HISTORY_MS;
+    let oldest = this.#startMs;
+    this.#admitted.clear();
+    this.#raisedAt.length = 0;
+    this.#patternRaises.clear();
+    this.#floodWindows.clear();
+    this.#deciders.length = 0;
+    const raised = history.raised
+      .filter((r) => r.atMs >= from && r.atMs <= nowMs)
+      .sort((a, b) => a.atMs - b.atMs);
+    for (const r of raised) {
+      const key = `${r.area}|${Math.floor(r.atMs / WINDOW_10_MIN_MS)}`;
+      this.#admitted.set(key, (this.#admitted.get(key) ?? 0) + 1);
+      this.#raisedAt.push(r.atMs);
+      const list = this.#patternRaises.get(r.pattern) ?? [];
+      list.push(r.atMs);
+      this.#patternRaises.set(r.pattern, list);
+      oldest = Math.min(oldest, r.atMs);
+    }
+    for (const t of history.floodSummariesAtMs) {
+      if (t < from || t > nowMs) continue;
+      this.#floodWindows.add(Math.floor(t / WINDOW_10_MIN_MS));
+      oldest = Math.min(oldest, t);
+    }
+    const decisions = history.decisions
+      .filter((d) => d.atMs >= from && d.atMs <= nowMs)
+      .sort((a, b) => a.atMs - b.atMs);
+    for (const d of decisions) this.#deciders.push({ user: d.user, atMs: d.atMs });
+    this.#raisedAt.sort((a, b) => a - b);
+    this.#deciders.sort((a, b) => a.atMs - b.atMs);
+    this.#startMs = oldest;
+    this.#prune(nowMs);
   }
 
   /** Keeps memory bounded: drop bookkeeping older than what any KPI looks at. */

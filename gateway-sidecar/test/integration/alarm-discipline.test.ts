@@ -1,19 +1,34 @@
-/** ISA-18.2 discipline end to end on the real databases: shelving, modes, flood grouping, min confidence, KPIs. */
+/**
+ * ISA-18.2 discipline end to end on the real databases: shelving, modes, flood grouping, min
+ * confidence, KPIs, and flood control continuing across a crash (the restarted service rebuilds
+ * it from the stored rows).
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachDatabase } from '../fixtures/db-targets.ts';
+import type pg from 'pg';
 import {
   anomaly,
   buildHarness,
   coolingEvent,
   feedSetpoint,
   operator,
+  OPTIONS,
   REACTOR_THROUGHPUT,
   T0,
+  TestClock,
   viewer,
   type Harness,
 } from '../fixtures/recommendation-harness.ts';
+import { RecordingTagWriter } from '../fixtures/recording-tag-writer.ts';
 import { SidecarError } from '../../src/errors.ts';
+import { parseConfig, toEquipment } from '../../src/config.ts';
+import { buildEquipmentIndex } from '../../src/domain/equipment.ts';
+import { PlantSimulator } from '../../src/domain/plant-simulator.ts';
+import { createLogger } from '../../src/log.ts';
+import { PgRecommendationStore } from '../../src/adapters/pg-recommendation-store.ts';
+import { SimulatorTagWriter } from '../../src/adapters/simulator-tag-writer.ts';
+import { createRecommendations, type RecommendationsOptions } from '../../src/app/recommendations.ts';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -22,6 +37,48 @@ const code = (e: unknown): string => (e instanceof SidecarError ? e.code : Strin
 async function reactorRecs(h: Harness, fromMs: number, toMs: number) {
   const { items } = await h.service.list({ limit: 500, offset: 0 });
   return items.filter((r) => Date.parse(r.anomalyAt) >= fromMs && Date.parse(r.anomalyAt) < toMs);
+}
+
+/**
+ * A sidecar started at `startMs` on the database a crashed one left behind: a new service whose
+ * clock already reads the restart time when it starts (buildHarness starts at T0).
+ */
+async function restartedAt(
+  pool: pg.Pool,
+  startMs: number,
+  over: Partial<RecommendationsOptions>,
+): Promise<Harness> {
+  const equipment = buildEquipmentIndex(toEquipment(parseConfig({})));
+  const plant = new PlantSimulator({ seed: 1, tickMs: 1000, startMs: T0, faultEveryMinutes: 0 });
+  const writer = new RecordingTagWriter(new SimulatorTagWriter(plant));
+  const clock = new TestClock(startMs);
+  const store = new PgRecommendationStore(pool);
+  const service = await createRecommendations({
+    store,
+    writer,
+    equipment,
+    clock,
+    logger: createLogger({ level: 'silent' }),
+    options: { ...OPTIONS, ...over },
+  });
+  return { service, store, writer, plant, clock, equipment };
+}
+
+/** New (non-summary) recommendations created in the window, and the items grouped in its summary. */
+async function floodOutcome(h: Harness, windowStartMs: number) {
+  const { items } = await h.service.list({ limit: 500, offset: 0 });
+  const own = items.filter(
+    (r) =>
+      r.area === 'Reactors' &&
+      Date.parse(r.createdAt) >= windowStartMs &&
+      Date.parse(r.createdAt) < windowStartMs + 10 * MIN,
+  );
+  const summaries = own.filter((r) => r.issueType === 'flood_summary');
+  return {
+    admitted: own.length - summaries.length,
+    summaries: summaries.length,
+    grouped: summaries.reduce((n, r) => n + (r.groupedItems?.length ?? 0), 0),
+  };
 }
 
 forEachDatabase((db) => {
@@ -194,5 +251,45 @@ forEachDatabase((db) => {
       }),
     ];
     assert.equal(await h.service.onScored(strong), 1);
+  });
+
+  test('after a crash mid-flood the restarted service admits no more than an uninterrupted one', async () => {
+    const over = { maxRecommendationsPer10Min: 3 };
+    // Reference: six new recommendations inside one 10-minute window, one uninterrupted service.
+    const refBase = T0 + 6 * DAY;
+    const ref = await buildHarness(db.pool(), over);
+    ref.clock.t = refBase;
+    feedSetpoint(ref, REACTOR_THROUGHPUT, 60);
+    for (let i = 0; i < 6; i++) await ref.service.onScored(coolingEvent(ref, refBase + i * 5 * MIN));
+    const expected = await floodOutcome(ref, refBase);
+    assert.deepEqual(expected, { admitted: 3, summaries: 1, grouped: 3 });
+
+    // The same stream, but the service dies (no shutdown: its memory is simply gone) after two.
+    const base = T0 + 7 * DAY;
+    const first = await buildHarness(db.pool(), over);
+    first.clock.t = base;
+    feedSetpoint(first, REACTOR_THROUGHPUT, 60);
+    for (let i = 0; i < 2; i++) await first.service.onScored(coolingEvent(first, base + i * 5 * MIN));
+    const restarted = await restartedAt(db.pool(), base + 2 * MIN, over);
+    feedSetpoint(restarted, REACTOR_THROUGHPUT, 60);
+    for (let i = 2; i < 6; i++) await restarted.service.onScored(coolingEvent(restarted, base + i * 5 * MIN));
+    assert.deepEqual(await floodOutcome(restarted, base), expected);
+
+    // The KPIs continue too: the window is in flood, three reached operators in the last hour, and
+    // the pattern (three raises within the chatter window, two of them before the crash) chatters.
+    const k = restarted.service.kpis();
+    assert.ok(k.floodWindowPct > 0, `floodWindowPct ${k.floodWindowPct}`);
+    assert.equal(k.recommendationsPerOperatorHour, 3);
+    assert.deepEqual(k.chatteringPatterns, ['REACTOR_01|cooling_degradation']);
+    assert.equal(k.grouped, 3);
+
+    // The next window admits again after the restart, as it would have without one.
+    restarted.clock.t = base + 10 * MIN;
+    assert.equal(await restarted.service.onScored(coolingEvent(restarted, base + 40 * MIN)), 1);
+    assert.deepEqual(await floodOutcome(restarted, base + 10 * MIN), {
+      admitted: 1,
+      summaries: 0,
+      grouped: 0,
+    });
   });
 });
