@@ -15,7 +15,9 @@ import { PLANT_CSV_TAG_PREFIX, writePlantCsv } from '../fixtures/plant-csv.ts';
 import { startSidecar, writeConfig, type SidecarProcess } from '../fixtures/sidecar-process.ts';
 
 // 20 simulated minutes: enough for several faults, few enough recommendations per area that flood
-// control (in-memory, per wall-clock 10-minute window, so it restarts empty after a crash) never engages.
+// control never engages: it counts per wall-clock 10-minute window, which two runs of a fast replay
+// do not share, so a flood would make the runs differ for reasons other than the crash. Flood
+// control across a crash (rebuilt from the stored rows at start) is tested in alarm-discipline.test.ts.
 const TICKS = 1200;
 
 interface Snapshot {
