@@ -319,6 +319,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
         server.closeAllConnections();
       });
       await ingest.stop();
+      bypass.close();
       await recs.idle();
       await notifications?.stop();
       await batcher.close();

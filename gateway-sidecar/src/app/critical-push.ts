@@ -317,20 +317,39 @@ export function withPending(
 export type PushFirstBypass = CriticalBypass<CriticalAlertCandidate> & {
   readonly push: CriticalPush;
   ready(): Promise<void>;
+  /**
+   * Detaches the bypass from the change hub (its change listener and its place in the SSE replay
+   * merge). Call it when its owner is done with it (a partition handed back or stopped, shutdown);
+   * idempotent. A closed bypass no longer sees published seqs, so `raise` after close rejects.
+   */
+  close(): void;
 };
 
 export function pushFirstBypass(
   detector: CriticalDetector,
   push: CriticalPush,
   log: Logger,
+  /** Run once by `close()`: what attached the bypass to its hub (unsubscribe, replay merge). */
+  detach: readonly (() => unknown)[] = [],
 ): PushFirstBypass {
   push
     .start()
     .catch((err: unknown) => log.warn({ err }, 'critical push not ready; retried on the first alert'));
+  let closed = false;
   return {
     push,
     evaluate: (reading) => detector.evaluate(reading),
-    raise: (alerts) => push.raise(alerts),
+    raise: (alerts) =>
+      closed
+        ? Promise.reject(
+            new Error('critical bypass is closed: its partition was handed back or the process is stopping'),
+          )
+        : push.raise(alerts),
     ready: () => push.settled(READY_WAIT_MS).catch(() => undefined),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      for (const d of detach) d();
+    },
   };
 }

@@ -44,6 +44,12 @@ export interface SnapshotDetector extends BatchDetector {
 export interface PartitionCritical {
   readonly bypass: CriticalBypass;
   readonly latches: { latchedTags(): string[]; restoreLatched(tags: readonly string[]): void };
+  /**
+   * Releases what the bypass holds outside the partition (its change listener): called once the
+   * partition's loop ended (handed back, lease lost, failed, worker stopped) and for parts a
+   * takeover discarded.
+   */
+  close(): void;
 }
 
 export interface WorkerDeps {
@@ -56,7 +62,7 @@ export interface WorkerDeps {
   readonly newValidator: () => EventValidator;
   /** A fresh detector (own feature windows) per partition ownership. */
   readonly newDetector: () => SnapshotDetector;
-  /** A fresh critical bypass (own latch state) per partition ownership. */
+  /** A fresh critical bypass (own latch state) per partition ownership; closed when the ownership ends. */
   readonly newCritical: () => PartitionCritical;
   readonly sink: IngestSink;
   /**
@@ -238,8 +244,9 @@ export class PartitionedWorker {
   async #takeOver(p: number): Promise<{ parts: PartitionParts; cp: number }> {
     const ck = await this.#d.checkpoints.load(p);
     if (ck === undefined) return { parts: this.#fresh(), cp: 0 };
+    let restoring: PartitionParts | undefined;
     try {
-      const parts = this.#fresh();
+      const parts = (restoring = this.#fresh());
       const state = decodePartitionState(ck.state);
       await parts.detector.restoreState(state.detector);
       parts.validator.restoreOrderState(state.order);
@@ -252,13 +259,19 @@ export class PartitionedWorker {
     } catch (err) {
       this.#log.error({ err, partition: p, checkpoint: ck.seq }, 'partition snapshot cannot be restored; rebuilding the state by re-scoring the retained stream up to the checkpoint');
       this.#d.onRestoreFailed?.(p, err as Error);
+      restoring?.critical.close();
       const parts = this.#fresh();
-      await this.#d.feed.replay(p, ck.seq, async (batch) => {
-        const readings = this.#accepted(parts.validator, batch.map((b) => b.event)).sensors;
-        for (const r of readings) parts.critical.bypass.evaluate(r);
-        const scored = readings.length > 0 ? await scoreIndependentOfBatching(parts.detector, readings) : [];
-        parts.aggregates?.take(scored);
-      });
+      try {
+        await this.#d.feed.replay(p, ck.seq, async (batch) => {
+          const readings = this.#accepted(parts.validator, batch.map((b) => b.event)).sensors;
+          for (const r of readings) parts.critical.bypass.evaluate(r);
+          const scored = readings.length > 0 ? await scoreIndependentOfBatching(parts.detector, readings) : [];
+          parts.aggregates?.take(scored);
+        });
+      } catch (replayErr) {
+        parts.critical.close();
+        throw replayErr;
+      }
       return { parts, cp: ck.seq };
     }
   }
@@ -293,11 +306,20 @@ export class PartitionedWorker {
   }
 
   async #run(o: Owned): Promise<void> {
+    const { parts, cp: restoredAt } = await this.#takeOver(o.partition);
+    try {
+      await this.#loop(o, parts, restoredAt);
+    } finally {
+      // Ownership over (handed back, lease lost, failed or stopping): the bypass lets go of the hub.
+      parts.critical.close();
+    }
+  }
+
+  async #loop(o: Owned, parts: PartitionParts, restoredAt: number): Promise<void> {
     const { feed } = this.#d;
     const now = this.#d.now ?? Date.now;
     const every = this.#d.checkpointEveryMs;
     const p = o.partition;
-    const { parts, cp: restoredAt } = await this.#takeOver(p);
     const { validator, detector, critical } = parts;
     let cp = restoredAt; // last checkpointed sequence
     let done = restoredAt; // last processed sequence (its effects committed)

@@ -180,12 +180,21 @@ export class Recommendations
     this.#live.set(setpoint.tag.tagPath, setpoint.value);
   }
 
-  /** The emergency bypass for the ingest pipeline: detection, then push first, write after (critical-push.ts). */
+  /**
+   * The emergency bypass for the ingest pipeline: detection, then push first, write after
+   * (critical-push.ts). Each bypass adds a change listener; `close()` it when done (the scale-out
+   * makes one per partition takeover).
+   */
   criticalBypass(detector: CriticalDetector = new CriticalDetector()): PushFirstBypass {
     const push = new CriticalPush(this.#d.store, (c) => this.#publish(c), this.#log);
-    this.#listeners.add((c) => push.observe(c));
     this.#criticalPushes.add(push);
-    return pushFirstBypass(detector, push, this.#log);
+    const detach = [this.subscribe((c) => push.observe(c)), () => this.#criticalPushes.delete(push)];
+    return pushFirstBypass(detector, push, this.#log, detach);
+  }
+
+  /** Change listeners registered now (live subscribers and open critical bypasses). */
+  listenerCount(): number {
+    return this.#listeners.size;
   }
 
   /** Resolves when background enrichments have finished. */

@@ -94,7 +94,9 @@ const worker = new PartitionedWorker({
     }),
   newCritical: () => {
     const latches = new CriticalDetector();
-    return { bypass: recs.criticalBypass(latches) as CriticalBypass, latches };
+    const bypass = recs.criticalBypass(latches);
+    // Closed by the worker when the partition's ownership ends: the listener goes with it.
+    return { bypass: bypass as CriticalBypass, latches, close: () => bypass.close() };
   },
   sink: {
     // One statement per table: a batch is either stored or retried whole (rows keyed by event id).
