@@ -27,7 +27,7 @@ import { openDatabase } from '../adapters/db.ts';
 import { bronzeRowOf, PgEventWriter, silverRowOf } from '../adapters/pg-event-sink.ts';
 import { PgRecommendationStore } from '../adapters/pg-recommendation-store.ts';
 import { ReadOnlyTagWriter } from '../adapters/read-only-tag-writer.ts';
-import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
+import { loadOnnxModelDir, onnxRunnerOptionsOf } from '../adapters/onnx-model-runner.ts';
 import { NatsScale } from '../adapters/nats-jetstream.ts';
 import { PgPartitionCheckpoints } from '../adapters/pg-checkpoint-store.ts';
 import { ScaleStatus, serveScaleStatus } from '../adapters/scale-status.ts';
@@ -50,7 +50,13 @@ const n = config.source.nats;
 const instanceId = config.scale.instanceId ?? `${hostname()}-${process.pid}`;
 const index = buildEquipmentIndex(toEquipment(config));
 const db = await openDatabase(config, logger, { applicationName: `aimon-scale-${instanceId}` });
-const runner = await loadOnnxModelDir(config.ensemble.modelDir ?? shippedModelDir(), FEATURE_NAMES);
+// As the sidecar (main-detection.ts): the ONNX session runs off the calling thread per
+// `ensemble.onnx*`, so a partition's model run does not stall the other partitions' loops.
+const runner = await loadOnnxModelDir(
+  config.ensemble.modelDir ?? shippedModelDir(),
+  FEATURE_NAMES,
+  onnxRunnerOptionsOf(config.ensemble),
+);
 const writer = new PgEventWriter(db.pool);
 const recs = await createRecommendations({
   store: new PgRecommendationStore(db.pool),
@@ -91,6 +97,7 @@ const worker = new PartitionedWorker({
       batchSize: config.ensemble.batchSize,
       // One partition loop awaits each call: waiting for more rows would only add latency.
       batchMaxWaitMs: 0,
+      pipelineChunks: config.ensemble.pipelineChunks,
     }),
   newCritical: () => {
     const latches = new CriticalDetector();
