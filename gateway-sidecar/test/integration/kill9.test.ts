@@ -88,8 +88,14 @@ async function checkpointOf(url: string): Promise<number | undefined> {
   }
 }
 
-function sidecarConfig(db: TestDatabase, dataDir: string, csv: string): string {
+function sidecarConfig(
+  db: TestDatabase,
+  dataDir: string,
+  csv: string,
+  extra: Record<string, unknown> = {},
+): string {
   return writeConfig({
+    ...extra,
     dataDir,
     logLevel: 'info',
     database: { url: db.url },
@@ -107,16 +113,19 @@ describe('kill -9 mid-stream on a replayable source', () => {
   const csv = writePlantCsv(join(dir, 'plant.csv'), { seed: 11, ticks: TICKS, faultEveryMinutes: 4 });
   let refDb: TestDatabase;
   let killDb: TestDatabase;
+  let floodDb: TestDatabase;
   const children: SidecarProcess[] = [];
 
   before(async () => {
     refDb = await createTestDatabase('sc_kill9_ref');
     killDb = await createTestDatabase('sc_kill9_crash');
+    floodDb = await createTestDatabase('sc_kill9_flood');
   });
   after(async () => {
     for (const c of children) await c.kill('SIGKILL');
     await refDb?.drop();
     await killDb?.drop();
+    await floodDb?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -201,5 +210,81 @@ describe('kill -9 mid-stream on a replayable source', () => {
       `model ${expected.modelVersions.join(', ')}; reference: ${expected.recommendations.length} recommendations, ${expected.alerts.length} critical alerts, ${expected.bronze} bronze rows; ` +
         `killed at ${new Date(killedAt as number).toISOString()} with ${partial.bronze} bronze rows and ${partial.recommendations.length} recommendations committed`,
     );
+  });
+
+  test('flood control holds across a kill -9: no area admits more than the limit in a 10-minute window', async (t) => {
+    // Faults every simulated minute and a limit of one new recommendation per area and window, so
+    // the areas flood; the crash comes right after an area used its one, and the restarted process
+    // must group that area's next ones instead of admitting them afresh.
+    const floodCsv = writePlantCsv(join(dir, 'flood.csv'), { seed: 12, ticks: 2400, faultEveryMinutes: 1 });
+    const config = sidecarConfig(floodDb, join(dir, 'flood-data'), floodCsv, {
+      recommendations: { maxRecommendationsPer10Min: 1 },
+    });
+    const admittedBefore = async (): Promise<{ area: string; created: Date }[]> => {
+      const c = new pg.Client({ connectionString: floodDb.url });
+      await c.connect();
+      try {
+        const r = await c.query<{ area: string; created: Date }>(
+          `SELECT area, created_timestamp AS created FROM agentic_hmi.agent_recommendations
+             WHERE issue_type <> 'flood_summary' ORDER BY created_timestamp`,
+        );
+        return r.rows;
+      } catch {
+        return []; // migrations not applied yet
+      } finally {
+        await c.end();
+      }
+    };
+    const first = await startSidecar({ configFile: config });
+    children.push(first);
+    let beforeKill: { area: string; created: Date }[] = [];
+    for (let i = 0; i < 20_000 && first.child.exitCode === null; i++) {
+      beforeKill = await admittedBefore();
+      if (beforeKill.length >= 1) {
+        first.child.kill('SIGKILL');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal((await first.exited).signal, 'SIGKILL', 'killed by SIGKILL, not finished on its own');
+    assert.ok(beforeKill.length >= 1, 'a recommendation was admitted before the crash');
+    const restartedAtMs = Date.now();
+
+    const second = await startSidecar({ configFile: config });
+    children.push(second);
+    await second.waitForLog(finished, 240_000);
+    await second.kill('SIGTERM');
+
+    const c = new pg.Client({ connectionString: floodDb.url });
+    await c.connect();
+    try {
+      const perWindow = await c.query<{ area: string; w: string; n: number }>(
+        `SELECT area, floor(extract(epoch FROM created_timestamp) / 600)::text AS w, count(*)::int AS n
+           FROM agentic_hmi.agent_recommendations WHERE issue_type <> 'flood_summary' GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      for (const r of perWindow.rows) assert.ok(r.n <= 1, `area ${r.area} window ${r.w}: ${r.n} admitted`);
+      // Not vacuous: in the window of the pre-crash admission, the restarted process grouped more
+      // of that area's recommendations into the flood summary (the window is 10 wall-clock minutes;
+      // the whole run takes seconds).
+      const crashed = beforeKill[0] as { area: string; created: Date };
+      const summary = await c.query<{ items: { at: string }[] }>(
+        `SELECT grouped_items AS items FROM agentic_hmi.agent_recommendations
+           WHERE issue_type = 'flood_summary' AND area = $1
+             AND floor(extract(epoch FROM created_timestamp) / 600) = floor(extract(epoch FROM $2::timestamptz) / 600)`,
+        [crashed.area, crashed.created],
+      );
+      const groupedAfterRestart = summary.rows
+        .flatMap((r) => r.items)
+        .filter((g) => Date.parse(g.at) >= restartedAtMs).length;
+      assert.ok(
+        groupedAfterRestart >= 1,
+        `the restarted process grouped ${crashed.area}'s later recommendations (window of ${crashed.created.toISOString()})`,
+      );
+      t.diagnostic(
+        `${perWindow.rows.length} area-windows with one admitted each; ${groupedAfterRestart} of ${crashed.area} grouped after the restart`,
+      );
+    } finally {
+      await c.end();
+    }
   });
 });
