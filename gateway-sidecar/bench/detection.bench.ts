@@ -11,7 +11,6 @@
  * median of the per-run ratios (docs/performance.md).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Detector } from '../src/app/detector.ts';
@@ -21,11 +20,13 @@ import {
   type OnnxRunnerOptions,
 } from '../src/adapters/onnx-model-runner.ts';
 import { parseConfig } from '../src/config.ts';
+import { shippedModelDir } from '../src/main-detection.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, FeatureEngine } from '../src/domain/features.ts';
 import type { SensorReading } from '../src/domain/tag-event.ts';
 import { syntheticReading } from '../src/ml/training-set.ts';
 
-const MODEL_DIR = resolve(import.meta.dirname, '../../models/if-rf-ensemble/1.0.0');
+// The model the sidecar ships and loads by default (the newest models/if-rf-ensemble/<version>).
+const MODEL_DIR = shippedModelDir();
 const RUNS = 5;
 const PIPELINE_ROUNDS = 20;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
