@@ -72,10 +72,14 @@ export class PgLearningStore implements LearningStore {
       operator_notes: string | null;
       outcome: RecommendationOutcome | null;
       event_id: string;
+      ts: Date;
+      anomaly_timestamp: Date;
+      decided_at: Date | null;
       features: unknown;
     }>(
       `SELECT r.recommendation_id, r.equipment_id, r.issue_type, r.status, r.operator_notes,
-              r.outcome->>'outcome' AS outcome, s.event_id, s.features
+              r.outcome->>'outcome' AS outcome, s.event_id, s.timestamp AS ts, r.anomaly_timestamp,
+              r.decided_at, s.features
          FROM agentic_hmi.agent_recommendations r
          CROSS JOIN LATERAL unnest(r.anomaly_event_ids) AS e(event_id)
          JOIN mining_operations.anomaly_detection_silver s ON s.event_id = e.event_id
@@ -92,6 +96,9 @@ export class PgLearningStore implements LearningStore {
       note: r.operator_notes,
       outcome: r.outcome,
       eventId: r.event_id,
+      tsMs: r.ts.getTime(),
+      raisedAtMs: r.anomaly_timestamp.getTime(),
+      decidedAtMs: r.decided_at === null ? null : r.decided_at.getTime(),
       features: numericFeatures(r.features),
     }));
   }

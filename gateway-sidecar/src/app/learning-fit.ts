@@ -13,21 +13,34 @@
 import { Worker } from 'node:worker_threads';
 import { FEATURE_COUNT } from '../domain/features.ts';
 import { driftBaseline, type DriftBaseline } from '../domain/learning/drift.ts';
+import { decisionRepetitions } from '../domain/learning/training-labels.ts';
 import { FEATURE_NAMES } from '../domain/features.ts';
 import { fitDefaultIsolationForest, IF_OPTIONS, RF_OPTIONS } from '../ml/ensemble-training.ts';
 import type { IsolationForestModel } from '../ml/isolation-forest.ts';
 import { fitRandomForest, type RandomForestModel } from '../ml/random-forest.ts';
 import { buildSyntheticTrainingSet } from '../ml/training-set.ts';
 
-/** Each operator-labelled row enters the Random Forest this many times (few next to the synthetic rows). */
-export const LABEL_WEIGHT = 20;
+/**
+ * Weight of operator decisions next to the synthetic faults: an average decision enters the
+ * Random Forest's training set as 1/DECISIONS_PER_SYNTHETIC of the synthetic rows (split over its
+ * labelled events, classes balanced: domain/learning/training-labels.ts), so 500 decisions weigh
+ * as much as the shipped fault recipe; with the default 160 synthetic equipments (~507,000 rows)
+ * that is ~1,000 rows per decision. Relative, so a smaller synthetic part (tests) keeps the balance.
+ */
+export const DECISIONS_PER_SYNTHETIC = 500;
 
 export interface FitInput {
   /** Recent non-anomalous feature rows, row-major, FEATURE_COUNT wide. */
   readonly normal: Float32Array;
-  /** Training-side operator labels: one feature row per label (row-major) and its 0/1 label. */
+  /**
+   * Training-side operator labels: one feature row per labelled event (row-major), its 0/1 label
+   * and the index of its decision; rows of one decision are contiguous.
+   */
   readonly labelledX: Float32Array;
   readonly labelledY: Uint8Array;
+  readonly labelledDecision: Uint32Array;
+  /** Relative weight per decision (an average decision weighs 1). */
+  readonly decisionWeights: Float64Array;
   readonly seed: number;
   readonly syntheticEquipments: number;
   readonly rfTrees: number;
@@ -44,6 +57,8 @@ export interface FitOutput {
   readonly totalRows: number;
   readonly normalRows: number;
   readonly syntheticRows: number;
+  /** Rows the operator labels took in the training set (their repetitions summed). */
+  readonly labelRows: number;
 }
 
 /** Progress of the fit: the stage names and numbers of retrain()'s 7-step bar. */
@@ -61,6 +76,25 @@ export function baselineOf(x: Float32Array): DriftBaseline {
   return driftBaseline(cols);
 }
 
+/** Repetitions of each labelled row: each decision's weight × `perDecision` rows, spread over its rows. */
+export function labelRepetitions(
+  input: Pick<FitInput, 'labelledDecision' | 'decisionWeights'>,
+  perDecision: number,
+): Uint32Array {
+  const n = input.labelledDecision.length;
+  const reps = new Uint32Array(n);
+  for (let start = 0; start < n; ) {
+    const d = input.labelledDecision[start] as number;
+    let end = start;
+    while (end < n && input.labelledDecision[end] === d) end++;
+    decisionRepetitions(input.decisionWeights[d] as number, end - start, perDecision).forEach((v, i) => {
+      reps[start + i] = v;
+    });
+    start = end;
+  }
+  return reps;
+}
+
 /** The fit on the calling thread (blocks it for the whole fit). */
 export function fitCandidate(input: FitInput, progress: FitProgress = () => undefined): FitOutput {
   progress('building synthetic faults', 2);
@@ -68,7 +102,10 @@ export function fitCandidate(input: FitInput, progress: FitProgress = () => unde
   const nNormal = input.normal.length / FEATURE_COUNT;
   const nSynth = synth.y.length;
   const nLabelled = input.labelledY.length;
-  const total = nSynth + nNormal + nLabelled * LABEL_WEIGHT;
+  const reps = labelRepetitions(input, nSynth / DECISIONS_PER_SYNTHETIC);
+  let nRepeated = 0;
+  for (let r = 0; r < nLabelled; r++) nRepeated += reps[r] as number;
+  const total = nSynth + nNormal + nRepeated;
   const x = new Float32Array(total * FEATURE_COUNT);
   const y = new Uint8Array(total);
   x.set(synth.x, 0);
@@ -77,7 +114,7 @@ export function fitCandidate(input: FitInput, progress: FitProgress = () => unde
   let at = nSynth + nNormal;
   for (let r = 0; r < nLabelled; r++) {
     const row = input.labelledX.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT);
-    for (let k = 0; k < LABEL_WEIGHT; k++, at++) {
+    for (let k = 0; k < (reps[r] as number); k++, at++) {
       x.set(row, at * FEATURE_COUNT);
       y[at] = input.labelledY[r] as number;
     }
@@ -109,6 +146,7 @@ export function fitCandidate(input: FitInput, progress: FitProgress = () => unde
     totalRows: total,
     normalRows: nNormal,
     syntheticRows: nSynth,
+    labelRows: nRepeated,
   };
 }
 

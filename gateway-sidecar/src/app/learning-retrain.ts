@@ -4,13 +4,17 @@
  * current model on held-back labelled rows; register the candidate with its numbers; promote and
  * hot-swap it only when the gate says it is not worse.
  *
- * Held-back rows are the events of labelled recommendations whose id hashes into `holdoutShare`
- * (stable, so one recommendation's events never sit on both sides). Operator labels are few next
- * to the synthetic rows, so each labelled row enters the Random Forest LABEL_WEIGHT times.
+ * Labels and weights come from domain/learning/training-labels.ts: an approval confirms the events
+ * that raised the recommendation, a rejection labels the events seen when deciding as false alarms;
+ * every decision weighs the same (1/DECISIONS_PER_SYNTHETIC of the synthetic rows), classes balanced. The anomaly line is adapted from
+ * the base line and the decisions (idempotent). Held back for the gate: the decisions whose
+ * recommendation id hashes into `holdoutShare` (stable, so one recommendation's events never sit on
+ * both sides) and the same share of the recent normal rows (negatives even when few alarms were
+ * rejected).
  */
 import { FEATURE_COUNT, FEATURE_NAMES } from '../domain/features.ts';
 import { figuresFrom, promotionGate, type GateFigures, type GateResult } from '../domain/learning/gate.ts';
-import { labelOf } from '../domain/learning/labels.ts';
+import { labelledDecisions } from '../domain/learning/training-labels.ts';
 import type {
   LabelledEvent,
   LearningStore,
@@ -23,9 +27,15 @@ import type { LearningConfig } from '../config-learning.ts';
 import type { Logger } from '../log.ts';
 import type { Clock, ModelRunner } from '../ports.ts';
 import { MODEL_NAME, RF_OPTIONS } from '../ml/ensemble-training.ts';
-import { fitCandidate, fitInWorker, LABEL_WEIGHT, type FitInput, type FitOutput } from './learning-fit.ts';
+import {
+  DECISIONS_PER_SYNTHETIC,
+  fitCandidate,
+  fitInWorker,
+  type FitInput,
+  type FitOutput,
+} from './learning-fit.ts';
 
-export { baselineOf, LABEL_WEIGHT } from './learning-fit.ts';
+export { baselineOf, DECISIONS_PER_SYNTHETIC } from './learning-fit.ts';
 
 export interface RetrainDeps {
   /** Only the two reads retraining needs (the feedback backtest passes an in-memory one). */
@@ -69,8 +79,16 @@ export interface RetrainResult {
   readonly swapped: boolean;
   readonly anomalyThreshold: number;
   readonly trainingRows: number;
+  /** Training-side labelled events (distinct rows; their repetitions are in the fit). */
   readonly labelledRows: number;
+  /** Held-back rows the gate scored: held-back decisions' labelled events + held-back normal rows. */
   readonly holdoutRows: number;
+  readonly holdoutNormalRows: number;
+  /** Training-side decisions per class (the threshold adaptation counts these). */
+  readonly approvedDecisions: number;
+  readonly rejectedDecisions: number;
+  /** The line the adaptation started from (the base line, not the current one: idempotent). */
+  readonly baseThreshold: number;
 }
 
 /** Stable share in [0, 1) from a string (FNV-1a). */
@@ -95,18 +113,15 @@ interface Labelled {
   readonly label: 0 | 1;
 }
 
-function labelled(events: readonly LabelledEvent[]): Labelled[] {
-  const out: Labelled[] = [];
-  for (const e of events) {
-    const l = labelOf({
-      recommendationId: e.recommendationId,
-      status: e.status,
-      operatorNote: e.note,
-      outcome: e.outcome,
-    });
-    if (l !== undefined) out.push({ features: e.features, label: l.label });
-  }
-  return out;
+/** Normal rows held back for the gate: a stable share by position (`holdoutShare` of them). */
+export function isHeldBackNormal(i: number, share: number): boolean {
+  return hashShare(`normal:${i}`) < share;
+}
+
+/** The base anomaly line the adaptation starts from: recorded by the version that adapted it, else its own line. */
+function baseThresholdOf(entry: { metrics: Readonly<Record<string, unknown>> } | undefined, current: number): number {
+  const b = entry?.metrics.baseThreshold;
+  return typeof b === 'number' && Number.isFinite(b) ? b : current;
 }
 
 /** Flags of `runner` on held-back rows at its own anomaly line, as the detector would. */
@@ -140,16 +155,27 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
   const from = now - L.trainingDays * 86_400_000;
   step('reading labelled events', 0);
   const events = await d.store.labelledEvents(from, now + 1);
-  const train = labelled(events.filter((e) => hashShare(e.recommendationId) >= L.holdoutShare));
-  const holdout = labelled(events.filter((e) => hashShare(e.recommendationId) < L.holdoutShare));
+  const train = labelledDecisions(events.filter((e) => hashShare(e.recommendationId) >= L.holdoutShare));
+  const heldDecisions = labelledDecisions(
+    events.filter((e) => hashShare(e.recommendationId) < L.holdoutShare),
+  );
   step('reading normal events', 1);
-  const normal = matrix(await d.store.featureRows(from, now + 1, L.maxNormalRows, true));
-  const labelledX = new Float32Array(train.length * FEATURE_COUNT);
-  train.forEach((r, i) => rowOf(r.features, labelledX, i * FEATURE_COUNT));
+  const normalRows = await d.store.featureRows(from, now + 1, L.maxNormalRows, true);
+  const normalTrain = normalRows.filter((_, i) => !isHeldBackNormal(i, L.holdoutShare));
+  const normalHeld = normalRows.filter((_, i) => isHeldBackNormal(i, L.holdoutShare));
+  // The gate's rows: held-back decisions' labelled events and held-back recent normal rows (so a
+  // candidate that flags more normal operation shows a higher FAR even when few alarms were rejected).
+  const holdout: Labelled[] = [
+    ...heldDecisions.decisions.flatMap((d) => d.events.map((features) => ({ features, label: d.label }))),
+    ...normalHeld.map((features) => ({ features, label: 0 as const })),
+  ];
+  const rows = train.decisions.flatMap((d, i) => d.events.map((features) => ({ features, label: d.label, i })));
   const input: FitInput = {
-    normal,
-    labelledX,
-    labelledY: Uint8Array.from(train, (r) => r.label),
+    normal: matrix(normalTrain),
+    labelledX: matrix(rows.map((r) => r.features)),
+    labelledY: Uint8Array.from(rows, (r) => r.label),
+    labelledDecision: Uint32Array.from(rows, (r) => r.i),
+    decisionWeights: Float64Array.from(train.decisions, (d) => d.weight),
     seed: o.seed ?? 42,
     syntheticEquipments: o.syntheticEquipments ?? 160,
     rfTrees: o.rfTrees ?? RF_OPTIONS.trees,
@@ -163,8 +189,10 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
 
   step('evaluating candidate vs current', 5);
   const current = await d.currentModel();
-  const approved = train.filter((r) => r.label === 1).length;
-  const threshold = adaptThreshold(current.anomalyThreshold, approved, train.length - approved, {
+  // From the base line and the whole decision history of the range (not the current, already
+  // adapted line): retraining again on the same decisions gives the same line.
+  const baseThreshold = baseThresholdOf(await d.registry.active(), current.anomalyThreshold);
+  const threshold = adaptThreshold(baseThreshold, train.approvedDecisions, train.rejectedDecisions, {
     min: L.thresholdMin,
     max: L.thresholdMax,
     step: L.thresholdStep,
@@ -183,8 +211,11 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
         rows: total,
         normalRows: fitted.normalRows,
         syntheticRows: fitted.syntheticRows,
-        labelledRows: train.length,
-        labelWeight: LABEL_WEIGHT,
+        labelledRows: rows.length,
+        labelRows: fitted.labelRows,
+        decisionsPerSynthetic: DECISIONS_PER_SYNTHETIC,
+        approvedDecisions: train.approvedDecisions,
+        rejectedDecisions: train.rejectedDecisions,
       },
     },
     threshold,
@@ -203,9 +234,14 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
     const metrics = {
       currentVersion: current.modelVersion,
       anomalyThreshold: threshold,
+      baseThreshold,
       trainingRows: total,
-      labelledRows: train.length,
+      labelledRows: rows.length,
+      approvedDecisions: train.approvedDecisions,
+      rejectedDecisions: train.rejectedDecisions,
       holdoutRows: holdout.length,
+      holdoutNormalRows: normalHeld.length,
+      holdoutDecisions: heldDecisions.approvedDecisions + heldDecisions.rejectedDecisions,
       driftBaseline: baseline,
     };
     const entry = {
@@ -247,8 +283,12 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
       swapped,
       anomalyThreshold: threshold,
       trainingRows: total,
-      labelledRows: train.length,
+      labelledRows: rows.length,
       holdoutRows: holdout.length,
+      holdoutNormalRows: normalHeld.length,
+      approvedDecisions: train.approvedDecisions,
+      rejectedDecisions: train.rejectedDecisions,
+      baseThreshold,
     };
   } finally {
     if (!swapped) await candidate.close();

@@ -50,6 +50,9 @@ test('learning store: labelled events as given; feature rows sampled evenly to t
     note: 'n',
     outcome: null,
     eventId: 'E/a@1',
+    tsMs: 1_000,
+    raisedAtMs: 1_000,
+    decidedAtMs: 2_000,
     features: { z_score: 1 },
   };
   const normal = Array.from({ length: 10 }, (_, i) => ({ z_score: i }));

@@ -26,6 +26,7 @@ import { dedupKey, recommendationIdFor } from '../domain/dedup.ts';
 import { FEATURE_NAMES } from '../domain/features.ts';
 import {
   answerRound,
+  type AnsweredRecommendation,
   FEEDBACK_ISSUE_TYPE,
   foldOf,
   groupIntoRecommendations,
@@ -136,11 +137,7 @@ interface FoldModel {
   dir: string;
 }
 
-interface Answered {
-  rec: SimRecommendation;
-  answer: OperatorAnswer;
-  round: number;
-}
+type Answered = AnsweredRecommendation;
 
 /** Whether a fold's model may learn from a file: only other folds' files (one fold: every file, in-sample). */
 function learnsFrom(
@@ -163,7 +160,11 @@ function labelledEvents(
   for (const a of answered) {
     if (!learnsFrom(fileFold, folds, a.rec.equipmentId, fold)) continue;
     recs++;
-    for (const e of a.rec.events.values()) {
+    // The store's view of a decided recommendation: raised at its earliest event, decided after
+    // the operator saw the events of the round it was answered in (later ones were never judged).
+    const raisedAtMs = Math.min(...a.seen.map((e) => e.tsMs));
+    const decidedAtMs = Math.max(...a.seen.map((e) => e.tsMs));
+    for (const e of a.seen) {
       events.push({
         recommendationId: a.rec.id,
         equipmentId: a.rec.equipmentId,
@@ -172,6 +173,9 @@ function labelledEvents(
         note: a.answer === 'rejected' ? REJECT_NOTE : null,
         outcome: null,
         eventId: e.eventId,
+        tsMs: e.tsMs,
+        raisedAtMs,
+        decidedAtMs,
         features: e.features,
       });
     }

@@ -16,6 +16,7 @@ import {
   T0,
   type Rig,
 } from './learning-fixture.ts';
+import { trainingLabels } from '../../src/domain/learning/training-labels.ts';
 
 let rig: Rig;
 before(async () => {
@@ -43,6 +44,11 @@ test('labels: approved → 1, rejected → 0 with the note, deferred → none; f
   const second = (await latest(rig, 'REACTOR_01')).find((r) => r.status === 'pending');
   assert.ok(second);
   await decide(rig, second, 'approve');
+  const approvedAt = rig.clock.now();
+  // The alarm holds on: 30 s later the same condition lands on the approved recommendation (same
+  // dedup window, its events appended). The operator confirmed the fault, not this tail.
+  rig.clock.advance(30_000);
+  await ingest(rig, coolingEvents(rig, t2 + 30_000));
 
   rig.clock.advance(10 * MIN);
   assert.equal(await ingest(rig, coolingEvents(rig, T0 + 20 * MIN + 1_000)), 1);
@@ -71,7 +77,38 @@ test('labels: approved → 1, rejected → 0 with the note, deferred → none; f
   assert.equal(rejected[0]?.note, 'coolant pump was on maintenance bypass');
   assert.equal(rejected.find((e) => e.eventId.startsWith(REACTOR_TEMP))?.features.z_score, ANOMALOUS.z_score);
   assert.ok(!events.some((e) => e.eventId.includes('Pressure')), 'no neighbouring event leaks in');
-  assert.ok((byRec.get(second.id) ?? []).every((e) => ['approved', 'executed', 'failed'].includes(e.status)));
+  const approved = byRec.get(second.id) ?? [];
+  assert.ok(approved.every((e) => ['approved', 'executed', 'failed'].includes(e.status)));
+  // Times the label rule needs: the event's source time, the recommendation's anomaly time and
+  // the decision time.
+  assert.ok(rejected.every((e) => e.tsMs === t1 && e.raisedAtMs === t1 && e.decidedAtMs === T0));
+  assert.deepEqual(
+    approved.map((e) => e.tsMs).sort(),
+    [t2, t2, t2 + 30_000, t2 + 30_000],
+    'the tail was appended to the approved recommendation',
+  );
+  assert.ok(approved.every((e) => e.raisedAtMs === t2 && e.decidedAtMs === approvedAt));
+  // As training labels: the approval confirms the two events that raised it, the rejection labels
+  // what the operator had seen; each decision weighs the same (classes balanced).
+  const labels = trainingLabels(events, 10);
+  assert.deepEqual(
+    labels.rows
+      .filter((r) => r.recommendationId === second.id)
+      .map((r) => [r.label, r.reps])
+      .sort(),
+    [
+      [1, 5],
+      [1, 5],
+    ],
+  );
+  assert.deepEqual(
+    labels.rows.filter((r) => r.recommendationId === first.id).map((r) => [r.label, r.reps]),
+    [
+      [0, 5],
+      [0, 5],
+    ],
+  );
+  assert.deepEqual([labels.approvedDecisions, labels.rejectedDecisions], [1, 1]);
 });
 
 test('a repeatedly rejected pattern falls below minConfidence and stops reaching operators; an approved one rises', async () => {

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Detector } from '../../src/app/detector.ts';
-import { retrain, type RetrainOptions } from '../../src/app/learning-retrain.ts';
+import { hashShare, retrain, type RetrainOptions } from '../../src/app/learning-retrain.ts';
+import { silverRowOf } from '../../src/adapters/pg-event-sink.ts';
 import { ModelFiles } from '../../src/adapters/model-files.ts';
 import { loadOnnxModelDir } from '../../src/adapters/onnx-model-runner.ts';
 import { FEATURE_NAMES } from '../../src/domain/features.ts';
@@ -26,6 +27,8 @@ import {
   ingest,
   latest,
   MIN,
+  NORMALISH,
+  scored,
   T0,
   type Rig,
 } from './learning-fixture.ts';
@@ -250,4 +253,42 @@ test('the fit runs on a worker thread: events keep being scored while the forest
   // The same retrain with the fit on the calling thread: the event loop is blocked for the fit.
   const main = await scoredDuringFit('main');
   assert.equal(main.during, 0, `nothing is scored while the main thread fits: ${JSON.stringify(main)}`);
+});
+
+test('the line comes from the base line and the decisions: retraining again on the same decisions gives the same line; normal rows are held back for the gate', async () => {
+  // Recent normal operation (not anomalous), as the detector writes it to silver.
+  const now = rig.clock.now();
+  const normal = Array.from({ length: 60 }, (_, i) =>
+    scored(rig, '[default]Reactors/R01/Pressure', now - (i + 1) * 1_000, NORMALISH, 0.1, false),
+  );
+  await rig.events.writeSilver(normal.map(silverRowOf));
+  rig.clock.advance(MIN);
+  const a = await retrain(deps(), options());
+  assert.equal(a.promoted, true, a.gate.reason);
+  const shipped1 = await loadOnnxModelDir(shipped, FEATURE_NAMES);
+  assert.equal(a.baseThreshold, shipped1.anomalyThreshold, 'adapted from the serving line of the shipped model');
+  await shipped1.close();
+  // 8 approved and 8 rejected decisions, holdoutShare 0.5: the training side's reject rate (> 30 %)
+  // raises the line, by the same amount every time.
+  assert.equal(a.approvedDecisions + a.rejectedDecisions + (await heldDecisions()), 16);
+  assert.ok(a.anomalyThreshold > a.baseThreshold, `line ${a.anomalyThreshold} from ${a.baseThreshold}`);
+  assert.ok(a.holdoutNormalRows > 0 && a.holdoutNormalRows < 60, `held-back normal rows ${a.holdoutNormalRows}`);
+  assert.equal(a.gate.candidate.rows, a.holdoutRows);
+  assert.ok(a.gate.candidate.rows - a.gate.candidate.positives >= a.holdoutNormalRows, 'normal rows are negatives');
+  const entry = await rig.registry.get(a.version);
+  assert.equal(entry?.metrics.baseThreshold, a.baseThreshold);
+  assert.equal(entry?.metrics.holdoutNormalRows, a.holdoutNormalRows);
+
+  // The adapted version now serves; a second retrain on the same decisions starts from the base
+  // line again (recorded in the registry), not from the adapted one: no drift.
+  rig.clock.advance(MIN);
+  const b = await retrain(deps(), options());
+  assert.equal(b.baseThreshold, a.baseThreshold);
+  assert.equal(b.anomalyThreshold, a.anomalyThreshold);
+  await rig.registry.rollback('1.0.0', rig.clock.now());
+
+  async function heldDecisions(): Promise<number> {
+    const ids = new Set((await rig.store.labelledEvents(0, rig.clock.now() + 1)).map((e) => e.recommendationId));
+    return [...ids].filter((id) => hashShare(id) < rig.learningConfig.holdoutShare).length;
+  }
 });

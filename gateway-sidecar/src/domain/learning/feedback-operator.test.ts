@@ -4,6 +4,7 @@ import { dedupKey, recommendationIdFor } from '../dedup.ts';
 import {
   answerOf,
   answerRound,
+  type AnsweredRecommendation,
   foldOf,
   groupIntoRecommendations,
   type RaisedEvent,
@@ -45,14 +46,7 @@ test('the operator approves a recommendation overlapping a labelled fault and re
 });
 
 test('each recommendation is answered once; a re-raised one keeps its answer and takes the new events', () => {
-  const answered = new Map<
-    string,
-    {
-      rec: ReturnType<typeof groupIntoRecommendations>[number];
-      answer: 'approved' | 'rejected';
-      round: number;
-    }
-  >();
+  const answered = new Map<string, AnsweredRecommendation>();
   const r0 = answerRound(groupIntoRecommendations('EQ', [ev(10, 1), ev(400, 0)], 5), answered, 0);
   assert.deepEqual(r0, { raised: 2, answers: 2, approved: 1, rejected: 1 });
   // Round 1 raises the first window again (one more event) and a new window on normal rows.
@@ -63,6 +57,7 @@ test('each recommendation is answered once; a re-raised one keeps its answer and
   assert.equal(first?.answer, 'approved');
   assert.equal(first?.round, 0);
   assert.equal(first?.rec.events.size, 2, 'the re-raised event joined the decided recommendation');
+  assert.equal(first?.seen.length, 1, 'what the operator saw when answering is kept apart');
 });
 
 test('folds are contiguous blocks of the files; bad fold counts are refused', () => {

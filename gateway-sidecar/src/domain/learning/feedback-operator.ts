@@ -35,6 +35,15 @@ export interface SimRecommendation {
 
 export type OperatorAnswer = 'approved' | 'rejected';
 
+/** An answered recommendation: the answer and the events the operator had seen when answering. */
+export interface AnsweredRecommendation {
+  readonly rec: SimRecommendation;
+  readonly answer: OperatorAnswer;
+  readonly round: number;
+  /** The recommendation's events when it was answered (later rounds may append more to `rec`). */
+  readonly seen: readonly RaisedEvent[];
+}
+
 /** Groups anomalous events of one equipment into recommendations by dedup window. */
 export function groupIntoRecommendations(
   equipmentId: string,
@@ -77,7 +86,7 @@ export function foldOf(i: number, n: number, folds: number): number {
  */
 export function answerRound(
   raised: readonly SimRecommendation[],
-  answered: Map<string, { rec: SimRecommendation; answer: OperatorAnswer; round: number }>,
+  answered: Map<string, AnsweredRecommendation>,
   round: number,
 ): { raised: number; answers: number; approved: number; rejected: number } {
   let answers = 0;
@@ -89,7 +98,7 @@ export function answerRound(
       continue;
     }
     const answer = answerOf(rec);
-    answered.set(rec.id, { rec, answer, round });
+    answered.set(rec.id, { rec, answer, round, seen: [...rec.events.values()] });
     answers++;
     if (answer === 'approved') approved++;
   }

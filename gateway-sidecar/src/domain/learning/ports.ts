@@ -21,6 +21,12 @@ export interface LabelledEvent {
   readonly note: string | null;
   readonly outcome: RecommendationOutcome | null;
   readonly eventId: string;
+  /** Source timestamp of the event. */
+  readonly tsMs: number;
+  /** The recommendation's anomaly time (earliest source timestamp of the events that raised it). */
+  readonly raisedAtMs: number;
+  /** When the operator decided (null when unknown). */
+  readonly decidedAtMs: number | null;
   readonly features: Readonly<Record<string, number>>;
 }
 
