@@ -6,29 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachDatabase } from '../fixtures/db-targets.ts';
-import type pg from 'pg';
 import {
   anomaly,
   buildHarness,
   coolingEvent,
   feedSetpoint,
   operator,
-  OPTIONS,
   REACTOR_THROUGHPUT,
   T0,
-  TestClock,
   viewer,
   type Harness,
 } from '../fixtures/recommendation-harness.ts';
-import { RecordingTagWriter } from '../fixtures/recording-tag-writer.ts';
 import { SidecarError } from '../../src/errors.ts';
-import { parseConfig, toEquipment } from '../../src/config.ts';
-import { buildEquipmentIndex } from '../../src/domain/equipment.ts';
-import { PlantSimulator } from '../../src/domain/plant-simulator.ts';
-import { createLogger } from '../../src/log.ts';
-import { PgRecommendationStore } from '../../src/adapters/pg-recommendation-store.ts';
-import { SimulatorTagWriter } from '../../src/adapters/simulator-tag-writer.ts';
-import { createRecommendations, type RecommendationsOptions } from '../../src/app/recommendations.ts';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -37,31 +26,6 @@ const code = (e: unknown): string => (e instanceof SidecarError ? e.code : Strin
 async function reactorRecs(h: Harness, fromMs: number, toMs: number) {
   const { items } = await h.service.list({ limit: 500, offset: 0 });
   return items.filter((r) => Date.parse(r.anomalyAt) >= fromMs && Date.parse(r.anomalyAt) < toMs);
-}
-
-/**
- * A sidecar started at `startMs` on the database a crashed one left behind: a new service whose
- * clock already reads the restart time when it starts (buildHarness starts at T0).
- */
-async function restartedAt(
-  pool: pg.Pool,
-  startMs: number,
-  over: Partial<RecommendationsOptions>,
-): Promise<Harness> {
-  const equipment = buildEquipmentIndex(toEquipment(parseConfig({})));
-  const plant = new PlantSimulator({ seed: 1, tickMs: 1000, startMs: T0, faultEveryMinutes: 0 });
-  const writer = new RecordingTagWriter(new SimulatorTagWriter(plant));
-  const clock = new TestClock(startMs);
-  const store = new PgRecommendationStore(pool);
-  const service = await createRecommendations({
-    store,
-    writer,
-    equipment,
-    clock,
-    logger: createLogger({ level: 'silent' }),
-    options: { ...OPTIONS, ...over },
-  });
-  return { service, store, writer, plant, clock, equipment };
 }
 
 /** New (non-summary) recommendations created in the window, and the items grouped in its summary. */
@@ -270,7 +234,8 @@ forEachDatabase((db) => {
     first.clock.t = base;
     feedSetpoint(first, REACTOR_THROUGHPUT, 60);
     for (let i = 0; i < 2; i++) await first.service.onScored(coolingEvent(first, base + i * 5 * MIN));
-    const restarted = await restartedAt(db.pool(), base + 2 * MIN, over);
+    // A sidecar started on the database the crashed one left behind, its clock at the restart time.
+    const restarted = await buildHarness(db.pool(), over, undefined, base + 2 * MIN);
     feedSetpoint(restarted, REACTOR_THROUGHPUT, 60);
     for (let i = 2; i < 6; i++) await restarted.service.onScored(coolingEvent(restarted, base + i * 5 * MIN));
     assert.deepEqual(await floodOutcome(restarted, base), expected);
