@@ -45,7 +45,7 @@ export interface DetectorOptions {
   readonly rfWeight: number;
   readonly batchSize: number;
   readonly batchMaxWaitMs: number;
-  /** Hysteresis of the per-equipment alarm (defaults: on 3 ticks, off 30, relearn after 350). */
+  /** Hysteresis of the per-equipment alarm (defaults DEFAULT_GATE in domain/scoring.ts: on 15 ticks, off 30, relearn after 350). */
   readonly gate?: Partial<AlarmGateOptions>;
   /** Contributions listed per anomaly (default 3). */
   readonly explainTop?: number;
