@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { DisciplineHistory, Shelf } from '../domain/alarm-discipline.ts';
-import type { CriticalAlertCandidate } from '../domain/critical.ts';
+import { alertView, type CriticalAlertCandidate } from '../domain/critical.ts';
 import type {
   AuditEntry,
   Change,
@@ -367,17 +367,7 @@ export class PgRecommendationStore implements RecommendationStore {
           ],
         );
         if ((ins.rowCount ?? 0) === 0) continue;
-        const alert = {
-          id: a.id,
-          equipmentId: a.equipmentId,
-          sensorType: a.sensorType,
-          tagPath: a.tagPath,
-          value: a.value,
-          threshold: a.threshold,
-          level: a.level,
-          message: a.message,
-          at: a.at,
-        };
+        const alert = alertView(a);
         const { rows } = await c.query<{ seq: string }>(
           `INSERT INTO agentic_hmi.recommendation_changes (seq, change_type, subject_id, payload)
            VALUES (COALESCE($3::bigint, nextval(pg_get_serial_sequence('agentic_hmi.recommendation_changes', 'seq'))), 'critical_alert', $1, $2) RETURNING seq`,

@@ -27,20 +27,17 @@
  * pushed again with a new seq: at least once on the wire for that window, exactly once in the
  * tables; clients key alerts by alert id (the component does).
  */
-import type { CriticalAlertCandidate, CriticalDetector } from '../domain/critical.ts';
-import type { Change, CriticalAlertView } from '../domain/recommendation-view.ts';
+import { alertView, type CriticalAlertCandidate, type CriticalDetector } from '../domain/critical.ts';
+import type { Change } from '../domain/recommendation-view.ts';
 import type { Logger } from '../log.ts';
+import type { RecommendationStore } from '../ports.ts';
 import type { CriticalBypass } from './ingest.ts';
 
 /** The parts of the recommendation store the push needs. */
-export interface CriticalAlertLog {
-  appendCriticalAlerts(
-    alerts: readonly CriticalAlertCandidate[],
-    seqs?: readonly (number | undefined)[],
-  ): Promise<Change[]>;
-  reserveChangeSeqs(n: number): Promise<number[]>;
-  latestCriticalAlertMs(): Promise<number | undefined>;
-}
+export type CriticalAlertLog = Pick<
+  RecommendationStore,
+  'appendCriticalAlerts' | 'reserveChangeSeqs' | 'latestCriticalAlertMs'
+>;
 
 export interface CriticalPushStats {
   /** Alerts pushed from memory before their durable write. */
@@ -65,20 +62,6 @@ const READY_WAIT_MS = 100;
 
 /** Recently written alert ids remembered; a pipeline retries a batch's alerts, never older ones. */
 const DURABLE_IDS_KEPT = 4096;
-
-export function alertView(a: CriticalAlertCandidate): CriticalAlertView {
-  return {
-    id: a.id,
-    equipmentId: a.equipmentId,
-    sensorType: a.sensorType,
-    tagPath: a.tagPath,
-    value: a.value,
-    threshold: a.threshold,
-    level: a.level,
-    message: a.message,
-    at: a.at,
-  };
-}
 
 export class CriticalPush {
   readonly #store: CriticalAlertLog;

@@ -8,6 +8,7 @@
  * the armed state after a restart equals an uninterrupted run.
  */
 import type { SensorTag } from './equipment.ts';
+import type { CriticalAlertView } from './recommendation-view.ts';
 import type { SensorReading } from './tag-event.ts';
 
 export interface CriticalAlertCandidate {
@@ -103,4 +104,22 @@ const NONE: readonly CriticalAlertCandidate[] = Object.freeze([]);
 /** Operator-facing number: 4 significant digits (7.848 mm/s, 91.23 °C), never a float tail. */
 export function formatReading(v: number): string {
   return String(Number(v.toPrecision(4)));
+}
+
+/**
+ * The alert as clients see it. One builder for the early push and the durable change-log row, so
+ * a change replayed after a reconnect carries exactly what was pushed live.
+ */
+export function alertView(a: CriticalAlertCandidate): CriticalAlertView {
+  return {
+    id: a.id,
+    equipmentId: a.equipmentId,
+    sensorType: a.sensorType,
+    tagPath: a.tagPath,
+    value: a.value,
+    threshold: a.threshold,
+    level: a.level,
+    message: a.message,
+    at: a.at,
+  };
 }
