@@ -15,6 +15,7 @@ import type { ScoredReading } from '../../src/domain/detection.ts';
 import type { SensorReading } from '../../src/domain/tag-event.ts';
 import { syntheticReading } from '../../src/ml/training-set.ts';
 import type { ModelRunner } from '../../src/ports.ts';
+import { loadSwapPair } from '../fixtures/swap-models.ts';
 
 const MODEL_DIR = resolve(import.meta.dirname, '../../../models/if-rf-ensemble/1.0.0');
 const OPTS = { windowMs: 86_400_000, bucketCount: 96, ifWeight: 0.3, rfWeight: 0.7, batchMaxWaitMs: 5 };
@@ -119,15 +120,8 @@ test('worker runner gives the same scores as the inline session; bad calls and a
 });
 
 test('hot swap between worker runners mid-stream: each reading once, in order, the old model before the new one', async () => {
-  const a = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, { thread: 'worker' });
-  const b = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, { thread: 'worker' });
-  const renamed: ModelRunner = {
-    modelVersion: 'next@2',
-    inputNames: b.inputNames,
-    anomalyThreshold: b.anomalyThreshold,
-    run: (f, n) => b.run(f, n),
-    close: () => b.close(),
-  };
+  const pair = await loadSwapPair(MODEL_DIR, 'next@2', { thread: 'worker' });
+  const { old: a, next: renamed } = pair;
   const d = new Detector(a, { ...OPTS, batchSize: 256, pipelineChunks: 4 });
   const readings = plant().slice(0, 6_000);
   const pending: Promise<readonly ScoredReading[]>[] = [];
@@ -149,8 +143,7 @@ test('hot swap between worker runners mid-stream: each reading once, in order, t
       versions.slice(firstNew).every((v) => v === 'next@2') &&
       versions.slice(0, firstNew).every((v) => v === a.modelVersion),
   );
-  await a.close();
-  await b.close();
+  await pair.close();
 });
 
 test('ModelFiles loads versions with the runner options it was given (a promoted model runs like the first one)', async () => {

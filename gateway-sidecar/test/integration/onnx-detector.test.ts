@@ -13,6 +13,7 @@ import { FEATURE_NAMES } from '../../src/domain/features.ts';
 import type { SensorReading } from '../../src/domain/tag-event.ts';
 import { syntheticReading } from '../../src/ml/training-set.ts';
 import type { ModelRunner } from '../../src/ports.ts';
+import { loadSwapPair } from '../fixtures/swap-models.ts';
 
 const MODEL_DIR = resolve(import.meta.dirname, `../../../models/if-rf-ensemble/${DEFAULT_MODEL_VERSION}`);
 const OPTS = {
@@ -124,15 +125,8 @@ test('concurrent calls are coalesced, results keep input order', async () => {
 });
 
 test('hot swap: every reading scored exactly once, by the old or the new model; bad contract refused', async () => {
-  const a = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
-  const b = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES);
-  const renamed: ModelRunner = {
-    modelVersion: 'other@2',
-    inputNames: b.inputNames,
-    anomalyThreshold: b.anomalyThreshold,
-    run: (f, n) => b.run(f, n),
-    close: () => b.close(),
-  };
+  const pair = await loadSwapPair(MODEL_DIR, 'other@2');
+  const { old: a, next: renamed } = pair;
   const d = new Detector(a, OPTS);
   const readings = plant(0, 400);
   const pending: Promise<readonly { eventId: string; modelVersion: string }[]>[] = [];
@@ -157,6 +151,5 @@ test('hot swap: every reading scored exactly once, by the old or the new model; 
     (e: unknown) => (e as { code?: string }).code === 'SC_ERR_MODEL_CONTRACT',
   );
   assert.equal(d.modelVersion, 'other@2', 'the old model stays in service');
-  await a.close();
-  await b.close();
+  await pair.close();
 });
