@@ -108,15 +108,29 @@ export class PgLearningStore implements LearningStore {
     toMs: number,
     limit: number,
     normalOnly: boolean,
+    nearConfirmedMs = 0,
   ): Promise<Record<string, number>[]> {
-    // Even sampling: number the rows in time order and keep every k-th, k from the count.
+    // Even sampling: number the rows in time order and keep every k-th, k from the count. The
+    // margin around confirmed recommendations spans their events' source times (anomaly_timestamp
+    // to the latest appended event).
     const { rows } = await this.#db.query<{ features: unknown }>(
-      `WITH r AS (
-         SELECT features, row_number() OVER (ORDER BY timestamp, event_id) AS n, count(*) OVER () AS total
-           FROM mining_operations.anomaly_detection_silver
-          WHERE timestamp >= $1 AND timestamp < $2 AND (NOT $4::boolean OR NOT is_anomaly))
+      `WITH confirmed AS (
+         SELECT r.equipment_id,
+                r.anomaly_timestamp - $5::double precision * interval '1 millisecond' AS lo,
+                (SELECT max(e.timestamp) FROM mining_operations.anomaly_detection_silver e
+                  WHERE e.event_id = ANY (r.anomaly_event_ids)) + $5::double precision * interval '1 millisecond' AS hi
+           FROM agentic_hmi.agent_recommendations r
+          WHERE $5::double precision > 0 AND r.status IN ('approved', 'executed', 'failed')
+            AND r.anomaly_timestamp < $2::timestamptz + $5::double precision * interval '1 millisecond'),
+       r AS (
+         SELECT s.features, row_number() OVER (ORDER BY s.timestamp, s.event_id) AS n, count(*) OVER () AS total
+           FROM mining_operations.anomaly_detection_silver s
+          WHERE s.timestamp >= $1 AND s.timestamp < $2 AND (NOT $4::boolean OR NOT s.is_anomaly)
+            AND NOT EXISTS (SELECT 1 FROM confirmed c
+                             WHERE c.equipment_id = s.equipment_id AND s.timestamp >= c.lo
+                               AND s.timestamp <= COALESCE(c.hi, c.lo + 2 * $5::double precision * interval '1 millisecond')))
        SELECT features FROM r WHERE (n - 1) % GREATEST(1, ceil(total::numeric / $3)::bigint) = 0 LIMIT $3`,
-      [iso(fromMs), iso(toMs), limit, normalOnly],
+      [iso(fromMs), iso(toMs), limit, normalOnly, nearConfirmedMs],
     );
     return rows.map((r) => numericFeatures(r.features));
   }

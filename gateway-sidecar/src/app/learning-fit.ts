@@ -83,7 +83,7 @@ export function labelRepetitions(
 ): Uint32Array {
   const n = input.labelledDecision.length;
   const reps = new Uint32Array(n);
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     const d = input.labelledDecision[start] as number;
     let end = start;
     while (end < n && input.labelledDecision[end] === d) end++;

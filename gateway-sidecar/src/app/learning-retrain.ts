@@ -15,12 +15,7 @@
 import { FEATURE_COUNT, FEATURE_NAMES } from '../domain/features.ts';
 import { figuresFrom, promotionGate, type GateFigures, type GateResult } from '../domain/learning/gate.ts';
 import { labelledDecisions } from '../domain/learning/training-labels.ts';
-import type {
-  LabelledEvent,
-  LearningStore,
-  ModelArtifacts,
-  ModelRegistryStore,
-} from '../domain/learning/ports.ts';
+import type { LearningStore, ModelArtifacts, ModelRegistryStore } from '../domain/learning/ports.ts';
 import { adaptThreshold } from '../domain/learning/posterior.ts';
 import { blendScores } from '../domain/scoring.ts';
 import type { LearningConfig } from '../config-learning.ts';
@@ -69,7 +64,19 @@ export interface RetrainOptions {
    * loop keeps scoring during a scheduled retrain; 'main' on the calling thread (blocks it).
    */
   readonly fitThread?: 'worker' | 'main';
+  /**
+   * Recent normal rows within this margin of a confirmed recommendation of the same equipment are
+   * left out of the training and held-back normal rows (default: NEAR_CONFIRMED_MS, the default
+   * dedup window; 0 keeps them).
+   */
+  readonly nearConfirmedMs?: number;
 }
+
+/**
+ * Default margin around confirmed recommendations: the default dedup window (5 minutes), the span
+ * the engine groups one condition of one equipment into.
+ */
+export const NEAR_CONFIRMED_MS = 5 * 60_000;
 
 export interface RetrainResult {
   readonly version: string;
@@ -84,6 +91,8 @@ export interface RetrainResult {
   /** Held-back rows the gate scored: held-back decisions' labelled events + held-back normal rows. */
   readonly holdoutRows: number;
   readonly holdoutNormalRows: number;
+  /** Recent normal rows the forests were fitted on (after the held-back share). */
+  readonly normalRows: number;
   /** Training-side decisions per class (the threshold adaptation counts these). */
   readonly approvedDecisions: number;
   readonly rejectedDecisions: number;
@@ -119,7 +128,10 @@ export function isHeldBackNormal(i: number, share: number): boolean {
 }
 
 /** The base anomaly line the adaptation starts from: recorded by the version that adapted it, else its own line. */
-function baseThresholdOf(entry: { metrics: Readonly<Record<string, unknown>> } | undefined, current: number): number {
+function baseThresholdOf(
+  entry: { metrics: Readonly<Record<string, unknown>> } | undefined,
+  current: number,
+): number {
   const b = entry?.metrics.baseThreshold;
   return typeof b === 'number' && Number.isFinite(b) ? b : current;
 }
@@ -160,7 +172,15 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
     events.filter((e) => hashShare(e.recommendationId) < L.holdoutShare),
   );
   step('reading normal events', 1);
-  const normalRows = await d.store.featureRows(from, now + 1, L.maxNormalRows, true);
+  // Recent non-anomalous rows, without the ones next to a confirmed fault of the same equipment:
+  // the alarm's on-delay ticks and any unflagged part of a confirmed fault are not "normal".
+  const normalRows = await d.store.featureRows(
+    from,
+    now + 1,
+    L.maxNormalRows,
+    true,
+    o.nearConfirmedMs ?? NEAR_CONFIRMED_MS,
+  );
   const normalTrain = normalRows.filter((_, i) => !isHeldBackNormal(i, L.holdoutShare));
   const normalHeld = normalRows.filter((_, i) => isHeldBackNormal(i, L.holdoutShare));
   // The gate's rows: held-back decisions' labelled events and held-back recent normal rows (so a
@@ -169,7 +189,9 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
     ...heldDecisions.decisions.flatMap((d) => d.events.map((features) => ({ features, label: d.label }))),
     ...normalHeld.map((features) => ({ features, label: 0 as const })),
   ];
-  const rows = train.decisions.flatMap((d, i) => d.events.map((features) => ({ features, label: d.label, i })));
+  const rows = train.decisions.flatMap((d, i) =>
+    d.events.map((features) => ({ features, label: d.label, i })),
+  );
   const input: FitInput = {
     normal: matrix(normalTrain),
     labelledX: matrix(rows.map((r) => r.features)),
@@ -286,6 +308,7 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
       labelledRows: rows.length,
       holdoutRows: holdout.length,
       holdoutNormalRows: normalHeld.length,
+      normalRows: normalTrain.length,
       approvedDecisions: train.approvedDecisions,
       rejectedDecisions: train.rejectedDecisions,
       baseThreshold,

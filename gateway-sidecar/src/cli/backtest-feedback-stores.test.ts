@@ -55,8 +55,14 @@ test('learning store: labelled events as given; feature rows sampled evenly to t
     decidedAtMs: 2_000,
     features: { z_score: 1 },
   };
-  const normal = Array.from({ length: 10 }, (_, i) => ({ z_score: i }));
-  const s = new FeedbackLearningStore([ev], normal, [{ z_score: 99 }]);
+  const normal = Array.from({ length: 10 }, (_, i) => ({
+    equipmentId: 'E',
+    tsMs: i * 1_000,
+    features: { z_score: i },
+  }));
+  const s = new FeedbackLearningStore([ev], normal, [
+    { equipmentId: 'E', tsMs: 0, features: { z_score: 99 } },
+  ]);
   assert.deepEqual(await s.labelledEvents(), [ev]);
   assert.deepEqual(
     (await s.featureRows(0, 1, 5, true)).map((r) => r.z_score),
@@ -64,6 +70,20 @@ test('learning store: labelled events as given; feature rows sampled evenly to t
   );
   assert.equal((await s.featureRows(0, 1, 100, true)).length, 10);
   assert.deepEqual((await s.featureRows(0, 1, 100, false)).map((r) => r.z_score).slice(-1), [99]);
+  // A rejected recommendation does not mark rows as near a confirmed fault; an approved one does,
+  // on its own equipment only: rows from its anomaly time − margin to its last event + margin.
+  assert.equal((await s.featureRows(0, 1, 100, true, 2_000)).length, 10);
+  const confirmed = new FeedbackLearningStore(
+    [
+      { ...ev, status: 'approved', eventId: 'E/a@4', tsMs: 4_000, raisedAtMs: 4_000 },
+      { ...ev, status: 'approved', eventId: 'E/a@5', tsMs: 5_000, raisedAtMs: 4_000 },
+    ],
+    [...normal, { equipmentId: 'F', tsMs: 4_000, features: { z_score: 42 } }],
+  );
+  assert.deepEqual(
+    (await confirmed.featureRows(0, 1, 100, true, 2_000)).map((r) => r.z_score),
+    [0, 1, 8, 9, 42],
+  );
   const copy = await s.featureRows(0, 1, 100, true);
   (copy[0] as Record<string, number>).z_score = -1;
   assert.equal((await s.featureRows(0, 1, 100, true))[0]?.z_score, 0, 'callers get copies');

@@ -12,19 +12,28 @@ import type {
   ModelRegistryStore,
 } from '../domain/learning/ports.ts';
 
+/** A recent scored event of the backtest: its equipment (file), source time and feature row. */
+export interface ScoredRow {
+  readonly equipmentId: string;
+  readonly tsMs: number;
+  readonly features: Readonly<Record<string, number>>;
+}
+
+const CONFIRMED = new Set(['approved', 'executed', 'failed']);
+
 export class FeedbackLearningStore implements Pick<LearningStore, 'labelledEvents' | 'featureRows'> {
   readonly #labelled: readonly LabelledEvent[];
-  readonly #normal: readonly Readonly<Record<string, number>>[];
-  readonly #anomalous: readonly Readonly<Record<string, number>>[];
+  readonly #normal: readonly ScoredRow[];
+  readonly #anomalous: readonly ScoredRow[];
 
   /**
-   * `labelled`: the answered recommendations' events; `normal` / `anomalous`: feature rows of the
-   * recent scored events the system did not / did flag (what `featureRows` samples from).
+   * `labelled`: the answered recommendations' events; `normal` / `anomalous`: the recent scored
+   * events the system did not / did flag (what `featureRows` samples from).
    */
   constructor(
     labelled: readonly LabelledEvent[],
-    normal: readonly Readonly<Record<string, number>>[],
-    anomalous: readonly Readonly<Record<string, number>>[] = [],
+    normal: readonly ScoredRow[],
+    anomalous: readonly ScoredRow[] = [],
   ) {
     this.#labelled = labelled;
     this.#normal = normal;
@@ -36,19 +45,43 @@ export class FeedbackLearningStore implements Pick<LearningStore, 'labelledEvent
     return Promise.resolve([...this.#labelled]);
   }
 
-  /** Evenly sampled to at most `limit`, like the Postgres adapter. */
+  /**
+   * Evenly sampled to at most `limit`, like the Postgres adapter; with `nearConfirmedMs` > 0 an
+   * equipment's rows within that margin of a confirmed recommendation's events (its anomaly time to
+   * its last event) are left out, as there.
+   */
   featureRows(
     _fromMs: number,
     _toMs: number,
     limit: number,
     normalOnly: boolean,
+    nearConfirmedMs = 0,
   ): Promise<Record<string, number>[]> {
-    const rows = normalOnly ? this.#normal : [...this.#normal, ...this.#anomalous];
-    if (rows.length <= limit) return Promise.resolve(rows.map((r) => ({ ...r })));
+    let rows = normalOnly ? this.#normal : [...this.#normal, ...this.#anomalous];
+    if (nearConfirmedMs > 0) {
+      const spans = new Map<string, { equipmentId: string; lo: number; hi: number }>();
+      for (const e of this.#labelled) {
+        if (!CONFIRMED.has(e.status)) continue;
+        const span = spans.get(e.recommendationId);
+        if (span === undefined)
+          spans.set(e.recommendationId, { equipmentId: e.equipmentId, lo: e.raisedAtMs, hi: e.tsMs });
+        else span.hi = Math.max(span.hi, e.tsMs);
+      }
+      const list = [...spans.values()];
+      rows = rows.filter(
+        (r) =>
+          !list.some(
+            (c) =>
+              c.equipmentId === r.equipmentId &&
+              r.tsMs >= c.lo - nearConfirmedMs &&
+              r.tsMs <= c.hi + nearConfirmedMs,
+          ),
+      );
+    }
+    if (rows.length <= limit) return Promise.resolve(rows.map((r) => ({ ...r.features })));
     const out: Record<string, number>[] = [];
     const stride = rows.length / limit;
-    for (let k = 0; k < limit; k++)
-      out.push({ ...(rows[Math.floor(k * stride)] as Readonly<Record<string, number>>) });
+    for (let k = 0; k < limit; k++) out.push({ ...(rows[Math.floor(k * stride)] as ScoredRow).features });
     return Promise.resolve(out);
   }
 }

@@ -30,7 +30,6 @@ import {
   FEEDBACK_ISSUE_TYPE,
   foldOf,
   groupIntoRecommendations,
-  type OperatorAnswer,
   type RaisedEvent,
   type SimRecommendation,
 } from '../domain/learning/feedback-operator.ts';
@@ -47,7 +46,7 @@ import {
 import { decodeEnsembleOnnx } from '../ml/onnx-import.ts';
 import type { RandomForestModel } from '../ml/random-forest.ts';
 import { runFile, type RunSettings } from './backtest-run.ts';
-import { FeedbackLearningStore, MemoryModelRegistry } from './backtest-feedback-stores.ts';
+import { FeedbackLearningStore, MemoryModelRegistry, type ScoredRow } from './backtest-feedback-stores.ts';
 
 const EPISODE_DEDUP_MS = 5 * 60_000;
 const REJECT_NOTE = 'simulated operator: no labelled fault in the rows of this recommendation';
@@ -206,7 +205,7 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
   const registries = models.map(() => new MemoryModelRegistry());
   const answered = new Map<string, Answered>();
   /** Non-anomalous feature rows of the latest round, per file (the "recent normal data"). */
-  let normalByFile = new Map<string, Readonly<Record<string, number>>[]>();
+  let normalByFile = new Map<string, ScoredRow[]>();
   const rounds: RoundFigures[] = [];
   const perFile: FileFigures[][] = [];
   const t0 = Date.UTC(2026, 0, 4);
@@ -216,7 +215,7 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
       if (round > 0) {
         for (let fold = 0; fold < s.folds; fold++) {
           const { events, recs } = labelledEvents(answered.values(), fileFold, s.folds, fold);
-          const normal: Readonly<Record<string, number>>[] = [];
+          const normal: ScoredRow[] = [];
           for (const [file, rows] of normalByFile)
             if (learnsFrom(fileFold, s.folds, file, fold)) normal.push(...rows);
           const current = models[fold] as FoldModel;
@@ -236,6 +235,7 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
               learning: s.learning,
               ...weights,
               promote: true,
+              nearConfirmedMs: s.dedupWindowMinutes * 60_000,
               ...(s.seed !== undefined ? { seed: s.seed } : {}),
               ...(s.syntheticEquipments !== undefined ? { syntheticEquipments: s.syntheticEquipments } : {}),
               ...(s.rfTrees !== undefined ? { rfTrees: s.rfTrees } : {}),
@@ -256,7 +256,7 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
             answers_used: recs,
             labelled_rows: result.labelledRows,
             holdout_rows: result.holdoutRows,
-            normal_rows: Math.min(normal.length, s.learning.maxNormalRows),
+            normal_rows: result.normalRows + result.holdoutNormalRows,
           });
           s.say(
             `round ${round} fold ${fold}: ${result.promoted ? 'promoted' : 'not promoted'} ${result.version} (line ${serving.threshold.toFixed(3)}); gate: ${result.gate.reason}`,
@@ -266,14 +266,14 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
 
       const files: FileFigures[] = [];
       const raised: SimRecommendation[] = [];
-      const nextNormal = new Map<string, Readonly<Record<string, number>>[]>();
+      const nextNormal = new Map<string, ScoredRow[]>();
       const falseAlarms: { path: string; tsMs: number }[] = [];
       for (const t of s.tables) {
         const fold = fileFold.get(t.path) as number;
         const model = models[fold] as FoldModel;
         const labels = t.table.labels as readonly number[];
         const events: RaisedEvent[] = [];
-        const normal: Readonly<Record<string, number>>[] = [];
+        const normal: ScoredRow[] = [];
         const r = await runFile(
           t.path,
           t.table,
@@ -291,7 +291,12 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
                     truth,
                     features: x.features,
                   });
-                else normal.push(x.features);
+                else
+                  normal.push({
+                    equipmentId: t.path,
+                    tsMs: x.reading.sourceTimestampMs,
+                    features: x.features,
+                  });
               }
             },
           },

@@ -40,6 +40,10 @@ test('labels: approved → 1, rejected → 0 with the note, deferred → none; f
 
   rig.clock.advance(10 * MIN);
   const t2 = T0 + 10 * MIN + 1_000;
+  // Normal operation 10 s before the condition that will be approved (an on-delay tick, say).
+  await ingest(rig, [
+    scored(rig, '[default]Reactors/R01/Pressure', t2 - 10_000, { ...NORMALISH, z_score: 0.55 }, 0.2, false),
+  ]);
   assert.equal(await ingest(rig, coolingEvents(rig, t2)), 1);
   const second = (await latest(rig, 'REACTOR_01')).find((r) => r.status === 'pending');
   assert.ok(second);
@@ -109,6 +113,15 @@ test('labels: approved → 1, rejected → 0 with the note, deferred → none; f
     ],
   );
   assert.deepEqual([labels.approvedDecisions, labels.rejectedDecisions], [1, 1]);
+
+  // Recent normal rows for retraining: next to the confirmed (approved) condition they are left
+  // out; next to the rejected one (t1 + 20 s) they stay; without a margin both stay.
+  const normalZ = async (margin: number): Promise<number[]> =>
+    (await rig.store.featureRows(T0 - 60 * MIN, T0 + 120 * MIN, 1_000, true, margin))
+      .map((f) => f.z_score as number)
+      .sort();
+  assert.deepEqual(await normalZ(0), [0.55, 0.7]);
+  assert.deepEqual(await normalZ(5 * MIN), [0.7]);
 });
 
 test('a repeatedly rejected pattern falls below minConfidence and stops reaching operators; an approved one rises', async () => {

@@ -266,15 +266,25 @@ test('the line comes from the base line and the decisions: retraining again on t
   const a = await retrain(deps(), options());
   assert.equal(a.promoted, true, a.gate.reason);
   const shipped1 = await loadOnnxModelDir(shipped, FEATURE_NAMES);
-  assert.equal(a.baseThreshold, shipped1.anomalyThreshold, 'adapted from the serving line of the shipped model');
+  assert.equal(
+    a.baseThreshold,
+    shipped1.anomalyThreshold,
+    'adapted from the serving line of the shipped model',
+  );
   await shipped1.close();
   // 8 approved and 8 rejected decisions, holdoutShare 0.5: the training side's reject rate (> 30 %)
   // raises the line, by the same amount every time.
   assert.equal(a.approvedDecisions + a.rejectedDecisions + (await heldDecisions()), 16);
   assert.ok(a.anomalyThreshold > a.baseThreshold, `line ${a.anomalyThreshold} from ${a.baseThreshold}`);
-  assert.ok(a.holdoutNormalRows > 0 && a.holdoutNormalRows < 60, `held-back normal rows ${a.holdoutNormalRows}`);
+  assert.ok(
+    a.holdoutNormalRows > 0 && a.holdoutNormalRows < 60,
+    `held-back normal rows ${a.holdoutNormalRows}`,
+  );
   assert.equal(a.gate.candidate.rows, a.holdoutRows);
-  assert.ok(a.gate.candidate.rows - a.gate.candidate.positives >= a.holdoutNormalRows, 'normal rows are negatives');
+  assert.ok(
+    a.gate.candidate.rows - a.gate.candidate.positives >= a.holdoutNormalRows,
+    'normal rows are negatives',
+  );
   const entry = await rig.registry.get(a.version);
   assert.equal(entry?.metrics.baseThreshold, a.baseThreshold);
   assert.equal(entry?.metrics.holdoutNormalRows, a.holdoutNormalRows);
@@ -288,7 +298,9 @@ test('the line comes from the base line and the decisions: retraining again on t
   await rig.registry.rollback('1.0.0', rig.clock.now());
 
   async function heldDecisions(): Promise<number> {
-    const ids = new Set((await rig.store.labelledEvents(0, rig.clock.now() + 1)).map((e) => e.recommendationId));
+    const ids = new Set(
+      (await rig.store.labelledEvents(0, rig.clock.now() + 1)).map((e) => e.recommendationId),
+    );
     return [...ids].filter((id) => hashShare(id) < rig.learningConfig.holdoutShare).length;
   }
 });

@@ -50,12 +50,19 @@ export interface OutcomeRecord extends ExecutedWrite {
 export interface LearningStore {
   /** Events of recommendations decided approved/executed/failed/rejected, created in [from, to), joined by their own anomaly_event_ids. */
   labelledEvents(fromMs: number, toMs: number): Promise<LabelledEvent[]>;
-  /** Feature rows of scored events in [from, to) (non-anomalous only when `normalOnly`), evenly sampled to at most `limit`. */
+  /**
+   * Feature rows of scored events in [from, to) (non-anomalous only when `normalOnly`), evenly
+   * sampled to at most `limit`. `nearConfirmedMs` > 0 leaves out an equipment's events within that
+   * margin of a confirmed (approved/executed/failed) recommendation of the same equipment: its
+   * anomaly time minus the margin to its last event plus the margin (readings that close to a
+   * confirmed fault, e.g. the alarm's on-delay ticks, are not trustworthy "normal").
+   */
   featureRows(
     fromMs: number,
     toMs: number,
     limit: number,
     normalOnly: boolean,
+    nearConfirmedMs?: number,
   ): Promise<Record<string, number>[]>;
   /** Approval history per pattern key (`equipment|issue`). */
   patternCounts(): Promise<Map<string, PatternCounts>>;

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { labelledSubset, spread, trainingLabels, type DecisionEvent } from './training-labels.ts';
 import { adaptThreshold } from './posterior.ts';
 
-const ev = (rec: string, status: string, tsMs: number, raisedAtMs: number, decidedAtMs: number | null): DecisionEvent => ({
+const ev = (
+  rec: string,
+  status: string,
+  tsMs: number,
+  raisedAtMs: number,
+  decidedAtMs: number | null,
+): DecisionEvent => ({
   recommendationId: rec,
   status,
   note: null,
@@ -63,10 +69,7 @@ test('each decision weighs the same within its class; the classes weigh the same
   const weight = (rec: string): number =>
     r.rows.filter((x) => x.recommendationId === rec).reduce((s, x) => s + x.reps, 0);
   // 4 decisions × 100 = 400: 200 per class; 200 / 3 ≈ 67 per approval, 200 for the rejection.
-  assert.deepEqual(
-    ['a1', 'a2', 'a3'].map(weight),
-    [67, 67, 67],
-  );
+  assert.deepEqual(['a1', 'a2', 'a3'].map(weight), [67, 67, 67]);
   assert.equal(weight('r1'), 200);
   assert.equal(weight('d1'), 0, 'deferred gives no label');
   assert.deepEqual(
