@@ -11,9 +11,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { signIdentity } from '../../src/adapters/http/gateway-identity.ts';
 import { auth, SECRET, startApiHarness, TOKENS, type ApiHarness } from '../fixtures/api-harness.ts';
-import { call, countingLogger, hostileString, newLedger, sum, type ResponseLedger } from './fuzz-support.ts';
+import { call, hostileString, newLedger, RUNS, sum, useFuzzedApi } from './fuzz-support.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const ROUTES: [string, string][] = [
   ['GET', '/api/recommendations'],
   ['GET', '/api/me'],
@@ -28,17 +27,8 @@ const headerText = fc.string({
 const KNOWN = new Set<string>(Object.values(TOKENS));
 
 describe('API authentication under fuzzed credentials', () => {
-  let h: ApiHarness;
-  let ledger: ResponseLedger;
-  const counting = countingLogger();
-
-  before(async () => {
-    h = await startApiHarness({ overrides: { logger: counting.logger } });
-    ledger = newLedger();
-  });
-  after(async () => {
-    await h?.close();
-  });
+  const api = useFuzzedApi();
+  const { counting } = api;
 
   test('random bearer tokens and Authorization headers are 401 SC_ERR_API_UNAUTHENTICATED', async () => {
     const authorization = fc.oneof(
@@ -54,7 +44,7 @@ describe('API authentication under fuzzed credentials', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ROUTES), authorization, async ([method, path], value) => {
         fc.pre(![...KNOWN].some((k) => value.trim().endsWith(k)));
-        const r = await call(ledger, h.base, method, path, {
+        const r = await api.call(method, path, {
           headers: { authorization: value, 'content-type': 'application/json' },
           body: method === 'GET' ? undefined : '{}',
         });
@@ -123,7 +113,7 @@ describe('API authentication under fuzzed credentials', () => {
     );
     await fc.assert(
       fc.asyncProperty(forged, async (header) => {
-        const r = await call(ledger, h.base, 'GET', '/api/me', {
+        const r = await api.call('GET', '/api/me', {
           headers: { 'x-ignition-identity': header, authorization: `Bearer ${TOKENS.engineer}` },
         });
         assert.equal(
@@ -145,7 +135,7 @@ describe('API authentication under fuzzed credentials', () => {
         fc.integer({ min: 2, max: 4 }),
         async (user, replays) => {
           const header = signIdentity(SECRET, { user, roles: ['Operator'], method: 'GET', path: '/api/me' });
-          const first = await call(ledger, h.base, 'GET', '/api/me', {
+          const first = await api.call('GET', '/api/me', {
             headers: { 'x-ignition-identity': header },
           });
           assert.equal(first.status, 200);
@@ -155,7 +145,7 @@ describe('API authentication under fuzzed credentials', () => {
             'the user name comes back as data, verbatim',
           );
           for (let i = 0; i < replays; i++) {
-            const again = await call(ledger, h.base, 'GET', '/api/me', {
+            const again = await api.call('GET', '/api/me', {
               headers: { 'x-ignition-identity': header },
             });
             assert.equal(again.status, 401);
@@ -188,7 +178,7 @@ describe('API authentication under fuzzed credentials', () => {
     await fc.assert(
       fc.asyncProperty(claimed, async (roles) => {
         const header = signIdentity(SECRET, { user: 'ivy', roles, method: 'GET', path: '/api/me' });
-        const r = await call(ledger, h.base, 'GET', '/api/me', {
+        const r = await api.call('GET', '/api/me', {
           headers: { 'x-ignition-identity': header },
         });
         if (r.status === 200) {
@@ -207,10 +197,10 @@ describe('API authentication under fuzzed credentials', () => {
   });
 
   test('afterwards: healthy, every refusal logged, no 2xx from a bad credential', async (t) => {
-    assert.equal((await fetch(`${h.base}/health`)).status, 200);
-    assert.deepEqual(new Map([...counting.refused].sort()), new Map([...ledger.refusals].sort()));
+    assert.equal((await fetch(`${api.h.base}/health`)).status, 200);
+    assert.deepEqual(new Map([...counting.refused].sort()), new Map([...api.ledger.refusals].sort()));
     t.diagnostic(
-      `responses: ${ledger.successes} 2xx, ${sum(ledger.refusals)} refusals ${JSON.stringify(Object.fromEntries(ledger.refusals))}`,
+      `responses: ${api.ledger.successes} 2xx, ${sum(api.ledger.refusals)} refusals ${JSON.stringify(Object.fromEntries(api.ledger.refusals))}`,
     );
   });
 });

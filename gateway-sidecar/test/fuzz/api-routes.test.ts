@@ -5,22 +5,11 @@
  * `{code, message}`, every refusal must be logged with its code, the server must stay healthy, and
  * afterwards no hostile string may sit in the database outside the free-text fields.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { auth, startApiHarness, TOKENS, type ApiHarness } from '../fixtures/api-harness.ts';
-import {
-  anyValue,
-  call,
-  countingLogger,
-  hostileString,
-  MARK,
-  newLedger,
-  sum,
-  type ResponseLedger,
-} from './fuzz-support.ts';
-
-const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+import { auth, TOKENS } from '../fixtures/api-harness.ts';
+import { anyValue, hostileString, jsonAuth as json, MARK, RUNS, sum, useFuzzedApi } from './fuzz-support.ts';
 
 /** Mutating routes and the fields their schemas know (fuzzed bodies mix these with random keys). */
 const BODY_ROUTES: { method: string; path: (id: string) => string; keys: string[] }[] = [
@@ -70,23 +59,16 @@ const FREE_TEXT = new Set([
 ]);
 
 describe('API routes under fuzzed input', () => {
-  let h: ApiHarness;
-  let ledger: ResponseLedger;
+  const api = useFuzzedApi();
+  const { counting } = api;
   let recId = '';
-  const counting = countingLogger();
-  const json = (token: string): Record<string, string> => auth(token, { 'content-type': 'application/json' });
 
   before(async () => {
-    h = await startApiHarness({ overrides: { logger: counting.logger } });
-    ledger = newLedger();
-    await h.raise(Date.now() - 60_000);
-    const listed = await call(ledger, h.base, 'GET', '/api/recommendations', {
+    await api.h.raise(Date.now() - 60_000);
+    const listed = await api.call('GET', '/api/recommendations', {
       headers: auth(TOKENS.viewer),
     });
     recId = ((listed.body as { items: { id: string }[] }).items[0] as { id: string }).id;
-  });
-  after(async () => {
-    await h?.close();
   });
 
   test('random bodies on every mutating route: 2xx or a documented 4xx, never a crash', async () => {
@@ -119,7 +101,7 @@ describe('API routes under fuzzed input', () => {
         bodyArb,
         fc.constantFrom(TOKENS.operator, TOKENS.engineer),
         async (route, body, token) => {
-          await call(ledger, h.base, route.method, route.path(recId), {
+          await api.call(route.method, route.path(recId), {
             headers: json(token),
             body: JSON.stringify(body) ?? 'null',
           });
@@ -145,7 +127,7 @@ describe('API routes under fuzzed input', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...BODY_ROUTES), raw, async (route, text) => {
-        const r = await call(ledger, h.base, route.method, route.path(recId), {
+        const r = await api.call(route.method, route.path(recId), {
           headers: json(TOKENS.engineer),
           body: text,
         });
@@ -159,7 +141,7 @@ describe('API routes under fuzzed input', () => {
   test('hostile path ids (SQL, HTML, unicode, traversal): 2xx or documented 4xx', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ID_ROUTES), hostileString, async (route, id) => {
-        const r = await call(ledger, h.base, route.method, route.path(encodeURIComponent(id)), {
+        const r = await api.call(route.method, route.path(encodeURIComponent(id)), {
           headers: json(TOKENS.engineer),
           ...(route.body !== undefined ? { body: route.body } : {}),
         });
@@ -195,7 +177,7 @@ describe('API routes under fuzzed input', () => {
         fc.array(fc.tuple(key, value), { maxLength: 4 }),
         async (path, pairs) => {
           const qs = new URLSearchParams(pairs).toString();
-          const r = await call(ledger, h.base, 'GET', qs === '' ? path : `${path}?${qs}`, {
+          const r = await api.call('GET', qs === '' ? path : `${path}?${qs}`, {
             headers: auth(TOKENS.viewer),
           });
           assert.ok(r.status === 200 || r.status === 400, `${path}?${qs} -> ${r.status}`);
@@ -217,7 +199,7 @@ describe('API routes under fuzzed input', () => {
         { decision: 'reject', note: 'a\u0000b', expectedVersion: 1 },
       ],
     ] as const) {
-      const r = await call(ledger, h.base, 'POST', path, {
+      const r = await api.call('POST', path, {
         headers: json(TOKENS.operator),
         body: JSON.stringify(body),
       });
@@ -229,7 +211,7 @@ describe('API routes under fuzzed input', () => {
       fc.asyncProperty(
         hostileString.filter((s) => s.trim().length > 0 && s.length <= 2000),
         async (reason) => {
-          const r = await call(ledger, h.base, 'POST', '/api/shelves', {
+          const r = await api.call('POST', '/api/shelves', {
             headers: json(TOKENS.operator),
             body: JSON.stringify({
               equipmentId: 'PUMP_02',
@@ -255,7 +237,7 @@ describe('API routes under fuzzed input', () => {
       ),
       { numRuns: Math.min(RUNS, 100) },
     );
-    const stored = await h.pool.query<{ reason: string }>(
+    const stored = await api.h.pool.query<{ reason: string }>(
       `SELECT reason FROM agentic_hmi.alarm_shelves WHERE issue_type = 'fuzz_issue' ORDER BY shelf_id`,
     );
     assert.deepEqual(
@@ -270,33 +252,33 @@ describe('API routes under fuzzed input', () => {
   });
 
   test('afterwards: healthy, every refusal logged with its code, tables intact, nothing hostile outside free text', async (t) => {
-    const health = await fetch(`${h.base}/health`);
+    const health = await fetch(`${api.h.base}/health`);
     assert.equal(health.status, 200);
     // Every 4xx the fuzzer saw went through the error middleware's "request refused" log line with the same code.
-    assert.deepEqual(new Map([...counting.refused].sort()), new Map([...ledger.refusals].sort()));
-    assert.ok(sum(ledger.refusals) > RUNS, `many refusals (${sum(ledger.refusals)})`);
-    assert.ok(ledger.successes > 0);
+    assert.deepEqual(new Map([...counting.refused].sort()), new Map([...api.ledger.refusals].sort()));
+    assert.ok(sum(api.ledger.refusals) > RUNS, `many refusals (${sum(api.ledger.refusals)})`);
+    assert.ok(api.ledger.successes > 0);
 
-    const tables = await h.pool.query<{ t: string }>(
+    const tables = await api.h.pool.query<{ t: string }>(
       `SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema IN ('agentic_hmi', 'mining_operations') AND table_type = 'BASE TABLE' ORDER BY 1`,
     );
     assert.ok(
       tables.rows.some((r) => r.t === 'agentic_hmi.agent_recommendations'),
       'no injected DROP TABLE ran',
     );
-    const recs = await h.pool.query<{ n: string }>(
+    const recs = await api.h.pool.query<{ n: string }>(
       'SELECT count(*) AS n FROM agentic_hmi.agent_recommendations',
     );
     assert.ok(Number(recs.rows[0]?.n) >= 1, 'no injected DELETE ran');
 
-    const cols = await h.pool.query<{ s: string; t: string; c: string }>(
+    const cols = await api.h.pool.query<{ s: string; t: string; c: string }>(
       `SELECT table_schema AS s, table_name AS t, column_name AS c FROM information_schema.columns
         WHERE table_schema IN ('agentic_hmi', 'mining_operations') AND data_type IN ('text', 'character varying', 'jsonb', 'json', 'ARRAY')
           AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')`,
     );
     const leaks: string[] = [];
     for (const { s, t, c } of cols.rows) {
-      const hit = await h.pool.query<{ n: string }>(
+      const hit = await api.h.pool.query<{ n: string }>(
         `SELECT count(*) AS n FROM "${s}"."${t}" WHERE "${c}"::text LIKE '%' || $1 || '%'`,
         [MARK.trim()],
       );
@@ -305,7 +287,7 @@ describe('API routes under fuzzed input', () => {
     }
     assert.deepEqual(leaks, [], 'hostile strings only in validated free-text columns');
     t.diagnostic(
-      `responses: ${ledger.successes} 2xx, refusals ${JSON.stringify(Object.fromEntries(ledger.refusals))}`,
+      `responses: ${api.ledger.successes} 2xx, refusals ${JSON.stringify(Object.fromEntries(api.ledger.refusals))}`,
     );
   });
 });

@@ -1,14 +1,21 @@
 /**
  * Shared pieces for the API fuzz tests: the error catalogue read from docs/errors.md (so a code the
  * docs do not list fails the test), hostile strings, a request helper that checks the invariants
- * every response must hold, and a logger that counts the API's "request refused" lines.
+ * every response must hold, a logger that counts the API's "request refused" lines, and the real
+ * API stack they all run against (`useFuzzedApi`).
  */
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { pino, type Logger } from 'pino';
+import type { HttpDeps } from '../../src/adapters/http/create-http-app.ts';
+import { auth, startApiHarness, type ApiHarness } from '../fixtures/api-harness.ts';
+
+/** Cases per property (FUZZ_RUNS overrides). */
+export const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
 /** code -> HTTP status, from the table in docs/errors.md. */
 export function errorCatalogue(): Map<string, number> {
@@ -155,4 +162,56 @@ export function sum(m: Map<string, number>): number {
   let n = 0;
   for (const v of m.values()) n += v;
   return n;
+}
+
+/** Headers of a JSON request sent with `token`. */
+export function jsonAuth(token: string): Record<string, string> {
+  return auth(token, { 'content-type': 'application/json' });
+}
+
+/** The real API stack a fuzz suite runs against, with the ledger of what its requests saw. */
+export interface FuzzedApi {
+  /** Counts the API's "request refused" log lines by code. */
+  readonly counting: { logger: Logger; refused: Map<string, number> };
+  readonly h: ApiHarness;
+  readonly ledger: ResponseLedger;
+  /** `call` against this API, recorded in its ledger. */
+  call(
+    method: string,
+    path: string,
+    init?: { headers?: Record<string, string>; body?: string },
+    expect?: { apiHeaders?: boolean },
+  ): Promise<Observed>;
+}
+
+/**
+ * Registers the suite's before/after: the API harness (its logger counted, `overrides` added) and a
+ * fresh ledger. Call inside `describe`, before the suite's own hooks: `h` and `ledger` are there from
+ * them on.
+ */
+export function useFuzzedApi(overrides: Partial<HttpDeps> = {}): FuzzedApi {
+  const counting = countingLogger();
+  let h: ApiHarness | undefined;
+  let ledger: ResponseLedger | undefined;
+  before(async () => {
+    h = await startApiHarness({ overrides: { logger: counting.logger, ...overrides } });
+    ledger = newLedger();
+  });
+  after(async () => {
+    await h?.close();
+  });
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the fuzzed API is not started yet (use it inside a hook or test)');
+    return v;
+  };
+  return {
+    counting,
+    get h() {
+      return started(h);
+    },
+    get ledger() {
+      return started(ledger);
+    },
+    call: (method, path, init, expect) => call(started(ledger), started(h).base, method, path, init, expect),
+  };
 }

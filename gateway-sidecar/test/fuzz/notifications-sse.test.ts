@@ -6,7 +6,7 @@
  * `sidecar_http_refusals_total` by route and code; nothing unvalidated reaches the database; a
  * stream opened with any accepted id still delivers the next live change.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Router, type RequestHandler } from 'express';
@@ -16,20 +16,10 @@ import { createNotificationsRouter } from '../../src/adapters/http/notifications
 import { PgNotificationStore } from '../../src/adapters/pg-notification-store.ts';
 import { SidecarMetrics } from '../../src/adapters/prom-metrics.ts';
 import { Notifier } from '../../src/app/notifier.ts';
-import { auth, startApiHarness, TOKENS, type ApiHarness } from '../fixtures/api-harness.ts';
+import { auth, TOKENS } from '../fixtures/api-harness.ts';
 import { openSse } from '../fixtures/sse-client.ts';
-import {
-  anyValue,
-  call,
-  countingLogger,
-  hostileString,
-  MARK,
-  newLedger,
-  sum,
-  type ResponseLedger,
-} from './fuzz-support.ts';
+import { anyValue, hostileString, jsonAuth as json, MARK, RUNS, sum, useFuzzedApi } from './fuzz-support.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const NOTE_ID = 'n-fuzz-1';
 
 interface RawResponse {
@@ -84,23 +74,17 @@ function rawStream(port: number, lastEventId: Buffer): Promise<RawResponse> {
 }
 
 describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
-  let h: ApiHarness;
-  let ledger: ResponseLedger;
-  const counting = countingLogger();
   const counted = new SidecarMetrics();
   let notifications: RequestHandler | undefined;
   // The harness builds the app before the pool exists; the notifier needs the pool, so the router
   // is mounted through this hand-off and filled in right after start-up.
   const mounted = Router();
   mounted.use((req, res, next) => (notifications ? notifications(req, res, next) : next()));
-  const json = (token: string): Record<string, string> => auth(token, { 'content-type': 'application/json' });
+  const api = useFuzzedApi({ refusalObserver: counted, extraApiRoutes: mounted });
+  const { counting } = api;
 
   before(async () => {
-    h = await startApiHarness({
-      overrides: { logger: counting.logger, refusalObserver: counted, extraApiRoutes: mounted },
-    });
-    ledger = newLedger();
-    const store = new PgNotificationStore(h.pool);
+    const store = new PgNotificationStore(api.h.pool);
     const t0 = Date.now();
     await store.create(
       {
@@ -137,18 +121,15 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
     });
     notifications = createNotificationsRouter({ notifier, actorOf });
   });
-  after(async () => {
-    await h?.close();
-  });
 
   test('a NUL character in an acknowledge note is a 400 naming the note, and nothing is stored', async () => {
-    const res = await call(ledger, h.base, 'POST', `/api/notifications/${NOTE_ID}/acknowledge`, {
+    const res = await api.call('POST', `/api/notifications/${NOTE_ID}/acknowledge`, {
       headers: json(TOKENS.operator),
       body: JSON.stringify({ note: 'seen\u0000then' }),
     });
     assert.equal(res.status, 400);
     assert.match((res.body as { message: string }).message, /note.*NUL/);
-    const row = await h.pool.query<{ acknowledged_by: string | null }>(
+    const row = await api.h.pool.query<{ acknowledged_by: string | null }>(
       'SELECT acknowledged_by FROM agentic_hmi.notifications WHERE notification_id = $1',
       [NOTE_ID],
     );
@@ -174,16 +155,10 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
         bodyArb,
         fc.constantFrom(TOKENS.viewer, TOKENS.operator),
         async (id, body, token) => {
-          const r = await call(
-            ledger,
-            h.base,
-            'POST',
-            `/api/notifications/${encodeURIComponent(id)}/acknowledge`,
-            {
-              headers: json(token),
-              body: JSON.stringify(body) ?? 'null',
-            },
-          );
+          const r = await api.call('POST', `/api/notifications/${encodeURIComponent(id)}/acknowledge`, {
+            headers: json(token),
+            body: JSON.stringify(body) ?? 'null',
+          });
           assert.ok([200, 400, 403, 404, 413].includes(r.status), `status ${r.status}`);
           if (token === TOKENS.viewer) assert.notEqual(r.status, 200, 'a viewer never acknowledges');
         },
@@ -213,11 +188,11 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
     await fc.assert(
       fc.asyncProperty(queryArb, hostileString, async (query, id) => {
         const qs = new URLSearchParams(query).toString();
-        const list = await call(ledger, h.base, 'GET', `/api/notifications?${qs}`, {
+        const list = await api.call('GET', `/api/notifications?${qs}`, {
           headers: auth(TOKENS.viewer),
         });
         assert.ok([200, 400].includes(list.status), `list ${list.status}`);
-        const one = await call(ledger, h.base, 'GET', `/api/notifications/${encodeURIComponent(id)}`, {
+        const one = await api.call('GET', `/api/notifications/${encodeURIComponent(id)}`, {
           headers: auth(TOKENS.viewer),
         });
         assert.ok([400, 404].includes(one.status), `get ${one.status}`);
@@ -227,7 +202,7 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
   });
 
   test('Last-Event-ID: garbage, huge, negative and unicode ids are 400 naming it; any accepted id still gets live changes', async () => {
-    const port = Number(new URL(h.base).port);
+    const port = Number(new URL(api.h.base).port);
     const idArb = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 40 }),
       fc.string({ unit: 'binary', maxLength: 40 }),
@@ -286,11 +261,11 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
     // An id from the future (a forged id, or a database restored to an older point) must not
     // silence the stream: the next live change still arrives.
     const future = await openSse(
-      `${h.base}/api/stream`,
+      `${api.h.base}/api/stream`,
       auth(TOKENS.viewer, { 'last-event-id': '999999999999999' }),
     );
     await future.waitForComment((c) => c === 'ready');
-    await h.raise(Date.now() - 60_000);
+    await api.h.raise(Date.now() - 60_000);
     const live = await future.next((e) => e.event === 'recommendation');
     assert.ok(Number(live.id) < 999999999999999);
     future.close();
@@ -299,7 +274,7 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
   test('after the run: refusals logged and counted by route and code agree; the hostile marker reached no column', async () => {
     await new Promise((r) => setTimeout(r, 50));
     // Every refusal the fuzzed requests saw is in the log and in the counter with the same code.
-    for (const [code, n] of ledger.refusals) {
+    for (const [code, n] of api.ledger.refusals) {
       assert.ok(
         (counting.refused.get(code) ?? 0) >= n,
         `${code}: logged ${counting.refused.get(code) ?? 0} < seen ${n}`,
@@ -309,7 +284,7 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
         if (line.includes(`code="${code}"`)) c += Number(line.split(' ').pop());
       assert.ok(c >= n, `${code}: counted ${c} < seen ${n}`);
     }
-    assert.ok(sum(ledger.refusals) > 0);
+    assert.ok(sum(api.ledger.refusals) > 0);
     const routes = new Set(
       [...counted.httpRefusals.render().matchAll(/route="([^"]*)"/g)].map((m) => m[1] as string),
     );
@@ -324,7 +299,7 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
         `refusals on ${r} are counted under its pattern (have ${[...routes].join(', ')})`,
       );
     // Only a validated acknowledge note may hold the marker; ids and subject filters never do.
-    const { rows } = await h.pool.query<{ notification_id: string }>(
+    const { rows } = await api.h.pool.query<{ notification_id: string }>(
       'SELECT notification_id FROM agentic_hmi.notifications',
     );
     assert.deepEqual(
@@ -332,7 +307,7 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
       [NOTE_ID],
     );
     for (const r of rows) assert.ok(!r.notification_id.includes(MARK), 'no hostile id was stored');
-    const health = await fetch(`${h.base}/health`);
+    const health = await fetch(`${api.h.base}/health`);
     assert.equal(health.status, 200);
   });
 });
