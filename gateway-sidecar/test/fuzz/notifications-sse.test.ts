@@ -15,8 +15,8 @@ import { actorOf } from '../../src/adapters/http/auth.ts';
 import { createNotificationsRouter } from '../../src/adapters/http/notifications-routes.ts';
 import { PgNotificationStore } from '../../src/adapters/pg-notification-store.ts';
 import { SidecarMetrics } from '../../src/adapters/prom-metrics.ts';
-import { Notifier } from '../../src/app/notifier.ts';
 import { auth, TOKENS } from '../fixtures/api-harness.ts';
+import { routesOnlyNotifier } from '../fixtures/notifier-harness.ts';
 import { openSse } from '../fixtures/sse-client.ts';
 import { anyValue, hostileString, jsonAuth as json, MARK, RUNS, sum, useFuzzedApi } from './fuzz-support.ts';
 
@@ -104,22 +104,7 @@ describe('notification routes and SSE Last-Event-ID under fuzzed input', () => {
       },
       [{ channelId: 'hook', action: 'trigger', escalationLevel: 0, state: 'queued', dueAtMs: t0 }],
     );
-    const notifier = new Notifier({
-      store,
-      channels: [],
-      settings: {
-        routes: [],
-        escalation: { levels: [] },
-        dedupWindowMinutes: 15,
-        pendingAfterMinutes: 10,
-        pendingMinSeverity: 'high',
-        retry: { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 60_000, factor: 2 },
-        queueMax: 10,
-      },
-      clock: { now: () => Date.now() },
-      areaOf: () => 'Reactors',
-    });
-    notifications = createNotificationsRouter({ notifier, actorOf });
+    notifications = createNotificationsRouter({ notifier: routesOnlyNotifier(store, Date.now), actorOf });
   });
 
   test('a NUL character in an acknowledge note is a 400 naming the note, and nothing is stored', async () => {

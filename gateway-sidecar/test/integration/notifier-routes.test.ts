@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { routesOnlyNotifier } from '../fixtures/notifier-harness.ts';
 import { runMigrations } from '../../src/adapters/pg-migrations.ts';
 import { PgNotificationStore } from '../../src/adapters/pg-notification-store.ts';
 import { createNotificationsRouter } from '../../src/adapters/http/notifications-routes.ts';
 import { SidecarError } from '../../src/errors.ts';
-import { Notifier } from '../../src/app/notifier.ts';
 import type { Actor } from '../../src/app/recommendation-service.ts';
 
 const T0 = Date.parse('2026-07-01T12:00:00Z');
@@ -66,21 +66,7 @@ async function setup() {
     nextAttemptAtMs: null,
     atMs: T0,
   });
-  const notifier = new Notifier({
-    store,
-    channels: [],
-    settings: {
-      routes: [],
-      escalation: { levels: [] },
-      dedupWindowMinutes: 15,
-      pendingAfterMinutes: 10,
-      pendingMinSeverity: 'high',
-      retry: { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 60_000, factor: 2 },
-      queueMax: 10,
-    },
-    clock: { now: () => T0 + 60_000 },
-    areaOf: () => 'Reactors',
-  });
+  const notifier = routesOnlyNotifier(store, () => T0 + 60_000);
   return { notifier, a: { id: 'alert-1' } };
 }
 
