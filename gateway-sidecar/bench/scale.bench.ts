@@ -5,19 +5,14 @@
  * first event until every event has its silver row. Result: events/s keyed by instance count.
  * Every worker scores with the shipped ONNX ensemble and writes bronze, silver and recommendations.
  */
-import pg from 'pg';
-import { createTestDatabase } from '../test/fixtures/pg.ts';
-import { createScaleRun, eventStream, publish, startWorker, stopWorker, until } from '../test/fixtures/scale-harness.ts';
-import { runMigrations } from '../src/adapters/pg-migrations.ts';
+import { countOf, eventStream, openScaleLab, publish, SCORED_EVENTS_SQL, startWorker, stopWorker, until } from '../test/fixtures/scale-harness.ts';
 
 const EQUIPMENT = 48;
 const TICKS = 60; // 5,760 events
 
 async function measure(instances: number): Promise<number> {
-  const db = await createTestDatabase('sc_scale_bench');
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  await runMigrations(pool);
-  const run = await createScaleRun(db.url, { equipment: EQUIPMENT, partitions: 12, batchSize: 500 });
+  const lab = await openScaleLab('sc_scale_bench', 2, { equipment: EQUIPMENT, partitions: 12, batchSize: 500 });
+  const { run } = lab;
   const workers = Array.from({ length: instances }, (_, i) => startWorker(run, `w${i}`));
   try {
     await Promise.all(workers.map((w) => w.ready));
@@ -31,15 +26,12 @@ async function measure(instances: number): Promise<number> {
     const before = total();
     await until(() => total() >= events.length, 'all events', 600_000);
     const seconds = (performance.now() - t0) / 1_000;
-    const { rows } = await pool.query<{ n: string }>('SELECT count(DISTINCT event_id)::text AS n FROM mining_operations.anomaly_detection_silver');
-    if (Number(rows[0]?.n) !== events.length) throw new Error(`silver has ${rows[0]?.n} of ${events.length} events`);
+    const scored = await countOf(lab.pool, SCORED_EVENTS_SQL);
+    if (scored !== events.length) throw new Error(`silver has ${scored} of ${events.length} events`);
     return Math.round((events.length - before) / Math.max(seconds, 1e-3));
   } finally {
     for (const w of workers) await stopWorker(w);
-    await run.nats.destroy();
-    await run.nats.close();
-    await pool.end();
-    await db.drop();
+    await lab.close();
   }
 }
 

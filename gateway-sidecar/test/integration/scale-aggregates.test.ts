@@ -9,9 +9,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createTestDatabase } from '../fixtures/pg.ts';
-import { createScaleRun, eventStream, publish, startWorker, stopWorker, until, type WorkerProcess } from '../fixtures/scale-harness.ts';
-import { runMigrations } from '../../src/adapters/pg-migrations.ts';
+import { countOf, eventStream, openScaleLab, publish, startWorker, stopWorker, until, type ScaleLab, type WorkerProcess } from '../fixtures/scale-harness.ts';
 import { eventIdOf } from '../../src/domain/detection.ts';
 import type { TagEvent } from '../../src/domain/tag-event.ts';
 
@@ -24,21 +22,12 @@ const CONTEXT_MS = 5_000;
 const events = eventStream(4, 150); // 1,200 events over 150 s (3 minutes); EQ_001 hot from tick 90 to 112
 const splitAt = 100 * 8; // inside the fault
 
-async function open(name: string, scale: Record<string, unknown>): Promise<{ pool: pg.Pool; run: Awaited<ReturnType<typeof createScaleRun>> }> {
-  const db = await createTestDatabase(name);
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  await runMigrations(pool);
-  const run = await createScaleRun(db.url, { equipment: 4, partitions: 2, batchSize: 25, checkpointEveryMs: 0, scale });
-  cleanup.push(async () => {
-    await run.nats.destroy();
-    await run.nats.close();
-    await pool.end();
-    await db.drop();
-  });
-  return { pool, run };
+async function open(name: string, scale: Record<string, unknown>): Promise<ScaleLab> {
+  const lab = await openScaleLab(name, 2, { equipment: 4, partitions: 2, batchSize: 25, checkpointEveryMs: 0, scale });
+  cleanup.push(() => lab.close());
+  return lab;
 }
 
-const n = async (pool: pg.Pool, sql: string): Promise<number> => Number((await pool.query<{ n: string }>(sql)).rows[0]?.n);
 
 interface Minute {
   count: number;
@@ -63,7 +52,7 @@ test('aggregate-only mode across a handover: no bronze, silver = anomalies + con
   cleanup.push(() => stopWorker(solo));
   await solo.ready;
   await publish(ref.run, events);
-  await until(async () => (await n(ref.pool, 'SELECT count(*)::text AS n FROM mining_operations.anomaly_detection_silver')) >= events.length, 'reference run', 120_000);
+  await until(async () => (await countOf(ref.pool, 'SELECT count(*)::text AS n FROM mining_operations.anomaly_detection_silver')) >= events.length, 'reference run', 120_000);
   await stopWorker(solo);
   const { rows: refSilver } = await ref.pool.query<{ event_id: string; is_anomaly: boolean; row: string }>(
     `SELECT event_id, is_anomaly, json_build_array(anomaly_score, is_anomaly, severity, sensor_value, features, explanation)::text AS row
@@ -121,7 +110,7 @@ test('aggregate-only mode across a handover: no bronze, silver = anomalies + con
   assert.equal(b.events.restored.length, 2, 'the second worker must restore both partitions from snapshots');
   assert.deepEqual(b.events.restoreFailed, []);
 
-  assert.equal(await n(agg.pool, 'SELECT count(*)::text AS n FROM mining_operations.sensor_stream_bronze'), 0, 'aggregate-only mode wrote bronze rows');
+  assert.equal(await countOf(agg.pool, 'SELECT count(*)::text AS n FROM mining_operations.sensor_stream_bronze'), 0, 'aggregate-only mode wrote bronze rows');
   const { rows: silver } = await agg.pool.query<{ event_id: string; row: string }>(
     `SELECT event_id, json_build_array(anomaly_score, is_anomaly, severity, sensor_value, features, explanation)::text AS row
        FROM mining_operations.anomaly_detection_silver`,

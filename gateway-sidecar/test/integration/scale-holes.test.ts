@@ -9,11 +9,21 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import pg from 'pg';
-import { connect } from 'nats';
-import { createTestDatabase } from '../fixtures/pg.ts';
-import { createScaleRun, eventStream, NATS_URL, publish, startWorker, stopWorker, until, type WorkerProcess } from '../fixtures/scale-harness.ts';
-import { runMigrations } from '../../src/adapters/pg-migrations.ts';
+import type pg from 'pg';
+import { connect, type JetStreamManager } from 'nats';
+import {
+  countOf as count,
+  eventStream,
+  NATS_URL,
+  openScaleLab,
+  publish,
+  SCORED_EVENTS_SQL as SILVER,
+  startWorker,
+  stopWorker,
+  until,
+  type ScaleLab,
+  type WorkerProcess,
+} from '../fixtures/scale-harness.ts';
 import type { TagEvent } from '../../src/domain/tag-event.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -21,26 +31,31 @@ after(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => undefined);
 });
 
-const count = async (pool: pg.Pool, sql: string): Promise<number> => Number((await pool.query<{ n: string }>(sql)).rows[0]?.n);
-const SILVER = 'SELECT count(DISTINCT event_id)::text AS n FROM mining_operations.anomaly_detection_silver';
+/** A scale lab of 4 equipment on 2 partitions, checkpointing after every batch, its worker /health on. */
+const openLab = (name: string, poolMax: number, batchSize: number): Promise<ScaleLab> =>
+  openScaleLab(name, poolMax, { equipment: 4, partitions: 2, batchSize, checkpointEveryMs: 0, httpPort: 0 });
+
+/** The lab's stream under a JetStream manager of the test's own, to purge and delete messages. */
+async function streamAdmin(lab: ScaleLab): Promise<{ jsm: JetStreamManager; stream: string; close: () => Promise<void> }> {
+  const nc = await connect({ servers: NATS_URL });
+  return {
+    jsm: await nc.jetstreamManager(),
+    stream: (lab.run.config.source as { nats: { stream: string } }).nats.stream,
+    close: () => nc.close(),
+  };
+}
 
 test('a takeover reports purged and deleted stream sequences after the checkpoint, per partition, and scores the rest once', { timeout: 200_000 }, async () => {
-  const db = await createTestDatabase('sc_scale_holes');
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  await runMigrations(pool);
-  const run = await createScaleRun(db.url, { equipment: 4, partitions: 2, batchSize: 20, checkpointEveryMs: 0, httpPort: 0 });
-  const nc = await connect({ servers: NATS_URL });
-  const jsm = await nc.jetstreamManager();
+  const lab = await openLab('sc_scale_holes', 2, 20);
+  const { pool, run } = lab;
+  const admin = await streamAdmin(lab);
+  const { jsm, stream } = admin;
   const workers: WorkerProcess[] = [];
   cleanup.push(async () => {
     for (const w of workers) await stopWorker(w);
-    await nc.close();
-    await run.nats.destroy();
-    await run.nats.close();
-    await pool.end();
-    await db.drop();
+    await admin.close();
+    await lab.close();
   });
-  const stream = (run.config.source as { nats: { stream: string } }).nats.stream;
   const events = eventStream(4, 20); // 160 events, 2 per equipment per tick
   const half = events.length / 2;
 
@@ -143,10 +158,8 @@ async function handover(
   splitAt: number,
   between: (pool: pg.Pool) => Promise<void>,
 ): Promise<{ rows: Map<string, Scored>; second: WorkerProcess | undefined; health: string | undefined }> {
-  const db = await createTestDatabase(name);
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  await runMigrations(pool);
-  const run = await createScaleRun(db.url, { equipment: 4, partitions: 2, batchSize: 7, checkpointEveryMs: 0, httpPort: 0 });
+  const lab = await openLab(name, 2, 7);
+  const { pool, run } = lab;
   const workers: WorkerProcess[] = [];
   try {
     const a = startWorker(run, `${name}-a`);
@@ -166,10 +179,7 @@ async function handover(
     return { rows: await scoredRows(pool), second: b, health: health.status };
   } finally {
     for (const w of workers) await stopWorker(w);
-    await run.nats.destroy();
-    await run.nats.close();
-    await pool.end();
-    await db.drop();
+    await lab.close();
   }
 }
 
@@ -205,25 +215,19 @@ test('a partition handed over by snapshot, or rebuilt from the stream when its s
 });
 
 test('a message removed while its partition is owned but lagging is reported by the owner itself', { timeout: 200_000 }, async () => {
-  const db = await createTestDatabase('sc_scale_live_hole');
-  const pool = new pg.Pool({ connectionString: db.url, max: 3 });
-  await runMigrations(pool);
-  const run = await createScaleRun(db.url, { equipment: 4, partitions: 2, batchSize: 20, checkpointEveryMs: 0, httpPort: 0 });
-  const nc = await connect({ servers: NATS_URL });
-  const jsm = await nc.jetstreamManager();
+  const lab = await openLab('sc_scale_live_hole', 3, 20);
+  const { pool, run } = lab;
+  const admin = await streamAdmin(lab);
+  const { jsm, stream } = admin;
   const w = startWorker(run, 'live');
   const lock = await pool.connect();
   cleanup.push(async () => {
     await lock.query('ROLLBACK').catch(() => undefined);
     lock.release();
     await stopWorker(w);
-    await nc.close();
-    await run.nats.destroy();
-    await run.nats.close();
-    await pool.end();
-    await db.drop();
+    await admin.close();
+    await lab.close();
   });
-  const stream = (run.config.source as { nats: { stream: string } }).nats.stream;
   const events = eventStream(4, 20); // 8 events per tick; EQ_000/002 in partition 0, EQ_001/003 in 1
   await w.ready;
   await publish(run, events.slice(0, 80));
