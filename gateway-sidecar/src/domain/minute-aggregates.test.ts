@@ -96,7 +96,16 @@ test('snapshot → restore → continue writes the same minutes and context rows
       assert.deepEqual(got.minutes.map(key), expected.minutes.map(key));
       assert.deepEqual(moved.snapshot(), whole.snapshot());
     }),
-    { numRuns: 150 },
+    {
+      numRuns: 150,
+      // Found by CI: tags first seen in one order and marked dirty in another closed in a different order after a restore.
+      examples: [
+        [
+          ([{ tag: 'a', dt: 17370 }, { tag: 'a', dt: 17846 }, { tag: 'a', dt: 11040 }, { tag: 'c', dt: 13744 }, { tag: 'a', dt: 0 }] as const).map((x) => ({ ...x, value: 0, anomaly: false, good: false })),
+          ([{ tag: 'a', dt: 813 }, { tag: 'a', dt: 2632 }, { tag: 'a', dt: 30910 }, { tag: 'b', dt: 26555 }, { tag: 'b', dt: 34294 }, { tag: 'b', dt: 12420 }, { tag: 'b', dt: 12376 }] as const).map((x) => ({ ...x, value: 0, anomaly: false, good: false })),
+        ],
+      ],
+    },
   );
 });
 

@@ -124,10 +124,12 @@ export class AggregateOnlyState {
       }
       if (!o.dirty) this.#markDirty(tag, o);
     }
-    // Minutes the stream time has left behind by more than closeAfterMs.
+    // Minutes the stream time has left behind by more than closeAfterMs, in minute then tag order
+    // (not in the order the tags were marked dirty, which a restored snapshot does not keep).
     for (const minuteMs of [...this.#dirty.keys()].sort((x, y) => x - y)) {
       if (minuteMs + 60_000 + this.#closeAfterMs > this.#watermark) break;
-      for (const tag of [...(this.#dirty.get(minuteMs) ?? [])]) minutes.push(this.#written(tag, this.#open.get(tag) as Open));
+      const tags = [...(this.#dirty.get(minuteMs) ?? [])].sort();
+      for (const tag of tags) minutes.push(this.#written(tag, this.#open.get(tag) as Open));
     }
     return { keep, minutes };
   }
