@@ -15,29 +15,20 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { createHttpApp } from '../src/adapters/http/create-http-app.ts';
-import { EventBatcher, registerEventKinds } from '../src/adapters/event-batcher.ts';
-import { bronzeRowOf, PgEventWriter, silverRowOf } from '../src/adapters/pg-event-sink.ts';
 import { runMigrations } from '../src/adapters/pg-migrations.ts';
 import { createPgPool } from '../src/adapters/pg-pool.ts';
-import { PgCheckpointStore } from '../src/adapters/pg-checkpoint-store.ts';
-import { PgRecommendationStore } from '../src/adapters/pg-recommendation-store.ts';
 import { SidecarMetrics } from '../src/adapters/prom-metrics.ts';
-import { ResilientSink } from '../src/adapters/resilient-sink.ts';
-import { SimulatorTagWriter } from '../src/adapters/simulator-tag-writer.ts';
-import { IngestPipeline, type CriticalBypass } from '../src/app/ingest.ts';
+import type { CriticalBypass } from '../src/app/ingest.ts';
 import type { Change } from '../src/app/recommendation-service.ts';
-import { createRecommendations, recommendationsOptionsFrom } from '../src/app/recommendations.ts';
-import { parseConfig, toEquipment } from '../src/config.ts';
+import { parseConfig } from '../src/config.ts';
 import { CriticalDetector, type CriticalAlertCandidate } from '../src/domain/critical.ts';
-import { buildEquipmentIndex } from '../src/domain/equipment.ts';
 import { PlantSimulator } from '../src/domain/plant-simulator.ts';
 import { EventValidator } from '../src/domain/tag-event.ts';
-import { createLogger } from '../src/log.ts';
-import { createDetection } from '../src/main-detection.ts';
 import { systemClock } from '../src/ports.ts';
 import { createTestDatabase } from '../test/fixtures/pg.ts';
 import { openSse } from '../test/fixtures/sse-client.ts';
 import { PacedPlantSource } from './load-generator.ts';
+import { openBenchStack } from './bench-stack.ts';
 
 const TOKEN = 'bench-viewer-token-0123456789';
 const EMERGENCY_TAG = '[default]Reactors/R01/Temperature';
@@ -68,22 +59,9 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
       auth: { tokens: [{ token: TOKEN, user: 'bench', roles: ['viewer'] }] },
       dataDir,
     });
-    const index = buildEquipmentIndex(toEquipment(config));
-    const logger = createLogger({ level: 'warn' });
     const plant = new PlantSimulator({ seed: 3, tickMs: 1000, startMs: Date.now(), faultEveryMinutes: 1 });
-    const recs = await createRecommendations({
-      store: new PgRecommendationStore(pool),
-      writer: new SimulatorTagWriter(plant),
-      equipment: index,
-      clock: systemClock,
-      logger,
-      options: recommendationsOptionsFrom(config),
-    });
-    const detection = await createDetection(config, index, logger);
-    const sink = new ResilientSink({ dir: join(dataDir, 'spool'), logger });
-    registerEventKinds(sink, new PgEventWriter(pool));
-    sink.start();
-    const batcher = new EventBatcher(sink);
+    const stack = await openBenchStack(pool, config, plant, dataDir);
+    const { index, logger, recs, store } = stack;
     const metrics = new SidecarMetrics();
     const source = new PacedPlantSource({
       name: 'bench-plant',
@@ -94,7 +72,6 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
       // Alternate 95 (alert) and the normal value so the latch re-arms between emergencies.
       emergency: { tagPath: EMERGENCY_TAG, every: EMERGENCY_EVERY, value: 95 },
     });
-    const store = new PgRecommendationStore(pool);
     const pushFirst = recs.criticalBypass(new CriticalDetector());
     const writeFirst = new CriticalDetector();
     const critical: CriticalBypass<CriticalAlertCandidate> =
@@ -106,28 +83,7 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
               for (const c of await store.appendCriticalAlerts(alerts)) recs.announce(c);
             },
           };
-    const ingest = new IngestPipeline({
-      source,
-      validator: new EventValidator(index),
-      critical,
-      detector: detection.detector,
-      sink: {
-        write: async (bronze, silver) => {
-          await batcher.add(
-            bronze.map((r) => bronzeRowOf(r)),
-            silver.map((s) => silverRowOf(s)),
-          );
-          await batcher.flush();
-        },
-      },
-      recommendations: recs,
-      modes: recs,
-      setpoints: recs,
-      checkpoints: new PgCheckpointStore(pool),
-      observer: metrics,
-      clock: systemClock,
-      logger,
-    });
+    const ingest = stack.ingest({ source, validator: new EventValidator(index), critical, observer: metrics });
     const bypassWritten = hdr.build({
       lowestDiscernibleValue: 1,
       highestTrackableValue: 600_000_000,
@@ -190,9 +146,7 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
     stream.close();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
-    await batcher.close();
-    await sink.close();
-    await detection.close();
+    await stack.close();
     const us = (h: hdr.Histogram, p: number): number => Math.round(h.getValueAtPercentile(p)) / 1000;
     return {
       offered_events_per_s: eventsPerSecond,

@@ -21,27 +21,17 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { EventBatcher, registerEventKinds } from '../src/adapters/event-batcher.ts';
-import { bronzeRowOf, PgEventWriter, silverRowOf } from '../src/adapters/pg-event-sink.ts';
 import { runMigrations } from '../src/adapters/pg-migrations.ts';
 import { createPgPool } from '../src/adapters/pg-pool.ts';
-import { PgCheckpointStore } from '../src/adapters/pg-checkpoint-store.ts';
-import { PgRecommendationStore } from '../src/adapters/pg-recommendation-store.ts';
 import { SidecarMetrics } from '../src/adapters/prom-metrics.ts';
-import { ResilientSink } from '../src/adapters/resilient-sink.ts';
-import { SimulatorTagWriter } from '../src/adapters/simulator-tag-writer.ts';
-import { IngestPipeline, type IngestObserver } from '../src/app/ingest.ts';
-import { createRecommendations, recommendationsOptionsFrom } from '../src/app/recommendations.ts';
-import { parseConfig, toEquipment } from '../src/config.ts';
+import type { IngestObserver } from '../src/app/ingest.ts';
+import { parseConfig } from '../src/config.ts';
 import { CriticalDetector } from '../src/domain/critical.ts';
-import { buildEquipmentIndex } from '../src/domain/equipment.ts';
 import { PlantSimulator } from '../src/domain/plant-simulator.ts';
 import { EventValidator } from '../src/domain/tag-event.ts';
-import { createLogger } from '../src/log.ts';
-import { createDetection } from '../src/main-detection.ts';
-import { systemClock } from '../src/ports.ts';
 import { createTestDatabase } from '../test/fixtures/pg.ts';
 import { PacedPlantSource } from '../bench/load-generator.ts';
+import { openBenchStack } from '../bench/bench-stack.ts';
 import { mergeBenchResults } from '../bench/results-file.ts';
 
 function arg(name: string, fallback: number): number {
@@ -115,22 +105,9 @@ const samples: Sample[] = [];
 try {
   await runMigrations(pool);
   const config = parseConfig({ dataDir });
-  const index = buildEquipmentIndex(toEquipment(config));
-  const logger = createLogger({ level: 'warn' });
   const plant = new PlantSimulator({ seed: 5, tickMs: 1000, startMs: Date.now(), faultEveryMinutes: 2 });
-  const recs = await createRecommendations({
-    store: new PgRecommendationStore(pool),
-    writer: new SimulatorTagWriter(plant),
-    equipment: index,
-    clock: systemClock,
-    logger,
-    options: recommendationsOptionsFrom(config),
-  });
-  const detection = await createDetection(config, index, logger);
-  const sink = new ResilientSink({ dir: join(dataDir, 'spool'), logger });
-  registerEventKinds(sink, new PgEventWriter(pool));
-  sink.start();
-  const batcher = new EventBatcher(sink);
+  const stack = await openBenchStack(pool, config, plant, dataDir);
+  const { index, recs } = stack;
   const validator = new EventValidator(index);
   const source = new PacedPlantSource({
     name: 'soak-plant',
@@ -158,28 +135,7 @@ try {
     batch: (size, ms) => metrics.batch(size, ms),
     stageRetry: (stage) => metrics.stageRetry(stage),
   };
-  const ingest = new IngestPipeline({
-    source,
-    validator,
-    critical: recs.criticalBypass(new CriticalDetector()),
-    detector: detection.detector,
-    sink: {
-      write: async (bronze, silver) => {
-        await batcher.add(
-          bronze.map((r) => bronzeRowOf(r)),
-          silver.map((s) => silverRowOf(s)),
-        );
-        await batcher.flush();
-      },
-    },
-    recommendations: recs,
-    modes: recs,
-    setpoints: recs,
-    checkpoints: new PgCheckpointStore(pool),
-    observer,
-    clock: systemClock,
-    logger,
-  });
+  const ingest = stack.ingest({ source, validator, critical: recs.criticalBypass(new CriticalDetector()), observer });
 
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -238,10 +194,7 @@ try {
   await ingest.stop();
   lag.disable();
   minuteLag.disable();
-  await recs.idle();
-  await batcher.close();
-  await sink.close();
-  await detection.close();
+  await stack.close();
 
   const count = async (sql: string): Promise<number> =>
     Number((await pool.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
