@@ -41,6 +41,7 @@ export const ERRORS = {
   // model
   MODEL_LOAD: { code: 'SC_ERR_MODEL_LOAD' },
   MODEL_CONTRACT: { code: 'SC_ERR_MODEL_CONTRACT' },
+  MODEL_WORKER: { code: 'SC_ERR_MODEL_WORKER' },
   // API
   API_VALIDATION: { code: 'SC_ERR_API_VALIDATION', status: 400 },
   API_UNAUTHENTICATED: { code: 'SC_ERR_API_UNAUTHENTICATED', status: 401 },

@@ -8,15 +8,21 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.ts';
-import { SidecarError } from './errors.ts';
+import { ERRORS, SidecarError } from './errors.ts';
 import { WARNINGS } from './errors.ts';
 import type { EquipmentIndex } from './domain/equipment.ts';
 import { FEATURE_NAMES } from './domain/features.ts';
 import type { Logger } from './log.ts';
 import type { BatchDetector } from './app/ingest.ts';
+import type { ModelRunner } from './ports.ts';
 import { Detector } from './app/detector.ts';
 import { FallbackDetector, FALLBACK_MODEL_VERSION } from './app/fallback-detector.ts';
-import { loadOnnxModelDir, onnxRunnerOptionsOf } from './adapters/onnx-model-runner.ts';
+import {
+  loadOnnxModelDir,
+  onnxRunnerOptionsOf,
+  workerHealthOf,
+  type WorkerEvent,
+} from './adapters/onnx-model-runner.ts';
 
 export const MODELS_ROOT = fileURLToPath(new URL('../../models/', import.meta.url));
 const SHIPPED_MODEL = 'if-rf-ensemble';
@@ -35,18 +41,51 @@ export function shippedModelDir(root: string = MODELS_ROOT): string {
 export interface DetectionHandle {
   readonly detector: BatchDetector;
   readonly modelVersion: string;
+  /** The ONNX runner when one loaded (diagnostics: `crashModelWorker`, worker state); undefined on the fallback. */
+  readonly runner?: ModelRunner;
   health(): { state: 'up' | 'degraded' | 'down'; detail: string };
   close(): Promise<void>;
+}
+
+/** Counts restarts of the ONNX worker thread (SidecarMetrics, `sidecar_model_worker_restarts_total`). */
+export interface ModelWorkerObserver {
+  modelWorkerRestart(): void;
 }
 
 export async function createDetection(
   config: Config,
   _index: EquipmentIndex,
   logger: Logger,
+  observer?: ModelWorkerObserver,
 ): Promise<DetectionHandle> {
   const dir = config.ensemble.modelDir ?? shippedModelDir();
+  const onWorkerEvent = (e: WorkerEvent): void => {
+    if (e.type === 'died') {
+      observer?.modelWorkerRestart();
+      logger.warn(
+        {
+          code: ERRORS.MODEL_WORKER.code,
+          cause: e.cause,
+          inFlight: e.inFlight,
+          restartInMs: e.restartInMs,
+          restarts: e.restarts,
+        },
+        'onnx worker thread died; restarting it, runs in flight will be sent again',
+      );
+    } else if (e.type === 'restarted') {
+      logger.info({ restarts: e.restarts, resent: e.resent }, 'onnx worker thread restarted');
+    } else {
+      logger.error(
+        { code: ERRORS.MODEL_WORKER.code, cause: e.cause, rejected: e.rejected },
+        'onnx worker thread died too often; model scoring stopped until the sidecar is restarted',
+      );
+    }
+  };
   try {
-    const runner = await loadOnnxModelDir(dir, FEATURE_NAMES, onnxRunnerOptionsOf(config.ensemble));
+    const runner = await loadOnnxModelDir(dir, FEATURE_NAMES, {
+      ...onnxRunnerOptionsOf(config.ensemble),
+      onWorkerEvent,
+    });
     const detector = new Detector(runner, {
       windowMs: config.features.windowMs,
       bucketCount: config.features.bucketCount,
@@ -60,7 +99,17 @@ export async function createDetection(
     return {
       detector,
       modelVersion: runner.modelVersion,
-      health: () => ({ state: 'up', detail: runner.modelVersion }),
+      runner,
+      health: () => {
+        const w = workerHealthOf(runner);
+        if (w?.state === 'failed')
+          return { state: 'down', detail: `${runner.modelVersion} (${w.error?.code}: ${w.error?.message})` };
+        if (w === undefined || w.restarts === 0) return { state: 'up', detail: runner.modelVersion };
+        const last = `worker thread restarted ${w.restarts} times, last cause: ${w.lastCause}`;
+        return w.state === 'restarting'
+          ? { state: 'degraded', detail: `${runner.modelVersion} (restarting; ${last})` }
+          : { state: 'up', detail: `${runner.modelVersion} (${last})` };
+      },
       close: () => runner.close(),
     };
   } catch (err) {

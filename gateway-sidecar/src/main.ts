@@ -94,7 +94,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   source.onStateChange?.((state, detail) =>
     logger.info({ source: source.name, state, detail }, 'source state'),
   );
-  const detection: DetectionHandle = await createDetection(config, index, logger);
+  const detection: DetectionHandle = await createDetection(config, index, logger, metrics);
 
   // Learned pattern confidence feeds the engine; the audited revert serves the outcome check.
   const learning = createLearning(config, db.pool, logger, {

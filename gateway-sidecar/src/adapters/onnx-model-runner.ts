@@ -15,12 +15,25 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { ERRORS, SidecarError } from '../errors.ts';
 import type { ModelOutputs, ModelRunner } from '../ports.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './onnx-worker.ts';
+import {
+  checkRows,
+  startWorker,
+  WorkerModelRunner,
+  type WorkerEvent,
+  type WorkerRestartPolicy,
+} from './onnx-worker-runner.ts';
+
+export {
+  crashModelWorker,
+  workerHealthOf,
+  type WorkerEvent,
+  type WorkerHealth,
+  type WorkerRestartPolicy,
+} from './onnx-worker-runner.ts';
 
 /** Where and how the ONNX session runs (config `ensemble.onnx*`, docs/config.md). */
 export interface OnnxRunnerOptions {
@@ -30,6 +43,10 @@ export interface OnnxRunnerOptions {
   readonly intraOpThreads?: number;
   /** onnxruntime inter-op threads (default 1); above 1 the two forests may run in parallel. */
   readonly interOpThreads?: number;
+  /** 'worker' only: backoff and cap when the thread dies (defaults 100 ms doubling to 5 s, 5 per minute). */
+  readonly workerRestart?: WorkerRestartPolicy;
+  /** 'worker' only: told of each death, restart and final failure of the thread (logs, metrics). */
+  readonly onWorkerEvent?: (e: WorkerEvent) => void;
 }
 
 /** The runner options of config `ensemble` (docs/config.md). */
@@ -92,131 +109,6 @@ class InlineModelRunner implements ModelRunner {
   }
 }
 
-function checkRows(model: string, features: Float32Array, rows: number, width: number): void {
-  if (!Number.isInteger(rows) || rows < 0 || features.length < rows * width) {
-    throw new SidecarError(
-      ERRORS.MODEL_LOAD,
-      `model ${model}: asked to score ${rows} rows of ${width} features from ${features.length} values`,
-    );
-  }
-}
-
-interface InFlight {
-  readonly resolve: (o: ModelOutputs) => void;
-  readonly reject: (e: unknown) => void;
-}
-
-/**
- * The session in a worker thread. Runs are answered in the order they were sent (the worker
- * handles one message at a time). The thread is unref'd while idle, so a runner nobody closes
- * does not keep the process alive, and ref'd while a run is in flight.
- */
-class WorkerModelRunner implements ModelRunner {
-  readonly #worker: Worker;
-  readonly modelVersion: string;
-  readonly inputNames: readonly string[];
-  readonly anomalyThreshold: number;
-  readonly #inFlight = new Map<number, InFlight>();
-  #nextId = 0;
-  #stopped: SidecarError | undefined;
-  #exited: Promise<void>;
-
-  constructor(worker: Worker, d: ModelDescriptor) {
-    this.#worker = worker;
-    this.modelVersion = `${d.name}@${d.version}`;
-    this.inputNames = d.inputs;
-    this.anomalyThreshold = d.thresholds.anomaly;
-    worker.on('message', (m: FromWorker) => this.#answer(m));
-    worker.on('error', (e) => this.#stop(`its worker thread failed: ${String(e)}`));
-    this.#exited = new Promise((resolve) =>
-      worker.once('exit', (code) => {
-        this.#stop(`its worker thread exited (code ${code})`);
-        resolve();
-      }),
-    );
-    worker.unref();
-  }
-
-  run(features: Float32Array, rows: number): Promise<ModelOutputs> {
-    if (this.#stopped !== undefined) return Promise.reject(this.#stopped);
-    const width = this.inputNames.length;
-    try {
-      checkRows(this.modelVersion, features, rows, width);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    // A copy with a buffer of its own: posting a view would clone its whole underlying buffer, and
-    // the caller may overwrite its rows as soon as this returns.
-    const data = features.slice(0, rows * width);
-    const id = this.#nextId++;
-    return new Promise<ModelOutputs>((resolve, reject) => {
-      if (this.#inFlight.size === 0) this.#worker.ref();
-      this.#inFlight.set(id, { resolve, reject });
-      this.#worker.postMessage({ type: 'run', id, data, rows, width } satisfies ToWorker, [data.buffer]);
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.#stopped === undefined) {
-      this.#worker.ref();
-      this.#worker.postMessage({ type: 'close' } satisfies ToWorker);
-    }
-    await this.#exited;
-  }
-
-  #answer(m: FromWorker): void {
-    if (m.type !== 'result' && m.type !== 'error') return;
-    const f = this.#inFlight.get(m.id);
-    if (f === undefined) return;
-    this.#inFlight.delete(m.id);
-    if (this.#inFlight.size === 0) this.#worker.unref();
-    if (m.type === 'result') f.resolve({ ifScore: m.ifScore, rfScore: m.rfScore });
-    else
-      f.reject(
-        new SidecarError(ERRORS.MODEL_LOAD, `model ${this.modelVersion} failed to score: ${m.message}`),
-      );
-  }
-
-  #stop(why: string): void {
-    if (this.#stopped !== undefined) return;
-    this.#stopped = new SidecarError(ERRORS.MODEL_LOAD, `model ${this.modelVersion} is closed: ${why}`);
-    for (const f of this.#inFlight.values()) f.reject(this.#stopped);
-    this.#inFlight.clear();
-  }
-}
-
-/**
- * The worker's entry module. Under tsx (sources run as .ts) Node 20 does not apply the loader to a
- * worker's entry file, so a one-line data: module registers tsx in the worker first.
- */
-function workerEntry(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./onnx-worker.js', import.meta.url);
-  const entry = new URL('./onnx-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const src = `import { register } from ${JSON.stringify(tsx)};\nregister();\nawait import(${JSON.stringify(entry)});\n`;
-  return new URL(`data:text/javascript,${encodeURIComponent(src)}`);
-}
-
-/** Starts the worker and waits for its session (or its failure). */
-function startWorker(
-  bytes: Uint8Array,
-  options: ort.InferenceSession.SessionOptions,
-): Promise<{ worker: Worker; inputNames: readonly string[]; outputNames: readonly string[] }> {
-  const worker = new Worker(workerEntry(), { workerData: { bytes, options } satisfies WorkerInit });
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number): void =>
-      reject(new Error(`worker thread exited with code ${code} before the session was ready`));
-    worker.once('error', reject);
-    worker.once('exit', onExit);
-    worker.once('message', (m: FromWorker) => {
-      worker.off('error', reject);
-      worker.off('exit', onExit);
-      if (m.type === 'ready') resolve({ worker, inputNames: m.inputNames, outputNames: m.outputNames });
-      else reject(new Error(m.type === 'failed' ? m.message : `unexpected first message '${m.type}'`));
-    });
-  });
-}
-
 function contractError(msg: string): SidecarError {
   return new SidecarError(ERRORS.MODEL_CONTRACT, msg);
 }
@@ -276,7 +168,14 @@ export async function loadOnnxModelBytes(
     if (options.thread === 'worker') {
       const w = await startWorker(bytes, sessionOptions);
       ({ inputNames, outputNames } = w);
-      const runner = new WorkerModelRunner(w.worker, d);
+      const runner = new WorkerModelRunner(
+        w.worker,
+        d,
+        bytes.slice(), // kept for restarts; the caller's array may be reused
+        sessionOptions,
+        options.workerRestart ?? {},
+        options.onWorkerEvent,
+      );
       release = () => runner.close();
       make = () => runner;
     } else {

@@ -9,6 +9,10 @@
  *   → { type: 'ready', inputNames, outputNames } | { type: 'failed', message }
  *   ← { type: 'run', id, data: Float32Array, rows, width } → { type: 'result', id, ifScore, rfScore } | { type: 'error', id, message }
  *   ← { type: 'close' } → session released, port closed (the thread exits)
+ *   ← { type: 'crash', how } → diagnostic: the thread dies on the next 'run' it receives, with that
+ *     run unanswered — 'throw' an uncaught error, 'exit' process.exit(70) inside the thread. It
+ *     exists so the runner's restart (onnx-model-runner.ts, docs/performance.md) can be exercised
+ *     on a real thread; the runner sends it only through `crashModelWorker`, nothing else does.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -25,7 +29,8 @@ export type ToWorker =
       readonly rows: number;
       readonly width: number;
     }
-  | { readonly type: 'close' };
+  | { readonly type: 'close' }
+  | { readonly type: 'crash'; readonly how: 'throw' | 'exit' };
 export type FromWorker =
   | {
       readonly type: 'ready';
@@ -63,11 +68,18 @@ async function serve(): Promise<void> {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
   } satisfies FromWorker);
+  let crash: 'throw' | 'exit' | undefined;
   port.on('message', (m: ToWorker) => {
     if (m.type === 'close') {
       void session.release().finally(() => port.close());
       return;
     }
+    if (m.type === 'crash') {
+      crash = m.how;
+      return;
+    }
+    if (crash === 'exit') process.exit(70);
+    if (crash === 'throw') throw new Error(`diagnostic crash requested, run ${m.id} left unanswered`);
     session.run({ features: new ort.Tensor('float32', m.data, [m.rows, m.width]) }).then(
       (out) => {
         const ifScore = own(out.if_score?.data);

@@ -49,6 +49,12 @@ export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObse
   readonly stageRetries = this.registry.register(
     new Counter('sidecar_ingest_stage_retries_total', 'Failed ingest stages retried, by stage'),
   );
+  readonly modelWorkerRestarts = this.registry.register(
+    new Counter(
+      'sidecar_model_worker_restarts_total',
+      'Restarts of the ONNX worker thread after it died (onnx-model-runner.ts)',
+    ),
+  );
   readonly ssePushed = this.registry.register(
     new Counter('sidecar_sse_pushed_total', 'Changes written to SSE clients, by type'),
   );
@@ -142,6 +148,11 @@ export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObse
   }
   stageRetry(stage: string): void {
     this.stageRetries.inc({ stage });
+  }
+
+  /** The ONNX worker thread died and a restart was scheduled (main-detection.ts). */
+  modelWorkerRestart(): void {
+    this.modelWorkerRestarts.inc();
   }
 
   // SseObserver
