@@ -156,7 +156,10 @@ export class WorkerModelRunner implements ModelRunner {
     const data = features.slice(0, rows * width);
     const id = this.#nextId++;
     return new Promise<ModelOutputs>((resolve, reject) => {
-      if (this.#inFlight.size === 0) this.#worker?.ref();
+      if (this.#inFlight.size === 0) {
+        this.#worker?.ref();
+        this.#timer?.ref(); // a restart pending since an idle death now has a run waiting for it
+      }
       this.#inFlight.set(id, { data, rows, width, resolve, reject });
       // While restarting, the run waits in #inFlight and is sent when the new thread is ready.
       this.#worker?.postMessage({ type: 'run', id, data, rows, width } satisfies ToWorker);
