@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 import { runMigrations } from '../../src/adapters/pg-migrations.ts';
 import { PgRecommendationStore } from '../../src/adapters/pg-recommendation-store.ts';
 import { PgNotificationStore } from '../../src/adapters/pg-notification-store.ts';
@@ -28,8 +28,8 @@ const dir = mkdtempSync(join(tmpdir(), 'sc-backup-'));
 before(async () => {
   source = await createTestDatabase('sc_backup_src');
   target = await createTestDatabase('sc_backup_dst');
-  srcPool = new pg.Pool({ connectionString: source.url, max: 4 });
-  dstPool = new pg.Pool({ connectionString: target.url, max: 4 });
+  srcPool = testPool(source.url, 4);
+  dstPool = testPool(target.url, 4);
 });
 
 after(async () => {

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 import { startSidecar, writeConfig, type SidecarProcess } from '../fixtures/sidecar-process.ts';
 
 let db: TestDatabase | undefined;
@@ -22,7 +22,7 @@ after(async () => {
 
 test('source.kind cdc: inserted sensor_data rows are scored by the running sidecar', { timeout: 240_000 }, async () => {
   db = await createTestDatabase('sc_cdc_main');
-  const client = new pg.Pool({ connectionString: db.url, max: 2 });
+  const client = testPool(db.url, 2);
   pool = client;
   const dataDir = mkdtempSync(join(tmpdir(), 'sc-cdc-main-'));
   const configFile = writeConfig({

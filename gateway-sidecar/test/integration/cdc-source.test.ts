@@ -8,7 +8,7 @@ import { parseConfig, toEquipment } from '../../src/config.ts';
 import { buildEquipmentIndex } from '../../src/domain/equipment.ts';
 import type { TagEvent } from '../../src/domain/tag-event.ts';
 import { systemClock } from '../../src/ports.ts';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 import { tagSourceContract } from '../contracts/tag-source.contract.ts';
 
 const index = buildEquipmentIndex(toEquipment(parseConfig({})));
@@ -18,7 +18,7 @@ let pool: pg.Pool;
 
 before(async () => {
   db = await createTestDatabase('sc_cdc');
-  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pool = testPool(db.url, 4);
   await runMigrations(pool);
 });
 after(async () => {

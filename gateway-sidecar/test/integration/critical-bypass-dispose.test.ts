@@ -10,7 +10,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createTestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, testPool } from '../fixtures/pg.ts';
 import { createScaleRun, until } from '../fixtures/scale-harness.ts';
 import { parseConfig, toEquipment } from '../../src/config.ts';
 import { buildEquipmentIndex } from '../../src/domain/equipment.ts';
@@ -56,7 +56,7 @@ async function service(pool: pg.Pool, config: ReturnType<typeof parseConfig>): P
 
 test('closing a critical bypass removes its change listener; close is idempotent and a closed bypass refuses to raise', async () => {
   const db = await createTestDatabase('sc_bypass_close');
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  const pool = testPool(db.url, 2);
   cleanup.push(async () => {
     // pool.end() resolves before its sockets closed: the forced drop may still hit one.
     pool.on('error', () => undefined);
@@ -105,7 +105,7 @@ test(
   { timeout: 200_000 },
   async () => {
     const db = await createTestDatabase('sc_bypass_scale');
-    const pool = new pg.Pool({ connectionString: db.url, max: 6 });
+    const pool = testPool(db.url, 6);
     await runMigrations(pool);
     const PARTITIONS = 4;
     const run = await createScaleRun(db.url, { equipment: 4, partitions: PARTITIONS, batchSize: 20 });

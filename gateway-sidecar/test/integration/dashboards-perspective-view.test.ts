@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { runMigrations } from '../../src/adapters/pg-migrations.ts';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 
 const root = new URL('../../../', import.meta.url);
 const project = new URL('docs/perspective-view/AiMonitorProject/', root);
@@ -112,7 +112,7 @@ let db: TestDatabase;
 let pool: pg.Pool;
 before(async () => {
   db = await createTestDatabase('sc_view');
-  pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  pool = testPool(db.url, 2);
   await runMigrations(pool);
 });
 after(async () => {

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { SidecarMetrics } from '../../src/adapters/prom-metrics.ts';
 import { registerOperationsMetrics } from '../../src/adapters/prom-ops-metrics.ts';
 import { runMigrations } from '../../src/adapters/pg-migrations.ts';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 
 const docs = new URL('../../../docs/dashboards/', import.meta.url);
 
@@ -109,7 +109,7 @@ let db: TestDatabase;
 let pool: pg.Pool;
 before(async () => {
   db = await createTestDatabase('sc_dashboards');
-  pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  pool = testPool(db.url, 2);
   await runMigrations(pool);
 });
 after(async () => {

@@ -9,7 +9,7 @@ import { PgModelRegistry } from '../../src/adapters/pg-model-registry.ts';
 import { startRetrainSchedule } from '../../src/app/learning-schedule.ts';
 import { createLogger } from '../../src/log.ts';
 import { systemClock } from '../../src/ports.ts';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli/retrain.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
@@ -18,7 +18,7 @@ let pool: pg.Pool;
 
 before(async () => {
   db = await createTestDatabase('sc_learning_cli');
-  pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  pool = testPool(db.url, 3);
   await runMigrations(pool);
   const reg = new PgModelRegistry(pool);
   const base = {

@@ -21,7 +21,7 @@ import { buildEquipmentIndex } from '../../src/domain/equipment.ts';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/domain/features.ts';
 import type { DriftBaseline } from '../../src/domain/learning/drift.ts';
 import { createLogger } from '../../src/log.ts';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 import { Receiver } from '../fixtures/http-receiver.ts';
 import { TestClock } from '../fixtures/recommendation-harness.ts';
 import { MIN, scored } from './learning-fixture.ts';
@@ -65,7 +65,7 @@ function learning(): Learning {
 
 before(async () => {
   db = await createTestDatabase('sc_learning_drift');
-  pool = new pg.Pool({ connectionString: db.url, max: 5 });
+  pool = testPool(db.url, 5);
   await runMigrations(pool);
   await rx.start();
   notifier = new Notifier({

@@ -24,7 +24,7 @@ import {
 import { Learning } from '../../src/app/learning.ts';
 import type { Actor, Recommendation } from '../../src/app/recommendation-service.ts';
 import type { LearningConfig } from '../../src/config-learning.ts';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 import { TestClock, T0 } from '../fixtures/recommendation-harness.ts';
 
 export { T0 };
@@ -66,7 +66,7 @@ export interface Rig {
 
 export async function buildRig(learningOver: Partial<LearningConfig> = {}): Promise<Rig> {
   const db = await createTestDatabase('sc_learning');
-  const pool = new pg.Pool({ connectionString: db.url, max: 6 });
+  const pool = testPool(db.url, 6);
   await runMigrations(pool);
   const config = parseConfig({ learning: learningOver });
   const equipment = buildEquipmentIndex(toEquipment(config));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 import { routesOnlyNotifier } from '../fixtures/notifier-harness.ts';
 import { runMigrations } from '../../src/adapters/pg-migrations.ts';
 import { PgNotificationStore } from '../../src/adapters/pg-notification-store.ts';
@@ -18,7 +18,7 @@ let pool: pg.Pool;
 
 before(async () => {
   db = await createTestDatabase('sc_notifier_routes');
-  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pool = testPool(db.url, 4);
   await runMigrations(pool);
 });
 

@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../fixtures/pg.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../fixtures/pg.ts';
 import { createScaleRun, eventStream, publish, startWorker, stopWorker, until, type ScaleRun, type WorkerProcess } from '../fixtures/scale-harness.ts';
 import { runMigrations } from '../../src/adapters/pg-migrations.ts';
 
@@ -43,7 +43,7 @@ async function outcome(pool: pg.Pool): Promise<Outcome> {
 
 async function setup(): Promise<{ db: TestDatabase; pool: pg.Pool; run: ScaleRun }> {
   const db = await createTestDatabase('sc_scale');
-  const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  const pool = testPool(db.url, 3);
   await runMigrations(pool);
   // Checkpoints every 500 ms: the killed worker leaves snapshots behind and also work after them.
   const run = await createScaleRun(db.url, { equipment: EQUIPMENT, partitions: 6, batchSize: 20, checkpointEveryMs: 500 });

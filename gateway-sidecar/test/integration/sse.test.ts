@@ -18,6 +18,7 @@ import type { SensorReading } from '../../src/domain/tag-event.ts';
 import { auth, startApiHarness, TOKENS, type ApiHarness } from '../fixtures/api-harness.ts';
 import { openSse, type SseStream } from '../fixtures/sse-client.ts';
 import { startTcpProxy, type TcpProxy } from '../fixtures/tcp-proxy.ts';
+import { testPool } from '../fixtures/pg.ts';
 
 describe('SSE stream', () => {
   let h: ApiHarness;
@@ -169,7 +170,7 @@ describe('push-first critical alerts', () => {
         return url.toString();
       },
     });
-    direct = new pg.Pool({ connectionString: dbUrl, max: 2 });
+    direct = testPool(dbUrl, 2);
     direct.on('error', () => undefined);
   });
   after(async () => {
