@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { EventBatcher, registerEventKinds } from '../src/adapters/event-batcher.ts';
 import { PgCheckpointStore } from '../src/adapters/pg-checkpoint-store.ts';
-import { bronzeRowOf, PgEventWriter, silverRowOf } from '../src/adapters/pg-event-sink.ts';
+import { PgEventWriter } from '../src/adapters/pg-event-sink.ts';
 import { PgRecommendationStore } from '../src/adapters/pg-recommendation-store.ts';
 import { ResilientSink } from '../src/adapters/resilient-sink.ts';
 import { SimulatorTagWriter } from '../src/adapters/simulator-tag-writer.ts';
@@ -58,15 +58,7 @@ export async function openBenchStack(pool: pg.Pool, config: SidecarConfig, plant
       new IngestPipeline({
         ...parts,
         detector: detection.detector,
-        sink: {
-          write: async (bronze, silver) => {
-            await batcher.add(
-              bronze.map((r) => bronzeRowOf(r)),
-              silver.map((s) => silverRowOf(s)),
-            );
-            await batcher.flush();
-          },
-        },
+        sink: { write: (bronze, silver) => batcher.writeReadings(bronze, silver) },
         recommendations: recs,
         modes: recs,
         setpoints: recs,

@@ -17,7 +17,7 @@ import { CriticalDetector } from './domain/critical.ts';
 import { openDatabase, type Database } from './adapters/db.ts';
 import { ResilientSink, resilientSinkOptionsFrom } from './adapters/resilient-sink.ts';
 import { EventBatcher, eventBatcherOptionsFrom, registerEventKinds } from './adapters/event-batcher.ts';
-import { bronzeRowOf, PgEventWriter, silverRowOf } from './adapters/pg-event-sink.ts';
+import { PgEventWriter } from './adapters/pg-event-sink.ts';
 import { PgRecommendationStore } from './adapters/pg-recommendation-store.ts';
 import { PgCheckpointStore } from './adapters/pg-checkpoint-store.ts';
 import { SimulatorTagSource } from './adapters/simulator-tag-source.ts';
@@ -145,16 +145,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     validator: new EventValidator(index),
     critical,
     detector,
-    sink: {
-      // Written or fsync'd to the spool before the batch's checkpoint can move.
-      write: async (bronze, silver) => {
-        await batcher.add(
-          bronze.map((r) => bronzeRowOf(r)),
-          silver.map((s) => silverRowOf(s)),
-        );
-        await batcher.flush();
-      },
-    },
+    sink: { write: (bronze, silver) => batcher.writeReadings(bronze, silver) },
     recommendations: recs,
     modes: recs,
     setpoints: {

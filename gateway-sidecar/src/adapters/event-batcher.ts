@@ -9,7 +9,9 @@
  *   'critical_alert' CriticalAlertRow[] never dropped
  */
 import type { Config } from '../config.ts';
-import type { CriticalAlertRow, BronzeRow, PgEventWriter, SilverRow } from './pg-event-sink.ts';
+import type { ScoredReading } from '../domain/detection.ts';
+import type { SensorReading } from '../domain/tag-event.ts';
+import { bronzeRowOf, silverRowOf, type CriticalAlertRow, type BronzeRow, type PgEventWriter, type SilverRow } from './pg-event-sink.ts';
 import type { ResilientSink, SubmitOutcome } from './resilient-sink.ts';
 
 export const EVENT_KINDS = { bronze: 'bronze', silver: 'silver', criticalAlert: 'critical_alert' } as const;
@@ -85,6 +87,18 @@ export class EventBatcher {
       }, this.#flushIntervalMs);
     }
     return Promise.resolve();
+  }
+
+  /**
+   * The ingest pipeline's sink: one batch's readings as bronze and silver rows, written or fsync'd
+   * to the spool before it returns, so the batch's checkpoint can move after it.
+   */
+  async writeReadings(bronze: readonly SensorReading[], silver: readonly ScoredReading[]): Promise<void> {
+    await this.add(
+      bronze.map((r) => bronzeRowOf(r)),
+      silver.map((x) => silverRowOf(x)),
+    );
+    await this.flush();
   }
 
   /** Sends the alert now (not batched): the critical path must not wait for a timer. */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CsvReplayTagSource } from '../../src/adapters/csv-replay-tag-source.ts';
 import { EventBatcher, registerEventKinds } from '../../src/adapters/event-batcher.ts';
-import { bronzeRowOf, PgEventWriter, silverRowOf } from '../../src/adapters/pg-event-sink.ts';
+import { PgEventWriter } from '../../src/adapters/pg-event-sink.ts';
 import { PgCheckpointStore } from '../../src/adapters/pg-checkpoint-store.ts';
 import { ResilientSink } from '../../src/adapters/resilient-sink.ts';
 import { FallbackDetector } from '../../src/app/fallback-detector.ts';
@@ -73,15 +73,7 @@ describe('ingest pipeline', () => {
       validator: new EventValidator(h.index),
       critical: h.recs.criticalBypass(new CriticalDetector()),
       detector: new FallbackDetector(),
-      sink: {
-        write: async (bronze, silver) => {
-          await batcher.add(
-            bronze.map((r) => bronzeRowOf(r)),
-            silver.map((s) => silverRowOf(s)),
-          );
-          await batcher.flush();
-        },
-      },
+      sink: { write: (bronze, silver) => batcher.writeReadings(bronze, silver) },
       recommendations: h.recs,
       modes: h.recs,
       setpoints: h.recs,
