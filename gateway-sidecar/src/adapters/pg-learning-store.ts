@@ -12,6 +12,7 @@ import type { PatternCounts } from '../domain/learning/posterior.ts';
 import type { DriftResult } from '../domain/learning/drift.ts';
 import type { Change, Recommendation } from '../domain/recommendation-view.ts';
 import { REC_COLUMNS, toRecommendation, type RecRow } from './pg-recommendation-rows.ts';
+import { inTransaction } from './pg-pool.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 /** The learning loop's actor in the recommendation audit. */
@@ -32,19 +33,8 @@ export class PgLearningStore implements LearningStore {
     this.#db = db;
   }
 
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.#db.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+  #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.#db, fn);
   }
 
   /** Audit row + change-log row of an outcome update, as the recommendation store does for every change. */

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { ERRORS, SidecarError } from '../errors.ts';
 import type { ModelEntry, ModelRegistryStore, ModelStatus } from '../domain/learning/ports.ts';
 import type { GateResult } from '../domain/learning/gate.ts';
+import { inTransaction } from './pg-pool.ts';
 
 interface Row {
   version: string;
@@ -139,18 +140,7 @@ export class PgModelRegistry implements ModelRegistryStore {
     });
   }
 
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.#pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (e) {
-      await c.query('ROLLBACK');
-      throw e;
-    } finally {
-      c.release();
-    }
+  #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, fn);
   }
 }

@@ -40,3 +40,22 @@ export function createPgPool(options: PgPoolOptions): pg.Pool {
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
+
+/**
+ * Runs `fn` in one transaction on a client of `db`: COMMIT when it resolves, ROLLBACK when it
+ * throws (a failed ROLLBACK does not hide the original error), the client released either way.
+ */
+export async function inTransaction<T>(db: Pick<pg.Pool, 'connect'>, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await db.connect();
+  try {
+    await c.query('BEGIN');
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
+}

@@ -32,6 +32,7 @@ import {
 } from './pg-recommendation-rows.ts';
 import * as q from './pg-alarm-discipline-queries.ts';
 import * as c from './pg-recommendation-changes.ts';
+import { inTransaction } from './pg-pool.ts';
 
 const T = 'agentic_hmi.agent_recommendations';
 const SEVERITY_RANK = `CASE %s WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`;
@@ -45,19 +46,8 @@ export class PgRecommendationStore implements RecommendationStore {
     this.#pool = pool;
   }
 
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.#pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+  #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, fn);
   }
 
   async #appendChange(c: Queryable, rec: Recommendation): Promise<Change> {
