@@ -21,6 +21,7 @@ import {
   loadOnnxModelDir,
   onnxRunnerOptionsOf,
   workerHealthOf,
+  type OnnxRunnerOptions,
   type WorkerEvent,
 } from './adapters/onnx-model-runner.ts';
 
@@ -41,8 +42,17 @@ export function shippedModelDir(root: string = MODELS_ROOT): string {
 export interface DetectionHandle {
   readonly detector: BatchDetector;
   readonly modelVersion: string;
-  /** The ONNX runner when one loaded (diagnostics: `crashModelWorker`, worker state); undefined on the fallback. */
+  /**
+   * The ONNX runner scoring now — after a hot swap the swapped-in one (diagnostics:
+   * `crashModelWorker`, worker state); undefined on the fallback.
+   */
   readonly runner?: ModelRunner;
+  /**
+   * Options for loading a model that will replace the running one (learning's hot swap): the
+   * configured runner options plus this handle's worker-death logging and restart counting, so a
+   * swapped-in model's worker deaths are logged, counted and shown in `health()` like the first one's.
+   */
+  readonly runnerOptions: OnnxRunnerOptions;
   health(): { state: 'up' | 'degraded' | 'down'; detail: string };
   close(): Promise<void>;
 }
@@ -81,12 +91,10 @@ export async function createDetection(
       );
     }
   };
+  const runnerOptions: OnnxRunnerOptions = { ...onnxRunnerOptionsOf(config.ensemble), onWorkerEvent };
   try {
-    const runner = await loadOnnxModelDir(dir, FEATURE_NAMES, {
-      ...onnxRunnerOptionsOf(config.ensemble),
-      onWorkerEvent,
-    });
-    const detector = new Detector(runner, {
+    const first = await loadOnnxModelDir(dir, FEATURE_NAMES, runnerOptions);
+    const detector = new Detector(first, {
       windowMs: config.features.windowMs,
       bucketCount: config.features.bucketCount,
       ifWeight: config.ensemble.ifWeight,
@@ -95,12 +103,16 @@ export async function createDetection(
       batchMaxWaitMs: config.ensemble.batchMaxWaitMs,
       pipelineChunks: config.ensemble.pipelineChunks,
     });
-    logger.info({ modelDir: dir, modelVersion: runner.modelVersion }, 'onnx ensemble loaded');
+    logger.info({ modelDir: dir, modelVersion: first.modelVersion }, 'onnx ensemble loaded');
     return {
       detector,
-      modelVersion: runner.modelVersion,
-      runner,
+      modelVersion: first.modelVersion,
+      get runner() {
+        return detector.runner;
+      },
+      runnerOptions,
       health: () => {
+        const runner = detector.runner;
         const w = workerHealthOf(runner);
         if (w?.state === 'failed')
           return { state: 'down', detail: `${runner.modelVersion} (${w.error?.code}: ${w.error?.message})` };
@@ -110,7 +122,7 @@ export async function createDetection(
           ? { state: 'degraded', detail: `${runner.modelVersion} (restarting; ${last})` }
           : { state: 'up', detail: `${runner.modelVersion} (${last})` };
       },
-      close: () => runner.close(),
+      close: () => detector.runner.close(),
     };
   } catch (err) {
     // A broken model must not take the sidecar down: alerts, the API and the data still flow.
@@ -122,6 +134,7 @@ export async function createDetection(
     return {
       detector: new FallbackDetector(),
       modelVersion: FALLBACK_MODEL_VERSION,
+      runnerOptions,
       health: () => ({
         state: 'degraded',
         detail: `${FALLBACK_MODEL_VERSION} (${err.code}: ${err.message})`,

@@ -25,7 +25,7 @@ import type { Actor, Change } from './app/recommendation-service.ts';
 import { PgLearningStore } from './adapters/pg-learning-store.ts';
 import { PgModelRegistry } from './adapters/pg-model-registry.ts';
 import { ModelFiles } from './adapters/model-files.ts';
-import { loadOnnxModelDir, onnxRunnerOptionsOf } from './adapters/onnx-model-runner.ts';
+import { loadOnnxModelDir, onnxRunnerOptionsOf, type OnnxRunnerOptions } from './adapters/onnx-model-runner.ts';
 import { registerLearningMetrics } from './adapters/prom-learning-metrics.ts';
 import type { Registry } from './adapters/prom-registry.ts';
 import { MODELS_ROOT, shippedModelDir } from './main-detection.ts';
@@ -99,6 +99,11 @@ export async function startLearningLoops(a: {
   learning: Learning;
   /** The running detector, hot-swapped when the registry's active version changes (absent: nothing to swap). */
   detector?: BatchDetector;
+  /**
+   * How to load a swapped-in model (the detection handle's `runnerOptions`: worker-death logging
+   * and counting included); default: the configured runner options alone.
+   */
+  runnerOptions?: OnnxRunnerOptions;
   /** The recommendations service: its changes refresh patterns; `announce` relays the outcome changes to SSE. */
   recommendations: {
     subscribe(listener: (c: Change) => void): () => void;
@@ -133,7 +138,7 @@ export async function startLearningLoops(a: {
         const next: ModelRunner = await loadOnnxModelDir(
           active.path,
           FEATURE_NAMES,
-          onnxRunnerOptionsOf(config.ensemble),
+          a.runnerOptions ?? onnxRunnerOptionsOf(config.ensemble),
         );
         await (await detector.swapModel(next)).close();
         logger.info({ modelVersion: next.modelVersion }, 'registry active version hot-swapped in');

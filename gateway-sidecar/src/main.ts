@@ -262,6 +262,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     logger,
     learning,
     detector: detection.detector,
+    runnerOptions: detection.runnerOptions,
     recommendations: recs,
     metrics: metrics.registry,
     ...(notifications ? { notifications } : {}),

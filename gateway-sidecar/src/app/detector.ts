@@ -123,6 +123,11 @@ export class Detector {
   }
 
   /** `name@version` of the model scoring now. */
+  /** The runner scoring now (the one `swapModel` last put in). */
+  get runner(): ModelRunner {
+    return this.#runner;
+  }
+
   get modelVersion(): string {
     return this.#runner.modelVersion;
   }

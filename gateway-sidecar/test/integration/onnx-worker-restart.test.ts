@@ -17,6 +17,7 @@ import {
 } from '../../src/adapters/onnx-model-runner.ts';
 import { CsvReplayTagSource } from '../../src/adapters/csv-replay-tag-source.ts';
 import { SidecarMetrics } from '../../src/adapters/prom-metrics.ts';
+import { Detector } from '../../src/app/detector.ts';
 import { IngestPipeline } from '../../src/app/ingest.ts';
 import { parseConfig, toEquipment } from '../../src/config.ts';
 import type { ScoredReading } from '../../src/domain/detection.ts';
@@ -327,4 +328,31 @@ test('createDetection: after more than 5 deaths within a minute /health reports 
     ),
   );
   await detection.close();
+});
+
+test('createDetection after a hot swap: runner, health, restart counting and close follow the swapped-in model', async () => {
+  const config = parseConfig({});
+  const metrics = new SidecarMetrics();
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const detection = await createDetection(config, buildEquipmentIndex(toEquipment(config)), logger, metrics);
+  const first = detection.runner as ModelRunner;
+  // The shipped default is the highest version; swap in 1.0.0 the way the learning loop does.
+  const next = await loadOnnxModelDir(MODEL_DIR, FEATURE_NAMES, detection.runnerOptions);
+  assert.notEqual(next.modelVersion, first.modelVersion);
+  const detector = detection.detector as Detector;
+  await (await detector.swapModel(next)).close();
+  assert.equal(detection.runner, next);
+  assert.deepEqual(detection.health(), { state: 'up', detail: next.modelVersion });
+
+  crashModelWorker(next, 'exit');
+  await next.run(featureRows(), 10);
+  assert.match(metrics.render(), /^sidecar_model_worker_restarts_total 1$/m, 'the swapped-in model\'s death is counted');
+  assert.ok(logs.some((l) => l.level === 40 && l.code === 'SC_ERR_MODEL_WORKER' && /exited \(code 70\)/.test(String(l.cause))));
+  const h = detection.health();
+  assert.equal(h.state, 'up');
+  assert.ok(h.detail.startsWith(`${next.modelVersion} (worker thread restarted 1 times`), h.detail);
+
+  await detection.close();
+  await assert.rejects(next.run(featureRows(), 10), 'close() closed the runner scoring now');
 });
