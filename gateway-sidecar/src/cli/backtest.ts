@@ -1,5 +1,5 @@
 /**
- * `npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--model DIR] [--relearn-after TICKS] [--off-delay TICKS] FILE...`
+ * `npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--model DIR] [--relearn-after TICKS] [--off-delay TICKS] [--on-delay TICKS] FILE...`
  *
  * For each CSV (SKAB `;` format or plain CSV with a timestamp column): fit on the first N rows
  * (default 400), score every later row, write `file,datetime,score,is_anomaly` per row, print
@@ -49,6 +49,7 @@ const { values, positionals } = parseArgs({
     // Alarm-gate overrides (defaults: DEFAULT_GATE), for the leave-files-out checks in docs/detection.md.
     'relearn-after': { type: 'string' },
     'off-delay': { type: 'string' },
+    'on-delay': { type: 'string' },
     // Feedback backtest (docs/feedback-backtest.md).
     feedback: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
@@ -70,7 +71,7 @@ if (!Number.isInteger(trainRows) || trainRows < 2) {
 }
 if (positionals.length === 0) {
   process.stderr.write(
-    'usage: npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--relearn-after TICKS] [--off-delay TICKS] FILE...\n' +
+    'usage: npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--relearn-after TICKS] [--off-delay TICKS] [--on-delay TICKS] FILE...\n' +
       '       npm run backtest -- --feedback [--rounds N] [--folds K] [--synthetic-equipments N] [--rf-trees N] [--rows-per-tree N] [--dedup-minutes M] [--summary FILE] FILE...\n',
   );
   process.exit(2);
@@ -80,6 +81,7 @@ function gateFlag(
   name:
     | 'relearn-after'
     | 'off-delay'
+    | 'on-delay'
     | 'rounds'
     | 'folds'
     | 'synthetic-equipments'
@@ -99,7 +101,9 @@ function gateFlag(
 }
 const relearnAfter = gateFlag('relearn-after');
 const offDelay = gateFlag('off-delay');
+const onDelay = gateFlag('on-delay');
 const gate = {
+  ...(onDelay !== undefined ? { onDelayTicks: onDelay } : {}),
   ...(relearnAfter !== undefined ? { relearnAfterTicks: relearnAfter } : {}),
   ...(offDelay !== undefined ? { offDelayTicks: offDelay } : {}),
 };
