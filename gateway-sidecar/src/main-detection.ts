@@ -15,7 +15,7 @@ import { FEATURE_NAMES } from './domain/features.ts';
 import type { Logger } from './log.ts';
 import type { BatchDetector } from './app/ingest.ts';
 import type { ModelRunner } from './ports.ts';
-import { Detector } from './app/detector.ts';
+import { Detector, type DetectorOptions } from './app/detector.ts';
 import { FallbackDetector, FALLBACK_MODEL_VERSION } from './app/fallback-detector.ts';
 import {
   loadOnnxModelDir,
@@ -62,6 +62,19 @@ export interface ModelWorkerObserver {
   modelWorkerRestart(): void;
 }
 
+/** The Detector's options from the configuration (windows, ensemble weights, micro-batching). */
+export function detectorOptionsOf(config: Config): DetectorOptions {
+  return {
+    windowMs: config.features.windowMs,
+    bucketCount: config.features.bucketCount,
+    ifWeight: config.ensemble.ifWeight,
+    rfWeight: config.ensemble.rfWeight,
+    batchSize: config.ensemble.batchSize,
+    batchMaxWaitMs: config.ensemble.batchMaxWaitMs,
+    pipelineChunks: config.ensemble.pipelineChunks,
+  };
+}
+
 export async function createDetection(
   config: Config,
   _index: EquipmentIndex,
@@ -94,15 +107,7 @@ export async function createDetection(
   const runnerOptions: OnnxRunnerOptions = { ...onnxRunnerOptionsOf(config.ensemble), onWorkerEvent };
   try {
     const first = await loadOnnxModelDir(dir, FEATURE_NAMES, runnerOptions);
-    const detector = new Detector(first, {
-      windowMs: config.features.windowMs,
-      bucketCount: config.features.bucketCount,
-      ifWeight: config.ensemble.ifWeight,
-      rfWeight: config.ensemble.rfWeight,
-      batchSize: config.ensemble.batchSize,
-      batchMaxWaitMs: config.ensemble.batchMaxWaitMs,
-      pipelineChunks: config.ensemble.pipelineChunks,
-    });
+    const detector = new Detector(first, detectorOptionsOf(config));
     logger.info({ modelDir: dir, modelVersion: first.modelVersion }, 'onnx ensemble loaded');
     return {
       detector,

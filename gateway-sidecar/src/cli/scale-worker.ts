@@ -36,7 +36,7 @@ import { Detector } from '../app/detector.ts';
 import { createRecommendations, recommendationsOptionsFrom } from '../app/recommendations.ts';
 import { PartitionedWorker } from '../app/partitioned-worker.ts';
 import type { CriticalBypass } from '../app/ingest.ts';
-import { shippedModelDir } from '../main-detection.ts';
+import { detectorOptionsOf, shippedModelDir } from '../main-detection.ts';
 
 let config;
 try {
@@ -90,14 +90,9 @@ const worker = new PartitionedWorker({
   newValidator: () => new EventValidator(index),
   newDetector: () =>
     new Detector(runner, {
-      windowMs: config.features.windowMs,
-      bucketCount: config.features.bucketCount,
-      ifWeight: config.ensemble.ifWeight,
-      rfWeight: config.ensemble.rfWeight,
-      batchSize: config.ensemble.batchSize,
+      ...detectorOptionsOf(config),
       // One partition loop awaits each call: waiting for more rows would only add latency.
       batchMaxWaitMs: 0,
-      pipelineChunks: config.ensemble.pipelineChunks,
     }),
   newCritical: () => {
     const latches = new CriticalDetector();

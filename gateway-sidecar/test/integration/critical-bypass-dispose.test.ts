@@ -34,7 +34,7 @@ import {
 } from '../../src/app/recommendations.ts';
 import { PartitionedWorker } from '../../src/app/partitioned-worker.ts';
 import type { CriticalAlertCandidate } from '../../src/domain/critical.ts';
-import { shippedModelDir } from '../../src/main-detection.ts';
+import { detectorOptionsOf, shippedModelDir } from '../../src/main-detection.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -153,15 +153,7 @@ test(
         checkpoints: new PgPartitionCheckpoints(pool, n.stream, instanceId),
         newValidator: () => new EventValidator(index),
         newDetector: () =>
-          new Detector(runner, {
-            windowMs: config.features.windowMs,
-            bucketCount: config.features.bucketCount,
-            ifWeight: config.ensemble.ifWeight,
-            rfWeight: config.ensemble.rfWeight,
-            batchSize: config.ensemble.batchSize,
-            batchMaxWaitMs: 0,
-            pipelineChunks: config.ensemble.pipelineChunks,
-          }),
+          new Detector(runner, { ...detectorOptionsOf(config), batchMaxWaitMs: 0 }),
         newCritical: () => {
           takeovers++;
           const latches = new CriticalDetector();
