@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FEATURE_NAMES } from '../domain/features.ts';
-import { encodeEnsemble, MODEL_NAME } from '../ml/ensemble-training.ts';
+import { encodeEnsemble, MODEL_NAME, modelDescriptor } from '../ml/ensemble-training.ts';
 import type { IsolationForestModel } from '../ml/isolation-forest.ts';
 import type { RandomForestModel } from '../ml/random-forest.ts';
 import type { ModelArtifacts } from '../domain/learning/ports.ts';
@@ -36,18 +36,7 @@ export class ModelFiles implements ModelArtifacts {
     const dir = join(this.#root, version);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'model.onnx'), bytes);
-    const descriptor = {
-      name: MODEL_NAME,
-      version,
-      file: 'model.onnx',
-      sha256,
-      inputs: [...FEATURE_NAMES],
-      input_tensor: { name: 'features', dtype: 'float32', shape: ['N', FEATURE_NAMES.length] },
-      outputs: ['if_score', 'rf_score'],
-      thresholds: { anomaly: anomalyThreshold },
-      ensemble: this.#weights,
-      ...extra,
-    };
+    const descriptor = modelDescriptor(version, sha256, anomalyThreshold, this.#weights, extra);
     await writeFile(join(dir, 'model.json'), `${JSON.stringify(descriptor, null, 2)}\n`);
     return { path: dir, sha256 };
   }

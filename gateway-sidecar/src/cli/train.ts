@@ -16,6 +16,7 @@ import {
   encodeEnsemble,
   IF_OPTIONS,
   MODEL_NAME,
+  modelDescriptor,
   RF_OPTIONS,
   SCALE_FREE,
   trainDefaultEnsemble,
@@ -41,26 +42,23 @@ const bytes = encodeEnsemble(m, `${MODEL_NAME}@${version}`);
 const sha256 = createHash('sha256').update(bytes).digest('hex');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'model.onnx'), bytes);
-const descriptor = {
-  name: MODEL_NAME,
+const descriptor = modelDescriptor(
   version,
-  file: 'model.onnx',
   sha256,
-  inputs: [...FEATURE_NAMES],
-  input_tensor: { name: 'features', dtype: 'float32', shape: ['N', FEATURE_NAMES.length] },
-  outputs: ['if_score', 'rf_score'],
-  thresholds: { anomaly: DEFAULT_ANOMALY_THRESHOLD },
-  ensemble: { ifWeight: 0.3, rfWeight: 0.7 },
-  training: {
-    seed,
-    data: 'synthetic equipment histories (src/ml/fault-injection.ts) with drift, step, spike, variance and flatline faults',
-    rows: m.trainingRows,
-    faultRows: m.faultRows,
-    splitFeatures: SCALE_FREE,
-    isolationForest: { trees: IF_OPTIONS.trees, sampleSize: IF_OPTIONS.sampleSize },
-    randomForest: { trees: RF_OPTIONS.trees, maxDepth: RF_OPTIONS.maxDepth, minLeaf: RF_OPTIONS.minLeaf },
+  DEFAULT_ANOMALY_THRESHOLD,
+  { ifWeight: 0.3, rfWeight: 0.7 },
+  {
+    training: {
+      seed,
+      data: 'synthetic equipment histories (src/ml/fault-injection.ts) with drift, step, spike, variance and flatline faults',
+      rows: m.trainingRows,
+      faultRows: m.faultRows,
+      splitFeatures: SCALE_FREE,
+      isolationForest: { trees: IF_OPTIONS.trees, sampleSize: IF_OPTIONS.sampleSize },
+      randomForest: { trees: RF_OPTIONS.trees, maxDepth: RF_OPTIONS.maxDepth, minLeaf: RF_OPTIONS.minLeaf },
+    },
   },
-};
+);
 writeFileSync(join(out, 'model.json'), `${JSON.stringify(descriptor, null, 2)}\n`);
 const mlmodel = [
   `artifact_path: ${MODEL_NAME}`,

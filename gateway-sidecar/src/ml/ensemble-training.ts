@@ -72,6 +72,31 @@ export function trainDefaultEnsemble(seed = 42): TrainedEnsemble {
   };
 }
 
+/**
+ * The `model.json` descriptor of a model folder (what loadOnnxModelDir reads and the model card
+ * documents): `npm run train` and a retrained version (ModelFiles) write the same layout.
+ */
+export function modelDescriptor(
+  version: string,
+  sha256: string,
+  anomalyThreshold: number,
+  weights: { readonly ifWeight: number; readonly rfWeight: number },
+  extra: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown> {
+  return {
+    name: MODEL_NAME,
+    version,
+    file: 'model.onnx',
+    sha256,
+    inputs: [...FEATURE_NAMES],
+    input_tensor: { name: 'features', dtype: 'float32', shape: ['N', FEATURE_NAMES.length] },
+    outputs: ['if_score', 'rf_score'],
+    thresholds: { anomaly: anomalyThreshold },
+    ensemble: weights,
+    ...extra,
+  };
+}
+
 /** ONNX bytes of an ensemble, inputs in FEATURE_NAMES order. */
 export function encodeEnsemble(
   m: { isolationForest: IsolationForestModel; randomForest: RandomForestModel },
