@@ -139,9 +139,9 @@ test('the gate rejects a deliberately worse candidate and records its numbers', 
   console.log(`gate (worse candidate): ${r.gate.reason}`);
 });
 
-test('a not-worse candidate is promoted and hot-swapped mid-stream, each event scored once; rollback restores', async () => {
-  const runner = await loadOnnxModelDir(shipped, FEATURE_NAMES);
-  const detector = new Detector(runner, {
+/** A Detector on the shipped model with small windows and micro-batches (the hot-swap and fit-thread tests). */
+async function shippedDetector(): Promise<Detector> {
+  return new Detector(await loadOnnxModelDir(shipped, FEATURE_NAMES), {
     windowMs: 3_600_000,
     bucketCount: 16,
     ifWeight: 0.3,
@@ -149,6 +149,11 @@ test('a not-worse candidate is promoted and hot-swapped mid-stream, each event s
     batchSize: 64,
     batchMaxWaitMs: 2,
   });
+}
+
+test('a not-worse candidate is promoted and hot-swapped mid-stream, each event scored once; rollback restores', async () => {
+  const detector = await shippedDetector();
+  const firstVersion = detector.modelVersion;
   const results: Promise<ScoredReading[]>[] = [];
   let sent = 0;
   let stop = false;
@@ -178,7 +183,7 @@ test('a not-worse candidate is promoted and hot-swapped mid-stream, each event s
   const versions = scored.map((s) => s.modelVersion);
   const switchAt = versions.findIndex((v) => v !== versions[0]);
   assert.ok(switchAt > 0, 'the stream started on the old model and switched');
-  assert.equal(versions[0], runner.modelVersion);
+  assert.equal(versions[0], firstVersion);
   assert.ok(
     versions.slice(switchAt).every((v) => v === `if-rf-ensemble@${r.version}`),
     'one switch, then only the new model',
@@ -203,15 +208,7 @@ test('a not-worse candidate is promoted and hot-swapped mid-stream, each event s
  * after it ('evaluating candidate vs current'), with a pump feeding it the whole time.
  */
 async function scoredDuringFit(fitThread: 'worker' | 'main'): Promise<{ during: number; total: number }> {
-  const runner = await loadOnnxModelDir(shipped, FEATURE_NAMES);
-  const detector = new Detector(runner, {
-    windowMs: 3_600_000,
-    bucketCount: 16,
-    ifWeight: 0.3,
-    rfWeight: 0.7,
-    batchSize: 64,
-    batchMaxWaitMs: 2,
-  });
+  const detector = await shippedDetector();
   let scored = 0;
   const marks: Record<string, number> = {};
   let stop = false;
@@ -238,7 +235,7 @@ async function scoredDuringFit(fitThread: 'worker' | 'main'): Promise<{ during: 
   } finally {
     stop = true;
     await pump;
-    await runner.close();
+    await detector.runner.close();
   }
   const from = marks['fitting random forest'];
   const to = marks['evaluating candidate vs current'];
