@@ -13,7 +13,7 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from '../adapters/db.ts';
 import { runRetention } from '../adapters/pg-retention.ts';
 import { createLogger } from '../log.ts';
-import { SidecarError } from '../errors.ts';
+import { exitWith } from './exit-with.ts';
 
 const MEASURED = [
   'mining_operations.sensor_stream_bronze',
@@ -75,11 +75,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const code = err instanceof SidecarError ? err.code : 'SC_ERR_INTERNAL';
-    process.stderr.write(`${code}: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+exitWith(main);

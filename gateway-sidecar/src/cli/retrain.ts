@@ -18,7 +18,7 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from '../adapters/db.ts';
 import { PgModelRegistry } from '../adapters/pg-model-registry.ts';
 import { createLogger } from '../log.ts';
-import { SidecarError } from '../errors.ts';
+import { exitWith } from './exit-with.ts';
 import { retrainDeps, runRetrain } from '../main-learning.ts';
 
 const USAGE =
@@ -101,11 +101,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const code = err instanceof SidecarError ? err.code : 'SC_ERR_INTERNAL';
-    process.stderr.write(`${code}: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+exitWith(main);
