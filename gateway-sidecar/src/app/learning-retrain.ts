@@ -13,8 +13,8 @@
  * rejected).
  */
 import { FEATURE_COUNT, FEATURE_NAMES } from '../domain/features.ts';
-import { figuresFrom, promotionGate, type GateFigures, type GateResult } from '../domain/learning/gate.ts';
-import { labelledDecisions } from '../domain/learning/training-labels.ts';
+import { decisionFigures, promotionGate, type GateFigures, type GateResult } from '../domain/learning/gate.ts';
+import { labelledDecisions, seenDecisions } from '../domain/learning/training-labels.ts';
 import type { LearningStore, ModelArtifacts, ModelRegistryStore } from '../domain/learning/ports.ts';
 import { adaptThreshold } from '../domain/learning/posterior.ts';
 import { blendScores } from '../domain/scoring.ts';
@@ -117,11 +117,6 @@ function matrix(rows: readonly Readonly<Record<string, number>>[]): Float32Array
   return x;
 }
 
-interface Labelled {
-  readonly features: Readonly<Record<string, number>>;
-  readonly label: 0 | 1;
-}
-
 /** Normal rows held back for the gate: a stable share by position (`holdoutShare` of them). */
 export function isHeldBackNormal(i: number, share: number): boolean {
   return hashShare(`normal:${i}`) < share;
@@ -136,21 +131,31 @@ function baseThresholdOf(
   return typeof b === 'number' && Number.isFinite(b) ? b : current;
 }
 
-/** Flags of `runner` on held-back rows at its own anomaly line, as the detector would. */
+/** Held-back data of the gate: decisions with the events the operator saw, and normal rows. */
+export interface GateHoldout {
+  readonly decisions: readonly { readonly label: 0 | 1; readonly events: readonly Readonly<Record<string, number>>[] }[];
+  readonly normal: readonly Readonly<Record<string, number>>[];
+}
+
+/** `runner`'s decision-level figures on the held-back data, flagging at its own anomaly line as the detector would. */
 export async function evaluate(
   runner: ModelRunner,
-  rows: readonly Labelled[],
+  h: GateHoldout,
   w: { ifWeight: number; rfWeight: number },
 ): Promise<GateFigures> {
-  if (rows.length === 0) return figuresFrom([], []);
-  const res = await runner.run(matrix(rows.map((r) => r.features)), rows.length);
+  const rows = [...h.decisions.flatMap((d) => d.events), ...h.normal];
+  if (rows.length === 0) return decisionFigures([], []);
+  const res = await runner.run(matrix(rows), rows.length);
   const flagged = rows.map(
     (_, i) => blendScores(res.ifScore[i] as number, res.rfScore[i] as number, w) >= runner.anomalyThreshold,
   );
-  return figuresFrom(
-    rows.map((r) => r.label),
-    flagged,
-  );
+  let at = 0;
+  const decisions = h.decisions.map((d) => {
+    const f = flagged.slice(at, at + d.events.length);
+    at += d.events.length;
+    return { label: d.label, flagged: f };
+  });
+  return decisionFigures(decisions, flagged.slice(at));
 }
 
 function versionAt(ms: number): string {
@@ -168,9 +173,7 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
   step('reading labelled events', 0);
   const events = await d.store.labelledEvents(from, now + 1);
   const train = labelledDecisions(events.filter((e) => hashShare(e.recommendationId) >= L.holdoutShare));
-  const heldDecisions = labelledDecisions(
-    events.filter((e) => hashShare(e.recommendationId) < L.holdoutShare),
-  );
+  const heldDecisions = seenDecisions(events.filter((e) => hashShare(e.recommendationId) < L.holdoutShare));
   step('reading normal events', 1);
   // Recent non-anomalous rows, without the ones next to a confirmed fault of the same equipment:
   // the alarm's on-delay ticks and any unflagged part of a confirmed fault are not "normal".
@@ -183,12 +186,11 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
   );
   const normalTrain = normalRows.filter((_, i) => !isHeldBackNormal(i, L.holdoutShare));
   const normalHeld = normalRows.filter((_, i) => isHeldBackNormal(i, L.holdoutShare));
-  // The gate's rows: held-back decisions' labelled events and held-back recent normal rows (so a
-  // candidate that flags more normal operation shows a higher FAR even when few alarms were rejected).
-  const holdout: Labelled[] = [
-    ...heldDecisions.decisions.flatMap((d) => d.events.map((features) => ({ features, label: d.label }))),
-    ...normalHeld.map((features) => ({ features, label: 0 as const })),
-  ];
+  // The gate's data: held-back decisions with the events the operator saw, and held-back recent
+  // normal rows (so a candidate that flags more normal operation shows a higher FAR even when few
+  // alarms were rejected).
+  const holdout: GateHoldout = { decisions: heldDecisions, normal: normalHeld };
+  const holdoutRows = heldDecisions.reduce((a, d) => a + d.events.length, 0) + normalHeld.length;
   const rows = train.decisions.flatMap((d, i) =>
     d.events.map((features) => ({ features, label: d.label, i })),
   );
@@ -261,9 +263,9 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
       labelledRows: rows.length,
       approvedDecisions: train.approvedDecisions,
       rejectedDecisions: train.rejectedDecisions,
-      holdoutRows: holdout.length,
+      holdoutRows,
       holdoutNormalRows: normalHeld.length,
-      holdoutDecisions: heldDecisions.approvedDecisions + heldDecisions.rejectedDecisions,
+      holdoutDecisions: heldDecisions.length,
       driftBaseline: baseline,
     };
     const entry = {
@@ -306,7 +308,7 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
       anomalyThreshold: threshold,
       trainingRows: total,
       labelledRows: rows.length,
-      holdoutRows: holdout.length,
+      holdoutRows,
       holdoutNormalRows: normalHeld.length,
       normalRows: normalTrain.length,
       approvedDecisions: train.approvedDecisions,

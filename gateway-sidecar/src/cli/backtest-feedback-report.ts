@@ -69,7 +69,7 @@ function roundJson(x: RoundFigures): Record<string, unknown> {
 
 export function feedbackSummary(
   r: FeedbackResult,
-  protocol: { folds: number; dedupWindowMinutes: number },
+  protocol: { folds: number; dedupWindowMinutes: number; decideAfterMs?: number; seed?: number },
 ): Record<string, unknown> {
   const r0 = r.rounds[0];
   if (r0 === undefined) throw new Error('feedback backtest produced no rounds');
@@ -88,6 +88,9 @@ export function feedbackSummary(
           : 'cross-fitting by files',
       folds: protocol.folds,
       dedup_window_minutes: protocol.dedupWindowMinutes,
+      // null: the operator answers in hindsight, after the round's events of the window.
+      decide_after_seconds: protocol.decideAfterMs === undefined ? null : protocol.decideAfterMs / 1000,
+      seed: protocol.seed ?? null,
     },
   };
 }

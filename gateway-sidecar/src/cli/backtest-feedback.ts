@@ -23,7 +23,7 @@ import { retrain, type RetrainResult } from '../app/learning-retrain.ts';
 import type { LearningConfig } from '../config-learning.ts';
 import type { SensorTable } from '../domain/csv.ts';
 import { dedupKey, recommendationIdFor } from '../domain/dedup.ts';
-import { FEATURE_NAMES } from '../domain/features.ts';
+import { FEATURE_COUNT, FEATURE_NAMES } from '../domain/features.ts';
 import {
   answerRound,
   type AnsweredRecommendation,
@@ -64,6 +64,8 @@ export interface FeedbackSettings {
   readonly modelDir: string;
   readonly learning: LearningConfig;
   readonly dedupWindowMinutes: number;
+  /** The operator answers this long after a recommendation is raised (undefined: in hindsight). */
+  readonly decideAfterMs?: number;
   /** Size of the synthetic part of each retrain (defaults: the product's, see retrain()). */
   readonly syntheticEquipments?: number;
   readonly rfTrees?: number;
@@ -161,8 +163,7 @@ function labelledEvents(
     recs++;
     // The store's view of a decided recommendation: raised at its earliest event, decided after
     // the operator saw the events of the round it was answered in (later ones were never judged).
-    const raisedAtMs = Math.min(...a.seen.map((e) => e.tsMs));
-    const decidedAtMs = Math.max(...a.seen.map((e) => e.tsMs));
+    const { raisedAtMs, decidedAtMs } = a;
     for (const e of a.seen) {
       events.push({
         recommendationId: a.rec.id,
@@ -281,6 +282,17 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
             ...s.base,
             randomForest: model.randomForest,
             threshold: model.threshold,
+            // The fit window is the equipment's recent normal operation too (what the product's
+            // silver table holds from before the incident); without it, a file whose fault was
+            // confirmed has no normal rows left outside the margin around the confirmed alarm.
+            onFitRow: (row, f) => {
+              const tsMs = t.table.timestampsMs[row] as number;
+              for (let k = 0; k + FEATURE_COUNT <= f.length; k += FEATURE_COUNT) {
+                const features: Record<string, number> = {};
+                FEATURE_NAMES.forEach((name, j) => (features[name] = f[k + j] as number));
+                normal.push({ equipmentId: t.path, tsMs, features });
+              }
+            },
             onScored: (row, scored) => {
               const truth = (labels[row] ?? 0) > 0 ? 1 : 0;
               for (const x of scored) {
@@ -323,7 +335,7 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
         });
       }
       normalByFile = nextNormal;
-      const counts = answerRound(raised, answered, round);
+      const counts = answerRound(raised, answered, round, s.decideAfterMs);
       let fpInRejected = 0;
       for (const x of falseAlarms) {
         const id = recommendationIdFor(dedupKey(x.path, FEEDBACK_ISSUE_TYPE, x.tsMs, s.dedupWindowMinutes));

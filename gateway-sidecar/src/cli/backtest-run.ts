@@ -44,6 +44,8 @@ export interface RunSettings {
   readonly gate?: Partial<AlarmGateOptions>;
   /** Sees every scored row's readings (row index in the table), e.g. the feedback backtest's simulated operator. */
   readonly onScored?: (row: number, scored: readonly ScoredReading[]) => void;
+  /** Sees the feature rows (FEATURE_NAMES order, one per sensor) of each fit-window row the Isolation Forest is fitted on. */
+  readonly onFitRow?: (row: number, features: Float32Array) => void;
 }
 
 function rowReadings(file: string, table: SensorTable, i: number): SensorReading[] {
@@ -67,7 +69,10 @@ export async function runFile(path: string, table: SensorTable, s: RunSettings, 
   const fitRows: Float32Array[] = [];
   for (let i = 0; i < n; i++) {
     const f = await detector.warm(rowReadings(key, table, i));
-    if (i >= skip) fitRows.push(f);
+    if (i >= skip) {
+      fitRows.push(f);
+      s.onFitRow?.(i, f);
+    }
     onRow();
   }
   const total = fitRows.reduce((a, f) => a + f.length, 0);

@@ -58,6 +58,8 @@ const { values, positionals } = parseArgs({
     'rf-trees': { type: 'string' },
     'rows-per-tree': { type: 'string' },
     'dedup-minutes': { type: 'string' },
+    'decide-after': { type: 'string' },
+    seed: { type: 'string' },
   },
 });
 // `npm run backtest` from the repository root runs this in gateway-sidecar/; npm's INIT_CWD is
@@ -72,7 +74,7 @@ if (!Number.isInteger(trainRows) || trainRows < 2) {
 if (positionals.length === 0) {
   process.stderr.write(
     'usage: npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--relearn-after TICKS] [--off-delay TICKS] [--on-delay TICKS] FILE...\n' +
-      '       npm run backtest -- --feedback [--rounds N] [--folds K] [--synthetic-equipments N] [--rf-trees N] [--rows-per-tree N] [--dedup-minutes M] [--summary FILE] FILE...\n',
+      '       npm run backtest -- --feedback [--rounds N] [--folds K] [--synthetic-equipments N] [--rf-trees N] [--rows-per-tree N] [--dedup-minutes M] [--decide-after SECONDS] [--seed N] [--summary FILE] FILE...\n',
   );
   process.exit(2);
 }
@@ -87,7 +89,9 @@ function gateFlag(
     | 'synthetic-equipments'
     | 'rf-trees'
     | 'rows-per-tree'
-    | 'dedup-minutes',
+    | 'dedup-minutes'
+    | 'decide-after'
+    | 'seed',
   min = 1,
 ): number | undefined {
   const raw = values[name];
@@ -154,6 +158,8 @@ async function feedback(): Promise<void> {
   const rfTrees = gateFlag('rf-trees');
   const rowsPerTree = gateFlag('rows-per-tree');
   const dedupMinutes = gateFlag('dedup-minutes');
+  const decideAfter = gateFlag('decide-after', 0);
+  const seed = gateFlag('seed', 0);
   // The product's defaults; --dedup-minutes overrides dedupWindowMinutes (what one recommendation spans).
   const config = parseConfig(dedupMinutes !== undefined ? { dedupWindowMinutes: dedupMinutes } : {});
   const roundsTotal = rounds + 1;
@@ -177,6 +183,8 @@ async function feedback(): Promise<void> {
       modelDir,
       learning: config.learning,
       dedupWindowMinutes: config.dedupWindowMinutes,
+      ...(decideAfter !== undefined ? { decideAfterMs: decideAfter * 1000 } : {}),
+      ...(seed !== undefined ? { seed } : {}),
       ...(syntheticEquipments !== undefined ? { syntheticEquipments } : {}),
       ...(rfTrees !== undefined ? { rfTrees } : {}),
       ...(rowsPerTree !== undefined ? { rowsPerTree } : {}),
@@ -199,7 +207,12 @@ async function feedback(): Promise<void> {
   if (values.summary !== undefined)
     writeFileSync(
       userPath(values.summary),
-      `${JSON.stringify(feedbackSummary(result, { folds, dedupWindowMinutes: config.dedupWindowMinutes }), null, 2)}\n`,
+      `${JSON.stringify(feedbackSummary(result, {
+        folds,
+        dedupWindowMinutes: config.dedupWindowMinutes,
+        ...(decideAfter !== undefined ? { decideAfterMs: decideAfter * 1000 } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      }), null, 2)}\n`,
     );
 }
 

@@ -71,6 +71,11 @@ test(
         '2',
         '--dedup-minutes',
         '1',
+        // The operator answers a minute after each recommendation is raised, from what it saw.
+        '--decide-after',
+        '60',
+        '--seed',
+        '7',
         '--synthetic-equipments',
         '12',
         '--rf-trees',
@@ -91,7 +96,7 @@ test(
         far: number;
         mar: number;
         rounds: Round[];
-        protocol: { folds: number };
+        protocol: { folds: number; decide_after_seconds: number | null; seed: number | null };
       };
       const base = JSON.parse(readFileSync(plainPath, 'utf8')) as {
         rows: number;
@@ -101,6 +106,8 @@ test(
       };
       assert.equal(summary.rounds.length, 3);
       assert.equal(summary.protocol.folds, 2);
+      assert.equal(summary.protocol.decide_after_seconds, 60);
+      assert.equal(summary.protocol.seed, 7);
       const [r0, r1, r2] = summary.rounds as [Round, Round, Round];
       // Round 0 is the plain backtest with the default model; the top-level keys are round 0's.
       assert.equal(r0.rows, base.rows);
@@ -186,6 +193,9 @@ test(
       const c = cli(['--feedback', '--rounds', '0', join(dir, '0.csv')]);
       assert.equal(c.status, 2);
       assert.match(c.stderr, /--rounds must be an integer >= 1, got '0'/);
+      const d = cli(['--feedback', '--decide-after=soon', join(dir, '0.csv')]);
+      assert.equal(d.status, 2);
+      assert.match(d.stderr, /--decide-after must be an integer >= 0, got 'soon'/);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -7,6 +7,7 @@ import {
   type AnsweredRecommendation,
   foldOf,
   groupIntoRecommendations,
+  judgedEvents,
   type RaisedEvent,
 } from './feedback-operator.ts';
 
@@ -41,8 +42,8 @@ test('recommendations are the dedup windows of the anomalous events, with the st
 test('the operator approves a recommendation overlapping a labelled fault and rejects one on normal rows only', () => {
   const [mixed, normal] = groupIntoRecommendations('EQ', [ev(10, 0), ev(20, 1), ev(400, 0), ev(410, 0)], 5);
   assert.ok(mixed !== undefined && normal !== undefined);
-  assert.equal(answerOf(mixed), 'approved');
-  assert.equal(answerOf(normal), 'rejected');
+  assert.equal(answerOf(mixed.events.values()), 'approved');
+  assert.equal(answerOf(normal.events.values()), 'rejected');
 });
 
 test('each recommendation is answered once; a re-raised one keeps its answer and takes the new events', () => {
@@ -58,6 +59,32 @@ test('each recommendation is answered once; a re-raised one keeps its answer and
   assert.equal(first?.round, 0);
   assert.equal(first?.rec.events.size, 2, 'the re-raised event joined the decided recommendation');
   assert.equal(first?.seen.length, 1, 'what the operator saw when answering is kept apart');
+});
+
+test('an operator answering 60 s after the recommendation is raised judges only what it has seen by then', () => {
+  // A false alarm from 0 s; the real fault joins the same 5-minute window at 100 s.
+  const [rec] = groupIntoRecommendations('EQ', [ev(0, 0), ev(30, 0), ev(60, 0), ev(100, 1), ev(200, 1)], 5);
+  assert.ok(rec !== undefined);
+  const atMinute = judgedEvents(rec, 60_000);
+  assert.deepEqual(
+    atMinute.seen.map((e) => e.tsMs - T0),
+    [0, 30_000, 60_000],
+  );
+  assert.equal(atMinute.raisedAtMs, T0);
+  assert.equal(atMinute.decidedAtMs, T0 + 60_000);
+  assert.equal(answerOf(atMinute.seen), 'rejected');
+  // In hindsight (the whole window) the same recommendation is approved, decided at its last event.
+  const hindsight = judgedEvents(rec, undefined);
+  assert.equal(answerOf(hindsight.seen), 'approved');
+  assert.equal(hindsight.decidedAtMs, T0 + 200_000);
+  // answerRound records the decision time, and later events stay unjudged.
+  const answered = new Map<string, AnsweredRecommendation>();
+  assert.deepEqual(answerRound([rec], answered, 0, 60_000), { raised: 1, answers: 1, approved: 0, rejected: 1 });
+  const a = answered.get(rec.id);
+  assert.equal(a?.decidedAtMs, T0 + 60_000);
+  assert.equal(a?.seen.length, 3);
+  assert.throws(() => judgedEvents(rec, -1), /decideAfterMs must be a finite number >= 0, got -1/);
+  assert.throws(() => judgedEvents(rec, Number.NaN), /got NaN/);
 });
 
 test('folds are contiguous blocks of the files; bad fold counts are refused', () => {

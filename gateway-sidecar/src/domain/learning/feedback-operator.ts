@@ -11,6 +11,12 @@
  * it approves (confirmed anomaly) when any of its rows is labelled anomalous, i.e. the episode
  * overlaps a labelled fault, and rejects it (false alarm) otherwise. Labels of rows that raised
  * nothing are never read.
+ *
+ * When it answers: with `decideAfterMs` the operator answers that long after the recommendation
+ * was raised (its first event), from the events it shows by then, as a person at the console
+ * would; events that join the recommendation later were never judged. Without it the operator
+ * answers in hindsight, after every event of the round's window (it may then see a fault that
+ * began minutes after the recommendation was raised).
  */
 import { dedupKey, recommendationIdFor } from '../dedup.ts';
 
@@ -40,8 +46,11 @@ export interface AnsweredRecommendation {
   readonly rec: SimRecommendation;
   readonly answer: OperatorAnswer;
   readonly round: number;
-  /** The recommendation's events when it was answered (later rounds may append more to `rec`). */
+  /** The recommendation's events when it was answered (later events may join `rec`). */
   readonly seen: readonly RaisedEvent[];
+  /** When it was raised (its first event) and answered (epoch ms, the store's decided_at). */
+  readonly raisedAtMs: number;
+  readonly decidedAtMs: number;
 }
 
 /** Groups anomalous events of one equipment into recommendations by dedup window. */
@@ -63,10 +72,29 @@ export function groupIntoRecommendations(
   return [...byKey.values()];
 }
 
-/** The truthful operator: approve when the recommendation's events overlap a labelled fault. */
-export function answerOf(rec: SimRecommendation): OperatorAnswer {
-  for (const e of rec.events.values()) if (e.truth === 1) return 'approved';
+/** The truthful operator: approve when the events it judged overlap a labelled fault. */
+export function answerOf(seen: Iterable<RaisedEvent>): OperatorAnswer {
+  for (const e of seen) if (e.truth === 1) return 'approved';
   return 'rejected';
+}
+
+/**
+ * What the operator has seen when it answers: the events up to `decideAfterMs` after the first
+ * one (all of them when undefined: the hindsight operator), and when it answers.
+ */
+export function judgedEvents(
+  rec: SimRecommendation,
+  decideAfterMs: number | undefined,
+): { seen: RaisedEvent[]; raisedAtMs: number; decidedAtMs: number } {
+  const all = [...rec.events.values()];
+  if (all.length === 0) throw new RangeError(`recommendation ${rec.id} has no events to judge`);
+  const raisedAtMs = Math.min(...all.map((e) => e.tsMs));
+  if (decideAfterMs === undefined)
+    return { seen: all, raisedAtMs, decidedAtMs: Math.max(...all.map((e) => e.tsMs)) };
+  if (!(Number.isFinite(decideAfterMs) && decideAfterMs >= 0))
+    throw new RangeError(`decideAfterMs must be a finite number >= 0, got ${decideAfterMs}`);
+  const decidedAtMs = raisedAtMs + decideAfterMs;
+  return { seen: all.filter((e) => e.tsMs <= decidedAtMs), raisedAtMs, decidedAtMs };
 }
 
 /**
@@ -88,6 +116,7 @@ export function answerRound(
   raised: readonly SimRecommendation[],
   answered: Map<string, AnsweredRecommendation>,
   round: number,
+  decideAfterMs?: number,
 ): { raised: number; answers: number; approved: number; rejected: number } {
   let answers = 0;
   let approved = 0;
@@ -97,8 +126,9 @@ export function answerRound(
       for (const [id, e] of rec.events) if (!known.rec.events.has(id)) known.rec.events.set(id, e);
       continue;
     }
-    const answer = answerOf(rec);
-    answered.set(rec.id, { rec, answer, round, seen: [...rec.events.values()] });
+    const judged = judgedEvents(rec, decideAfterMs);
+    const answer = answerOf(judged.seen);
+    answered.set(rec.id, { rec, answer, round, ...judged });
     answers++;
     if (answer === 'approved') approved++;
   }

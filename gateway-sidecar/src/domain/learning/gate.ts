@@ -1,8 +1,16 @@
 /**
- * The promotion gate. Candidate and current model score the same held-back labelled rows (rows
- * from operator decisions not used for training); the candidate is promoted only if it is not
- * worse: F1 at least current F1 − f1Tolerance AND false-alarm rate at most current FAR +
+ * The promotion gate. Candidate and current model score the same held-back data (operator
+ * decisions not used for training, and recent normal rows); the candidate is promoted only if it
+ * is not worse: F1 at least current F1 − f1Tolerance AND false-alarm rate at most current FAR +
  * farTolerance, on at least minRows rows with both classes present. The numbers are recorded.
+ *
+ * The retrain gate judges decisions the way the operator met them (`decisionFigures`): an approved
+ * recommendation counts as caught when the model flags any event the operator saw before
+ * approving, a rejected one as raised again when it flags any of its events; F1 and MAR are over
+ * decisions, FAR over rows (rejected events + normal rows). Row-level F1 on the approvals' events
+ * (`figuresFrom`) is biased to the serving model: it raised those events, so it flags them all by
+ * construction and any candidate can only tie or lose, even one that raises every confirmed fault
+ * a tick later and stops the rejected ones.
  */
 
 export interface Counts {
@@ -14,7 +22,10 @@ export interface Counts {
 
 export interface GateFigures {
   readonly rows: number;
+  /** Positive rows (`figuresFrom`) or held-back approvals (`decisionFigures`). */
   readonly positives: number;
+  /** Negative rows (labelled normal or rejected). */
+  readonly negatives: number;
   readonly f1: number;
   readonly far: number;
   readonly mar: number;
@@ -34,9 +45,54 @@ export function figuresFrom(labels: ArrayLike<number>, flagged: ArrayLike<boolea
   return {
     rows: labels.length,
     positives: c.tp + c.fn,
+    negatives: c.fp + c.tn,
     f1: ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn),
     far: ratio(c.fp, c.fp + c.tn),
     mar: ratio(c.fn, c.fn + c.tp),
+  };
+}
+
+/** One held-back decision for the gate: its answer and whether the model flags each seen event. */
+export interface FlaggedDecision {
+  readonly label: 0 | 1;
+  readonly flagged: readonly boolean[];
+}
+
+/**
+ * Decision-level figures: approvals caught (any seen event flagged) and rejections raised again
+ * give F1 and MAR over decisions; FAR is over rows, the rejected decisions' events plus
+ * `normalFlagged` (held-back normal rows). `positives` = held-back approvals.
+ */
+export function decisionFigures(
+  decisions: readonly FlaggedDecision[],
+  normalFlagged: readonly boolean[],
+): GateFigures {
+  let caught = 0;
+  let missed = 0;
+  let raisedAgain = 0;
+  let negRows = normalFlagged.length;
+  let negFlagged = normalFlagged.filter(Boolean).length;
+  let rows = normalFlagged.length;
+  for (const d of decisions) {
+    rows += d.flagged.length;
+    const any = d.flagged.some(Boolean);
+    if (d.label === 1) {
+      if (any) caught++;
+      else missed++;
+    } else {
+      if (any) raisedAgain++;
+      negRows += d.flagged.length;
+      negFlagged += d.flagged.filter(Boolean).length;
+    }
+  }
+  const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
+  return {
+    rows,
+    positives: caught + missed,
+    negatives: negRows,
+    f1: ratio(2 * caught, 2 * caught + raisedAgain + missed),
+    far: ratio(negFlagged, negRows),
+    mar: ratio(missed, caught + missed),
   };
 }
 
@@ -56,7 +112,7 @@ export interface GateResult {
 
 export function promotionGate(current: GateFigures, candidate: GateFigures, o: GateOptions): GateResult {
   const base = { current, candidate, options: o };
-  const negatives = candidate.rows - candidate.positives;
+  const negatives = candidate.negatives;
   if (candidate.rows < o.minRows || candidate.positives === 0 || negatives === 0) {
     return {
       ...base,

@@ -4,7 +4,7 @@ import { actionLabelOf, classifyOutcome, clearedAfterMs, labelOf } from './label
 import { adaptThreshold, adjustedConfidence, NO_HISTORY, posteriorOf } from './posterior.ts';
 import { binShares, driftBaseline, driftOf, newDriftAlerts, psi, quantileEdges } from './drift.ts';
 import { humanMetrics, type DecisionTiming } from './human.ts';
-import { figuresFrom, promotionGate } from './gate.ts';
+import { decisionFigures, figuresFrom, promotionGate } from './gate.ts';
 
 test('decisions become labels: approved 1, rejected 0 with the note, deferred none', () => {
   const f = (status: string) =>
@@ -117,6 +117,82 @@ test('gate: promotes a not-worse candidate, refuses a worse one or too little da
   assert.equal(fail.passed, false);
   assert.match(fail.reason, /worse F1 and FAR/);
   assert.equal(promotionGate(good, good, { ...o, minRows: 11 }).passed, false);
+});
+
+test('decision gate: an approval counts as caught by any seen event, so a candidate that raises it a tick later and stops a rejected alarm passes', () => {
+  const o = { f1Tolerance: 0.02, farTolerance: 0.01, minRows: 10 };
+  const normalQuiet = Array<boolean>(8).fill(false);
+  // The serving model raised both approvals at their first event and the rejected alarm throughout.
+  const current = decisionFigures(
+    [
+      { label: 1, flagged: [true, true, true] },
+      { label: 1, flagged: [true, true] },
+      { label: 0, flagged: [true, true, true, true] },
+    ],
+    normalQuiet,
+  );
+  assert.deepEqual(
+    { rows: current.rows, positives: current.positives, negatives: current.negatives },
+    { rows: 17, positives: 2, negatives: 12 },
+  );
+  assert.equal(current.f1, 4 / 5);
+  assert.equal(current.far, 4 / 12);
+  // A tick later on each approval, the rejected pattern no longer flagged.
+  const later = decisionFigures(
+    [
+      { label: 1, flagged: [false, true, true] },
+      { label: 1, flagged: [false, true] },
+      { label: 0, flagged: [false, false, false, false] },
+    ],
+    normalQuiet,
+  );
+  assert.deepEqual({ f1: later.f1, far: later.far, mar: later.mar }, { f1: 1, far: 0, mar: 0 });
+  const pass = promotionGate(current, later, o);
+  assert.equal(pass.passed, true, pass.reason);
+  // With only approvals held back, row-level F1 refuses the tick-later candidate (the serving model
+  // flagged every event it raised); the decision gate sees the same faults caught.
+  const approvalsOnly = [true, true, true, true, true];
+  const tickLater = [false, true, true, false, true];
+  const rowLevel = promotionGate(
+    figuresFrom([1, 1, 1, 1, 1, ...normalQuiet.map(() => 0)], [...approvalsOnly, ...normalQuiet]),
+    figuresFrom([1, 1, 1, 1, 1, ...normalQuiet.map(() => 0)], [...tickLater, ...normalQuiet]),
+    o,
+  );
+  assert.match(rowLevel.reason, /worse F1: F1 0.750 vs 1.000/);
+  const byDecision = promotionGate(
+    decisionFigures([{ label: 1, flagged: approvalsOnly.slice(0, 3) }, { label: 1, flagged: approvalsOnly.slice(3) }], normalQuiet),
+    decisionFigures([{ label: 1, flagged: tickLater.slice(0, 3) }, { label: 1, flagged: tickLater.slice(3) }], normalQuiet),
+    { ...o, minRows: 5 },
+  );
+  assert.equal(byDecision.passed, true, byDecision.reason);
+  // Losing a confirmed fault is worse, whatever it does to the rejected alarm.
+  const lost = decisionFigures(
+    [
+      { label: 1, flagged: [false, false, false] },
+      { label: 1, flagged: [true, true] },
+      { label: 0, flagged: [false, false, false, false] },
+    ],
+    normalQuiet,
+  );
+  assert.equal(lost.mar, 0.5);
+  const fail = promotionGate(current, lost, o);
+  assert.equal(fail.passed, false);
+  assert.match(fail.reason, /worse F1/);
+  // More false alarms on normal rows is worse too.
+  const noisy = decisionFigures(
+    [
+      { label: 1, flagged: [true, true, true] },
+      { label: 1, flagged: [true, true] },
+      { label: 0, flagged: [true, true, true, true] },
+    ],
+    [true, true, ...normalQuiet.slice(2)],
+  );
+  assert.match(promotionGate(current, noisy, o).reason, /worse FAR/);
+  // Without an approval or without negatives there is nothing to judge.
+  assert.match(
+    promotionGate(current, decisionFigures([{ label: 0, flagged: [true] }], normalQuiet), o).reason,
+    /held-back set too small/,
+  );
 });
 
 test('clearing time: only for effective outcomes, from the write to the last anomalous event after it', () => {

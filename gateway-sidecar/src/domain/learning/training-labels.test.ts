@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labelledSubset, spread, trainingLabels, type DecisionEvent } from './training-labels.ts';
+import { labelledSubset, seenDecisions, spread, trainingLabels, type DecisionEvent } from './training-labels.ts';
 import { adaptThreshold } from './posterior.ts';
 
 const ev = (
@@ -108,4 +108,22 @@ test('the anomaly line adapts from decisions and the base line: the same decisio
   assert.ok(once > 0.65);
   assert.equal(adaptThreshold(0.65, 8, 12, b), once);
   assert.ok(adaptThreshold(once, 8, 12, b) > once, 'the cumulative form drifts (what retrain avoids)');
+});
+
+test('the gate judges a decision by every event seen before it, for either answer; deferred ones are left out', () => {
+  const events = [
+    ...[10, 11, 12, 30].map((t) => ev('a', 'approved', t, 10, 20)),
+    ...[40, 41, 50].map((t) => ev('r', 'rejected', t, 40, 45)),
+    ev('d', 'deferred', 60, 60, 61),
+  ];
+  const seen = seenDecisions(events);
+  assert.deepEqual(
+    seen.map((d) => [d.recommendationId, d.label, d.events.map((f) => f.z_score)]),
+    [
+      ['a', 1, [10, 11, 12]],
+      ['r', 0, [40, 41]],
+    ],
+  );
+  // Training still labels only the approval's raising tick.
+  assert.equal(trainingLabels(events, 1).rows.filter((r) => r.label === 1).length, 1);
 });

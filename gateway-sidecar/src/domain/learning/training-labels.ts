@@ -92,19 +92,17 @@ export interface LabelledDecisions {
   readonly rejectedDecisions: number;
 }
 
-/**
- * The decided recommendations with their labelled events (rule above) and relative weights: every
- * decision weighs the same within its class, and with both classes present each class together
- * weighs half (so the weights sum to the number of decisions).
- */
-export function labelledDecisions(events: readonly DecisionEvent[]): LabelledDecisions {
+/** Decided recommendations (approved / rejected) with their events in time order; deferred ones are left out. */
+function decidedRecommendations(
+  events: readonly DecisionEvent[],
+): { id: string; label: 0 | 1; events: DecisionEvent[] }[] {
   const byRec = new Map<string, DecisionEvent[]>();
   for (const e of events) {
     const list = byRec.get(e.recommendationId);
     if (list === undefined) byRec.set(e.recommendationId, [e]);
     else list.push(e);
   }
-  const found: { id: string; label: 0 | 1; events: DecisionEvent[] }[] = [];
+  const out: { id: string; label: 0 | 1; events: DecisionEvent[] }[] = [];
   for (const [id, list] of byRec) {
     const first = list[0] as DecisionEvent;
     const l = labelOf({
@@ -113,12 +111,36 @@ export function labelledDecisions(events: readonly DecisionEvent[]): LabelledDec
       operatorNote: first.note,
       outcome: first.outcome,
     });
-    if (l === undefined) continue;
-    const subset = labelledSubset(
-      [...list].sort((a, b) => a.tsMs - b.tsMs),
-      l.label,
-    );
-    if (subset.length > 0) found.push({ id, label: l.label, events: subset });
+    if (l !== undefined) out.push({ id, label: l.label, events: [...list].sort((a, b) => a.tsMs - b.tsMs) });
+  }
+  return out;
+}
+
+/**
+ * What the promotion gate judges a decision by: every event the operator had seen when deciding
+ * (at or before the decision time), for either answer. An approval's evidence is the alarm the
+ * operator confirmed, not only the tick that raised it (docs/learning.md, "The gate").
+ */
+export function seenDecisions(
+  events: readonly DecisionEvent[],
+): { recommendationId: string; label: 0 | 1; events: Readonly<Record<string, number>>[] }[] {
+  return decidedRecommendations(events).map((d) => ({
+    recommendationId: d.id,
+    label: d.label,
+    events: labelledSubset(d.events, 0).map((e) => e.features),
+  }));
+}
+
+/**
+ * The decided recommendations with their labelled events (rule above) and relative weights: every
+ * decision weighs the same within its class, and with both classes present each class together
+ * weighs half (so the weights sum to the number of decisions).
+ */
+export function labelledDecisions(events: readonly DecisionEvent[]): LabelledDecisions {
+  const found: { id: string; label: 0 | 1; events: DecisionEvent[] }[] = [];
+  for (const d of decidedRecommendations(events)) {
+    const subset = labelledSubset(d.events, d.label);
+    if (subset.length > 0) found.push({ ...d, events: subset });
   }
   const approved = found.filter((d) => d.label === 1).length;
   const rejected = found.length - approved;
