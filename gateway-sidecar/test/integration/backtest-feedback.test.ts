@@ -193,7 +193,7 @@ test(
       const c = cli(['--feedback', '--rounds', '0', join(dir, '0.csv')]);
       assert.equal(c.status, 2);
       assert.match(c.stderr, /--rounds must be an integer >= 1, got '0'/);
-      const d = cli(['--feedback', '--decide-after=soon', join(dir, '0.csv')]);
+      const d = cli(['--feedback', '--decide-after=soon', join(dir, '0.csv'), join(dir, '1.csv')]);
       assert.equal(d.status, 2);
       assert.match(d.stderr, /--decide-after must be an integer >= 0, got 'soon'/);
     } finally {
