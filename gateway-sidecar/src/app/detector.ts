@@ -64,7 +64,7 @@ export { DEFAULT_GATE } from '../domain/scoring.ts';
  * The features of one row as a plain object with a fixed shape. A literal with all 16 keys keeps
  * one hidden class; filling `{}` key by key in a loop made this the most expensive step per event.
  */
-function featureRecord(r: Float32Array, o: number): Readonly<Record<string, number>> {
+export function featureRecord(r: Float32Array, o: number): Readonly<Record<string, number>> {
   return {
     value: r[o] as number,
     rolling_mean: r[o + 1] as number,

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ModelFiles } from '../adapters/model-files.ts';
 import { loadOnnxModelDir } from '../adapters/onnx-model-runner.ts';
+import { featureRecord } from '../app/detector.ts';
 import { retrain, type RetrainResult } from '../app/learning-retrain.ts';
 import type { LearningConfig } from '../config-learning.ts';
 import type { SensorTable } from '../domain/csv.ts';
@@ -161,8 +162,8 @@ function labelledEvents(
   for (const a of answered) {
     if (!learnsFrom(fileFold, folds, a.rec.equipmentId, fold)) continue;
     recs++;
-    // The store's view of a decided recommendation: raised at its earliest event, decided after
-    // the operator saw the events of the round it was answered in (later ones were never judged).
+    // The store's view of a decided recommendation: raised at its earliest event, decided when the
+    // simulated operator answered (judgedEvents); events that joined it later were never judged.
     const { raisedAtMs, decidedAtMs } = a;
     for (const e of a.seen) {
       events.push({
@@ -287,11 +288,8 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
             // confirmed has no normal rows left outside the margin around the confirmed alarm.
             onFitRow: (row, f) => {
               const tsMs = t.table.timestampsMs[row] as number;
-              for (let k = 0; k + FEATURE_COUNT <= f.length; k += FEATURE_COUNT) {
-                const features: Record<string, number> = {};
-                FEATURE_NAMES.forEach((name, j) => (features[name] = f[k + j] as number));
-                normal.push({ equipmentId: t.path, tsMs, features });
-              }
+              for (let k = 0; k + FEATURE_COUNT <= f.length; k += FEATURE_COUNT)
+                normal.push({ equipmentId: t.path, tsMs, features: featureRecord(f, k) });
             },
             onScored: (row, scored) => {
               const truth = (labels[row] ?? 0) > 0 ? 1 : 0;
