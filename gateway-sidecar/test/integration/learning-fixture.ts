@@ -211,6 +211,13 @@ export async function latest(rig: Rig, equipmentId: string): Promise<Recommendat
   return (await rig.service.list({ equipmentId, limit: 100, offset: 0 })).items;
 }
 
+/** The API stack settleOutcome and settleWorseOutcome run the learning loop on. */
+interface OutcomeStack {
+  readonly pool: pg.Pool;
+  readonly recs: Recommendations;
+  readonly index: EquipmentIndex;
+}
+
 /**
  * Records the outcome of the executed write of `recommendationId` on an API stack (the
  * component's Chromium e2e uses it with test/fixtures/api-harness.ts): scored events of the
@@ -219,7 +226,7 @@ export async function latest(rig: Rig, equipmentId: string): Promise<Recommendat
  * outcomes and relays the change to the service's live subscribers (SSE), as main-learning.ts does.
  */
 export async function settleOutcome(
-  h: { readonly pool: pg.Pool; readonly recs: Recommendations; readonly index: EquipmentIndex },
+  h: OutcomeStack,
   writtenAtMs: number,
   clearedAfterMin = 4,
 ): Promise<string[]> {
@@ -233,13 +240,48 @@ export async function settleOutcome(
       scored(rig, REACTOR_TEMP, writtenAtMs + (clearedAfterMin + 1 + i) * MIN, NORMALISH, 0.12, false),
     ),
   ];
+  return checkOutcomesAhead(h, rows, false);
+}
+
+/**
+ * As settleOutcome, for a write that made things worse: the sensor `tagPath` is anomalous for the
+ * 30 min before the write (score 0.65) and more so for the 29 min after it (0.97), which the
+ * outcome rule classifies 'worse'. With `autoRevert` the loop runs with `learning.autoRevertWorse`
+ * and reverts the write through the service's audited revert (actor `learning`, an engineer), as
+ * main-learning.ts wires it; the outcome, the revert and the outcome marked reverted reach SSE.
+ */
+export async function settleWorseOutcome(
+  h: OutcomeStack,
+  writtenAtMs: number,
+  options: { readonly tagPath?: string; readonly autoRevert?: boolean } = {},
+): Promise<string[]> {
+  const rig = { equipment: h.index };
+  const tagPath = options.tagPath ?? REACTOR_TEMP;
+  const rows = [
+    ...Array.from({ length: 30 }, (_, i) =>
+      scored(rig, tagPath, writtenAtMs - 30 * MIN + i * MIN + 500, ANOMALOUS, 0.65, true),
+    ),
+    ...Array.from({ length: 29 }, (_, i) =>
+      scored(rig, tagPath, writtenAtMs + i * MIN + 1_000, ANOMALOUS, 0.97, true),
+    ),
+  ];
+  return checkOutcomesAhead(h, rows, options.autoRevert ?? false);
+}
+
+/** Writes `rows` to silver, then checks outcomes with a learning loop whose clock is 31 min ahead. */
+async function checkOutcomesAhead(
+  h: OutcomeStack,
+  rows: readonly ScoredReading[],
+  autoRevertWorse: boolean,
+): Promise<string[]> {
   await new PgEventWriter(h.pool).writeSilver(rows.map(silverRowOf));
-  const config = parseConfig({});
+  const config = parseConfig({ learning: { autoRevertWorse } });
   const learning = new Learning({
     store: new PgLearningStore(h.pool),
     clock: { now: () => Date.now() + (config.learning.outcomeWindowMinutes + 1) * MIN },
     logger: createLogger({ level: 'silent' }),
     config: config.learning,
+    revert: (id, note) => h.recs.revert(id, { user: 'learning', roles: ['engineer'], via: 'token' }, note),
   });
   const off = learning.onChange((c) => h.recs.announce(c));
   try {
