@@ -138,6 +138,16 @@ describe('outcome of an executed write on the panel', () => {
       'Outcome: Effective — anomaly cleared 4 min after the write',
     );
     expect(await line.getAttribute('data-outcome')).toBe('effective');
+    // The green badge and the detail stay readable (4.5:1) on what is behind them, in both themes.
+    const light = await lookOf(line);
+    expect(contrast(light.badge, light.behind)).toBeGreaterThanOrEqual(4.5);
+    expect(contrast(light.detail, light.behind)).toBeGreaterThanOrEqual(4.5);
+    await page.getByRole('button', { name: 'Dark theme' }).click();
+    await expect.poll(async () => (await lookOf(line)).behind).not.toBe(light.behind);
+    const dark = await lookOf(line);
+    expect(dark.badge).not.toBe(light.badge);
+    expect(contrast(dark.badge, dark.behind)).toBeGreaterThanOrEqual(4.5);
+    expect(contrast(dark.detail, dark.behind)).toBeGreaterThanOrEqual(4.5);
     expect(errors).toEqual([]);
     await page.close();
   });
