@@ -19,6 +19,7 @@ import { shippedModelDir } from '../../src/main-detection.ts';
 import { createLogger } from '../../src/log.ts';
 import { ERRORS } from '../../src/errors.ts';
 import type { ScoredReading } from '../../src/domain/detection.ts';
+import type { DriftBaseline } from '../../src/domain/learning/drift.ts';
 import {
   ANOMALOUS,
   buildRig,
@@ -190,6 +191,14 @@ test('a not-worse candidate is promoted and hot-swapped mid-stream, each event s
   );
   assert.equal((await rig.registry.active())?.version, r.version);
   assert.equal((await rig.registry.get('1.0.0'))?.status, 'retired');
+  // The drift check (main-learning.ts) reads the active version's training baseline from here.
+  const baseline = (await rig.registry.active())?.metrics.driftBaseline as DriftBaseline | undefined;
+  assert.deepEqual(Object.keys(baseline?.features ?? {}).sort(), [...FEATURE_NAMES].sort());
+  for (const [name, f] of Object.entries(baseline?.features ?? {})) {
+    assert.ok(f.edges.length > 0, `${name}: bin edges`);
+    assert.ok(f.edges.every((e, i) => i === 0 || e >= (f.edges[i - 1] as number)), `${name}: edges ascend`);
+    assert.ok(Math.abs(f.shares.reduce((a, b) => a + b, 0) - 1) < 1e-9, `${name}: shares sum to 1`);
+  }
 
   const back = await rig.registry.rollback(undefined, rig.clock.now());
   assert.equal(back.version, '1.0.0');
