@@ -81,6 +81,7 @@ export function feedbackSummary(
     mar: r0.mar,
     episodes_per_hour: r0.episodes_per_hour,
     rounds: r.rounds.map(roundJson),
+    target: feedbackTarget(r),
     protocol: {
       kind:
         protocol.folds === 1
@@ -93,4 +94,55 @@ export function feedbackSummary(
       seed: protocol.seed ?? null,
     },
   };
+}
+
+/**
+ * The issue's target on one run: after the feedback rounds (the last round), the false-alarm rate
+ * is at most half of round 0's and F1 is not below round 0's.
+ */
+export interface FeedbackTarget {
+  readonly met: boolean;
+  readonly last_round: number;
+  readonly far_round0: number;
+  readonly far_last: number;
+  /** Half of round 0's false-alarm rate: the most the last round may have. */
+  readonly far_limit: number;
+  readonly f1_round0: number;
+  readonly f1_last: number;
+}
+
+export function feedbackTarget(r: FeedbackResult): FeedbackTarget {
+  const r0 = r.rounds[0];
+  const last = r.rounds[r.rounds.length - 1];
+  if (r0 === undefined || last === undefined || last === r0)
+    throw new Error('the feedback target needs round 0 and at least one feedback round');
+  const farLimit = r0.far / 2;
+  return {
+    met: last.far <= farLimit && last.f1 >= r0.f1,
+    last_round: last.round,
+    far_round0: r0.far,
+    far_last: last.far,
+    far_limit: farLimit,
+    f1_round0: r0.f1,
+    f1_last: last.f1,
+  };
+}
+
+export function printTarget(t: FeedbackTarget): string {
+  return `target (round ${t.last_round}: FAR <= ${pct(t.far_limit)}, half of round 0's, and F1 >= ${t.f1_round0.toFixed(3)}): ${t.met ? 'met' : 'NOT met'} (FAR ${pct(t.far_round0)} -> ${pct(t.far_last)}, F1 ${t.f1_round0.toFixed(3)} -> ${t.f1_last.toFixed(3)})\n`;
+}
+
+/** `--seeds`: one line per seed, FAR / F1 per round and the target's verdict, then how many met it. */
+export function printSeedSweep(runs: readonly { seed: number; result: FeedbackResult }[]): string {
+  const first = runs[0]?.result.rounds ?? [];
+  const out = [`seed  ${first.map((x) => `round ${x.round}: FAR / F1`.padEnd(22)).join('')}target`];
+  let met = 0;
+  for (const { seed, result } of runs) {
+    const t = feedbackTarget(result);
+    if (t.met) met++;
+    const cells = result.rounds.map((x) => `${pct(x.far).padStart(6)} / ${x.f1.toFixed(3)}`.padEnd(22));
+    out.push(`${String(seed).padStart(4)}  ${cells.join('')}${t.met ? 'met' : 'not met'}`);
+  }
+  out.push(`target met in ${met} of ${runs.length} seeds`);
+  return `${out.join('\n')}\n`;
 }

@@ -31,8 +31,8 @@ import { decodeEnsembleOnnx } from '../ml/onnx-import.ts';
 import { parseConfig } from '../config.ts';
 import { shippedModelDir } from '../main-detection.ts';
 import { renderBacktestHtml } from './backtest-plot.ts';
-import { printFeedback, feedbackSummary } from './backtest-feedback-report.ts';
-import { runFeedbackBacktest } from './backtest-feedback.ts';
+import { feedbackSummary, feedbackTarget, printFeedback, printSeedSweep, printTarget } from './backtest-feedback-report.ts';
+import { runFeedbackBacktest, type FeedbackResult } from './backtest-feedback.ts';
 import { runFile, type FileResult } from './backtest-run.ts';
 
 const DEDUP_MS = 5 * 60_000;
@@ -60,6 +60,7 @@ const { values, positionals } = parseArgs({
     'dedup-minutes': { type: 'string' },
     'decide-after': { type: 'string' },
     seed: { type: 'string' },
+    seeds: { type: 'string' },
   },
 });
 // `npm run backtest` from the repository root runs this in gateway-sidecar/; npm's INIT_CWD is
@@ -74,7 +75,7 @@ if (!Number.isInteger(trainRows) || trainRows < 2) {
 if (positionals.length === 0) {
   process.stderr.write(
     'usage: npm run backtest -- [--train-rows N] [--out preds.csv] [--plot FILE.html] [--summary FILE] [--relearn-after TICKS] [--off-delay TICKS] [--on-delay TICKS] FILE...\n' +
-      '       npm run backtest -- --feedback [--rounds N] [--folds K] [--synthetic-equipments N] [--rf-trees N] [--rows-per-tree N] [--dedup-minutes M] [--decide-after SECONDS] [--seed N] [--summary FILE] FILE...\n',
+      '       npm run backtest -- --feedback [--rounds N] [--folds K] [--synthetic-equipments N] [--rf-trees N] [--rows-per-tree N] [--dedup-minutes M] [--decide-after SECONDS] [--seed N | --seeds N,N,...] [--summary FILE] FILE...\n',
   );
   process.exit(2);
 }
@@ -160,60 +161,93 @@ async function feedback(): Promise<void> {
   const dedupMinutes = gateFlag('dedup-minutes');
   const decideAfter = gateFlag('decide-after', 0);
   const seed = gateFlag('seed', 0);
+  const seeds = seedList();
+  if (seed !== undefined && seeds !== undefined) {
+    process.stderr.write('--seed and --seeds exclude each other\n');
+    process.exit(2);
+  }
   // The product's defaults; --dedup-minutes overrides dedupWindowMinutes (what one recommendation spans).
   const config = parseConfig(dedupMinutes !== undefined ? { dedupWindowMinutes: dedupMinutes } : {});
-  const roundsTotal = rounds + 1;
-  let result;
+  const runs = seeds ?? [seed];
+  const roundsTotal = (rounds + 1) * runs.length;
+  const protocol = (s: number | undefined) => ({
+    folds,
+    dedupWindowMinutes: config.dedupWindowMinutes,
+    ...(decideAfter !== undefined ? { decideAfterMs: decideAfter * 1000 } : {}),
+    ...(s !== undefined ? { seed: s } : {}),
+  });
+  const results: { seed: number | undefined; result: FeedbackResult }[] = [];
   try {
-    result = await runFeedbackBacktest({
-      tables,
-      rounds,
-      folds,
-      base: {
-        trainRows,
-        windowMs: 86_400_000,
-        bucketCount: 96,
-        ifWeight: 0.3,
-        rfWeight: 0.7,
-        shippedRunner,
-        gate,
-      },
-      randomForest,
-      threshold,
-      modelDir,
-      learning: config.learning,
-      dedupWindowMinutes: config.dedupWindowMinutes,
-      ...(decideAfter !== undefined ? { decideAfterMs: decideAfter * 1000 } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-      ...(syntheticEquipments !== undefined ? { syntheticEquipments } : {}),
-      ...(rfTrees !== undefined ? { rfTrees } : {}),
-      ...(rowsPerTree !== undefined ? { rowsPerTree } : {}),
-      onRow: () => {
-        done++;
-        const now = Date.now();
-        if (now - lastDraw < 250 && done < totalRows * roundsTotal) return;
-        lastDraw = now;
-        process.stderr.write(`\r[scoring] ${done}/${totalRows * roundsTotal} rows`);
-      },
-      say: (line) => process.stderr.write(`\n${line}`),
-    });
+    for (const s of runs) {
+      if (seeds !== undefined) process.stderr.write(`\nseed ${s}`);
+      const result = await runFeedbackBacktest({
+        tables,
+        rounds,
+        folds,
+        base: {
+          trainRows,
+          windowMs: 86_400_000,
+          bucketCount: 96,
+          ifWeight: 0.3,
+          rfWeight: 0.7,
+          shippedRunner,
+          gate,
+        },
+        randomForest,
+        threshold,
+        modelDir,
+        learning: config.learning,
+        dedupWindowMinutes: config.dedupWindowMinutes,
+        ...(decideAfter !== undefined ? { decideAfterMs: decideAfter * 1000 } : {}),
+        ...(s !== undefined ? { seed: s } : {}),
+        ...(syntheticEquipments !== undefined ? { syntheticEquipments } : {}),
+        ...(rfTrees !== undefined ? { rfTrees } : {}),
+        ...(rowsPerTree !== undefined ? { rowsPerTree } : {}),
+        onRow: () => {
+          done++;
+          const now = Date.now();
+          if (now - lastDraw < 250 && done < totalRows * roundsTotal) return;
+          lastDraw = now;
+          process.stderr.write(`\r[scoring] ${done}/${totalRows * roundsTotal} rows`);
+        },
+        say: (line) => process.stderr.write(`\n${line}`),
+      });
+      results.push({ seed: s, result });
+    }
   } catch (e) {
     process.stderr.write(`\n${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   }
   process.stderr.write('\n');
   await shippedRunner.close();
-  process.stdout.write(printFeedback(result));
+  const json = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
+  if (seeds === undefined) {
+    const only = results[0] as { seed: number | undefined; result: FeedbackResult };
+    process.stdout.write(printFeedback(only.result) + printTarget(feedbackTarget(only.result)));
+    if (values.summary !== undefined)
+      writeFileSync(userPath(values.summary), json(feedbackSummary(only.result, protocol(seed))));
+    return;
+  }
+  const sweep = results.map((x) => ({ seed: x.seed as number, result: x.result }));
+  process.stdout.write(printSeedSweep(sweep));
   if (values.summary !== undefined)
     writeFileSync(
       userPath(values.summary),
-      `${JSON.stringify(feedbackSummary(result, {
-        folds,
-        dedupWindowMinutes: config.dedupWindowMinutes,
-        ...(decideAfter !== undefined ? { decideAfterMs: decideAfter * 1000 } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-      }), null, 2)}\n`,
+      json({ seeds: sweep.map((x) => ({ seed: x.seed, ...feedbackSummary(x.result, protocol(x.seed)) })) }),
     );
+}
+
+/** `--seeds 1,2,3`: distinct integers >= 0, or undefined when not given. */
+function seedList(): number[] | undefined {
+  const raw = values.seeds;
+  if (raw === undefined) return undefined;
+  const list = raw.split(',').map((x) => x.trim());
+  const nums = list.map(Number);
+  if (list.length === 0 || nums.some((v, i) => list[i] === '' || !Number.isInteger(v) || v < 0) || new Set(nums).size !== nums.length) {
+    process.stderr.write(`--seeds must be distinct integers >= 0 separated by commas, got '${raw}'\n`);
+    process.exit(2);
+  }
+  return nums;
 }
 
 async function plain(): Promise<void> {

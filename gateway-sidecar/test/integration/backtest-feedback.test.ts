@@ -97,6 +97,7 @@ test(
         mar: number;
         rounds: Round[];
         protocol: { folds: number; decide_after_seconds: number | null; seed: number | null };
+        target: { met: boolean; far_limit: number; far_last: number; f1_last: number; last_round: number };
       };
       const base = JSON.parse(readFileSync(plainPath, 'utf8')) as {
         rows: number;
@@ -108,6 +109,12 @@ test(
       assert.equal(summary.protocol.folds, 2);
       assert.equal(summary.protocol.decide_after_seconds, 60);
       assert.equal(summary.protocol.seed, 7);
+      // The target's verdict is the last round's figures against round 0's, printed and in the summary.
+      const last = summary.rounds[summary.rounds.length - 1] as Round;
+      assert.equal(summary.target.last_round, last.round);
+      assert.equal(summary.target.far_limit, (summary.rounds[0] as Round).far / 2);
+      assert.equal(summary.target.met, last.far <= summary.target.far_limit && last.f1 >= (summary.rounds[0] as Round).f1);
+      assert.match(r.stdout, new RegExp(`^target \\(round 2: .*: ${summary.target.met ? 'met' : 'NOT met'} `, 'm'));
       const [r0, r1, r2] = summary.rounds as [Round, Round, Round];
       // Round 0 is the plain backtest with the default model; the top-level keys are round 0's.
       assert.equal(r0.rows, base.rows);
@@ -172,6 +179,60 @@ test(
 );
 
 test(
+  'feedback backtest --seeds: one run per seed, the same round 0, a line and a verdict per seed',
+  { skip: skabMissing('valve1') },
+  () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'backtest-feedback-'));
+    try {
+      const summaryPath = join(tmp, 'sweep.json');
+      const r = cli([
+        '--feedback',
+        '--rounds',
+        '1',
+        '--seeds',
+        '3,4',
+        '--synthetic-equipments',
+        '12',
+        '--rf-trees',
+        '8',
+        '--rows-per-tree',
+        '4000',
+        '--summary',
+        summaryPath,
+        join(dir, '2.csv'),
+        join(dir, '12.csv'),
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      const sweep = JSON.parse(readFileSync(summaryPath, 'utf8')) as {
+        seeds: { seed: number; rounds: Round[]; target: { met: boolean }; protocol: { seed: number } }[];
+      };
+      assert.deepEqual(
+        sweep.seeds.map((x) => [x.seed, x.protocol.seed, x.rounds.length]),
+        [
+          [3, 3, 2],
+          [4, 4, 2],
+        ],
+      );
+      const [a, b] = sweep.seeds as [(typeof sweep.seeds)[0], (typeof sweep.seeds)[0]];
+      assert.deepEqual(a.rounds[0], b.rounds[0], 'round 0 does not depend on the retrain seed');
+      const lines = r.stdout.trimEnd().split('\n');
+      assert.equal(lines.length, 4, r.stdout);
+      for (const [i, x] of sweep.seeds.entries()) {
+        const cols = (lines[i + 1] as string).trim().split(/\s+/);
+        assert.equal(Number(cols[0]), x.seed);
+        assert.equal(cols[1], `${((x.rounds[0] as Round).far * 100).toFixed(1)}%`);
+        assert.equal(cols[6], `${(x.rounds[1] as Round).f1.toFixed(3)}`);
+        assert.equal((lines[i + 1] as string).endsWith(x.target.met ? ' met' : ' not met'), true);
+      }
+      const met = sweep.seeds.filter((x) => x.target.met).length;
+      assert.equal(lines[3], `target met in ${met} of 2 seeds`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
   'feedback backtest refuses files without labels and bad fold counts with clear errors',
   { skip: skabMissing('valve1') },
   () => {
@@ -196,6 +257,12 @@ test(
       const d = cli(['--feedback', '--decide-after=soon', join(dir, '0.csv'), join(dir, '1.csv')]);
       assert.equal(d.status, 2);
       assert.match(d.stderr, /--decide-after must be an integer >= 0, got 'soon'/);
+      const e = cli(['--feedback', '--seeds', '1,1', join(dir, '0.csv'), join(dir, '1.csv')]);
+      assert.equal(e.status, 2);
+      assert.match(e.stderr, /--seeds must be distinct integers >= 0 separated by commas, got '1,1'/);
+      const f = cli(['--feedback', '--seed', '1', '--seeds', '2,3', join(dir, '0.csv'), join(dir, '1.csv')]);
+      assert.equal(f.status, 2);
+      assert.match(f.stderr, /--seed and --seeds exclude each other/);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
