@@ -17,7 +17,7 @@ import { decisionFigures, promotionGate, type GateFigures, type GateResult } fro
 import { labelledDecisions, seenDecisions } from '../domain/learning/training-labels.ts';
 import type { LearningStore, ModelArtifacts, ModelRegistryStore } from '../domain/learning/ports.ts';
 import { adaptThreshold } from '../domain/learning/posterior.ts';
-import { blendScores } from '../domain/scoring.ts';
+import { blendScores, DEFAULT_GATE } from '../domain/scoring.ts';
 import type { LearningConfig } from '../config-learning.ts';
 import type { Logger } from '../log.ts';
 import type { Clock, ModelRunner } from '../ports.ts';
@@ -70,6 +70,8 @@ export interface RetrainOptions {
    * dedup window; 0 keeps them).
    */
   readonly nearConfirmedMs?: number;
+  /** The alarm's on-delay the gate judges "raised again" by (default: DEFAULT_GATE's, the detector's). */
+  readonly onDelayTicks?: number;
 }
 
 /**
@@ -133,8 +135,15 @@ function baseThresholdOf(
 
 /** Held-back data of the gate: decisions with the events the operator saw, and normal rows. */
 export interface GateHoldout {
-  readonly decisions: readonly { readonly label: 0 | 1; readonly events: readonly Readonly<Record<string, number>>[] }[];
+  readonly decisions: readonly {
+    readonly label: 0 | 1;
+    readonly events: readonly Readonly<Record<string, number>>[];
+    /** Each event's source timestamp (its tick). */
+    readonly ticks: readonly number[];
+  }[];
   readonly normal: readonly Readonly<Record<string, number>>[];
+  /** The alarm's on-delay: a decision is raised again only by that many flagged ticks in a row. */
+  readonly onDelayTicks: number;
 }
 
 /** `runner`'s decision-level figures on the held-back data, flagging at its own anomaly line as the detector would. */
@@ -144,7 +153,7 @@ export async function evaluate(
   w: { ifWeight: number; rfWeight: number },
 ): Promise<GateFigures> {
   const rows = [...h.decisions.flatMap((d) => d.events), ...h.normal];
-  if (rows.length === 0) return decisionFigures([], []);
+  if (rows.length === 0) return decisionFigures([], [], h.onDelayTicks);
   const res = await runner.run(matrix(rows), rows.length);
   const flagged = rows.map(
     (_, i) => blendScores(res.ifScore[i] as number, res.rfScore[i] as number, w) >= runner.anomalyThreshold,
@@ -153,9 +162,9 @@ export async function evaluate(
   const decisions = h.decisions.map((d) => {
     const f = flagged.slice(at, at + d.events.length);
     at += d.events.length;
-    return { label: d.label, flagged: f };
+    return { label: d.label, flagged: f, ticks: d.ticks };
   });
-  return decisionFigures(decisions, flagged.slice(at));
+  return decisionFigures(decisions, flagged.slice(at), h.onDelayTicks);
 }
 
 function versionAt(ms: number): string {
@@ -189,7 +198,11 @@ export async function retrain(d: RetrainDeps, o: RetrainOptions): Promise<Retrai
   // The gate's data: held-back decisions with the events the operator saw, and held-back recent
   // normal rows (so a candidate that flags more normal operation shows a higher FAR even when few
   // alarms were rejected).
-  const holdout: GateHoldout = { decisions: heldDecisions, normal: normalHeld };
+  const holdout: GateHoldout = {
+    decisions: heldDecisions,
+    normal: normalHeld,
+    onDelayTicks: o.onDelayTicks ?? DEFAULT_GATE.onDelayTicks,
+  };
   const holdoutRows = heldDecisions.reduce((a, d) => a + d.events.length, 0) + normalHeld.length;
   const rows = train.decisions.flatMap((d, i) =>
     d.events.map((features) => ({ features, label: d.label, i })),

@@ -238,6 +238,7 @@ export async function runFeedbackBacktest(s: FeedbackSettings): Promise<Feedback
               ...weights,
               promote: true,
               nearConfirmedMs: s.dedupWindowMinutes * 60_000,
+              ...(s.base.gate?.onDelayTicks !== undefined ? { onDelayTicks: s.base.gate.onDelayTicks } : {}),
               ...(s.seed !== undefined ? { seed: s.seed } : {}),
               ...(s.syntheticEquipments !== undefined ? { syntheticEquipments: s.syntheticEquipments } : {}),
               ...(s.rfTrees !== undefined ? { rfTrees: s.rfTrees } : {}),

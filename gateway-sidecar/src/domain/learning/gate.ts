@@ -5,8 +5,9 @@
  * farTolerance, on at least minRows rows with both classes present. The numbers are recorded.
  *
  * The retrain gate judges decisions the way the operator met them (`decisionFigures`): an approved
- * recommendation counts as caught when the model flags any event the operator saw before
- * approving, a rejected one as raised again when it flags any of its events; F1 and MAR are over
+ * recommendation counts as caught when the model would raise it again from the events the
+ * operator saw before approving (flagged ticks for the alarm's on-delay in a row, or all of them
+ * when fewer were seen), a rejected one as raised again by the same rule; F1 and MAR are over
  * decisions, FAR over rows (rejected events + normal rows). Row-level F1 on the approvals' events
  * (`figuresFrom`) is biased to the serving model: it raised those events, so it flags them all by
  * construction and any candidate can only tie or lose, even one that raises every confirmed fault
@@ -56,16 +57,41 @@ export function figuresFrom(labels: ArrayLike<number>, flagged: ArrayLike<boolea
 export interface FlaggedDecision {
   readonly label: 0 | 1;
   readonly flagged: readonly boolean[];
+  /** Each event's tick (source timestamp); events without ticks count as one tick each. */
+  readonly ticks?: readonly number[];
 }
 
 /**
- * Decision-level figures: approvals caught (any seen event flagged) and rejections raised again
- * give F1 and MAR over decisions; FAR is over rows, the rejected decisions' events plus
- * `normalFlagged` (held-back normal rows). `positives` = held-back approvals.
+ * Whether the flags would raise the alarm again: some run of `onDelayTicks` consecutive ticks with
+ * a flagged event (a tick is flagged when any of its events is, as the alarm gate takes the tick's
+ * highest score), or every tick flagged when fewer were seen.
+ */
+export function wouldRaise(d: FlaggedDecision, onDelayTicks: number): boolean {
+  const byTick = new Map<number, boolean>();
+  d.flagged.forEach((f, i) => {
+    const t = d.ticks?.[i] ?? i;
+    byTick.set(t, (byTick.get(t) ?? false) || f);
+  });
+  const ticks = [...byTick.entries()].sort((a, b) => a[0] - b[0]);
+  const need = Math.min(Math.max(1, onDelayTicks), ticks.length);
+  let run = 0;
+  for (const [, f] of ticks) {
+    run = f ? run + 1 : 0;
+    if (need > 0 && run >= need) return true;
+  }
+  return false;
+}
+
+/**
+ * Decision-level figures: approvals caught and rejections raised again (`wouldRaise` with the
+ * alarm's on-delay; 1 = any flagged event) give F1 and MAR over decisions; FAR is over rows, the
+ * rejected decisions' events plus `normalFlagged` (held-back normal rows). `positives` = held-back
+ * approvals.
  */
 export function decisionFigures(
   decisions: readonly FlaggedDecision[],
   normalFlagged: readonly boolean[],
+  onDelayTicks = 1,
 ): GateFigures {
   let caught = 0;
   let missed = 0;
@@ -75,12 +101,12 @@ export function decisionFigures(
   let rows = normalFlagged.length;
   for (const d of decisions) {
     rows += d.flagged.length;
-    const any = d.flagged.some(Boolean);
+    const raised = wouldRaise(d, onDelayTicks);
     if (d.label === 1) {
-      if (any) caught++;
+      if (raised) caught++;
       else missed++;
     } else {
-      if (any) raisedAgain++;
+      if (raised) raisedAgain++;
       negRows += d.flagged.length;
       negFlagged += d.flagged.filter(Boolean).length;
     }

@@ -118,10 +118,10 @@ test('the gate judges a decision by every event seen before it, for either answe
   ];
   const seen = seenDecisions(events);
   assert.deepEqual(
-    seen.map((d) => [d.recommendationId, d.label, d.events.map((f) => f.z_score)]),
+    seen.map((d) => [d.recommendationId, d.label, d.events.map((f) => f.z_score), d.ticks]),
     [
-      ['a', 1, [10, 11, 12]],
-      ['r', 0, [40, 41]],
+      ['a', 1, [10, 11, 12], [10, 11, 12]],
+      ['r', 0, [40, 41], [40, 41]],
     ],
   );
   // Training still labels only the approval's raising tick.

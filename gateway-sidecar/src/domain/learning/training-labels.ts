@@ -121,14 +121,22 @@ function decidedRecommendations(
  * (at or before the decision time), for either answer. An approval's evidence is the alarm the
  * operator confirmed, not only the tick that raised it (docs/learning.md, "The gate").
  */
-export function seenDecisions(
-  events: readonly DecisionEvent[],
-): { recommendationId: string; label: 0 | 1; events: Readonly<Record<string, number>>[] }[] {
-  return decidedRecommendations(events).map((d) => ({
-    recommendationId: d.id,
-    label: d.label,
-    events: labelledSubset(d.events, 0).map((e) => e.features),
-  }));
+export function seenDecisions(events: readonly DecisionEvent[]): {
+  recommendationId: string;
+  label: 0 | 1;
+  events: Readonly<Record<string, number>>[];
+  /** Source timestamp of each event (the equipment's tick), same order as `events`. */
+  ticks: number[];
+}[] {
+  return decidedRecommendations(events).map((d) => {
+    const seen = labelledSubset(d.events, 0);
+    return {
+      recommendationId: d.id,
+      label: d.label,
+      events: seen.map((e) => e.features),
+      ticks: seen.map((e) => e.tsMs),
+    };
+  });
 }
 
 /**
