@@ -12,6 +12,7 @@ import type { PatternCounts } from '../domain/learning/posterior.ts';
 import type { DriftResult } from '../domain/learning/drift.ts';
 import type { Change, Recommendation } from '../domain/recommendation-view.ts';
 import { REC_COLUMNS, toRecommendation, type RecRow } from './pg-recommendation-rows.ts';
+import { withOnePatternHistory } from './pg-pattern-history.ts';
 import { inTransaction } from './pg-pool.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -39,7 +40,8 @@ export class PgLearningStore implements LearningStore {
 
   /** Audit row + change-log row of an outcome update, as the recommendation store does for every change. */
   async #announce(c: Queryable, row: RecRow, action: string, note: string, atMs: number): Promise<Change> {
-    const rec: Recommendation = toRecommendation(row);
+    // With its pattern history, as every change the recommendation store logs.
+    const rec: Recommendation = await withOnePatternHistory(c, toRecommendation(row));
     await c.query(
       `INSERT INTO agentic_hmi.recommendation_audit
          (recommendation_id, action, actor, actor_roles, from_status, to_status, before_value, after_value, note, at)

@@ -2,7 +2,9 @@
  * RecommendationStore on Postgres / Lakebase (migrations 001 + 020). Each change to a
  * recommendation commits together with its audit row and its change-log row, so the SSE stream,
  * the audit and the table can never disagree. Upserts are keyed by dedup_key and are no-ops when
- * every anomaly event id is already recorded (replay after a crash changes nothing).
+ * every anomaly event id is already recorded (replay after a crash changes nothing). Every
+ * recommendation it returns or logs carries its pattern history (pg-pattern-history.ts), read in
+ * the transaction of the change.
  */
 import type pg from 'pg';
 import type { DisciplineHistory, Shelf } from '../domain/alarm-discipline.ts';
@@ -32,6 +34,7 @@ import {
 } from './pg-recommendation-rows.ts';
 import * as q from './pg-alarm-discipline-queries.ts';
 import * as c from './pg-recommendation-changes.ts';
+import { withOnePatternHistory, withPatternHistory } from './pg-pattern-history.ts';
 import { inTransaction } from './pg-pool.ts';
 
 const T = 'agentic_hmi.agent_recommendations';
@@ -128,7 +131,7 @@ export class PgRecommendationStore implements RecommendationStore {
       );
       const row = rows[0];
       if (row === undefined) return { outcome: 'unchanged' };
-      const rec = toRecommendation(row);
+      const rec = await withOnePatternHistory(c, toRecommendation(row));
       await c.query(
         `INSERT INTO mining_operations.ai_recommendations_gold
            (recommendation_id, equipment_id, issue_type, severity, anomaly_score, confidence_score, recommendation_text, created_timestamp)
@@ -187,7 +190,9 @@ export class PgRecommendationStore implements RecommendationStore {
       ),
       this.#pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${T} WHERE ${where}`, args),
     ]);
-    return { items: items.rows.map(toRecommendation), total: Number(total.rows[0]?.n ?? 0) };
+    // Pattern history: one more query for the whole page, not one per recommendation.
+    const page = await withPatternHistory(this.#pool, items.rows.map(toRecommendation));
+    return { items: page, total: Number(total.rows[0]?.n ?? 0) };
   }
 
   async get(id: string): Promise<{ recommendation: Recommendation; history: AuditEntry[] } | undefined> {
@@ -197,11 +202,14 @@ export class PgRecommendationStore implements RecommendationStore {
     );
     const row = rows[0];
     if (row === undefined) return undefined;
-    const audit = await this.#pool.query<AuditRow>(
-      `SELECT ${AUDIT_COLUMNS} FROM agentic_hmi.recommendation_audit WHERE recommendation_id = $1 ORDER BY audit_id`,
-      [id],
-    );
-    return { recommendation: toRecommendation(row), history: audit.rows.map(toAudit) };
+    const [audit, recommendation] = await Promise.all([
+      this.#pool.query<AuditRow>(
+        `SELECT ${AUDIT_COLUMNS} FROM agentic_hmi.recommendation_audit WHERE recommendation_id = $1 ORDER BY audit_id`,
+        [id],
+      ),
+      withOnePatternHistory(this.#pool, toRecommendation(row)),
+    ]);
+    return { recommendation, history: audit.rows.map(toAudit) };
   }
 
   async #applyPatch(
@@ -256,7 +264,7 @@ export class PgRecommendationStore implements RecommendationStore {
     // The row is locked, so this only fails if the lock was not honoured; treat it as a conflict.
     if (updated === undefined)
       throw new SidecarError(ERRORS.API_CONFLICT, `recommendation '${id}' changed concurrently`);
-    const rec = toRecommendation(updated);
+    const rec = await withOnePatternHistory(c, toRecommendation(updated));
     await this.#audit(c, id, current.status, rec.status, p.audit, nowMs);
     if (p.text !== undefined && p.text !== current.text) {
       await c.query(

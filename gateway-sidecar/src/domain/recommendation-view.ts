@@ -78,6 +78,25 @@ export interface Recommendation {
   }[];
   /** What the learning loop saw after the executed write, once its outcome window has passed. */
   readonly outcome?: OutcomeView | null;
+  /**
+   * Earlier decisions on the same pattern (equipment × issue type), this recommendation excluded;
+   * zeros and nulls when there are none. Absent only on change-log entries written before it existed.
+   */
+  readonly patternHistory?: PatternHistory;
+}
+
+/**
+ * The decided recommendations of a pattern other than the one that carries it, over all stored
+ * history (the statuses and period the learning loop's pattern confidence counts): approved,
+ * executed and failed count as approved; deferred, pending and expired are not counted.
+ */
+export interface PatternHistory {
+  readonly approved: number;
+  readonly rejected: number;
+  /** The note of the newest rejection (a rejection always has one); null when none was rejected. */
+  readonly lastRejectionNote: string | null;
+  /** When the newest counted decision was made (ISO 8601); null when there is none. */
+  readonly lastDecidedAt: string | null;
 }
 
 /** Outcome of an executed write (docs/learning.md "Outcome check"). */
