@@ -72,6 +72,7 @@ describe('API types mirror the sidecar contract', () => {
     'ListFilter',
     'OutcomeView',
     'OutcomeActivity',
+    'PatternHistory',
   ] as const) {
     it(name, () => {
       expect(ours.get(name)).toEqual(service.get(name));

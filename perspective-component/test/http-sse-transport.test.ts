@@ -106,6 +106,48 @@ describe('HttpSseTransport', () => {
     expect((err as Error).message).toContain('recommendation.id');
   });
 
+  it('rejects a malformed patternHistory and accepts a recommendation without one', async () => {
+    const history = { approved: 2, rejected: 1, lastRejectionNote: 'cool-down', lastDecidedAt: null };
+    const cases: [unknown, string | null][] = [
+      [history, null],
+      [undefined, null],
+      [null, 'recommendation.patternHistory must be an object'],
+      [
+        { ...history, approved: '2' },
+        'recommendation.patternHistory.approved must be a non-negative integer',
+      ],
+      [{ ...history, rejected: -1 }, 'recommendation.patternHistory.rejected must be a non-negative integer'],
+      [
+        { ...history, approved: 1.5 },
+        'recommendation.patternHistory.approved must be a non-negative integer',
+      ],
+      [
+        { ...history, lastRejectionNote: 3 },
+        'recommendation.patternHistory.lastRejectionNote must be a string or null',
+      ],
+      [
+        { ...history, lastDecidedAt: undefined },
+        'recommendation.patternHistory.lastDecidedAt must be a string or null',
+      ],
+    ];
+    for (const [patternHistory, message] of cases) {
+      const rec = { ...buildRecommendation({ id: 'ph' }), patternHistory };
+      const { url } = await serve((_req, res) => res.end(JSON.stringify({ items: [rec], total: 1 })));
+      const out = await new HttpSseTransport({ baseUrl: url })
+        .list({ limit: 1, offset: 0 })
+        .catch((e: unknown) => e);
+      if (message === null) {
+        expect(out).toMatchObject({ total: 1 });
+        expect((out as { items: { patternHistory?: unknown }[] }).items[0]?.patternHistory).toEqual(
+          patternHistory,
+        );
+      } else {
+        expect(out).toMatchObject({ code: 'CLIENT_ERR_BAD_RESPONSE' });
+        expect((out as Error).message).toContain(message);
+      }
+    }
+  });
+
   it('streams changes, reconnects after a drop with Last-Event-ID, and reports offline while the server is gone', async () => {
     const lastEventIds: (string | undefined)[] = [];
     let connections = 0;

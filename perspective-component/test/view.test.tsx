@@ -297,6 +297,80 @@ describe('RecommendationsView', () => {
     expect(line.className).not.toContain('aim-outcome-worse');
   });
 
+  it('shows the pattern’s earlier decisions under the confidence, quoting the last rejection', async () => {
+    const note = 'normal cool-down after start-up';
+    const { transport } = await renderPanel([
+      buildRecommendation({
+        id: 'h',
+        patternHistory: {
+          approved: 5,
+          rejected: 2,
+          lastRejectionNote: note,
+          lastDecidedAt: '2026-11-28T07:00:00.000Z',
+        },
+      }),
+      buildRecommendation({
+        id: 'n',
+        equipmentId: 'PUMP_02',
+        issueType: 'bearing_wear',
+        patternHistory: { approved: 0, rejected: 0, lastRejectionNote: null, lastDecidedAt: null },
+      }),
+      buildRecommendation({
+        id: 'a',
+        equipmentId: 'MILL_03',
+        patternHistory: {
+          approved: 3,
+          rejected: 0,
+          lastRejectionNote: null,
+          lastDecidedAt: '2026-11-28T07:00:00.000Z',
+        },
+      }),
+      buildRecommendation({ id: 'old', equipmentId: 'KILN_04' }),
+    ]);
+    const line = (c: HTMLElement) => c.querySelector('p.aim-history') as HTMLElement | null;
+    const reactor = line(card(/REACTOR_01/)) as HTMLElement;
+    expect(reactor.textContent).toBe(
+      `Earlier on this pattern: 5 approved, 2 rejected — last rejection: “${note}”`,
+    );
+    // Directly under the facts with the confidence; the dash is not read out.
+    expect(reactor.previousElementSibling?.tagName).toBe('DL');
+    expect(within(reactor.previousElementSibling as HTMLElement).getByText('Confidence')).toBeTruthy();
+    expect(within(reactor).getByText('—').getAttribute('aria-hidden')).toBe('true');
+    expect(
+      within(reactor)
+        .getByText(/^last rejection:/)
+        .getAttribute('title'),
+    ).toBeNull();
+    expect(line(card(/PUMP_02/))?.textContent).toBe('No earlier decisions on this pattern');
+    expect(line(card(/MILL_03/))?.textContent).toBe('Earlier on this pattern: 3 approved, 0 rejected');
+    // A change logged by an older sidecar has no history: no line rather than a false "none".
+    expect(line(card(/KILN_04/))).toBeNull();
+
+    // A long note is cut at a word with '…' (the whole note is the tooltip); live over the stream.
+    const long = `${'pressure swing after the feed pump changeover '.repeat(8)}end`;
+    act(() =>
+      transport.listener?.onChange({
+        seq: 7,
+        type: 'recommendation',
+        recommendation: buildRecommendation({
+          id: 'n',
+          equipmentId: 'PUMP_02',
+          issueType: 'bearing_wear',
+          patternHistory: { approved: 1, rejected: 1, lastRejectionNote: long, lastDecidedAt: null },
+        }),
+      }),
+    );
+    const pump = line(card(/PUMP_02/)) as HTMLElement;
+    const quoted = within(pump).getByText(/^last rejection:/);
+    const shown = /“(.*)”/.exec(quoted.textContent ?? '')?.[1] ?? '';
+    expect(shown.endsWith('…')).toBe(true);
+    expect(shown.length).toBeLessThanOrEqual(120);
+    expect(long.startsWith(shown.slice(0, -1))).toBe(true);
+    expect(shown.slice(0, -1).endsWith(' ')).toBe(false);
+    expect(quoted.getAttribute('title')).toBe(long);
+    expect(pump.textContent).toMatch(/^Earlier on this pattern: 1 approved, 1 rejected — last rejection: “/);
+  });
+
   it('filters by equipment and severity through labelled selects', async () => {
     await renderPanel([
       buildRecommendation({ id: 'p', equipmentId: 'PUMP_01', severity: 'low' }),

@@ -29,7 +29,22 @@ export function parseRecommendation(v: unknown): Recommendation {
   if (v.proposedAction !== null && v.proposedAction !== undefined && !isObj(v.proposedAction)) {
     bad('recommendation.proposedAction must be an object or null');
   }
+  if (v.patternHistory !== undefined) parsePatternHistory(v.patternHistory);
   return v as unknown as Recommendation;
+}
+
+/** `recommendation.patternHistory` when present (an older sidecar leaves it out). */
+function parsePatternHistory(h: unknown): void {
+  const at = 'recommendation.patternHistory';
+  if (!isObj(h)) return bad(`${at} must be an object`);
+  for (const key of ['approved', 'rejected'] as const) {
+    const n = h[key];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      bad(`${at}.${key} must be a non-negative integer, got ${JSON.stringify(n)}`);
+  }
+  for (const key of ['lastRejectionNote', 'lastDecidedAt'] as const) {
+    if (h[key] !== null && typeof h[key] !== 'string') bad(`${at}.${key} must be a string or null`);
+  }
 }
 
 export function parseListResult(v: unknown): ListResult {

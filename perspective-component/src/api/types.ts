@@ -85,6 +85,16 @@ export interface Recommendation {
   }[];
   /** What the learning loop saw after the executed write, once its outcome window has passed. */
   readonly outcome?: OutcomeView | null;
+  /** Earlier decisions on the same equipment × issue type, this one excluded (absent: old sidecar). */
+  readonly patternHistory?: PatternHistory;
+}
+
+/** Decided recommendations of the pattern other than this one (approved counts executed and failed). */
+export interface PatternHistory {
+  readonly approved: number;
+  readonly rejected: number;
+  readonly lastRejectionNote: string | null;
+  readonly lastDecidedAt: string | null;
 }
 
 /** Outcome of an executed write (docs/learning.md "Outcome check"). */

@@ -3,10 +3,13 @@
  * to the real HTTP API (createHttpApp) over the real recommendation engine, Postgres store and
  * simulated plant writer (gateway-sidecar/test/fixtures/api-harness.ts). An anomaly fed through the
  * engine appears live; an operator approves it through the confirmation step; the setpoint write
- * executes and the page and the database both show it. A viewer cannot decide.
+ * executes and the page and the database both show it. A viewer cannot decide. A new
+ * recommendation of a pattern decided before shows those decisions ("Earlier on this pattern: …")
+ * live, and the line fits the 340 px container.
  */
 import { describe, expect, it } from 'vitest';
-import { DOCS_IMG_DIR, watchErrors } from './browser.ts';
+import type { Recommendation } from '../../src/api/types.ts';
+import { card, DOCS_IMG_DIR, watchErrors } from './browser.ts';
 import { approveInPage, expectExecuted, recommendationStatus, useApiHarness } from './live-panel.ts';
 
 const live = await useApiHarness();
@@ -94,13 +97,11 @@ describe('recommendations panel against the live API', () => {
     await expect.poll(rejectFocused).toBe(true);
 
     await page.getByRole('button', { name: 'Narrow container' }).click();
-    const overflow = await page
-      .locator('.aim-root')
-      .evaluate((el) => ({
-        scroll: el.scrollWidth,
-        client: el.clientWidth,
-        width: el.getBoundingClientRect().width,
-      }));
+    const overflow = await page.locator('.aim-root').evaluate((el) => ({
+      scroll: el.scrollWidth,
+      client: el.clientWidth,
+      width: el.getBoundingClientRect().width,
+    }));
     expect(overflow.width).toBeLessThanOrEqual(340);
     expect(overflow.scroll).toBeLessThanOrEqual(overflow.client);
     await page.close();
@@ -117,6 +118,97 @@ describe('recommendations panel against the live API', () => {
     const bg = await page.locator('.aim-root').evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(bg).toBe('rgb(27, 29, 33)'); // --neutral-00 of the dark theme: the panel follows the theme
     await frame.screenshot({ path: `${DOCS_IMG_DIR}component-dark.png` });
+    await page.close();
+  });
+
+  it('shows the pattern’s earlier decisions on a new card, live, within 340 px', async () => {
+    const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+      const res = await fetch(`${live.h.base}/api${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' },
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return (await res.json()) as T;
+    };
+    const ids = async () =>
+      new Set((await api<{ items: Recommendation[] }>('/recommendations?limit=500')).items.map((r) => r.id));
+    // An earlier recommendation of the reactor's pattern, rejected with a long note (a long tag
+    // path in it must wrap, not widen the card).
+    const known = await ids();
+    expect(await live.h.raise(Date.now() - 40 * 60_000)).toBe(1);
+    const earlier = (await api<{ items: Recommendation[] }>('/recommendations?limit=500')).items.find(
+      (r) => !known.has(r.id),
+    ) as Recommendation;
+    expect(earlier.equipmentId).toBe('REACTOR_01');
+    const note =
+      'normal cool-down after start-up; [default]Reactors/R01/CoolantFlow_Transmitter_Calibration_Offset ' +
+      'was being checked by instrumentation, so the flow reading lagged for twenty minutes';
+    const rejected = await api<Recommendation>(
+      `/recommendations/${encodeURIComponent(earlier.id)}/decision`,
+      {
+        method: 'POST',
+        body: JSON.stringify({ decision: 'reject', note, expectedVersion: earlier.version }),
+      },
+    );
+    expect(rejected.status).toBe('rejected');
+
+    const page = await live.browser.newPage({ viewport: { width: 1100, height: 760 } });
+    const errors = watchErrors(page);
+    await page.goto(`${live.h.base}/#token=${TOKENS.operator}`);
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    const before = await ids();
+    expect(await live.h.raise(Date.now() - 30 * 60_000)).toBe(1);
+    const fresh = [...(await ids())].filter((id) => !before.has(id));
+    expect(fresh).toHaveLength(1);
+    const id = fresh[0] as string;
+    // The oracle: the decided others of the pattern, counted in Postgres.
+    const { rows } = await live.h.pool.query<{ approved: string; rejected: string }>(
+      `SELECT count(*) FILTER (WHERE status IN ('approved', 'executed', 'failed')) AS approved,
+              count(*) FILTER (WHERE status = 'rejected') AS rejected
+         FROM agentic_hmi.agent_recommendations
+        WHERE equipment_id = 'REACTOR_01' AND issue_type = $1 AND recommendation_id <> $2`,
+      [earlier.issueType, id],
+    );
+    expect(rows[0]?.rejected).toBe('1');
+    const line = card(page, id).locator('.aim-history');
+    await line.waitFor();
+    const text = (await line.textContent()) ?? '';
+    expect(text).toMatch(
+      new RegExp(`^Earlier on this pattern: ${rows[0]?.approved} approved, 1 rejected — last rejection: “`),
+    );
+    expect(text).toContain('normal cool-down after start-up; [default]Reactors/R01/CoolantFlow');
+    expect(text.endsWith('…”')).toBe(true);
+    expect(await line.locator('.aim-history-note').getAttribute('title')).toBe(note);
+    // Calm: the line takes the panel's muted text colour, nothing of its own.
+    const colours = await line.evaluate((el) => {
+      const probe = document.createElement('span');
+      probe.style.color = 'var(--aim-muted)';
+      el.closest('.aim-root')?.appendChild(probe);
+      const muted = getComputedStyle(probe).color;
+      probe.remove();
+      return { line: getComputedStyle(el).color, muted };
+    });
+    expect(colours.line).toBe(colours.muted);
+
+    await page.getByRole('button', { name: 'Narrow container' }).click();
+    const fit = await page.locator('.aim-root').evaluate((root) => {
+      const el = root.querySelector('.aim-history') as HTMLElement;
+      const card = el.closest('li') as HTMLElement;
+      return {
+        width: root.getBoundingClientRect().width,
+        rootScroll: root.scrollWidth,
+        rootClient: root.clientWidth,
+        lineScroll: el.scrollWidth,
+        lineClient: el.clientWidth,
+        lineRight: el.getBoundingClientRect().right,
+        cardRight: card.getBoundingClientRect().right,
+      };
+    });
+    expect(fit.width).toBeLessThanOrEqual(340);
+    expect(fit.rootScroll).toBeLessThanOrEqual(fit.rootClient);
+    expect(fit.lineScroll).toBeLessThanOrEqual(fit.lineClient);
+    expect(fit.lineRight).toBeLessThanOrEqual(fit.cardRight);
+    expect(errors).toEqual([]);
     await page.close();
   });
 });

@@ -4,6 +4,9 @@ import { observer } from 'mobx-react';
 import type { Decision, Recommendation } from '../../api/types.ts';
 import { formatAge } from './ordering.ts';
 import {
+  clipText,
+  describePatternHistory,
+  HISTORY_NOTE_MAX,
   OUTCOME_LABEL,
   SEVERITY_LABEL,
   describeOutcome,
@@ -64,6 +67,32 @@ function OutcomeLine({ rec }: { rec: Recommendation }): React.ReactElement | nul
         <span aria-hidden="true">— </span>
         {describeOutcome(o)}
       </span>
+    </p>
+  );
+}
+
+/**
+ * The pattern's earlier decisions (equipment × issue type, this one excluded): what the learned
+ * confidence above is based on, and why the last rejection was made. Plain text, muted like the
+ * facts; a long note is cut (the whole note is its tooltip).
+ */
+function PatternHistoryLine({ rec }: { rec: Recommendation }): React.ReactElement | null {
+  const h = rec.patternHistory;
+  if (!h) return null;
+  const note = h.rejected > 0 && h.lastRejectionNote ? h.lastRejectionNote.trim() : '';
+  const shown = clipText(note, HISTORY_NOTE_MAX);
+  const clipped = note.replace(/\s+/g, ' ').length > HISTORY_NOTE_MAX;
+  return (
+    <p className="aim-history" data-approved={h.approved} data-rejected={h.rejected}>
+      {describePatternHistory(h)}
+      {shown ? (
+        <>
+          <span aria-hidden="true"> — </span>
+          <span className="aim-history-note" title={clipped ? note : undefined}>
+            last rejection: “{shown}”
+          </span>
+        </>
+      ) : null}
     </p>
   );
 }
@@ -153,6 +182,7 @@ export const RecommendationCard = observer(function RecommendationCard(props: Ca
           <dd>{rec.occurrenceCount}</dd>
         </div>
       </dl>
+      <PatternHistoryLine rec={rec} />
       {a ? (
         <p className="aim-action">
           <span className="aim-action-name">{a.setpointName}: </span>

@@ -3,6 +3,7 @@ import type {
   Contribution,
   OutcomeActivity,
   OutcomeView,
+  PatternHistory,
   RecommendationStatus,
   Severity,
   WriteOutcome,
@@ -95,4 +96,23 @@ export function describeOutcome(o: OutcomeView): string {
         : `anomaly share ${share(o.before)} before the write, ${share(o.after)} after`;
   }
   return o.reverted ? `${text}; reverted automatically` : text;
+}
+
+/** Longest earlier rejection note shown on a card, in characters (the API has it whole). */
+export const HISTORY_NOTE_MAX = 120;
+
+/** `text` cut to at most `max` characters, at a word boundary when there is one, with '…'. */
+export function clipText(text: string, max: number): string {
+  const t = text.trim().replace(/\s+/g, ' ');
+  if (t.length <= max) return t;
+  const cut = t.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space >= max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+/** 'Earlier on this pattern: 5 approved, 2 rejected', or that there were none. */
+export function describePatternHistory(h: PatternHistory): string {
+  return h.approved + h.rejected === 0
+    ? 'No earlier decisions on this pattern'
+    : `Earlier on this pattern: ${h.approved} approved, ${h.rejected} rejected`;
 }
