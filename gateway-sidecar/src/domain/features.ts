@@ -83,6 +83,8 @@ const PAGE_SENSORS = 1024;
 /** Snapshot format (see `snapshot`): magic + version; bump the version on any layout change. */
 const SNAPSHOT_MAGIC = 'AIFE';
 export const FEATURE_SNAPSHOT_VERSION = 1;
+/** What a reader of `snapshot()` bytes needs beyond the documented layout (domain/snapshot-delta.ts). */
+export const FEATURE_SNAPSHOT_LAYOUT = { magic: SNAPSHOT_MAGIC, scalars: SCALARS, bucketFields: B_FIELDS } as const;
 
 /**
  * Streaming feature engine. One instance holds every tracked sensor.

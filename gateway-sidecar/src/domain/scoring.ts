@@ -109,6 +109,9 @@ export interface AlarmGateOptions {
  */
 export const DEFAULT_GATE: AlarmGateOptions = { onDelayTicks: 15, offDelayTicks: 30, relearnAfterTicks: 350 };
 
+/** Alarm-gate snapshot format: magic, version, bytes per gate after its key (domain/snapshot-delta.ts reads it). */
+export const GATE_SNAPSHOT = { magic: 'AIAG', version: 1, gateBytes: 48 } as const;
+
 interface GateState {
   tickMs: number;
   tickMax: number;
@@ -177,7 +180,7 @@ export class AlarmGate {
   /** Every equipment's gate as bytes (`AIAG` v1: u32 count × (key str, 6 f64)); see `restore`. */
   snapshot(): Uint8Array {
     const w = new StateWriter();
-    writeHeader(w, 'AIAG', 1);
+    writeHeader(w, GATE_SNAPSHOT.magic, GATE_SNAPSHOT.version);
     w.u32(this.#state.size);
     for (const [key, s] of this.#state) {
       w.str(key);
@@ -191,7 +194,7 @@ export class AlarmGate {
     this.#state.clear();
     try {
       const r = new StateReader(bytes, 'alarm-gate snapshot');
-      r.header('AIAG', 1);
+      r.header(GATE_SNAPSHOT.magic, GATE_SNAPSHOT.version);
       const n = r.u32('gate count');
       for (let i = 0; i < n; i++) {
         const key = r.str(`gate ${i} key`);

@@ -62,6 +62,12 @@ export class StateWriter {
   str(s: string): void {
     this.bytes(utf8.encode(s));
   }
+  /** The bytes as they are (no length): the reader must know their length. */
+  raw(b: Uint8Array): void {
+    this.#room(b.length);
+    this.#buf.set(b, this.#at);
+    this.#at += b.length;
+  }
   /** u32 length + the bytes. */
   bytes(b: Uint8Array): void {
     this.u32(b.length);
@@ -125,6 +131,17 @@ export class StateReader {
     else for (let i = 0; i < count; i++) dst[from + i] = this.#view.getFloat64(this.#at + 8 * i, true);
     this.#at += 8 * count;
   }
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.#at;
+  }
+  /** The next `n` bytes as a view (no copy). */
+  raw(n: number, field: string): Uint8Array {
+    this.#need(n, field);
+    const b = this.#buf.subarray(this.#at, this.#at + n);
+    this.#at += n;
+    return b;
+  }
   bytes(field: string): Uint8Array {
     const n = this.u32(`${field} length`);
     this.#need(n, field);
@@ -157,4 +174,43 @@ export class StateReader {
 export function writeHeader(w: StateWriter, magic: string, version: number): void {
   for (let i = 0; i < 4; i++) w.u8(magic.charCodeAt(i));
   w.u16(version);
+}
+
+/** Whether two byte runs are equal (compared 4 bytes at a time where both are aligned alike). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  let i = 0;
+  if ((a.byteOffset & 3) === (b.byteOffset & 3)) {
+    while (i < n && ((a.byteOffset + i) & 3) !== 0) {
+      if (a[i] !== b[i]) return false;
+      i++;
+    }
+    const words = (n - i) >> 2;
+    if (words > 0) {
+      const wa = new Uint32Array(a.buffer, a.byteOffset + i, words);
+      const wb = new Uint32Array(b.buffer, b.byteOffset + i, words);
+      for (let k = 0; k < words; k++) if (wa[k] !== wb[k]) return false;
+      i += words * 4;
+    }
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const CRC_TABLE = ((): Uint32Array => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE 802.3, as zlib) of `b`: detects a flipped or lost byte in a stored delta. */
+export function crc32(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < b.length; i++) c = (CRC_TABLE[(c ^ (b[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }
