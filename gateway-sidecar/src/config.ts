@@ -202,6 +202,12 @@ export const configSchema = z
         tickMs: z.number().int().positive().default(5_000),
         criticalRearmFraction: z.number().min(0).max(0.5).default(0.02),
         changeLogRetentionHours: z.number().positive().default(168),
+        /** A rejected row's later anomalies reopen when scoring more than this above it (domain/reopen.ts). */
+        reopenScoreMargin: z
+          .number({ invalid_type_error: 'must be a number in [0, 1] (anomaly scores are in [0, 1])' })
+          .min(0, 'must be at least 0 (a score margin in [0, 1])')
+          .max(1, 'must be at most 1 (anomaly scores are in [0, 1])')
+          .default(0.1),
       })
       .strict()
       .default({}),

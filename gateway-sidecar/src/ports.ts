@@ -7,6 +7,7 @@ import type { TagEvent } from './domain/tag-event.ts';
 import type { ActionSpec, Approval } from './domain/recommendation.ts';
 import type { DisciplineHistory, Shelf } from './domain/alarm-discipline.ts';
 import type { CriticalAlertCandidate } from './domain/critical.ts';
+import type { RejectedSnapshot } from './domain/reopen.ts';
 import type { Contribution, Severity } from './domain/detection.ts';
 import type { AuditEntry, Change, ListFilter, Recommendation, RecommendationStatus, WriteResult } from './domain/recommendation-view.ts';
 
@@ -219,11 +220,20 @@ export interface NewRecommendation {
   readonly eventIds: readonly string[];
   readonly groupedItems: readonly GroupedItem[];
   readonly nowMs: number;
+  /**
+   * A rejected row under this key takes the events only when true (the engine judged them
+   * same-looking, domain/reopen.ts); otherwise the upsert answers `held` with the row's snapshot.
+   */
+  readonly intoRejected?: boolean;
+  /** Set on a row raised because the rejected one (`fromId`) was bypassed; stored on insert only. */
+  readonly reopen?: { readonly fromId: string; readonly reason: string };
 }
 
 export type UpsertOutcome =
   | { readonly outcome: 'inserted' | 'updated'; readonly recommendation: Recommendation; readonly change: Change }
-  | { readonly outcome: 'unchanged' };
+  | { readonly outcome: 'unchanged' }
+  /** The key's row is rejected and the batch brings new events: the engine decides where they go. */
+  | { readonly outcome: 'held'; readonly rejected: RejectedSnapshot };
 
 export interface AuditRecord {
   readonly action: string;

@@ -1,6 +1,7 @@
 /** Row shapes and row → API mapping for pg-recommendation-store.ts (timestamps become ISO strings). */
 import type { Shelf } from '../domain/alarm-discipline.ts';
 import type { Contribution, Severity } from '../domain/detection.ts';
+import type { RejectedSnapshot } from '../domain/reopen.ts';
 import type {
   AuditEntry,
   OutcomeActivity,
@@ -27,7 +28,7 @@ export interface OutcomeJson {
 export const REC_COLUMNS = `recommendation_id, equipment_id, area, issue_type, severity, anomaly_score, confidence_score,
   recommendation_text, explanation, proposed_action, status, created_timestamp, anomaly_timestamp, last_seen_timestamp,
   occurrence_count, max_anomaly_score, decided_by, decided_at, deferred_until, operator_notes, write_result, version,
-  approvals, revert_result, grouped_items, outcome`;
+  approvals, revert_result, grouped_items, outcome, reopened_from, reopen_reason`;
 
 export interface RecRow {
   recommendation_id: string;
@@ -56,6 +57,8 @@ export interface RecRow {
   revert_result: WriteResult | null;
   grouped_items: NonNullable<Recommendation['groupedItems']>;
   outcome: OutcomeJson | null;
+  reopened_from: string | null;
+  reopen_reason: string | null;
 }
 
 const activityView = (a: OutcomeActivity): OutcomeActivity => ({
@@ -77,6 +80,26 @@ export function toOutcomeView(o: OutcomeJson | null): OutcomeView | null {
     after: activityView(o.after),
     clearedAfterMinutes: cleared ? Math.round(((o.clearedAfterMs as number) / 60_000) * 10) / 10 : null,
     reverted: o.reverted === true,
+  };
+}
+
+/** A rejected row's decision-time snapshot (pg-recommendation-store.ts `held`). */
+export const REJECTED_COLUMNS = `recommendation_id, COALESCE(decided_severity, severity) AS decided_severity,
+  COALESCE(decided_max_score, max_anomaly_score) AS decided_max_score, COALESCE(decided_top_tags, top_tags) AS decided_top_tags`;
+
+export interface RejectedRow {
+  recommendation_id: string;
+  decided_severity: Severity;
+  decided_max_score: number;
+  decided_top_tags: string[];
+}
+
+export function toRejectedSnapshot(r: RejectedRow): RejectedSnapshot {
+  return {
+    id: r.recommendation_id,
+    severity: r.decided_severity,
+    maxScore: r.decided_max_score,
+    topTags: r.decided_top_tags,
   };
 }
 
@@ -110,6 +133,8 @@ export function toRecommendation(r: RecRow): Recommendation {
     revertResult: r.revert_result,
     groupedItems: r.grouped_items,
     outcome: toOutcomeView(r.outcome),
+    reopenedFrom: r.reopened_from,
+    reopenReason: r.reopen_reason,
   };
 }
 

@@ -36,6 +36,7 @@ import * as q from './pg-alarm-discipline-queries.ts';
 import * as c from './pg-recommendation-changes.ts';
 import { withOnePatternHistory, withPatternHistory } from './pg-pattern-history.ts';
 import { inTransaction } from './pg-pool.ts';
+import { appendChange, audit, auditReopened, notUpdated } from './pg-recommendation-log.ts';
 
 const T = 'agentic_hmi.agent_recommendations';
 const SEVERITY_RANK = `CASE %s WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`;
@@ -53,41 +54,6 @@ export class PgRecommendationStore implements RecommendationStore {
     return inTransaction(this.#pool, fn);
   }
 
-  async #appendChange(c: Queryable, rec: Recommendation): Promise<Change> {
-    const { rows } = await c.query<{ seq: string }>(
-      `INSERT INTO agentic_hmi.recommendation_changes (change_type, subject_id, payload) VALUES ('recommendation', $1, $2) RETURNING seq`,
-      [rec.id, JSON.stringify(rec)],
-    );
-    return { seq: Number(rows[0]?.seq), type: 'recommendation', recommendation: rec };
-  }
-
-  async #audit(
-    c: Queryable,
-    id: string,
-    from: string | null,
-    to: string | null,
-    a: TransitionPatch['audit'],
-    nowMs: number,
-  ): Promise<void> {
-    await c.query(
-      `INSERT INTO agentic_hmi.recommendation_audit
-         (recommendation_id, action, actor, actor_roles, from_status, to_status, before_value, after_value, note, at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        id,
-        a.action,
-        a.actor,
-        [...a.actorRoles],
-        from,
-        to,
-        JSON.stringify(a.before ?? null),
-        JSON.stringify(a.after ?? null),
-        a.note,
-        new Date(nowMs),
-      ],
-    );
-  }
-
   async upsert(r: NewRecommendation): Promise<UpsertOutcome> {
     const ids = [...new Set(r.eventIds)];
     const now = new Date(r.nowMs);
@@ -96,8 +62,10 @@ export class PgRecommendationStore implements RecommendationStore {
         `INSERT INTO ${T} AS r
            (recommendation_id, dedup_key, equipment_id, area, issue_type, severity, anomaly_score, confidence_score,
             recommendation_text, explanation, proposed_action, status, created_timestamp, anomaly_timestamp,
-            last_seen_timestamp, occurrence_count, max_anomaly_score, anomaly_event_ids, grouped_items)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $12, cardinality($14::text[]), $7, $14, $15)
+            last_seen_timestamp, occurrence_count, max_anomaly_score, anomaly_event_ids, grouped_items,
+            top_tags, reopened_from, reopen_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $12, cardinality($14::text[]), $7, $14, $15,
+                 $16, $17, $18)
          ON CONFLICT (dedup_key) DO UPDATE SET
            occurrence_count = r.occurrence_count
              + (SELECT count(*) FROM unnest(EXCLUDED.anomaly_event_ids) e WHERE NOT (e = ANY (r.anomaly_event_ids)))::int,
@@ -108,8 +76,9 @@ export class PgRecommendationStore implements RecommendationStore {
            confidence_score = GREATEST(r.confidence_score, EXCLUDED.confidence_score),
            severity = CASE WHEN ${SEVERITY_RANK.replace('%s', 'EXCLUDED.severity')} > ${SEVERITY_RANK.replace('%s', 'r.severity')}
                            THEN EXCLUDED.severity ELSE r.severity END,
-           grouped_items = r.grouped_items || EXCLUDED.grouped_items
-         WHERE NOT (EXCLUDED.anomaly_event_ids <@ r.anomaly_event_ids)
+           grouped_items = r.grouped_items || EXCLUDED.grouped_items,
+           top_tags = r.top_tags || ARRAY(SELECT t FROM unnest(EXCLUDED.top_tags) t WHERE NOT (t = ANY (r.top_tags)))
+         WHERE NOT (EXCLUDED.anomaly_event_ids <@ r.anomaly_event_ids) AND (r.status <> 'rejected' OR $19::boolean)
          RETURNING ${REC_COLUMNS}, (xmax = 0) AS inserted`,
         [
           r.id,
@@ -127,10 +96,14 @@ export class PgRecommendationStore implements RecommendationStore {
           new Date(r.anomalyAtMs),
           ids,
           JSON.stringify(r.groupedItems),
+          r.explanation[0] === undefined ? [] : [r.explanation[0].tagPath],
+          r.reopen?.fromId ?? null,
+          r.reopen?.reason ?? null,
+          r.intoRejected === true,
         ],
       );
       const row = rows[0];
-      if (row === undefined) return { outcome: 'unchanged' };
+      if (row === undefined) return notUpdated(c, r.dedupKey, ids);
       const rec = await withOnePatternHistory(c, toRecommendation(row));
       await c.query(
         `INSERT INTO mining_operations.ai_recommendations_gold
@@ -150,7 +123,7 @@ export class PgRecommendationStore implements RecommendationStore {
         ],
       );
       if (row.inserted) {
-        await this.#audit(
+        await audit(
           c,
           rec.id,
           null,
@@ -161,12 +134,17 @@ export class PgRecommendationStore implements RecommendationStore {
             actorRoles: [],
             note: null,
             before: null,
-            after: { dedupKey: r.dedupKey, eventIds: ids.length },
+            after: {
+              dedupKey: r.dedupKey,
+              eventIds: ids.length,
+              ...(r.reopen ? { reopenedFrom: r.reopen.fromId, reason: r.reopen.reason } : {}),
+            },
           },
           r.nowMs,
         );
+        if (r.reopen) await auditReopened(c, r.reopen, rec.id, r.nowMs);
       }
-      const change = await this.#appendChange(c, rec);
+      const change = await appendChange(c, rec);
       return { outcome: row.inserted ? 'inserted' : 'updated', recommendation: rec, change };
     });
   }
@@ -235,6 +213,9 @@ export class PgRecommendationStore implements RecommendationStore {
               deferred_until = CASE WHEN $5::boolean THEN $6::timestamptz ELSE deferred_until END,
               decided_by = CASE WHEN $7::boolean THEN $8 ELSE decided_by END,
               decided_at = CASE WHEN $7::boolean THEN $9::timestamptz ELSE decided_at END,
+              decided_severity = CASE WHEN $7::boolean THEN severity ELSE decided_severity END,
+              decided_max_score = CASE WHEN $7::boolean THEN max_anomaly_score ELSE decided_max_score END,
+              decided_top_tags = CASE WHEN $7::boolean THEN top_tags ELSE decided_top_tags END,
               operator_notes = COALESCE($10, operator_notes),
               write_result = COALESCE($11::jsonb, write_result),
               revert_result = COALESCE($12::jsonb, revert_result),
@@ -265,14 +246,14 @@ export class PgRecommendationStore implements RecommendationStore {
     if (updated === undefined)
       throw new SidecarError(ERRORS.API_CONFLICT, `recommendation '${id}' changed concurrently`);
     const rec = await withOnePatternHistory(c, toRecommendation(updated));
-    await this.#audit(c, id, current.status, rec.status, p.audit, nowMs);
+    await audit(c, id, current.status, rec.status, p.audit, nowMs);
     if (p.text !== undefined && p.text !== current.text) {
       await c.query(
         'UPDATE mining_operations.ai_recommendations_gold SET recommendation_text = $2 WHERE recommendation_id = $1',
         [id, p.text],
       );
     }
-    return { recommendation: rec, change: await this.#appendChange(c, rec) };
+    return { recommendation: rec, change: await appendChange(c, rec) };
   }
 
   transition(

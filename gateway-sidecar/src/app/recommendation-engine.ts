@@ -3,22 +3,34 @@
  * playbook chosen, and then, in this order, operating mode, minimum confidence, shelving and flood
  * control decide whether it reaches operators (ISA-18.2: a suppressed one is counted, a flooded
  * one is grouped into the area's summary, nothing is dropped silently). The store upserts by dedup
- * key. LLM enrichment runs after the insert, off the ingest path; on any failure the playbook text
- * stands.
+ * key. A rejected row takes the later events of its key only while they look like what the
+ * operator rejected; different-looking ones raise a new recommendation under a derived key
+ * (`<key>|reopen:n`, domain/reopen.ts), which goes through flood control like any new one. LLM
+ * enrichment runs after the insert, off the ingest path; on any failure the playbook text stands.
  */
 import { AlarmDiscipline, findShelf, isSuppressingMode, type Shelf } from '../domain/alarm-discipline.ts';
-import { dedupKey, floodSummaryKey, recommendationIdFor } from '../domain/dedup.ts';
+import { dedupKey, floodSummaryKey, recommendationIdFor, reopenKey } from '../domain/dedup.ts';
 import type { ScoredReading } from '../domain/detection.ts';
 import type { EquipmentIndex } from '../domain/equipment.ts';
 import { choosePlaybook, type PlaybookResult } from '../domain/playbooks.ts';
+import { checkScoreMargin, judgeReopen, REOPEN_REASONS, type ReopenReason } from '../domain/reopen.ts';
 import type { Logger } from '../log.ts';
-import type { Advisor, Clock, NewRecommendation, RecommendationStore } from '../ports.ts';
+import type { Advisor, Clock, NewRecommendation, RecommendationStore, UpsertOutcome } from '../ports.ts';
 import type { Change } from './recommendation-service.ts';
 
 export interface EngineOptions {
   readonly minConfidence: number;
   readonly dedupWindowMinutes: number;
   readonly maxRecommendationsPer10Min: number;
+  /** A batch scoring more than this above a rejected row's max score (at the decision) reopens. */
+  readonly reopenScoreMargin: number;
+}
+
+/** Where a batch goes past a rejection: the rejected row's id, the card's reason, the counted reason. */
+interface Reopen {
+  readonly fromId: string;
+  readonly reason: string;
+  readonly kind: ReopenReason;
 }
 
 export interface EngineDeps {
@@ -46,9 +58,16 @@ export class RecommendationEngine {
   /** Patterns already listed in a flood summary (`summaryKey|patternKey`). */
   readonly #grouped = new Set<string>();
   readonly #pending = new Set<Promise<void>>();
+  readonly #reopened = new Map<ReopenReason, number>(REOPEN_REASONS.map((r) => [r, 0]));
 
   constructor(deps: EngineDeps) {
+    checkScoreMargin(deps.options.reopenScoreMargin);
     this.#d = deps;
+  }
+
+  /** Recommendations raised past a rejection since start, by the first reason that held. */
+  reopened(): Record<ReopenReason, number> {
+    return Object.fromEntries(this.#reopened) as Record<ReopenReason, number>;
   }
 
   /** RecommendationIntake: returns how many recommendations were created or updated. */
@@ -93,35 +112,68 @@ export class RecommendationEngine {
       d.discipline.recordSuppressed('shelved');
       return false;
     }
-    const key = dedupKey(equipmentId, pb.issueType, pb.anomalyTsMs, d.options.dedupWindowMinutes);
-    let rec = this.#toNew(key, eq.area, equipmentId, pb, now);
-    if (!this.#known.has(key) && !(await d.store.exists(key))) {
-      if (d.discipline.admit(eq.area, now)) {
-        if (d.discipline.recordRaised(`${equipmentId}|${pb.issueType}`, now)) {
-          d.logger.warn({ equipmentId, issueType: pb.issueType }, 'chattering recommendation pattern');
-        }
-      } else {
-        rec = this.#floodSummary(eq.area, key, equipmentId, pb, now);
+    const baseKey = dedupKey(equipmentId, pb.issueType, pb.anomalyTsMs, d.options.dedupWindowMinutes);
+    let key = baseKey;
+    let reopen: Reopen | undefined;
+    let rec: NewRecommendation;
+    let out: UpsertOutcome;
+    // Follows the key's rows while they are rejected and the batch looks different from what the
+    // operator rejected: `<key>`, `<key>|reopen:1`, `<key>|reopen:2`, … (finite: one per stored row).
+    for (let n = 1; ; n++) {
+      rec = await this.#admitted(key, eq.area, equipmentId, pb, now, reopen);
+      out = await d.store.upsert(rec);
+      if (rec.dedupKey === key) this.#remember(key);
+      if (out.outcome !== 'held') break;
+      const look = { severity: pb.severity, score: pb.anomalyScore, topTag: pb.explanation[0]?.tagPath };
+      const verdict = judgeReopen(out.rejected, look, d.options.reopenScoreMargin);
+      if (!verdict.reopen) {
+        // Looks like what was rejected: the rejection holds it back (recorded, not shown again).
+        out = await d.store.upsert({ ...rec, intoRejected: true });
+        break;
       }
+      reopen = { fromId: out.rejected.id, reason: verdict.text, kind: verdict.reasons[0] as ReopenReason };
+      key = reopenKey(baseKey, n);
     }
-    const out = await d.store.upsert(rec);
-    if (rec.dedupKey === key) this.#remember(key);
-    if (out.outcome === 'unchanged') return false;
+    if (out.outcome === 'unchanged' || out.outcome === 'held') return false;
     d.publish(out.change);
     if (out.outcome === 'inserted') {
+      // A reopening the flood grouped into the area's summary is counted as grouped, not here.
+      const reopened = rec.reopen === undefined ? undefined : reopen;
+      if (reopened) this.#reopened.set(reopened.kind, (this.#reopened.get(reopened.kind) ?? 0) + 1);
       d.logger.info(
         {
           recommendationId: out.recommendation.id,
           equipmentId,
           issueType: rec.issueType,
           confidence: rec.confidence,
+          ...(reopened ? { reopenedFrom: reopened.fromId, reason: reopened.reason } : {}),
         },
-        'recommendation created',
+        reopened ? 'recommendation reopened past a rejection' : 'recommendation created',
       );
       if (d.advisor !== undefined && rec.issueType !== 'flood_summary')
         this.#enrich(out.recommendation.id, eq.kind, pb, anomalies);
     }
     return true;
+  }
+
+  /** The row for `key`; a key not stored yet must pass flood control, else it is grouped. */
+  async #admitted(
+    key: string,
+    area: string,
+    equipmentId: string,
+    pb: PlaybookResult,
+    now: number,
+    reopen: Reopen | undefined,
+  ): Promise<NewRecommendation> {
+    const d = this.#d;
+    const rec = this.#toNew(key, area, equipmentId, pb, now);
+    if (this.#known.has(key) || (await d.store.exists(key)))
+      return reopen ? { ...rec, reopen: { fromId: reopen.fromId, reason: reopen.reason } } : rec;
+    if (!d.discipline.admit(area, now)) return this.#floodSummary(area, key, equipmentId, pb, now);
+    if (d.discipline.recordRaised(`${equipmentId}|${pb.issueType}`, now)) {
+      d.logger.warn({ equipmentId, issueType: pb.issueType }, 'chattering recommendation pattern');
+    }
+    return reopen ? { ...rec, reopen: { fromId: reopen.fromId, reason: reopen.reason } } : rec;
   }
 
   #toNew(
@@ -165,6 +217,8 @@ export class RecommendationEngine {
       ...this.#toNew(summaryKey, area, `area:${area}`, pb, nowMs),
       issueType: 'flood_summary',
       proposedAction: null,
+      // A rejected summary keeps grouping the window's flood (reopening is per equipment x issue).
+      intoRejected: true,
       text: `Alarm flood in area ${area}: more than ${limit} new recommendations within 10 minutes. Further ones are grouped here instead of shown one by one; review the grouped list.`,
       groupedItems: first
         ? [

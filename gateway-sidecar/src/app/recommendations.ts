@@ -11,12 +11,12 @@ import type { EquipmentIndex } from '../domain/equipment.ts';
 import { canDecide, dueTransition, planDecision } from '../domain/recommendation.ts';
 import type { ModeReading, SetpointReading } from '../domain/tag-event.ts';
 import { ERRORS, SidecarError } from '../errors.ts';
-import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Advisor, Clock, RecommendationStore, TagWriter } from '../ports.ts';
 import type { ModeListener, RecommendationIntake, SetpointListener } from './ingest.ts';
 import { CriticalPush, pushFirstBypass, withPending, type PushFirstBypass } from './critical-push.ts';
 import { RecommendationEngine } from './recommendation-engine.ts';
+import type { RecommendationsOptions } from './recommendations-options.ts';
 import type {
   Actor,
   AlarmDisciplineService,
@@ -36,20 +36,7 @@ import {
   type WriteDeps,
 } from './setpoint-write.ts';
 
-export interface RecommendationsOptions {
-  readonly minConfidence: number;
-  readonly dedupWindowMinutes: number;
-  readonly expireAfterMinutes: number;
-  readonly maxRecommendationsPer10Min: number;
-  readonly shelveMaxHours: number;
-  readonly maxDeferHours: number;
-  readonly chatterCount: number;
-  readonly chatterWindowMinutes: number;
-  /** Change-log rows older than this are pruned by tick (at most once an hour). */
-  readonly changeLogRetentionHours: number;
-  readonly requireReadBack: boolean;
-  readonly readBackTolerance: number;
-}
+export { recommendationsOptionsFrom, type RecommendationsOptions } from './recommendations-options.ts';
 
 export interface RecommendationsDeps {
   readonly store: RecommendationStore;
@@ -137,6 +124,7 @@ export class Recommendations
         minConfidence: o.minConfidence,
         dedupWindowMinutes: o.dedupWindowMinutes,
         maxRecommendationsPer10Min: o.maxRecommendationsPer10Min,
+        reopenScoreMargin: o.reopenScoreMargin,
       },
       publish: (c) => this.#publish(c),
     });
@@ -432,7 +420,7 @@ export class Recommendations
   }
 
   kpis(): AlarmKpiView {
-    return this.#discipline.kpis(this.#d.clock.now());
+    return { ...this.#discipline.kpis(this.#d.clock.now()), reopened: this.#engine.reopened() };
   }
 }
 
@@ -441,24 +429,4 @@ export async function createRecommendations(deps: RecommendationsDeps): Promise<
   const r = new Recommendations(deps);
   await r.start();
   return r;
-}
-
-/** The options slice from the validated config (main.ts passes the result to createRecommendations). */
-export function recommendationsOptionsFrom(
-  config: Pick<Config, 'minConfidence' | 'dedupWindowMinutes' | 'recommendations' | 'writes'>,
-): RecommendationsOptions {
-  const r = config.recommendations;
-  return {
-    minConfidence: config.minConfidence,
-    dedupWindowMinutes: config.dedupWindowMinutes,
-    expireAfterMinutes: r.expireAfterMinutes,
-    maxRecommendationsPer10Min: r.maxRecommendationsPer10Min,
-    shelveMaxHours: r.shelveMaxHours,
-    maxDeferHours: r.maxDeferHours,
-    chatterCount: r.chatterCount,
-    chatterWindowMinutes: r.chatterWindowMinutes,
-    changeLogRetentionHours: r.changeLogRetentionHours,
-    requireReadBack: config.writes.requireReadBack,
-    readBackTolerance: config.writes.readBackTolerance,
-  };
 }

@@ -24,6 +24,16 @@ export function dedupKey(
   return `${equipmentId}|${issueType}|${new Date(windowStartMs(anomalyTsMs, windowMinutes)).toISOString()}`;
 }
 
+/**
+ * Key of the n-th recommendation raised past rejections of the pattern in one window (n ≥ 1):
+ * `<key>|reopen:1` past the rejected `<key>`, `<key>|reopen:2` past a rejected `reopen:1`.
+ * Derived, so a replay of the same events after a restart finds the same row.
+ */
+export function reopenKey(baseKey: string, n: number): string {
+  if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`reopen number must be an integer ≥ 1, got ${n}`);
+  return `${baseKey}|reopen:${n}`;
+}
+
 /** Key of the one flood summary per area and 10-minute window (the ISA-18.2 flood interval). */
 export function floodSummaryKey(area: string, tsMs: number): string {
   return `area:${area}|flood_summary|${new Date(windowStartMs(tsMs, 10)).toISOString()}`;

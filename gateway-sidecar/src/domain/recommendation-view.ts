@@ -83,6 +83,14 @@ export interface Recommendation {
    * zeros and nulls when there are none. Absent only on change-log entries written before it existed.
    */
   readonly patternHistory?: PatternHistory;
+  /**
+   * Id of the rejected recommendation of the same pattern and window this one was raised past,
+   * because its anomalies looked different from what the operator rejected; null otherwise.
+   * Absent only on change-log entries written before it existed.
+   */
+  readonly reopenedFrom?: string | null;
+  /** Why it was raised past the rejection, e.g. `Reopened: HIGH (rejected at MEDIUM)`; null otherwise. */
+  readonly reopenReason?: string | null;
 }
 
 /**
@@ -196,4 +204,6 @@ export interface AlarmKpiView {
   readonly chatteringPatterns: readonly string[];
   readonly suppressed: Readonly<Record<'mode' | 'shelved' | 'below_confidence', number>>;
   readonly grouped: number;
+  /** Recommendations raised past a rejection since start, by first reason (domain/reopen.ts). */
+  readonly reopened?: Readonly<Record<'severity' | 'top_tag' | 'score', number>>;
 }
