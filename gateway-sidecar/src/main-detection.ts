@@ -1,6 +1,6 @@
 /**
  * Detection wiring shared by main.ts and the e2e bench: the ONNX ensemble (features + model from
- * `ensemble.modelDir`, default the newest `models/if-rf-ensemble/<version>`) when a model version loads, otherwise the fallback
+ * `ensemble.modelDir`, default the newest shipped `models/if-rf-ensemble/<version>`) when a model version loads, otherwise the fallback
  * z-score detector with warning SC_WRN_003, so the pipeline keeps running and /health says the
  * model is degraded instead of the sidecar refusing to start.
  */
@@ -28,11 +28,19 @@ import {
 export const MODELS_ROOT = fileURLToPath(new URL('../../models/', import.meta.url));
 const SHIPPED_MODEL = 'if-rf-ensemble';
 
-/** `models/if-rf-ensemble/<highest version>` (versions compare numerically: 1.10.0 > 1.9.0). */
+/** A shipped version folder is named by a release number (1.1.0); retrained ones are `r<time>`. */
+const SHIPPED_VERSION = /^\d+(\.\d+)*$/;
+
+/**
+ * `models/if-rf-ensemble/<highest shipped version>` (versions compare numerically: 1.10.0 > 1.9.0).
+ * Only release-numbered folders count: `npm run retrain` writes its candidates (`r<time>`, refused
+ * ones too) into the same folder by default, and which of those serves is the registry's decision,
+ * never the folder listing's.
+ */
 export function shippedModelDir(root: string = MODELS_ROOT): string {
   const base = join(root, SHIPPED_MODEL);
   const versions = existsSync(base)
-    ? readdirSync(base).filter((v) => existsSync(join(base, v, 'model.json')))
+    ? readdirSync(base).filter((v) => SHIPPED_VERSION.test(v) && existsSync(join(base, v, 'model.json')))
     : [];
   versions.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const latest = versions[versions.length - 1];
