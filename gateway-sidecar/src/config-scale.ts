@@ -41,6 +41,19 @@ export const scaleSchema = z
     fetchWaitMs: z.number().int().min(1_000).default(1_000),
     /** Longest time between two checkpoints (sequence + state snapshot) of a busy partition; 0: every batch. */
     checkpointEveryMs: z.number().int().min(0).default(60_000),
+    /** Checkpoints per full base snapshot; the others are deltas of what changed (1: every checkpoint full). */
+    checkpointFullEvery: z
+      .number({ invalid_type_error: 'checkpointFullEvery must be a number of checkpoints' })
+      .int('checkpointFullEvery must be a whole number of checkpoints')
+      .min(1, 'checkpointFullEvery must be at least 1 (1: every checkpoint is a full snapshot)')
+      .max(10_000, 'checkpointFullEvery must be at most 10000 (a takeover applies up to that many deltas)')
+      .default(24),
+    /** A new full base once the delta chain's bytes would exceed this share of the base's bytes. */
+    checkpointChainMaxRatio: z
+      .number({ invalid_type_error: 'checkpointChainMaxRatio must be a number (share of the base size)' })
+      .gt(0, 'checkpointChainMaxRatio must be greater than 0')
+      .max(100, 'checkpointChainMaxRatio must be at most 100 (a takeover reads base + chain)')
+      .default(1),
     /** Port of the worker's GET /health and GET /metrics (0: any free port); unset: no server. */
     httpPort: z.number().int().min(0).max(65_535).optional(),
     httpHost: z.string().min(1).default('127.0.0.1'),

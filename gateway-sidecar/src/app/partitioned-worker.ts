@@ -4,8 +4,9 @@
  * validate → critical bypass → features + ensemble → bronze/silver → recommendations → ack →
  * checkpoint. A checkpoint is the stream sequence whose effects all committed together with the
  * partition state right after it (feature windows, alarm gates, validator order, critical latches),
- * saved in one row (PgPartitionCheckpoints) at most every `checkpointEveryMs`, when the partition
- * goes idle, and when it is handed back.
+ * saved atomically (PgPartitionCheckpoints) at most every `checkpointEveryMs`, when the partition
+ * goes idle, and when it is handed back: a full base, then deltas of what changed
+ * (checkpoint-chain.ts; `checkpointFullEvery`, `checkpointChainMaxRatio`).
  *
  * Taking a partition over (first start, or its owner died and its lease expired): the state is
  * restored from the checkpoint snapshot; the stream after the checkpoint is checked for missing
@@ -27,6 +28,8 @@
 import type { ScoredReading } from '../domain/detection.ts';
 import type { EventValidator, SensorReading, TagEvent } from '../domain/tag-event.ts';
 import { decodePartitionState, encodePartitionState } from './partition-state.ts';
+import { checkChainOptions, DEFAULT_CHAIN, PartitionCheckpointer } from './checkpoint-chain.ts';
+import type { PartitionCheckpointChains } from '../checkpoint-chain-ports.ts';
 import { AggregateOnlyState, type MinuteAggregate } from '../domain/minute-aggregates.ts';
 import type { PartitionCheckpoints, PartitionFeed, PartitionLeases, SeqRange, SequencedEvent } from '../scale-ports.ts';
 import type { Logger } from '../log.ts';
@@ -57,7 +60,8 @@ export interface WorkerDeps {
   readonly partitions: number;
   readonly feed: PartitionFeed;
   readonly leases: PartitionLeases;
-  readonly checkpoints: PartitionCheckpoints;
+  /** With PartitionCheckpointChains (loadChain, saveDelta, rebase) checkpoints are incremental. */
+  readonly checkpoints: PartitionCheckpoints | PartitionCheckpointChains;
   /** A fresh validator (its per-tag order state) per partition ownership. */
   readonly newValidator: () => EventValidator;
   /** A fresh detector (own feature windows) per partition ownership. */
@@ -80,12 +84,24 @@ export interface WorkerDeps {
   readonly leaseRenewMs: number;
   /** Longest time between checkpoints of a busy partition, ms (0: after every batch). */
   readonly checkpointEveryMs: number;
+  /** Checkpoints per full base snapshot, the rest are deltas (config `scale.checkpointFullEvery`, default 24; 1: all full). */
+  readonly checkpointFullEvery?: number;
+  /** A new base once the delta chain's bytes would exceed this share of the base (`scale.checkpointChainMaxRatio`, default 1). */
+  readonly checkpointChainMaxRatio?: number;
   /** Clock for the checkpoint interval (default Date.now). */
   readonly now?: () => number;
   /** Called after each committed batch: (partition, events processed, rejected). */
   readonly onCommitted?: (partition: number, processed: number, rejected: number) => void;
-  /** Called after each saved checkpoint with the snapshot size in bytes. */
-  readonly onCheckpoint?: (partition: number, seq: number, stateBytes: number) => void;
+  /**
+   * Called after each checkpoint with the bytes written: a full base or a delta ('stale': a delta
+   * the store refused because another owner moved the checkpoint; nothing written).
+   */
+  readonly onCheckpoint?: (partition: number, seq: number, stateBytes: number, kind: 'base' | 'delta' | 'stale') => void;
+  /**
+   * Called when a stored delta could not be applied at a takeover: the state of the chain's last
+   * good checkpoint (`resumedAt`) was restored and the stream is re-processed from there.
+   */
+  readonly onDeltaRejected?: (partition: number, err: Error, resumedAt: number) => void;
   /** Called for each delivery hole found when taking a partition over. */
   readonly onHole?: (partition: number, hole: SeqRange) => void;
   /** Called when a partition's state was restored from its checkpoint snapshot. */
@@ -95,6 +111,7 @@ export interface WorkerDeps {
 }
 
 interface PartitionParts {
+  readonly checkpointer: PartitionCheckpointer;
   readonly validator: EventValidator;
   readonly detector: SnapshotDetector;
   readonly critical: PartitionCritical;
@@ -152,6 +169,7 @@ export class PartitionedWorker {
   #round: Promise<void> = Promise.resolve();
 
   constructor(deps: WorkerDeps) {
+    checkChainOptions({ fullEvery: deps.checkpointFullEvery ?? DEFAULT_CHAIN.fullEvery, maxChainRatio: deps.checkpointChainMaxRatio ?? DEFAULT_CHAIN.maxChainRatio });
     this.#d = deps;
     this.#log = deps.logger.child({ component: 'partitioned-worker', instance: deps.instanceId });
   }
@@ -230,9 +248,10 @@ export class PartitionedWorker {
     }
   }
 
-  #fresh(): PartitionParts {
+  #fresh(checkpointer: PartitionCheckpointer): PartitionParts {
     const agg = this.#d.aggregateOnly;
     return {
+      checkpointer,
       validator: this.#d.newValidator(),
       detector: this.#d.newDetector(),
       critical: this.#d.newCritical(),
@@ -242,27 +261,40 @@ export class PartitionedWorker {
 
   /** The partition state at its checkpoint: restored from the snapshot, or rebuilt from the stream. */
   async #takeOver(p: number): Promise<{ parts: PartitionParts; cp: number }> {
-    const ck = await this.#d.checkpoints.load(p);
-    if (ck === undefined) return { parts: this.#fresh(), cp: 0 };
+    const d = this.#d;
+    const checkpointer = new PartitionCheckpointer(d.checkpoints, p, {
+      fullEvery: d.checkpointFullEvery ?? DEFAULT_CHAIN.fullEvery,
+      maxChainRatio: d.checkpointChainMaxRatio ?? DEFAULT_CHAIN.maxChainRatio,
+    });
+    const ck = await checkpointer.load();
+    if (ck === undefined) return { parts: this.#fresh(checkpointer), cp: 0 };
+    if (ck.rejected !== undefined) {
+      this.#log.error(
+        { err: ck.rejected.err, partition: p, checkpoint: ck.rejected.chainSeq, resumedAt: ck.seq, rebased: ck.rejected.rebased },
+        'checkpoint delta cannot be applied; restoring the last good checkpoint of the chain and re-processing the stream from there',
+      );
+      d.onDeltaRejected?.(p, ck.rejected.err, ck.seq);
+    }
     let restoring: PartitionParts | undefined;
     try {
-      const parts = (restoring = this.#fresh());
+      const parts = (restoring = this.#fresh(checkpointer));
       const state = decodePartitionState(ck.state);
       await parts.detector.restoreState(state.detector);
       parts.validator.restoreOrderState(state.order);
       parts.critical.latches.restoreLatched(state.latched);
       if (parts.aggregates !== undefined) parts.aggregates.restore(state.aggregates);
       else if (state.aggregates.length > 0) throw new Error('the snapshot holds aggregate-only state but this worker writes every row (scale.writeMode changed)');
-      this.#log.info({ partition: p, checkpoint: ck.seq, stateBytes: ck.state.length }, 'partition state restored from its checkpoint');
-      this.#d.onRestored?.(p, ck.seq, ck.state.length);
+      this.#log.info({ partition: p, checkpoint: ck.seq, stateBytes: ck.state.length, readBytes: ck.readBytes, deltas: ck.deltasApplied }, 'partition state restored from its checkpoint');
+      d.onRestored?.(p, ck.seq, ck.state.length);
       return { parts, cp: ck.seq };
     } catch (err) {
       this.#log.error({ err, partition: p, checkpoint: ck.seq }, 'partition snapshot cannot be restored; rebuilding the state by re-scoring the retained stream up to the checkpoint');
-      this.#d.onRestoreFailed?.(p, err as Error);
+      d.onRestoreFailed?.(p, err as Error);
       restoring?.critical.close();
-      const parts = this.#fresh();
+      checkpointer.forgetState();
+      const parts = this.#fresh(checkpointer);
       try {
-        await this.#d.feed.replay(p, ck.seq, async (batch) => {
+        await d.feed.replay(p, ck.seq, async (batch) => {
           const readings = this.#accepted(parts.validator, batch.map((b) => b.event)).sensors;
           for (const r of readings) parts.critical.bypass.evaluate(r);
           const scored = readings.length > 0 ? await scoreIndependentOfBatching(parts.detector, readings) : [];
@@ -301,8 +333,9 @@ export class PartitionedWorker {
       detector: await parts.detector.snapshotState(),
       aggregates: parts.aggregates?.snapshot() ?? new Uint8Array(0),
     });
-    await this.#d.checkpoints.save(p, { seq, state });
-    this.#d.onCheckpoint?.(p, seq, state.length);
+    const written = await parts.checkpointer.save(seq, state);
+    if (written.kind === 'stale') this.#log.warn({ partition: p, seq }, 'checkpoint delta refused: another owner moved the checkpoint; the next checkpoint is a full one');
+    this.#d.onCheckpoint?.(p, seq, written.bytes, written.kind);
   }
 
   async #run(o: Owned): Promise<void> {
