@@ -202,3 +202,26 @@ test('a checkpoint row written before migration 072 (full state, no base_seq) re
   assert.deepEqual(again?.state, states.get(250));
   assert.deepEqual(await new PgPartitionCheckpoints(pool, 'S', 'x').load(0), { seq: 150, state: new Uint8Array(old) }, 'load() alone is the base at its own sequence');
 });
+
+test('a delta from an owner that lost the partition is refused and changes nothing; its next checkpoint is a full one', { timeout: 240_000 }, async () => {
+  const pool = await database('sc_ckstale');
+  const opts = { fullEvery: 10, maxChainRatio: 10 };
+  const partA = new LabPartition(index, runner);
+  const cpA = new PartitionCheckpointer(new PgPartitionCheckpoints(pool, 'S', 'a'), 0, opts);
+  await own(partA, cpA, 0, 50);
+  // B takes over at 50 and moves the checkpoint to 100; A, still running, checkpoints 75.
+  const cpB = new PartitionCheckpointer(new PgPartitionCheckpoints(pool, 'S', 'b'), 0, opts);
+  const partB = new LabPartition(index, runner);
+  await partB.restore((await cpB.load())?.state ?? new Uint8Array(0));
+  const states = new Map<number, Uint8Array>();
+  await own(partB, cpB, 50, 100, states);
+  const before = await chainRows(pool);
+  const stale = await own(partA, cpA, 50, 75);
+  assert.deepEqual(stale.kinds, ['stale']);
+  assert.deepEqual(await chainRows(pool), before, 'the stale delta must not touch the chain');
+  // A's next checkpoint is a full one; behind B's checkpoint it is refused like any older full save.
+  const next = await own(partA, cpA, 75, 100);
+  assert.deepEqual(next.kinds, ['base']);
+  assert.deepEqual(await chainRows(pool), before);
+  assert.deepEqual((await cpB.load())?.state, states.get(100));
+});
