@@ -269,6 +269,8 @@ export interface WriteRecord {
 export interface RecommendationStore {
   upsert(rec: NewRecommendation): Promise<UpsertOutcome>;
   exists(dedupKey: string): Promise<boolean>;
+  /** Which of `eventIds` rows of `dedupKeys` have recorded (a replay regrouped past a rejection). */
+  recordedEventIds(dedupKeys: readonly string[], eventIds: readonly string[]): Promise<string[]>;
   list(filter: ListFilter): Promise<{ items: Recommendation[]; total: number }>;
   get(id: string): Promise<{ recommendation: Recommendation; history: AuditEntry[] } | undefined>;
   /**

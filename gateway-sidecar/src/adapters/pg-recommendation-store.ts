@@ -149,6 +149,14 @@ export class PgRecommendationStore implements RecommendationStore {
     });
   }
 
+  async recordedEventIds(dedupKeys: readonly string[], eventIds: readonly string[]): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ e: string }>(
+      `SELECT DISTINCT e FROM ${T}, unnest(anomaly_event_ids) e WHERE dedup_key = ANY ($1) AND e = ANY ($2)`,
+      [dedupKeys, eventIds],
+    );
+    return rows.map((r) => r.e);
+  }
+
   async exists(dedupKey: string): Promise<boolean> {
     const { rowCount } = await this.#pool.query(`SELECT 1 FROM ${T} WHERE dedup_key = $1`, [dedupKey]);
     return (rowCount ?? 0) > 0;

@@ -13,7 +13,7 @@ import { dedupKey, floodSummaryKey, recommendationIdFor, reopenKey } from '../do
 import type { ScoredReading } from '../domain/detection.ts';
 import type { EquipmentIndex } from '../domain/equipment.ts';
 import { choosePlaybook, type PlaybookResult } from '../domain/playbooks.ts';
-import { checkScoreMargin, judgeReopen, REOPEN_REASONS, type ReopenReason } from '../domain/reopen.ts';
+import { checkScoreMargin, judgeReopen, lookOf, REOPEN_REASONS, type ReopenReason } from '../domain/reopen.ts';
 import type { Logger } from '../log.ts';
 import type { Advisor, Clock, NewRecommendation, RecommendationStore, UpsertOutcome } from '../ports.ts';
 import type { Change } from './recommendation-service.ts';
@@ -50,6 +50,23 @@ export interface EngineDeps {
 }
 
 const KNOWN_KEYS_MAX = 10_000;
+/** Reopenings of one window looked at when removing already recorded events from a replay. */
+const CHAIN_LOOKUP = 32;
+
+/** The playbook result narrowed to the events no row has recorded yet (same issue and text). */
+function restOf(pb: PlaybookResult, rest: readonly ScoredReading[]): PlaybookResult {
+  const look = lookOf(rest);
+  return {
+    ...pb,
+    severity: look.severity,
+    anomalyScore: look.score,
+    explanation: rest
+      .flatMap((a) => a.explanation)
+      .sort((a, b) => b.weight - a.weight)
+      .slice(0, 5),
+    eventIds: rest.map((a) => a.eventId),
+  };
+}
 
 export class RecommendationEngine {
   readonly #d: EngineDeps;
@@ -115,20 +132,29 @@ export class RecommendationEngine {
     const baseKey = dedupKey(equipmentId, pb.issueType, pb.anomalyTsMs, d.options.dedupWindowMinutes);
     let key = baseKey;
     let reopen: Reopen | undefined;
+    let batch: PlaybookResult = pb;
     let rec: NewRecommendation;
     let out: UpsertOutcome;
     // Follows the key's rows while they are rejected and the batch looks different from what the
     // operator rejected: `<key>`, `<key>|reopen:1`, `<key>|reopen:2`, … (finite: one per stored row).
     for (let n = 1; ; n++) {
-      rec = await this.#admitted(key, eq.area, equipmentId, pb, now, reopen);
+      rec = await this.#admitted(key, eq.area, equipmentId, batch, now, reopen);
       out = await d.store.upsert(rec);
       if (rec.dedupKey === key) this.#remember(key);
       if (out.outcome !== 'held') break;
-      const look = { severity: pb.severity, score: pb.anomalyScore, topTag: pb.explanation[0]?.tagPath };
+      if (n === 1) {
+        // Only events no row of the chain has recorded yet count (a replay may group them anew).
+        const rest = await this.#unrecorded(baseKey, equipmentId, anomalies);
+        if (rest.length === 0) return false;
+        if (rest.length < pb.eventIds.length) batch = restOf(pb, rest);
+      }
+      const look = { severity: batch.severity, score: batch.anomalyScore, topTag: batch.explanation[0]?.tagPath };
       const verdict = judgeReopen(out.rejected, look, d.options.reopenScoreMargin);
-      if (!verdict.reopen) {
+      // At most CHAIN_LOOKUP reopenings per window: past that the last rejected row takes them.
+      if (!verdict.reopen || n > CHAIN_LOOKUP) {
         // Looks like what was rejected: the rejection holds it back (recorded, not shown again).
-        out = await d.store.upsert({ ...rec, intoRejected: true });
+        rec = { ...this.#toNew(key, eq.area, equipmentId, batch, now), intoRejected: true };
+        out = await d.store.upsert(rec);
         break;
       }
       reopen = { fromId: out.rejected.id, reason: verdict.text, kind: verdict.reasons[0] as ReopenReason };
@@ -154,6 +180,18 @@ export class RecommendationEngine {
         this.#enrich(out.recommendation.id, eq.kind, pb, anomalies);
     }
     return true;
+  }
+
+  /** The anomalies of the batch that no row of the key's chain (base and reopenings) has recorded. */
+  async #unrecorded(
+    baseKey: string,
+    equipmentId: string,
+    anomalies: readonly ScoredReading[],
+  ): Promise<ScoredReading[]> {
+    const real = anomalies.filter((a) => a.isAnomaly && a.reading.tag.equipmentId === equipmentId);
+    const keys = [baseKey, ...Array.from({ length: CHAIN_LOOKUP }, (_, i) => reopenKey(baseKey, i + 1))];
+    const known = new Set(await this.#d.store.recordedEventIds(keys, real.map((a) => a.eventId)));
+    return real.filter((a) => !known.has(a.eventId));
   }
 
   /** The row for `key`; a key not stored yet must pass flood control, else it is grouped. */

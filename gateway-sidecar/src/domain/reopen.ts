@@ -45,6 +45,26 @@ export type ReopenVerdict =
       readonly text: string;
     };
 
+/** The look of anomalous readings, as the playbook sees a batch (worst severity, max score, top weight). */
+export function lookOf(
+  readings: readonly {
+    readonly severity: Severity;
+    readonly score: number;
+    readonly explanation: readonly { readonly tagPath: string; readonly weight: number }[];
+  }[],
+): BatchLook {
+  let severity: Severity = 'low';
+  let score = 0;
+  let top: { readonly tagPath: string; readonly weight: number } | undefined;
+  for (const r of readings) {
+    if (SEVERITIES.indexOf(r.severity) > SEVERITIES.indexOf(severity)) severity = r.severity;
+    score = Math.max(score, r.score);
+    // The first of the heaviest wins, as the playbook's stable sort by weight.
+    for (const c of r.explanation) if (top === undefined || c.weight > top.weight) top = c;
+  }
+  return { severity, score, topTag: top?.tagPath };
+}
+
 /** Last path segment of a tag: `[default]Reactors/R01/CoolantFlow` → `CoolantFlow`. */
 export function tagLabel(tagPath: string): string {
   const tail = tagPath.slice(tagPath.lastIndexOf(']') + 1);
