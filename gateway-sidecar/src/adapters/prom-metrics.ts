@@ -17,7 +17,30 @@ const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.
 export interface ScrapeSources {
   spoolDepth?: () => number;
   /** ISA-18.2 KPIs from the alarm discipline. */
-  kpis?: () => { recommendationsPerOperatorHour: number; floodWindowPct: number; chatteringPatterns: number };
+  kpis?: () => {
+    recommendationsPerOperatorHour: number;
+    floodWindowPct: number;
+    chatteringPatterns: number;
+    /** Recommendations raised past a rejection since start, by reason (domain/reopen.ts). */
+    reopened?: Readonly<Record<string, number>>;
+  };
+}
+
+/** A counter owned elsewhere, read at scrape time with one series per label value. */
+function scrapedCounter(
+  name: string,
+  help: string,
+  label: string,
+  read: () => Readonly<Record<string, number>> | undefined,
+): { readonly name: string; render(): string } {
+  return {
+    name,
+    render(): string {
+      const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} counter`];
+      for (const [k, v] of Object.entries(read() ?? {})) lines.push(`${name}{${label}="${k}"} ${v}`);
+      return lines.join('\n');
+    },
+  };
 }
 
 export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObserver, RefusalObserver {
@@ -115,6 +138,14 @@ export class SidecarMetrics implements IngestObserver, SseObserver, DecisionObse
         'sidecar_isa182_chattering_patterns',
         'ISA-18.2: equipment/issue patterns chattering now',
         () => sources.kpis?.().chatteringPatterns ?? 0,
+      ),
+    );
+    this.registry.register(
+      scrapedCounter(
+        'sidecar_recommendations_reopened_total',
+        'Recommendations raised past a rejection of the same pattern and window, by first reason (severity, top_tag, score)',
+        'reason',
+        () => sources.kpis?.().reopened,
       ),
     );
   }
