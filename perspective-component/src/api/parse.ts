@@ -30,6 +30,10 @@ export function parseRecommendation(v: unknown): Recommendation {
     bad('recommendation.proposedAction must be an object or null');
   }
   if (v.patternHistory !== undefined) parsePatternHistory(v.patternHistory);
+  for (const key of ['reopenedFrom', 'reopenReason'] as const) {
+    if (v[key] !== undefined && v[key] !== null && typeof v[key] !== 'string')
+      bad(`recommendation.${key} must be a string or null`);
+  }
   return v as unknown as Recommendation;
 }
 

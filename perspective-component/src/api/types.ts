@@ -87,6 +87,10 @@ export interface Recommendation {
   readonly outcome?: OutcomeView | null;
   /** Earlier decisions on the same equipment × issue type, this one excluded (absent: old sidecar). */
   readonly patternHistory?: PatternHistory;
+  /** The rejected recommendation this one was raised past (a different-looking later anomaly). */
+  readonly reopenedFrom?: string | null;
+  /** Why, e.g. `Reopened: HIGH (rejected at MEDIUM)`; null when not a reopening. */
+  readonly reopenReason?: string | null;
 }
 
 /** Decided recommendations of the pattern other than this one (approved counts executed and failed). */

@@ -97,6 +97,16 @@ function PatternHistoryLine({ rec }: { rec: Recommendation }): React.ReactElemen
   );
 }
 
+/** A recommendation raised past a rejection of its pattern says why, muted like the history line. */
+function ReopenLine({ rec }: { rec: Recommendation }): React.ReactElement | null {
+  if (!rec.reopenReason) return null;
+  return (
+    <p className="aim-reopen" data-reopened-from={rec.reopenedFrom ?? undefined}>
+      {rec.reopenReason}
+    </p>
+  );
+}
+
 /** Two-person progress, flood-summary members and a revert, when the API reports them. */
 function Extras({ rec }: { rec: Recommendation }): React.ReactElement {
   const approvals = rec.approvals ?? [];
@@ -183,6 +193,7 @@ export const RecommendationCard = observer(function RecommendationCard(props: Ca
         </div>
       </dl>
       <PatternHistoryLine rec={rec} />
+      <ReopenLine rec={rec} />
       {a ? (
         <p className="aim-action">
           <span className="aim-action-name">{a.setpointName}: </span>
