@@ -17,7 +17,7 @@
 import type { PartitionCheckpoints } from '../scale-ports.ts';
 import type { CheckpointChain, PartitionCheckpointChains } from '../checkpoint-chain-ports.ts';
 import { StateFormatError } from '../domain/state-codec.ts';
-import { applyPartitionDelta, diffPartitionState } from './partition-delta.ts';
+import { applyPartitionDelta, diffPartitionState, isPartitionSnapshot } from './partition-delta.ts';
 
 export interface ChainOptions {
   /** Checkpoints per base: a base, then up to fullEvery - 1 deltas (1: every checkpoint is full). */
@@ -111,6 +111,12 @@ export class PartitionCheckpointer {
     const chain = await this.#store.loadChain(this.#p);
     if (chain === undefined) return undefined;
     const readBytes = chain.base.length + chain.deltas.reduce((s, d) => s + d.delta.length, 0);
+    if (chain.deltas.length > 0 && !isPartitionSnapshot(chain.base)) {
+      // The base itself is unusable (other format version, corrupt): the whole checkpoint is, and
+      // restoring the base reports why; the state is then rebuilt from the stream up to the tip.
+      this.#c = undefined;
+      return { seq: chain.seq, state: chain.base, readBytes, deltasApplied: 0 };
+    }
     const got = compose(chain);
     if (got.err === undefined) {
       this.#c = { baseSeq: chain.baseSeq, tipSeq: got.seq, prev: got.state, baseBytes: chain.base.length, chainBytes: got.chainBytes, deltas: got.applied };

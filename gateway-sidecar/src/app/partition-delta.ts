@@ -105,6 +105,17 @@ export function diffPartitionState(before: Uint8Array, beforeSeq: number, after:
   return out.finish();
 }
 
+/** Whether `bytes` parse as a partition snapshot this build can apply deltas to. */
+export function isPartitionSnapshot(bytes: Uint8Array): boolean {
+  try {
+    parsePartition(bytes);
+    return true;
+  } catch {
+    // Not parseable: the caller restores it whole, which reports the exact problem.
+    return false;
+  }
+}
+
 /** The sequences a delta links (read without applying it). */
 export function deltaSeqs(delta: Uint8Array): { from: number; to: number } {
   const r = new StateReader(delta, 'partition delta');

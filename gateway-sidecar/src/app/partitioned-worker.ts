@@ -106,7 +106,10 @@ export interface WorkerDeps {
   readonly onHole?: (partition: number, hole: SeqRange) => void;
   /** Called when a partition's state was restored from its checkpoint snapshot. */
   readonly onRestored?: (partition: number, seq: number, stateBytes: number) => void;
-  /** Called when a checkpoint snapshot could not be restored (the state was rebuilt from the stream). */
+  /**
+   * Called when a checkpoint snapshot could not be restored (the state was rebuilt from the stream),
+   * and when a delta of it could not be applied (the stream is re-processed from the last good one).
+   */
   readonly onRestoreFailed?: (partition: number, err: Error) => void;
 }
 
@@ -274,6 +277,8 @@ export class PartitionedWorker {
         'checkpoint delta cannot be applied; restoring the last good checkpoint of the chain and re-processing the stream from there',
       );
       d.onDeltaRejected?.(p, ck.rejected.err, ck.seq);
+      // Counted with the unusable snapshots (scale_restore_failures_total, /health degraded).
+      d.onRestoreFailed?.(p, ck.rejected.err);
     }
     let restoring: PartitionParts | undefined;
     try {

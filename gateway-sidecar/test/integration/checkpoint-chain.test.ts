@@ -225,3 +225,16 @@ test('a delta from an owner that lost the partition is refused and changes nothi
   assert.deepEqual(await chainRows(pool), before);
   assert.deepEqual((await cpB.load())?.state, states.get(100));
 });
+
+test('an unusable base under a chain: the whole checkpoint is handed to the restore (which names the problem) at the chain tip, nothing is rebased', { timeout: 240_000 }, async () => {
+  const pool = await database('sc_ckbadbase');
+  const opts = { fullEvery: 10, maxChainRatio: 10 };
+  await own(new LabPartition(index, runner), new PartitionCheckpointer(new PgPartitionCheckpoints(pool, 'S', 'a'), 0, opts), 0, 100);
+  await pool.query('UPDATE agentic_hmi.scale_partition_checkpoints SET state = set_byte(state, 4, 9)');
+  const before = await chainRows(pool);
+  const got = await new PartitionCheckpointer(new PgPartitionCheckpoints(pool, 'S', 'b'), 0, opts).load();
+  assert.equal(got?.rejected, undefined, 'not a delta problem');
+  assert.equal(got?.seq, 100, 'the worker rebuilds from the stream up to the tip');
+  await assert.rejects(new LabPartition(index, runner).restore(got?.state ?? new Uint8Array(0)), /^StateFormatError: partition snapshot: format version 9 is not supported \(this build reads version 1\)$/);
+  assert.deepEqual(await chainRows(pool), before);
+});
