@@ -65,7 +65,6 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('query parser', 'simple');
 
   app.use(countRefusals(deps.refusalObserver));
-  app.use(rateLimiter(deps.http.rateLimitPerMinute));
   app.use(cors(deps.http.corsOrigins));
 
   app.get('/health', apiHeaders(), async (_req, res) => {
@@ -77,6 +76,10 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
     res.send(await deps.metrics());
   });
+
+  // Limited from here on (the page and /api), not the monitoring routes above: behind the gateway
+  // every session shares one client address, and a saturated API must still be observable.
+  app.use(rateLimiter(deps.http.rateLimitPerMinute));
 
   const api = express.Router();
   api.use(apiHeaders());
