@@ -136,3 +136,15 @@ test('gate differences rebuild the gate snapshot; bad difference bytes are named
   const empty = new FeatureEngine({ windowMs: 20_000, bucketCount: 12 }).snapshot();
   assert.throws(() => engineApply(empty, d), (err: unknown) => err instanceof StateFormatError && /changed index 0 is out of order or beyond the 0 of the state it applies to/.test(err.message));
 });
+
+test('buckets that expire without a new reading (windows not learning during an alarm) are dropped from the rebuilt sensor', () => {
+  const e = new FeatureEngine({ windowMs: 12_000, bucketCount: 12 });
+  const out = new Float64Array(FEATURE_COUNT);
+  for (let t = 6_000; t < 18_000; t += 250) e.update(reading('a', 5 + Math.sin(t), t, 'EQ'), out, 0); // all 12 buckets live, head at ring slot 5
+  const before = e.snapshot();
+  // Not learning: the head moves 3 buckets on, ring slots 6-8 expire in the middle, nothing is added.
+  e.update(reading('a', 9, 20_500, 'EQ'), out, 0, false);
+  const after = e.snapshot();
+  assert.ok(after.length === before.length - 3 * 56, `${before.length} -> ${after.length}`);
+  assert.deepEqual(engineApply(before, engineDiff(before, after)), after);
+});

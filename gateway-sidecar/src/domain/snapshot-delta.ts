@@ -177,30 +177,36 @@ export function encodeEngineImage(img: EngineImage): Uint8Array {
   return w.finish();
 }
 
+/** Whether a[ao, ao + n) equals b[bo, bo + n) (no views allocated: called per bucket). */
+function sameRange(a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (a[ao + k] !== b[bo + k]) return false;
+  return true;
+}
+
 /** A sensor's changed body: scalars, new live-bucket bitmap, changed-bucket bitmap, changed buckets. */
 function sensorDiff(nb: number, buckets: number): BodyDiff {
   const changedMap = new Uint8Array(nb);
+  const at = new Int32Array(buckets);
   return (w, before, after) => {
-    const mapA = after.subarray(SCALAR_BYTES, SCALAR_BYTES + nb);
-    const mapB = before.subarray(SCALAR_BYTES, SCALAR_BYTES + nb);
+    const mapAt = SCALAR_BYTES;
     changedMap.fill(0);
-    const at: number[] = [];
+    let changed = 0;
     let offA = SCALAR_BYTES + nb;
     let offB = SCALAR_BYTES + nb;
     for (let i = 0; i < buckets; i++) {
       const bit = 1 << (i & 7);
-      const liveA = ((mapA[i >> 3] as number) & bit) !== 0;
-      const liveB = ((mapB[i >> 3] as number) & bit) !== 0;
-      if (liveA && (!liveB || !sameBytes(after.subarray(offA, offA + BUCKET_BYTES), before.subarray(offB, offB + BUCKET_BYTES)))) {
+      const liveA = ((after[mapAt + (i >> 3)] as number) & bit) !== 0;
+      const liveB = ((before[mapAt + (i >> 3)] as number) & bit) !== 0;
+      if (liveA && (!liveB || !sameRange(after, offA, before, offB, BUCKET_BYTES))) {
         changedMap[i >> 3] = (changedMap[i >> 3] as number) | bit;
-        at.push(offA);
+        at[changed++] = offA;
       }
       if (liveA) offA += BUCKET_BYTES;
       if (liveB) offB += BUCKET_BYTES;
     }
     w.raw(after.subarray(0, SCALAR_BYTES + nb));
     w.raw(changedMap);
-    for (const o of at) w.raw(after.subarray(o, o + BUCKET_BYTES));
+    for (let k = 0; k < changed; k++) w.raw(after.subarray(at[k] as number, (at[k] as number) + BUCKET_BYTES));
   };
 }
 
@@ -209,25 +215,43 @@ function sensorPatch(nb: number, buckets: number): BodyPatch {
     const head = r.raw(SCALAR_BYTES + nb, `${what} scalars and bitmap`);
     const mapA = head.subarray(SCALAR_BYTES);
     const changed = r.raw(nb, `${what} changed-bucket bitmap`);
-    const mapB = before.subarray(SCALAR_BYTES, SCALAR_BYTES + nb);
+    const mapB = SCALAR_BYTES;
     const out = new Uint8Array(SCALAR_BYTES + nb + popcount(mapA) * BUCKET_BYTES);
     out.set(head, 0);
+    // Unchanged buckets are copied in runs (normally one or two per sensor), not one by one.
+    let runDst = 0;
+    let runSrc = 0;
+    let runLen = 0;
+    const flush = (): void => {
+      if (runLen > 0) out.set(before.subarray(runSrc, runSrc + runLen), runDst);
+      runLen = 0;
+    };
     let offA = SCALAR_BYTES + nb;
     let offB = SCALAR_BYTES + nb;
     for (let i = 0; i < buckets; i++) {
       const bit = 1 << (i & 7);
       const liveA = ((mapA[i >> 3] as number) & bit) !== 0;
-      const liveB = ((mapB[i >> 3] as number) & bit) !== 0;
+      const liveB = ((before[mapB + (i >> 3)] as number) & bit) !== 0;
       const isChanged = ((changed[i >> 3] as number) & bit) !== 0;
       if (isChanged && !liveA) r.fail(`${what} bucket ${i} is marked changed but not live`);
       if (liveA) {
-        if (isChanged) out.set(r.raw(BUCKET_BYTES, `${what} bucket ${i}`), offA);
-        else if (liveB) out.set(before.subarray(offB, offB + BUCKET_BYTES), offA);
-        else r.fail(`${what} bucket ${i} is live but neither in the delta nor in the state it applies to`);
+        if (isChanged) {
+          flush();
+          out.set(r.raw(BUCKET_BYTES, `${what} bucket ${i}`), offA);
+        } else if (liveB) {
+          if (runLen > 0 && runDst + runLen === offA && runSrc + runLen === offB) runLen += BUCKET_BYTES;
+          else {
+            flush();
+            runDst = offA;
+            runSrc = offB;
+            runLen = BUCKET_BYTES;
+          }
+        } else r.fail(`${what} bucket ${i} is live but neither in the delta nor in the state it applies to`);
         offA += BUCKET_BYTES;
       }
       if (liveB) offB += BUCKET_BYTES;
     }
+    flush();
     return out;
   };
 }
