@@ -65,5 +65,5 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
 
 /** Unknown routes answer 404 in the same `{code, message}` shape. */
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(new SidecarError(ERRORS.API_NOT_FOUND, `no route for ${req.method} ${req.path}`));
+  next(new SidecarError(ERRORS.API_NOT_FOUND, `no route for ${req.method} ${req.baseUrl}${req.path}`));
 };
