@@ -18,7 +18,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import forge from 'node-forge';
 import { ModuleBuildError } from '../build-error.ts';
 import { readPkcs7Certificates } from './pkcs7.ts';
@@ -103,8 +103,11 @@ export function loadSigningMaterial(
   devKeyDir: string,
   now: Date = new Date(),
 ): SigningMaterial {
-  const keyPath = env.MODL_SIGNING_KEY;
-  const chainPath = env.MODL_SIGNING_CHAIN;
+  // Relative paths are the user's: `npm run build:modl` runs this in module-build/, npm's INIT_CWD
+  // is where the user typed it.
+  const userDir = env.INIT_CWD ?? process.cwd();
+  const keyPath = env.MODL_SIGNING_KEY ? resolve(userDir, env.MODL_SIGNING_KEY) : undefined;
+  const chainPath = env.MODL_SIGNING_CHAIN ? resolve(userDir, env.MODL_SIGNING_CHAIN) : undefined;
   if (keyPath || chainPath) {
     if (!keyPath || !chainPath) {
       throw new ModuleBuildError(
