@@ -116,14 +116,6 @@ export function isPartitionSnapshot(bytes: Uint8Array): boolean {
   }
 }
 
-/** The sequences a delta links (read without applying it). */
-export function deltaSeqs(delta: Uint8Array): { from: number; to: number } {
-  const r = new StateReader(delta, 'partition delta');
-  r.header(MAGIC, PARTITION_DELTA_VERSION);
-  r.u32('checksum');
-  return { from: r.f64('base sequence'), to: r.f64('sequence') };
-}
-
 /**
  * The full state `delta` leads to from `before`, the state at `beforeSeq`. Throws StateFormatError
  * naming the problem (checksum, wrong base, truncated, inconsistent).
