@@ -1,12 +1,21 @@
 /**
  * Statements pg-recommendation-store.ts runs inside its transactions: the audit row, the change-log
- * row (its `seq` is the SSE event id) and, for an upsert that updated nothing, whether the key's
- * row is a rejected one holding back new events (domain/reopen.ts).
+ * row (its `seq` is the SSE event id), for an upsert that updated nothing whether the key's row is
+ * a rejected one holding back new events (domain/reopen.ts), and for a decision the changes that
+ * bring the new pattern history to the other open recommendations of its pattern.
  */
 import type pg from 'pg';
 import type { Change, Recommendation } from '../domain/recommendation-view.ts';
 import type { TransitionPatch, UpsertOutcome } from '../ports.ts';
-import { REJECTED_COLUMNS, toRejectedSnapshot, type RejectedRow } from './pg-recommendation-rows.ts';
+import { withPatternHistory } from './pg-pattern-history.ts';
+import {
+  REC_COLUMNS,
+  REJECTED_COLUMNS,
+  toRecommendation,
+  toRejectedSnapshot,
+  type RecRow,
+  type RejectedRow,
+} from './pg-recommendation-rows.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -79,4 +88,72 @@ export function auditReopened(
     },
     nowMs,
   );
+}
+
+/**
+ * At most this many open siblings get a change per decision (the newest by creation): the
+ * statements are batched (one SELECT, one history query, one INSERT whatever the count), so the cap
+ * bounds what a decision writes and pushes (payload bytes, change-log rows, SSE queue entries per
+ * client, sseMaxQueue 1,000 by default), not the number of round trips. Older open siblings beyond
+ * it see the new history on their next GET (the panel reloads its list on reconnect).
+ */
+export const MAX_SIBLING_CHANGES = 100;
+
+/** Statuses whose recommendations count in a pattern's history (pg-pattern-history.ts). */
+const COUNTED: ReadonlySet<string> = new Set(['approved', 'executed', 'failed', 'rejected']);
+
+/** True when going `from` → `to` changes the pattern history the other recommendations carry. */
+export function changesPatternHistory(from: string, to: string): boolean {
+  return COUNTED.has(to) && !COUNTED.has(from);
+}
+
+/**
+ * Serialises the decisions of one pattern (equipment × issue type): a transaction-scoped advisory
+ * lock, taken BEFORE the decided row is locked. Two decisions of a pattern then never hold each
+ * other's rows while waiting, so locking the siblings (FOR UPDATE, below) cannot deadlock, and the
+ * second one sees the first one's decision in the history it logs. Keys: namespace 727411050 (the
+ * two-int form, apart from the migration and retention locks), hashtext of the pattern; a hash
+ * collision only serialises two unrelated patterns' decisions.
+ */
+export async function lockPatternOf(c: Queryable, id: string): Promise<void> {
+  await c.query(
+    `SELECT pg_advisory_xact_lock(727411050, hashtext(equipment_id || chr(31) || issue_type))
+       FROM agentic_hmi.agent_recommendations WHERE recommendation_id = $1`,
+    [id],
+  );
+}
+
+/**
+ * In the decision's transaction: one change per other open (pending, deferred) recommendation of
+ * `decided`'s pattern, newest first, at most MAX_SIBLING_CHANGES, carrying its row as it is now
+ * (locked, so a concurrent upsert or tick cannot log an older state after it) with the pattern
+ * history this transaction sees. Returns the changes in ascending seq.
+ */
+export async function appendSiblingChanges(
+  c: Queryable,
+  decided: Recommendation,
+  cap: number = MAX_SIBLING_CHANGES,
+): Promise<Change[]> {
+  const { rows } = await c.query<RecRow>(
+    `SELECT ${REC_COLUMNS} FROM agentic_hmi.agent_recommendations
+      WHERE equipment_id = $1 AND issue_type = $2 AND status IN ('pending', 'deferred') AND recommendation_id <> $3
+      ORDER BY created_timestamp DESC, recommendation_id
+      LIMIT $4
+        FOR UPDATE`,
+    [decided.equipmentId, decided.issueType, decided.id, cap],
+  );
+  if (rows.length === 0) return [];
+  const recs = await withPatternHistory(c, rows.map(toRecommendation));
+  const logged = await c.query<{ seq: string; subject_id: string }>(
+    `INSERT INTO agentic_hmi.recommendation_changes (change_type, subject_id, payload)
+     SELECT 'recommendation', s.id, s.payload
+       FROM unnest($1::text[], $2::jsonb[]) WITH ORDINALITY AS s (id, payload, n)
+      ORDER BY s.n
+     RETURNING seq, subject_id`,
+    [recs.map((r) => r.id), recs.map((r) => JSON.stringify(r))],
+  );
+  const byId = new Map(recs.map((r) => [r.id, r]));
+  return logged.rows
+    .map((r): Change => ({ seq: Number(r.seq), type: 'recommendation', recommendation: byId.get(r.subject_id) as Recommendation }))
+    .sort((a, b) => a.seq - b.seq);
 }

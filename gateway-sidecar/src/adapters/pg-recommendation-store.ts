@@ -36,7 +36,15 @@ import * as q from './pg-alarm-discipline-queries.ts';
 import * as c from './pg-recommendation-changes.ts';
 import { withOnePatternHistory, withPatternHistory } from './pg-pattern-history.ts';
 import { inTransaction } from './pg-pool.ts';
-import { appendChange, audit, auditReopened, notUpdated } from './pg-recommendation-log.ts';
+import {
+  appendChange,
+  appendSiblingChanges,
+  audit,
+  auditReopened,
+  changesPatternHistory,
+  lockPatternOf,
+  notUpdated,
+} from './pg-recommendation-log.ts';
 
 const T = 'agentic_hmi.agent_recommendations';
 const SEVERITY_RANK = `CASE %s WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`;
@@ -203,7 +211,7 @@ export class PgRecommendationStore implements RecommendationStore {
     id: string,
     nowMs: number,
     plan: (current: Recommendation) => TransitionPatch,
-  ): Promise<{ recommendation: Recommendation; change: Change }> {
+  ): Promise<{ recommendation: Recommendation; change: Change; from: RecommendationStatus }> {
     const { rows } = await c.query<RecRow>(
       `SELECT ${REC_COLUMNS} FROM ${T} WHERE recommendation_id = $1 FOR UPDATE`,
       [id],
@@ -261,7 +269,7 @@ export class PgRecommendationStore implements RecommendationStore {
         [id, p.text],
       );
     }
-    return { recommendation: rec, change: await appendChange(c, rec) };
+    return { recommendation: rec, change: await appendChange(c, rec), from: current.status };
   }
 
   transition(
@@ -269,7 +277,31 @@ export class PgRecommendationStore implements RecommendationStore {
     nowMs: number,
     plan: (current: Recommendation) => TransitionPatch,
   ): Promise<{ recommendation: Recommendation; change: Change }> {
-    return this.#tx((c) => this.#applyPatch(c, id, nowMs, plan));
+    return this.#tx(async (c) => {
+      const { recommendation, change } = await this.#applyPatch(c, id, nowMs, plan);
+      return { recommendation, change };
+    });
+  }
+
+  /**
+   * An operator's decision (app/decision.ts DecisionStore): the transition, and when it changes
+   * the pattern's history (now approved or rejected), one change per other open recommendation of
+   * the pattern, all in one transaction (pg-recommendation-log.ts appendSiblingChanges): they
+   * commit, and reach the log and SSE resume, together with the decision or not at all.
+   */
+  decide(
+    id: string,
+    nowMs: number,
+    plan: (current: Recommendation) => TransitionPatch,
+  ): Promise<{ recommendation: Recommendation; change: Change; siblings: Change[] }> {
+    return this.#tx(async (c) => {
+      await lockPatternOf(c, id);
+      const { recommendation, change, from } = await this.#applyPatch(c, id, nowMs, plan);
+      const siblings = changesPatternHistory(from, recommendation.status)
+        ? await appendSiblingChanges(c, recommendation)
+        : [];
+      return { recommendation, change, siblings };
+    });
   }
 
   async claimWrite(
@@ -302,7 +334,8 @@ export class PgRecommendationStore implements RecommendationStore {
           WHERE recommendation_id = $1 AND purpose = $2`,
         [id, purpose, w.liveValue, w.targetValue, w.readBack, w.ok, w.reason, new Date(nowMs)],
       );
-      return this.#applyPatch(c, id, nowMs, plan);
+      const { recommendation, change } = await this.#applyPatch(c, id, nowMs, plan);
+      return { recommendation, change };
     });
   }
 

@@ -8,11 +8,12 @@ import { AlarmDiscipline, validateShelveRequest, type Shelf } from '../domain/al
 import { CriticalDetector } from '../domain/critical.ts';
 import type { ScoredReading } from '../domain/detection.ts';
 import type { EquipmentIndex } from '../domain/equipment.ts';
-import { canDecide, dueTransition, planDecision } from '../domain/recommendation.ts';
+import { canDecide, dueTransition } from '../domain/recommendation.ts';
 import type { ModeReading, SetpointReading } from '../domain/tag-event.ts';
 import { ERRORS, SidecarError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Advisor, Clock, RecommendationStore, TagWriter } from '../ports.ts';
+import type { Advisor, Clock, TagWriter } from '../ports.ts';
+import { decisionPatch, type DecidingStore } from './decision.ts';
 import type { ModeListener, RecommendationIntake, SetpointListener } from './ingest.ts';
 import { CriticalPush, pushFirstBypass, withPending, type PushFirstBypass } from './critical-push.ts';
 import { RecommendationEngine } from './recommendation-engine.ts';
@@ -39,7 +40,8 @@ import {
 export { recommendationsOptionsFrom, type RecommendationsOptions } from './recommendations-options.ts';
 
 export interface RecommendationsDeps {
-  readonly store: RecommendationStore;
+  /** The recommendation store, with the decision that updates the pattern's open recommendations. */
+  readonly store: DecidingStore;
   readonly writer: TagWriter;
   readonly equipment: EquipmentIndex;
   readonly clock: Clock;
@@ -49,12 +51,6 @@ export interface RecommendationsDeps {
   /** Learned per-pattern confidence (app/learning.ts `Learning.confidence`). */
   readonly confidence?: (equipmentId: string, issueType: string, base: number) => number;
 }
-
-const DECIDE_STATUS: Record<'forbidden' | 'validation' | 'conflict', (typeof ERRORS)[keyof typeof ERRORS]> = {
-  forbidden: ERRORS.API_FORBIDDEN,
-  validation: ERRORS.API_VALIDATION,
-  conflict: ERRORS.API_CONFLICT,
-};
 
 function shelfView(s: Shelf): ShelfView {
   return {
@@ -207,45 +203,18 @@ export class Recommendations
       );
     const now = this.#d.clock.now();
     const policy = { maxDeferMs: this.#d.options.maxDeferHours * 3_600_000 };
-    const done = await this.#d.store.transition(id, now, (cur) => {
-      const approvals = (cur.approvals ?? []).map((a) => ({ user: a.user, atMs: Date.parse(a.at) }));
-      const plan = planDecision(
-        { status: cur.status, version: cur.version, proposedAction: cur.proposedAction, approvals },
-        request,
-        actor,
-        now,
-        policy,
-      );
-      if (!plan.ok) throw new SidecarError(DECIDE_STATUS[plan.kind], plan.message);
-      return {
-        toStatus: plan.toStatus,
-        bumpVersion: true,
-        approvals: plan.approvals,
-        deferredUntilMs: plan.deferredUntilMs,
-        ...(plan.auditAction === 'approval_recorded' ? {} : { decidedBy: actor.user }),
-        ...(plan.note === null ? {} : { operatorNote: plan.note }),
-        audit: {
-          action: plan.auditAction,
-          actor: actor.user,
-          actorRoles: actor.roles,
-          note: plan.note,
-          before: { status: cur.status, version: cur.version },
-          after: {
-            status: plan.toStatus,
-            deferredUntil: request.deferUntil ?? null,
-            approvals: plan.approvals.map((a) => a.user),
-          },
-        },
-      };
-    });
+    const done = await this.#d.store.decide(id, now, (cur) => decisionPatch(cur, request, actor, now, policy));
     this.#discipline.recordDecision(actor.user, now);
     this.#publish(done.change);
+    // The pattern's other open recommendations, with their new history (seqs after the decision's).
+    for (const c of done.siblings) this.#publish(c);
     this.#log.info(
       {
         recommendationId: id,
         decision: request.decision,
         user: actor.user,
         status: done.recommendation.status,
+        siblingsUpdated: done.siblings.length,
       },
       'recommendation decided',
     );
