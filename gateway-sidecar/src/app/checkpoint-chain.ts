@@ -18,6 +18,7 @@ import type { PartitionCheckpoints } from '../scale-ports.ts';
 import type { CheckpointChain, PartitionCheckpointChains } from '../checkpoint-chain-ports.ts';
 import { StateFormatError } from '../domain/state-codec.ts';
 import { applyPartitionDelta, diffPartitionState, isPartitionSnapshot } from './partition-delta.ts';
+import { isLegacyPartitionState } from './partition-state.ts';
 
 export interface ChainOptions {
   /** Checkpoints per base: a base, then up to fullEvery - 1 deltas (1: every checkpoint is full). */
@@ -47,6 +48,8 @@ export interface RestoredCheckpoint {
   /** Bytes read from the store (base + deltas). */
   readonly readBytes: number;
   readonly deltasApplied: number;
+  /** Deltas left beside a row an older build overwrote with a full state (ignored). */
+  readonly ignoredDeltas?: number;
   /** Set when a delta could not be applied: the error and the checkpoint the chain claimed. */
   readonly rejected?: { readonly err: Error; readonly chainSeq: number; readonly rebased: boolean };
 }
@@ -111,6 +114,13 @@ export class PartitionCheckpointer {
     const chain = await this.#store.loadChain(this.#p);
     if (chain === undefined) return undefined;
     const readBytes = chain.base.length + chain.deltas.reduce((s, d) => s + d.delta.length, 0);
+    if (isLegacyPartitionState(chain.base)) {
+      // Written by a build before incremental checkpoints: the full state at the row's sequence.
+      // No delta is ever chained onto such a row (the next checkpoint is a base), so deltas beside
+      // it were left by a chain an older worker then overwrote: they are ignored.
+      this.#c = undefined;
+      return { seq: chain.seq, state: chain.base, readBytes: chain.base.length, deltasApplied: 0, ignoredDeltas: chain.deltas.length };
+    }
     if (chain.deltas.length > 0 && !isPartitionSnapshot(chain.base)) {
       // The base itself is unusable (other format version, corrupt): the whole checkpoint is, and
       // restoring the base reports why; the state is then rebuilt from the stream up to the tip.

@@ -1,6 +1,6 @@
 /**
  * Incremental partition checkpoints (docs/scale-out.md): the difference between the partition
- * state (partition-state.ts, `AIPS`) at the previous checkpoint and at this one, and the state
+ * state (partition-state.ts, `AIPC`) at the previous checkpoint and at this one, and the state
  * rebuilt from the previous one plus that difference, byte-identical to the full snapshot it
  * stands for. The detector part (app/detector.ts, `AIDT` v1: feature windows + alarm gates) is
  * diffed record by record (domain/snapshot-delta.ts); a detector snapshot in another format is
@@ -8,7 +8,7 @@
  *
  * Format `AIPD` version 1 (little-endian): header; u32 CRC-32 of everything after it; f64 sequence
  * of the state it applies to; f64 sequence it brings the state to; u32 byte length of the state it
- * applies to; u32 byte length of the result; AIPS header (6 bytes); validator order list
+ * applies to; u32 byte length of the result; partition-state header (6 bytes); validator order list
  * difference; latches (unchanged flag or whole); detector (u8 0 + unchanged flag or whole, or u8 1
  * + feature-engine difference + alarm-gate difference); aggregate-only state (unchanged or whole).
  * Applying checks the CRC, the sequence it applies to, both lengths and every count, and throws
@@ -27,10 +27,11 @@ import {
   type KeyedRecord,
 } from '../domain/snapshot-delta.ts';
 import { crc32, StateReader, StateWriter, writeHeader } from '../domain/state-codec.ts';
+import { readPartitionHeader } from './partition-state.ts';
 
 export const PARTITION_DELTA_VERSION = 1;
 const MAGIC = 'AIPD';
-const AIPS_HEAD = 6;
+const STATE_HEAD = 6;
 
 interface PartitionImage {
   readonly head: Uint8Array;
@@ -42,7 +43,7 @@ interface PartitionImage {
 
 function parsePartition(bytes: Uint8Array): PartitionImage {
   const r = new StateReader(bytes, 'partition snapshot');
-  r.header('AIPS', 1);
+  readPartitionHeader(r, bytes);
   const order: KeyedRecord[] = [];
   const n = r.u32('order count');
   for (let i = 0; i < n; i++) order.push({ key: r.bytes(`order ${i} tag`), body: r.raw(8, `order ${i} timestamp`) });
@@ -53,7 +54,7 @@ function parsePartition(bytes: Uint8Array): PartitionImage {
   const detector = r.bytes('detector state');
   const aggregates = r.bytes('aggregate-only state');
   r.end();
-  return { head: bytes.subarray(0, AIPS_HEAD), order, latched, detector, aggregates };
+  return { head: bytes.subarray(0, STATE_HEAD), order, latched, detector, aggregates };
 }
 
 /** The detector's `AIDT` v1 parts, or undefined when the bytes are in another format. */
@@ -134,7 +135,7 @@ export function applyPartitionDelta(before: Uint8Array, beforeSeq: number, delta
   const resultLength = r.u32('result length');
   if (beforeLength !== before.length) r.fail(`applies to a ${beforeLength}-byte state, this one has ${before.length} bytes`);
   const b = parsePartition(before);
-  const head = r.raw(AIPS_HEAD, 'partition header');
+  const head = r.raw(STATE_HEAD, 'partition header');
   const order = readListDiff(r, b.order, 'order', undefined, 8);
   const latched = readRawDiff(r, b.latched, 'latches');
   const mode = r.u8('detector delta mode');

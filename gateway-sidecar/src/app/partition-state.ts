@@ -4,12 +4,33 @@
  * (out-of-order checks) and the critical bypass latches. Checkpointed together with the stream
  * sequence it belongs to (PgPartitionCheckpoints), restored by the next owner.
  *
- * Format `AIPS` version 1: order u32 n × (tag str, ts f64); latches u32 n × tag str; detector bytes;
+ * Format version 1: order u32 n × (tag str, ts f64); latches u32 n × tag str; detector bytes;
  * aggregate-only state bytes (open minutes and anomaly-context ends; empty in the rows write mode).
+ * Magic `AIPC` since incremental checkpoints (migration 072): the same layout, but a state that may
+ * head a delta chain. Builds before 072 read only `AIPS` and treat a checkpoint row as the full
+ * state at its sequence; an `AIPC` row is refused by them (unusable snapshot: rebuilt from the
+ * stream, exact) instead of being misread as the state at the chain's tip during a rolling upgrade
+ * or a rollback. `AIPS` rows (written before 072) are still read.
  */
 import { StateReader, StateWriter, writeHeader } from '../domain/state-codec.ts';
 
 export const PARTITION_STATE_VERSION = 1;
+/** Magic of the states this build writes. */
+export const PARTITION_STATE_MAGIC = 'AIPC';
+/** Magic of the states builds before incremental checkpoints wrote (still read). */
+export const LEGACY_PARTITION_STATE_MAGIC = 'AIPS';
+
+/** Reads the header of either magic; returns whether the state is a legacy (`AIPS`) one. */
+export function readPartitionHeader(r: StateReader, bytes: Uint8Array): boolean {
+  const legacy = isLegacyPartitionState(bytes);
+  r.header(legacy ? LEGACY_PARTITION_STATE_MAGIC : PARTITION_STATE_MAGIC, PARTITION_STATE_VERSION);
+  return legacy;
+}
+
+/** Whether `bytes` is a state written before incremental checkpoints (`AIPS`): never the head of a chain. */
+export function isLegacyPartitionState(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && String.fromCharCode(bytes[0] as number, bytes[1] as number, bytes[2] as number, bytes[3] as number) === LEGACY_PARTITION_STATE_MAGIC;
+}
 
 export interface PartitionState {
   readonly order: readonly (readonly [string, number])[];
@@ -21,7 +42,7 @@ export interface PartitionState {
 
 export function encodePartitionState(s: PartitionState): Uint8Array {
   const w = new StateWriter();
-  writeHeader(w, 'AIPS', PARTITION_STATE_VERSION);
+  writeHeader(w, PARTITION_STATE_MAGIC, PARTITION_STATE_VERSION);
   w.u32(s.order.length);
   for (const [tag, ts] of s.order) {
     w.str(tag);
@@ -37,7 +58,7 @@ export function encodePartitionState(s: PartitionState): Uint8Array {
 /** Throws StateFormatError naming the problem (the detector part is checked when it is restored). */
 export function decodePartitionState(bytes: Uint8Array): PartitionState {
   const r = new StateReader(bytes, 'partition snapshot');
-  r.header('AIPS', PARTITION_STATE_VERSION);
+  readPartitionHeader(r, bytes);
   const order: [string, number][] = [];
   const n = r.u32('order count');
   for (let i = 0; i < n; i++) {

@@ -271,6 +271,9 @@ export class PartitionedWorker {
     });
     const ck = await checkpointer.load();
     if (ck === undefined) return { parts: this.#fresh(checkpointer), cp: 0 };
+    if ((ck.ignoredDeltas ?? 0) > 0) {
+      this.#log.warn({ partition: p, checkpoint: ck.seq, ignoredDeltas: ck.ignoredDeltas }, 'checkpoint row was overwritten by a build without incremental checkpoints; its full state is used and the stale deltas are ignored');
+    }
     if (ck.rejected !== undefined) {
       this.#log.error(
         { err: ck.rejected.err, partition: p, checkpoint: ck.rejected.chainSeq, resumedAt: ck.seq, rebased: ck.rejected.rebased },

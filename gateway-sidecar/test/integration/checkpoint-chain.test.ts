@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { runMigrations } from '../../src/adapters/pg-migrations.ts';
 import { PgPartitionCheckpoints } from '../../src/adapters/pg-checkpoint-store.ts';
 import { PartitionCheckpointer } from '../../src/app/checkpoint-chain.ts';
+import { StateReader } from '../../src/domain/state-codec.ts';
 import type { ScoredReading } from '../../src/domain/detection.ts';
 import type { ModelRunner } from '../../src/ports.ts';
 import { createTestDatabase, testPool } from '../fixtures/pg.ts';
@@ -171,18 +172,24 @@ test('a corrupt, truncated or missing delta falls back to the last good checkpoi
   }
 });
 
-test('a checkpoint row written before migration 072 (full state, no base_seq) restores, and the chain continues on it', { timeout: 240_000 }, async () => {
+/** The same state as a build before incremental checkpoints wrote it (magic `AIPS`, same layout). */
+function legacy(state: Uint8Array): Uint8Array {
+  const b = state.slice();
+  b[3] = 'S'.charCodeAt(0);
+  return b;
+}
+
+/** Exactly the statement PgPartitionCheckpoints.save ran before incremental checkpoints (migration 072). */
+const LEGACY_SAVE = `INSERT INTO agentic_hmi.scale_partition_checkpoints (stream, partition_no, seq, state, instance_id) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (stream, partition_no) DO UPDATE SET seq = EXCLUDED.seq, state = EXCLUDED.state, instance_id = EXCLUDED.instance_id, updated_at = now()
+    WHERE agentic_hmi.scale_partition_checkpoints.seq < EXCLUDED.seq`;
+
+test('a checkpoint row written before migration 072 (full AIPS state, no base_seq) restores; the next checkpoint is a base, then the chain continues', { timeout: 240_000 }, async () => {
   const pool = await database('sc_ckold');
   const part = new LabPartition(index, runner);
   await part.process(ticks.slice(0, 150));
-  const old = await part.state();
-  // Exactly the statement PgPartitionCheckpoints.save ran before incremental checkpoints.
-  await pool.query(
-    `INSERT INTO agentic_hmi.scale_partition_checkpoints (stream, partition_no, seq, state, instance_id) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (stream, partition_no) DO UPDATE SET seq = EXCLUDED.seq, state = EXCLUDED.state, instance_id = EXCLUDED.instance_id, updated_at = now()
-       WHERE agentic_hmi.scale_partition_checkpoints.seq < EXCLUDED.seq`,
-    ['S', 0, 150, Buffer.from(old), 'old-build'],
-  );
+  const old = legacy(await part.state());
+  await pool.query(LEGACY_SAVE, ['S', 0, 150, Buffer.from(old), 'old-build']);
   const opts = { fullEvery: 10, maxChainRatio: 10 };
   const cp = new PartitionCheckpointer(new PgPartitionCheckpoints(pool, 'S', 'new'), 0, opts);
   const got = await cp.load();
@@ -193,14 +200,41 @@ test('a checkpoint row written before migration 072 (full state, no base_seq) re
   const states = new Map<number, Uint8Array>();
   const r = await own(moved, cp, 150, 250, states);
   assert.deepEqual(r.scored, reference.slice(150, 250));
-  assert.deepEqual(r.kinds, ['delta', 'delta', 'delta', 'delta'], 'deltas chain onto the old row as their base');
+  assert.deepEqual(r.kinds, ['base', 'delta', 'delta', 'delta'], 'no delta is chained onto a row an older build can read');
   const rows = await chainRows(pool);
-  assert.deepEqual(rows, { ...rows, seq: 250, deltas: [175, 200, 225, 250] });
-  const { rows: raw } = await pool.query<{ base_seq: string | null }>('SELECT base_seq::text FROM agentic_hmi.scale_partition_checkpoints');
-  assert.equal(raw[0]?.base_seq, '150', 'the old row is the base of the chain at its own sequence');
+  assert.deepEqual(rows, { ...rows, seq: 250, baseSeq: 175, deltas: [200, 225, 250] });
   const again = await new PartitionCheckpointer(new PgPartitionCheckpoints(pool, 'S', 'x'), 0, opts).load();
   assert.deepEqual(again?.state, states.get(250));
-  assert.deepEqual(await new PgPartitionCheckpoints(pool, 'S', 'x').load(0), { seq: 150, state: new Uint8Array(old) }, 'load() alone is the base at its own sequence');
+  assert.deepEqual(await new PgPartitionCheckpoints(pool, 'S', 'x').load(0), { seq: 175, state: states.get(175) }, 'load() alone is the base at its own sequence');
+  // A build before 072 refuses the states this build writes (it would take a base for the state at
+  // the chain's tip): its restore fails and it rebuilds from the stream, exact, instead.
+  assert.throws(() => new StateReader(states.get(175) as Uint8Array, 'partition snapshot').header('AIPS', 1), /^StateFormatError: partition snapshot: not a AIPS snapshot \(wrong magic bytes\)$/);
+});
+
+test('a full save by a build before 072 over a chain (rolling upgrade or rollback): its state at its sequence is used, the stale deltas are ignored and dropped', { timeout: 240_000 }, async () => {
+  const pool = await database('sc_ckoldover');
+  const opts = { fullEvery: 10, maxChainRatio: 10 };
+  await own(new LabPartition(index, runner), new PartitionCheckpointer(new PgPartitionCheckpoints(pool, 'S', 'new'), 0, opts), 0, 100);
+  assert.deepEqual((await chainRows(pool)).deltas, [50, 75, 100]);
+  // The old build's owner restores the chain tip (it cannot: AIPC), rebuilds from the stream and saves at 125.
+  const oldOwner = new LabPartition(index, runner);
+  await oldOwner.process(ticks.slice(0, 125));
+  const at125 = legacy(await oldOwner.state());
+  await pool.query(LEGACY_SAVE, ['S', 0, 125, Buffer.from(at125), 'old-build']);
+
+  const cp = new PartitionCheckpointer(new PgPartitionCheckpoints(pool, 'S', 'new2'), 0, opts);
+  const got = await cp.load();
+  assert.equal(got?.seq, 125);
+  assert.equal(got?.ignoredDeltas, 3);
+  assert.equal(got?.rejected, undefined);
+  assert.deepEqual(got?.state, at125);
+  const part = new LabPartition(index, runner);
+  await part.restore(at125);
+  const r = await own(part, cp, 125, 175);
+  assert.deepEqual(r.scored, reference.slice(125, 175));
+  assert.deepEqual(r.kinds, ['base', 'delta']);
+  const rows = await chainRows(pool);
+  assert.deepEqual(rows, { ...rows, seq: 175, baseSeq: 150, deltas: [175] });
 });
 
 test('a delta from an owner that lost the partition is refused and changes nothing; its next checkpoint is a full one', { timeout: 240_000 }, async () => {
