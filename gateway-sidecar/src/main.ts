@@ -28,7 +28,7 @@ import { SidecarMetrics } from './adapters/prom-metrics.ts';
 import { PgMetricsRollup } from './adapters/pg-metrics-rollup.ts';
 import { registerOperationsMetrics } from './adapters/prom-ops-metrics.ts';
 import { scheduleRetention } from './adapters/pg-retention.ts';
-import { createHttpApp, type HealthReport } from './adapters/http/create-http-app.ts';
+import { createHttpApp } from './adapters/http/create-http-app.ts';
 import { PgCriticalAlertReader } from './adapters/http/critical-alert-reader.ts';
 import { disciplineRoutes } from './adapters/http/discipline-routes.ts';
 import { demoTokensNeeded, generateDemoTokens } from './adapters/http/demo-tokens.ts';
@@ -38,6 +38,8 @@ import { LlmAdvisor } from './adapters/llm-advisor.ts';
 import { createDetection, type DetectionHandle } from './main-detection.ts';
 import { buildExtraSource } from './source-factory.ts';
 import { startNotifications } from './main-notifications.ts';
+import { healthReporter } from './main-health.ts';
+import { SourceSupervisor } from './app/source-supervisor.ts';
 import { createLearning, startLearningLoops, SYSTEM_ACTOR } from './main-learning.ts';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../config/demo.json', import.meta.url));
@@ -77,6 +79,14 @@ function buildSource(
   if (extra !== undefined) return extra;
   logger.fatal({ kind: s.kind }, 'source kind not wired in this build');
   throw new Error(`source.kind '${s.kind}' is not available in this build (use simulator or replay)`);
+}
+
+/** Largest delay between start attempts of a source that is not up yet (its own reconnect setting). */
+function sourceRetryMaxMs(config: Config): number {
+  const s = config.source;
+  if (s.kind === 'opcua') return s.opcua.reconnectMaxDelayMs;
+  if (s.kind === 'cdc') return s.cdc.reconnectMaxDelayMs;
+  return 10_000;
 }
 
 async function start(config: Config, logger: Logger, demo: boolean): Promise<Running> {
@@ -173,42 +183,14 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     );
   }
 
-  const health = async (): Promise<HealthReport> => {
-    const dbState = await Promise.race([
-      db.pool.query('SELECT 1').then(
-        () => 'up' as const,
-        () => 'down' as const,
-      ),
-      new Promise<'down'>((r) => setTimeout(() => r('down'), 1_000).unref()),
-    ]);
-    const spool = sink.stats();
-    const srcState = source.state();
-    const model = detection.health();
-    const dependencies = {
-      db: { state: dbState, detail: db.embedded ? 'embedded' : db.url },
-      source: {
-        state:
-          srcState === 'connected' || srcState === 'finished'
-            ? ('up' as const)
-            : srcState === 'stopped'
-              ? ('down' as const)
-              : ('degraded' as const),
-        detail: `${source.name}: ${srcState}`,
-      },
-      model,
-      spool: {
-        state: spool.state === 'direct' ? ('up' as const) : ('degraded' as const),
-        detail: `${spool.state}, ${spool.journal.depth} batches`,
-      },
-    };
-    // Postgres down while the spool holds the data is degraded, not down: nothing is lost.
-    const down =
-      dependencies.source.state === 'down' ||
-      model.state === 'down' ||
-      (dbState === 'down' && spool.state === 'direct');
-    const degraded = Object.values(dependencies).some((d) => d.state !== 'up');
-    return { status: down ? 'down' : degraded ? 'degraded' : 'ok', dependencies };
-  };
+  const supervisor = new SourceSupervisor({
+    source,
+    start: () => ingest.start(),
+    stop: () => ingest.stop(),
+    logger,
+    retryMs: { first: 500, max: sourceRetryMaxMs(config) },
+  });
+  const health = healthReporter({ db, sink, sourceName: source.name, supervisor, detection });
 
   const notifications = startNotifications(config, db.pool, index, recs, logger);
   registerOperationsMetrics(metrics.registry, {
@@ -268,7 +250,6 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     ...(notifications ? { notifications } : {}),
   });
 
-  await ingest.start();
   const tick = setInterval(() => {
     recs.tick().catch((err: unknown) => logger.warn({ err }, 'recommendation tick failed'));
   }, config.recommendations.tickMs);
@@ -298,6 +279,8 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
     },
     'listening',
   );
+  // After listening: /health and the API answer while the source connects (or keeps retrying).
+  supervisor.begin();
 
   return {
     async stop() {
@@ -310,7 +293,7 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
         // SSE streams never end by themselves.
         server.closeAllConnections();
       });
-      await ingest.stop();
+      await supervisor.stop();
       bypass.close();
       await recs.idle();
       await notifications?.stop();

@@ -31,8 +31,18 @@ export interface OpcuaConnectionOptions {
   readonly reconnectMaxDelayMs: number;
 }
 
-/** Builds a client; node-opcua's own reconnection (with backoff up to reconnectMaxDelayMs) is on. */
-export function createOpcuaClient(o: OpcuaConnectionOptions, applicationName: string): OPCUAClient {
+/**
+ * Builds a client; node-opcua's own reconnection (with backoff up to reconnectMaxDelayMs) is on.
+ * `initialRetries` bounds the retries of the first connect (default: endless). With a bound, a
+ * server that is down makes `connect` reject with the socket error (ECONNREFUSED…), so the caller
+ * can report it and retry itself; once connected, a lost connection is still re-established
+ * endlessly by node-opcua (its reconnection does not use this bound, only needs it above 0).
+ */
+export function createOpcuaClient(
+  o: OpcuaConnectionOptions,
+  applicationName: string,
+  initialRetries: number = Number.MAX_SAFE_INTEGER,
+): OPCUAClient {
   const clientCertificateManager = new OPCUACertificateManager({
     rootFolder: o.pkiDir,
     automaticallyAcceptUnknownCertificate: o.trustUnknownServerCertificate,
@@ -46,7 +56,7 @@ export function createOpcuaClient(o: OpcuaConnectionOptions, applicationName: st
     keepSessionAlive: true,
     requestedSessionTimeout: 60_000,
     defaultSecureTokenLifetime: 600_000,
-    connectionStrategy: { initialDelay: 200, maxDelay: o.reconnectMaxDelayMs, maxRetry: Number.MAX_SAFE_INTEGER },
+    connectionStrategy: { initialDelay: 200, maxDelay: o.reconnectMaxDelayMs, maxRetry: Math.max(1, initialRetries) },
   });
 }
 

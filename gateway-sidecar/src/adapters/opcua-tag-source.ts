@@ -4,7 +4,9 @@
  * sampling interval, queue size and deadband. Data changes are queued and delivered in batches;
  * the next batch waits for the consumer's promise (backpressure). When the server goes away,
  * node-opcua reconnects with backoff and re-creates session and subscription; the state goes
- * 'reconnecting' then 'connected' again and every listener hears it.
+ * 'reconnecting' then 'connected' again and every listener hears it. The first connect is not
+ * retried endlessly: `start` rejects with SC_ERR_SOURCE_CONNECT naming the socket error when the
+ * server cannot be reached, and the caller retries (main.ts does so in the background).
  *
  * Input problems are counted, never thrown: a tag the server does not know
  * (opcua_monitor_failed), a non-scalar value (opcua_unsupported_value), a full local queue
@@ -113,7 +115,9 @@ export class OpcuaTagSource implements TagSource {
     this.#stopped = false;
     this.#onEvents = onEvents;
     this.#setState('connecting');
-    const client = createOpcuaClient(this.#o, 'ignition-ai-sidecar-source');
+    // One quick retry, then reject naming the error: the caller (app/source-supervisor.ts) reports it
+    // on /health and tries again, instead of this start waiting silently for the server.
+    const client = createOpcuaClient(this.#o, 'ignition-ai-sidecar-source', 1);
     this.#client = client;
     client.on('connection_lost', () => this.#setState('reconnecting', 'connection lost'));
     client.on('backoff', (count, delay) => this.#state !== 'connected' && this.#notify(`retry ${count} in ${delay} ms`));
