@@ -80,6 +80,14 @@ describe('Java hooks and delegate in a JVM, against the sidecar API', () => {
       );
       const rec = pending.items[0];
       assert.ok(rec, `no pending recommendation for ${equipment}`);
+      // A critical alert as the bypass records it: the delegate's alerts-request must bring it back.
+      const alertId = `jvm-alert-${target}-${Date.now()}`;
+      await sidecar.pool.query(
+        `INSERT INTO mining_operations.critical_alerts
+           (alert_id, equipment_id, sensor_type, tag_path, sensor_value, threshold, level, message, alert_timestamp)
+         VALUES ($1, $2, 'temperature', $3, 101, 95, 'emergency', $4, now())`,
+        [alertId, equipment, `[default]${equipment}/Temperature`, `EMERGENCY: ${equipment} temperature 101 >= 95`],
+      );
 
       const stubs = join(build.workDir, `java-${target}`, 'stubs');
       const harness = join(build.tmp, `jvmtest-${target}`);
@@ -106,12 +114,13 @@ describe('Java hooks and delegate in a JVM, against the sidecar API', () => {
         `wrongSecret=${wrongSecret}`,
         `recId=${rec.id}`,
         `recVersion=${rec.version}`,
+        `alertId=${alertId}`,
         `expectedModuleId=${MODULE_ID}`,
         `expectedComponentType=${COMPONENT_TYPE}`,
       ]);
       assert.equal(r.status, 0, r.out);
       assert.match(r.out, /ALL PASSED/);
-      assert.equal((r.out.match(/^PASS /gm) ?? []).length, 16, r.out);
+      assert.equal((r.out.match(/^PASS /gm) ?? []).length, 17, r.out);
 
       // The sidecar's own record: the decision came from the session user the gateway vouched for.
       const after = await get<{ recommendation: Rec; history: { actor: string; toStatus: string }[] }>(

@@ -117,6 +117,7 @@ describe('Perspective integration (stand-in runtime)', () => {
           if (name === 'subscribe') reply('stream-state', { state: 'online' });
           if (name === 'list-request')
             reply('list-response', { requestId: payload.requestId, items: [rec], total: 1 });
+          if (name === 'alerts-request') reply('alerts-response', { requestId: payload.requestId, items: [] });
           if (name === 'decide-request') {
             reply('decide-response', {
               requestId: payload.requestId,
@@ -142,7 +143,7 @@ describe('Perspective integration (stand-in runtime)', () => {
       await flush();
       await flush();
     });
-    expect(seen).toEqual(['subscribe', 'list-request', 'decide-request']);
+    expect(seen).toEqual(['subscribe', 'alerts-request', 'list-request', 'decide-request']);
     expect(document.querySelector('[data-recommendation-id="g1"]')?.getAttribute('data-status')).toBe(
       'executed',
     );

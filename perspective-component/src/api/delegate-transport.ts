@@ -4,7 +4,7 @@
  * user's signed identity and calls the sidecar, so the browser never holds a sidecar credential.
  * Message names and payloads: perspective-component/DELEGATE-PROTOCOL.md.
  */
-import { parseChange, parseListResult, parseRecommendation } from './parse.ts';
+import { parseChange, parseCriticalAlerts, parseListResult, parseRecommendation } from './parse.ts';
 import {
   CLIENT_ERRORS,
   TransportError,
@@ -13,13 +13,15 @@ import {
   type Transport,
   type TransportListener,
 } from './transport.ts';
-import type { DecisionRequest, ListFilter, Recommendation } from './types.ts';
+import type { CriticalAlert, DecisionRequest, ListFilter, Recommendation } from './types.ts';
 
 export const DELEGATE_MESSAGES = {
   LIST_REQUEST: 'list-request',
   LIST_RESPONSE: 'list-response',
   DECIDE_REQUEST: 'decide-request',
   DECIDE_RESPONSE: 'decide-response',
+  ALERTS_REQUEST: 'alerts-request',
+  ALERTS_RESPONSE: 'alerts-response',
   SUBSCRIBE: 'subscribe',
   UNSUBSCRIBE: 'unsubscribe',
   CHANGE: 'change',
@@ -90,6 +92,7 @@ export class DelegateTransport implements Transport {
     switch (name) {
       case DELEGATE_MESSAGES.LIST_RESPONSE:
       case DELEGATE_MESSAGES.DECIDE_RESPONSE:
+      case DELEGATE_MESSAGES.ALERTS_RESPONSE:
         this.#settle(payload, (p) => p.resolve(payload));
         return;
       case DELEGATE_MESSAGES.ERROR: {
@@ -132,6 +135,10 @@ export class DelegateTransport implements Transport {
   async list(filter: ListFilter): Promise<ListResult> {
     const answer = await this.#request(DELEGATE_MESSAGES.LIST_REQUEST, { filter: { ...filter } });
     return parseListResult(answer);
+  }
+
+  async criticalAlerts(limit: number): Promise<CriticalAlert[]> {
+    return parseCriticalAlerts(await this.#request(DELEGATE_MESSAGES.ALERTS_REQUEST, { limit }));
   }
 
   async decide(id: string, request: DecisionRequest): Promise<Recommendation> {

@@ -14,8 +14,8 @@ import {
   type Transport,
   type TransportListener,
 } from './transport.ts';
-import type { Change, DecisionRequest, ListFilter, Me, Recommendation } from './types.ts';
-import { parseChange, parseListResult, parseRecommendation } from './parse.ts';
+import type { Change, CriticalAlert, DecisionRequest, ListFilter, Me, Recommendation } from './types.ts';
+import { parseChange, parseCriticalAlerts, parseListResult, parseRecommendation } from './parse.ts';
 
 export interface HttpSseOptions {
   /** Prefix in front of `/recommendations` and `/stream`, e.g. `/data/aimonitor/api` or `http://host:8787/api`. */
@@ -101,6 +101,13 @@ export class HttpSseTransport implements Transport {
     });
     const rec = (body as { recommendation?: unknown } | null)?.recommendation ?? body;
     return parseRecommendation(rec);
+  }
+
+  async criticalAlerts(limit: number): Promise<CriticalAlert[]> {
+    const body = await this.#json(`/critical-alerts?limit=${encodeURIComponent(String(limit))}`, {
+      headers: this.#headers({ accept: 'application/json' }),
+    });
+    return parseCriticalAlerts(body);
   }
 
   async me(): Promise<Me> {

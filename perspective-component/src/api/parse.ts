@@ -3,7 +3,7 @@
  * keep the bundle small; it checks the fields the views rely on and names the first bad one.
  */
 import { CLIENT_ERRORS, TransportError, type ListResult } from './transport.ts';
-import { SEVERITIES, STATUSES, type Change, type Recommendation } from './types.ts';
+import { SEVERITIES, STATUSES, type Change, type CriticalAlert, type Recommendation } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -56,6 +56,21 @@ export function parseListResult(v: unknown): ListResult {
   const items = v.items.map(parseRecommendation);
   const total = typeof v.total === 'number' ? v.total : items.length;
   return { items, total };
+}
+
+/** One critical alert (GET /api/critical-alerts item or a critical_alert change's alert). */
+export function parseCriticalAlert(v: unknown): CriticalAlert {
+  if (!isObj(v)) return bad('critical alert is not an object');
+  for (const k of ['id', 'equipmentId', 'message', 'at'] as const)
+    if (typeof v[k] !== 'string') bad(`critical alert has no string '${k}'`);
+  if (Number.isNaN(Date.parse(v.at as string))) bad(`critical alert 'at' is not a time: '${String(v.at)}'`);
+  return v as unknown as CriticalAlert;
+}
+
+/** The answer of GET /api/critical-alerts: `{ items: CriticalAlert[] }`. */
+export function parseCriticalAlerts(v: unknown): CriticalAlert[] {
+  if (!isObj(v) || !Array.isArray(v.items)) return bad('critical-alerts answer has no items array');
+  return v.items.map(parseCriticalAlert);
 }
 
 /** A change event from SSE or the delegate; a bare recommendation is accepted as a change. */

@@ -4,7 +4,7 @@
  * ComponentStoreDelegate over the session websocket). A third, BoundTransport, serves a
  * designer-bound `recommendations` prop. The store and views never know which one is in use.
  */
-import type { Change, DecisionRequest, ListFilter, Me, Recommendation } from './types.ts';
+import type { Change, CriticalAlert, DecisionRequest, ListFilter, Me, Recommendation } from './types.ts';
 
 /** 'online': live updates flow; 'reconnecting': a retry is under way; 'offline': retries keep failing. */
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
@@ -36,6 +36,11 @@ export interface Transport {
   subscribe(listener: TransportListener): () => void;
   /** Who we are, when the channel can tell (lets a viewer see disabled buttons up front). */
   me?(): Promise<Me>;
+  /**
+   * The latest critical alerts, newest first (GET /api/critical-alerts), so a panel opened or
+   * reloaded during an emergency shows it; absent where the channel has none (designer-bound data).
+   */
+  criticalAlerts?(limit: number): Promise<CriticalAlert[]>;
 }
 
 /** Client-side error codes (the sidecar's own codes pass through unchanged). */

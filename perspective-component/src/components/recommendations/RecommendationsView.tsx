@@ -8,9 +8,15 @@ import type { Decision, Recommendation } from '../../api/types.ts';
 import type { ConnectionInfo } from '../../api/transport.ts';
 import { DecisionDialog } from './DecisionDialog.tsx';
 import { FilterBar } from './FilterBar.tsx';
+import { formatAge } from './ordering.ts';
 import { RecommendationCard } from './RecommendationCard.tsx';
 import type { RecommendationsStore } from './recommendations.store.ts';
 
+/** "just now" / "4 min ago": an alert loaded after a reload must say how old it is. */
+function alertAge(atIso: string, nowMs: number): string {
+  const age = formatAge(atIso, nowMs);
+  return age === 'just now' ? age : `${age} ago`;
+}
 export interface ViewConfig {
   readonly title: string;
   readonly enabledActions: readonly Decision[];
@@ -101,7 +107,10 @@ export const RecommendationsView = observer(function RecommendationsView(
         <ul className="aim-alerts" aria-label="Critical alerts">
           {s.alerts.map((a) => (
             <li key={a.id} className="aim-alert" role="alert">
-              <strong>{a.equipmentId}</strong>: {a.message}
+              <span className="aim-alert-text">{a.message}</span>
+              <time className="aim-alert-time" dateTime={a.at} title={a.at}>
+                {alertAge(a.at, s.nowMs)}
+              </time>
             </li>
           ))}
         </ul>

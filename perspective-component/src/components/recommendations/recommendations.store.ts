@@ -57,6 +57,8 @@ const OPTIMISTIC: Record<Decision, RecommendationStatus> = {
   reject: 'rejected',
 };
 const MAX_ALERTS = 3;
+/** Critical alerts older than this are not loaded into the banner (the seed's critical-alerts query: the last hour). */
+export const ALERT_LOOKBACK_MS = 60 * 60_000;
 
 function createState(filter: FilterState, nowMs: number) {
   return observable({
@@ -160,6 +162,7 @@ export class RecommendationsStore {
   /** Reloads the first page with the current filter; stale answers are dropped. */
   async load(): Promise<void> {
     const generation = ++this.#loadGeneration;
+    void this.#loadAlerts();
     runInAction(() => {
       this.state.loading = true;
     });
@@ -187,6 +190,31 @@ export class RecommendationsStore {
         this.state.loadError = { kind: 'error', text: err.message, code: err.code, recommendationId: null };
         this.state.loading = false;
       });
+    }
+  }
+
+  /**
+   * The latest critical alerts of the last hour, merged with those pushed live (newest first, the
+   * last MAX_ALERTS): a panel opened or reloaded during an emergency shows it. Every load (first
+   * load, filter change, resume after a drop) repeats it, so an alert missed while offline appears.
+   */
+  async #loadAlerts(): Promise<void> {
+    const t = this.#opts.transport;
+    if (!t.criticalAlerts) return;
+    try {
+      const recent = await t.criticalAlerts(MAX_ALERTS);
+      const since = this.#now() - ALERT_LOOKBACK_MS;
+      runInAction(() => {
+        const byId = new Map<string, CriticalAlert>();
+        for (const a of [...this.state.alerts, ...recent.filter((a) => Date.parse(a.at) >= since)])
+          if (!byId.has(a.id)) byId.set(a.id, a);
+        this.state.alerts = [...byId.values()]
+          .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
+          .slice(0, MAX_ALERTS);
+      });
+    } catch (e) {
+      const err = toTransportError(e);
+      this.#notify('error', `Recent critical alerts could not be loaded: ${err.message}`, err.code, null);
     }
   }
 

@@ -175,6 +175,15 @@ public final class ModuleJvmTest {
             eq(ARGS.get("recId"), c.payload.getAsJsonObject("recommendation").get("id").getAsString(), "replayed recommendation");
             d4.handleEvent(new EventFiredMsg("unsubscribe", new JsonObject()));
         });
+        check("alerts-request reaches GET /api/critical-alerts with the signed identity; alerts-response carries the latest alert", () -> {
+            delegate.handleEvent(new EventFiredMsg("alerts-request", json("{\"requestId\":\"r9\",\"limit\":3}")));
+            TestSdk.TestComponent.Fired f = alice.await("alerts-response r9", x -> x.name.equals("alerts-response") || x.name.equals("error"), 20_000);
+            expect(f.name.equals("alerts-response"), () -> "got " + f);
+            eq("r9", f.payload.get("requestId").getAsString(), "requestId");
+            JsonArray items = f.payload.getAsJsonArray("items");
+            expect(items.size() >= 1 && items.size() <= 3, () -> "expected 1..3 items in " + f.payload);
+            eq(ARGS.get("alertId"), items.get(0).getAsJsonObject().get("id").getAsString(), "newest alert id");
+        });
         check("a bad recommendation id is refused before any HTTP call", () -> {
             delegate.handleEvent(new EventFiredMsg("decide-request", json("{\"requestId\":\"r3\",\"id\":\"../health\",\"request\":{\"decision\":\"reject\",\"expectedVersion\":1}}")));
             TestSdk.TestComponent.Fired f = alice.await("error r3", x -> x.name.equals("error"), 5_000);

@@ -24,6 +24,8 @@ public class RecommendationsModelDelegate extends ComponentModelDelegate {
     public static final String LIST_RESPONSE = "list-response";
     public static final String DECIDE_REQUEST = "decide-request";
     public static final String DECIDE_RESPONSE = "decide-response";
+    public static final String ALERTS_REQUEST = "alerts-request";
+    public static final String ALERTS_RESPONSE = "alerts-response";
     public static final String SUBSCRIBE = "subscribe";
     public static final String UNSUBSCRIBE = "unsubscribe";
     public static final String CHANGE = "change";
@@ -68,6 +70,7 @@ public class RecommendationsModelDelegate extends ComponentModelDelegate {
             switch (message.getEventName()) {
                 case LIST_REQUEST: list(requestId, payload); break;
                 case DECIDE_REQUEST: decide(requestId, payload); break;
+                case ALERTS_REQUEST: alerts(requestId, payload); break;
                 case SUBSCRIBE: subscribe(payload); break;
                 case UNSUBSCRIBE: stopStream(); break;
                 default: error(requestId, ERR_BAD_REQUEST, "unknown message '" + message.getEventName() + "'", 400);
@@ -106,6 +109,16 @@ public class RecommendationsModelDelegate extends ComponentModelDelegate {
         if (who.isEmpty()) return;
         client.send(who.get(), "GET", "/api/recommendations", SidecarClient.query(q), null)
                 .whenComplete((r, err) -> answer(requestId, LIST_RESPONSE, r, err, false));
+    }
+
+    /** The latest critical alerts (GET /api/critical-alerts), so a view opened during an emergency shows it. */
+    private void alerts(String requestId, JsonObject payload) {
+        Map<String, String> q = new LinkedHashMap<>();
+        q.put("limit", String.valueOf(wholeNumber(payload, "limit", 3)));
+        Optional<SessionIdentity> who = operator(requestId);
+        if (who.isEmpty()) return;
+        client.send(who.get(), "GET", "/api/critical-alerts", SidecarClient.query(q), null)
+                .whenComplete((r, err) -> answer(requestId, ALERTS_RESPONSE, r, err, false));
     }
 
     private void decide(String requestId, JsonObject payload) {
