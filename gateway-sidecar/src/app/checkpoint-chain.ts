@@ -17,7 +17,7 @@
 import type { PartitionCheckpoints } from '../scale-ports.ts';
 import type { CheckpointChain, PartitionCheckpointChains } from '../checkpoint-chain-ports.ts';
 import { StateFormatError } from '../domain/state-codec.ts';
-import { applyPartitionDelta, diffPartitionState, isPartitionSnapshot } from './partition-delta.ts';
+import { applyDeltaToImage, diffPartitionState, encodePartitionImage, isPartitionSnapshot, toPartitionImage } from './partition-delta.ts';
 import { isLegacyPartitionState } from './partition-state.ts';
 
 export interface ChainOptions {
@@ -66,28 +66,31 @@ interface Cursor {
 
 /** The full state at the end of the chain's good part, and why it stopped early (if it did). */
 function compose(c: CheckpointChain): { seq: number; state: Uint8Array; chainBytes: number; applied: number; err?: Error } {
-  let state = c.base;
+  // Applied to the parsed state and encoded once: a chain costs one parse and one encode, not one per delta.
+  let img = toPartitionImage(c.base);
   let at = c.baseSeq;
   let chainBytes = 0;
   let applied = 0;
+  let err: Error | undefined;
   for (const d of c.deltas) {
     try {
       if (d.prevSeq !== at || d.baseSeq !== c.baseSeq) {
         throw new StateFormatError(`partition delta: the chain is broken: the delta to sequence ${d.seq} applies to ${d.prevSeq} on base ${d.baseSeq}, the state is at ${at} on base ${c.baseSeq}`);
       }
-      state = applyPartitionDelta(state, at, d.delta);
-    } catch (err) {
-      return { seq: at, state, chainBytes, applied, err: err as Error };
+      const next = applyDeltaToImage(img, at, d.delta);
+      if (next.seq !== d.seq) throw new StateFormatError(`partition delta: leads to sequence ${next.seq} but is stored as the checkpoint at ${d.seq}`);
+      img = next.img;
+    } catch (e) {
+      err = e as Error;
+      break;
     }
     at = d.seq;
     chainBytes += d.delta.length;
     applied++;
   }
-  if (at !== c.seq) {
-    const err = new StateFormatError(`partition delta: the chain ends at sequence ${at} but the checkpoint is ${c.seq} (delta rows missing)`);
-    return { seq: at, state, chainBytes, applied, err };
-  }
-  return { seq: at, state, chainBytes, applied };
+  if (err === undefined && at !== c.seq) err = new StateFormatError(`partition delta: the chain ends at sequence ${at} but the checkpoint is ${c.seq} (delta rows missing)`);
+  const state = applied === 0 ? c.base : encodePartitionImage(img);
+  return err === undefined ? { seq: at, state, chainBytes, applied } : { seq: at, state, chainBytes, applied, err };
 }
 
 /** The checkpoint chain of one partition while it is owned. */

@@ -15,8 +15,15 @@
  * StateFormatError naming the problem: a delta never half-applies (the result is new bytes).
  */
 import {
-  readEngineDiff,
-  readGateDiff,
+  applyEngineDiff,
+  applyGateDiff,
+  encodeEngineImage,
+  encodeGateImage,
+  engineImageBytes,
+  gateImageBytes,
+  listBytes,
+  parseEngineSnapshot,
+  parseGateSnapshot,
   readListDiff,
   readRawDiff,
   writeEngineDiff,
@@ -24,6 +31,8 @@ import {
   writeList,
   writeListDiff,
   writeRawDiff,
+  type EngineImage,
+  type GateImage,
   type KeyedRecord,
 } from '../domain/snapshot-delta.ts';
 import { crc32, StateReader, StateWriter, writeHeader } from '../domain/state-codec.ts';
@@ -33,7 +42,7 @@ export const PARTITION_DELTA_VERSION = 1;
 const MAGIC = 'AIPD';
 const STATE_HEAD = 6;
 
-interface PartitionImage {
+interface ParsedPartition {
   readonly head: Uint8Array;
   readonly order: readonly KeyedRecord[];
   readonly latched: Uint8Array;
@@ -41,7 +50,7 @@ interface PartitionImage {
   readonly aggregates: Uint8Array;
 }
 
-function parsePartition(bytes: Uint8Array): PartitionImage {
+function parsePartition(bytes: Uint8Array): ParsedPartition {
   const r = new StateReader(bytes, 'partition snapshot');
   readPartitionHeader(r, bytes);
   const order: KeyedRecord[] = [];
@@ -117,11 +126,64 @@ export function isPartitionSnapshot(bytes: Uint8Array): boolean {
   }
 }
 
+/** A partition state held parsed while a chain of deltas is applied to it (encoded once at the end). */
+export interface PartitionImage {
+  readonly head: Uint8Array;
+  readonly order: readonly KeyedRecord[];
+  readonly latched: Uint8Array;
+  readonly detector: { readonly raw: Uint8Array } | { readonly engine: EngineImage; readonly gate: GateImage };
+  readonly aggregates: Uint8Array;
+}
+
+function detectorImage(bytes: Uint8Array): PartitionImage['detector'] {
+  const parts = detectorParts(bytes);
+  if (parts === undefined) return { raw: bytes };
+  try {
+    return { engine: parseEngineSnapshot(parts.engine), gate: parseGateSnapshot(parts.gate) };
+  } catch {
+    // Not parseable as windows + gates: kept whole; its restore will name the problem.
+    return { raw: bytes };
+  }
+}
+
+/** Parses a full partition state; throws StateFormatError when it is not one. */
+export function toPartitionImage(bytes: Uint8Array): PartitionImage {
+  const p = parsePartition(bytes);
+  return { head: p.head, order: p.order, latched: p.latched, detector: detectorImage(p.detector), aggregates: p.aggregates };
+}
+
+function detectorBytes(d: PartitionImage['detector']): number {
+  return 'raw' in d ? d.raw.length : STATE_HEAD + 4 + engineImageBytes(d.engine) + 4 + gateImageBytes(d.gate);
+}
+
+function imageBytes(img: PartitionImage): number {
+  return img.head.length + listBytes(img.order) + img.latched.length + 4 + detectorBytes(img.detector) + 4 + img.aggregates.length;
+}
+
+export function encodePartitionImage(img: PartitionImage): Uint8Array {
+  const w = new StateWriter();
+  w.raw(img.head);
+  writeList(w, img.order);
+  w.raw(img.latched);
+  const d = img.detector;
+  if ('raw' in d) w.bytes(d.raw);
+  else {
+    const dw = new StateWriter();
+    writeHeader(dw, 'AIDT', 1);
+    dw.bytes(encodeEngineImage(d.engine));
+    dw.bytes(encodeGateImage(d.gate));
+    w.bytes(dw.finish());
+  }
+  w.bytes(img.aggregates);
+  return w.finish();
+}
+
 /**
- * The full state `delta` leads to from `before`, the state at `beforeSeq`. Throws StateFormatError
- * naming the problem (checksum, wrong base, truncated, inconsistent).
+ * `img` (the state at `imgSeq`) with `delta` applied, and the sequence the delta leads to. Throws
+ * StateFormatError naming the problem (checksum, wrong base, truncated, inconsistent); `img` is
+ * never changed (a failed delta leaves the previous image usable).
  */
-export function applyPartitionDelta(before: Uint8Array, beforeSeq: number, delta: Uint8Array): Uint8Array {
+export function applyDeltaToImage(img: PartitionImage, imgSeq: number, delta: Uint8Array): { img: PartitionImage; seq: number } {
   const r = new StateReader(delta, 'partition delta');
   r.header(MAGIC, PARTITION_DELTA_VERSION);
   const sum = r.u32('checksum');
@@ -129,38 +191,36 @@ export function applyPartitionDelta(before: Uint8Array, beforeSeq: number, delta
   if (crc32(body) !== sum) r.fail(`checksum mismatch (stored ${sum.toString(16)}, computed ${crc32(body).toString(16)}): the delta is corrupt`);
   const from = r.f64('base sequence');
   const to = r.f64('sequence');
-  if (from !== beforeSeq) r.fail(`applies to the state at sequence ${from}, not to the one at ${beforeSeq}`);
+  if (from !== imgSeq) r.fail(`applies to the state at sequence ${from}, not to the one at ${imgSeq}`);
   if (!(to >= from)) r.fail(`leads back from sequence ${from} to ${to}`);
   const beforeLength = r.u32('base length');
   const resultLength = r.u32('result length');
-  if (beforeLength !== before.length) r.fail(`applies to a ${beforeLength}-byte state, this one has ${before.length} bytes`);
-  const b = parsePartition(before);
+  const have = imageBytes(img);
+  if (beforeLength !== have) r.fail(`applies to a ${beforeLength}-byte state, this one has ${have} bytes`);
   const head = r.raw(STATE_HEAD, 'partition header');
-  const order = readListDiff(r, b.order, 'order', undefined, 8);
-  const latched = readRawDiff(r, b.latched, 'latches');
+  const order = readListDiff(r, img.order, 'order', undefined, 8);
+  const latched = readRawDiff(r, img.latched, 'latches');
   const mode = r.u8('detector delta mode');
-  let detector: Uint8Array;
-  if (mode === 0) detector = readRawDiff(r, b.detector, 'detector state');
-  else if (mode === 1) {
-    const db = detectorParts(b.detector);
-    if (db === undefined) return r.fail('holds a feature-window difference but the state it applies to has no AIDT v1 detector snapshot');
-    const engine = readEngineDiff(r, db.engine);
-    const gate = readGateDiff(r, db.gate);
-    const dw = new StateWriter();
-    writeHeader(dw, 'AIDT', 1);
-    dw.bytes(engine);
-    dw.bytes(gate);
-    detector = dw.finish();
+  let detector: PartitionImage['detector'];
+  if (mode === 0) {
+    const flag = r.u8('detector state changed flag');
+    if (flag === 0) detector = img.detector;
+    else if (flag === 1) detector = detectorImage(r.bytes('detector state'));
+    else return r.fail(`detector state changed flag is ${flag}`);
+  } else if (mode === 1) {
+    const d = img.detector;
+    if ('raw' in d) return r.fail('holds a feature-window difference but the state it applies to has no AIDT v1 detector snapshot');
+    detector = { engine: applyEngineDiff(r, d.engine), gate: applyGateDiff(r, d.gate) };
   } else return r.fail(`detector delta mode ${mode} is unknown`);
-  const aggregates = readRawDiff(r, b.aggregates, 'aggregate-only state');
+  const aggregates = readRawDiff(r, img.aggregates, 'aggregate-only state');
   r.end();
-  const w = new StateWriter();
-  w.raw(head);
-  writeList(w, order);
-  w.raw(latched);
-  w.bytes(detector);
-  w.bytes(aggregates);
-  const out = w.finish();
-  if (out.length !== resultLength) r.fail(`rebuilt ${out.length} bytes, the delta was taken of ${resultLength}`);
-  return out;
+  const out: PartitionImage = { head, order, latched, detector, aggregates };
+  const got = imageBytes(out);
+  if (got !== resultLength) r.fail(`rebuilt ${got} bytes, the delta was taken of ${resultLength}`);
+  return { img: out, seq: to };
+}
+
+/** The full state `delta` leads to from `before`, the state at `beforeSeq` (see applyDeltaToImage). */
+export function applyPartitionDelta(before: Uint8Array, beforeSeq: number, delta: Uint8Array): Uint8Array {
+  return encodePartitionImage(applyDeltaToImage(toPartitionImage(before), beforeSeq, delta).img);
 }

@@ -271,37 +271,69 @@ export function writeEngineDiff(w: StateWriter, before: Uint8Array, after: Uint8
   writeListDiff(w, b.sensors, a.sensors, sensorDiff(nb, a.buckets));
 }
 
-export function readEngineDiff(r: StateReader, before: Uint8Array): Uint8Array {
+/** `img` with a `writeEngineDiff` applied (no bytes are encoded: chains apply many in a row). */
+export function applyEngineDiff(r: StateReader, img: EngineImage): EngineImage {
   const mode = r.u8('feature-engine delta mode');
-  if (mode === 0) return r.bytes('feature-engine snapshot');
+  if (mode === 0) return parseEngineSnapshot(r.bytes('feature-engine snapshot'));
   if (mode !== 1) r.fail(`feature-engine delta mode ${mode} is unknown`);
-  const b = parseEngineSnapshot(before);
-  const nb = Math.ceil(b.buckets / 8);
-  const equipment = readListDiff(r, b.equipment, 'equipment', undefined, 16);
-  const sensors = readListDiff(r, b.sensors, 'sensor', sensorPatch(nb, b.buckets));
-  return encodeEngineImage({ head: b.head, buckets: b.buckets, equipment, sensors });
+  const nb = Math.ceil(img.buckets / 8);
+  const equipment = readListDiff(r, img.equipment, 'equipment', undefined, 16);
+  const sensors = readListDiff(r, img.sensors, 'sensor', sensorPatch(nb, img.buckets));
+  return { head: img.head, buckets: img.buckets, equipment, sensors };
+}
+
+export function readEngineDiff(r: StateReader, before: Uint8Array): Uint8Array {
+  return encodeEngineImage(applyEngineDiff(r, parseEngineSnapshot(before)));
+}
+
+/** Encoded size of a keyed list (u32 count, then key with its u32 length and body per record). */
+export function listBytes(list: readonly KeyedRecord[]): number {
+  let n = 4;
+  for (const rec of list) n += 4 + rec.key.length + rec.body.length;
+  return n;
+}
+
+export function engineImageBytes(img: EngineImage): number {
+  return img.head.length + listBytes(img.equipment) + listBytes(img.sensors);
 }
 
 // ---- alarm gates (AlarmGate.snapshot layout, scoring.ts) ---------------------------------------
 
-function parseGates(bytes: Uint8Array): KeyedRecord[] {
+/** A parsed AlarmGate snapshot: header and the gates. */
+export interface GateImage {
+  readonly head: Uint8Array;
+  readonly gates: readonly KeyedRecord[];
+}
+
+export function parseGateSnapshot(bytes: Uint8Array): GateImage {
   const r = new StateReader(bytes, 'alarm-gate snapshot');
   r.header(GATE_SNAPSHOT.magic, GATE_SNAPSHOT.version);
-  const out: KeyedRecord[] = [];
+  const gates: KeyedRecord[] = [];
   const n = r.u32('gate count');
-  for (let i = 0; i < n; i++) out.push({ key: r.bytes(`gate ${i} key`), body: r.raw(GATE_SNAPSHOT.gateBytes, `gate ${i}`) });
+  for (let i = 0; i < n; i++) gates.push({ key: r.bytes(`gate ${i} key`), body: r.raw(GATE_SNAPSHOT.gateBytes, `gate ${i}`) });
   r.end();
-  return out;
+  return { head: bytes.subarray(0, 6), gates };
+}
+
+export function encodeGateImage(img: GateImage): Uint8Array {
+  const w = new StateWriter();
+  w.raw(img.head);
+  writeList(w, img.gates);
+  return w.finish();
+}
+
+export function gateImageBytes(img: GateImage): number {
+  return img.head.length + listBytes(img.gates);
 }
 
 export function writeGateDiff(w: StateWriter, before: Uint8Array, after: Uint8Array): void {
-  writeListDiff(w, parseGates(before), parseGates(after));
+  writeListDiff(w, parseGateSnapshot(before).gates, parseGateSnapshot(after).gates);
+}
+
+export function applyGateDiff(r: StateReader, img: GateImage): GateImage {
+  return { head: img.head, gates: readListDiff(r, img.gates, 'gate', undefined, GATE_SNAPSHOT.gateBytes) };
 }
 
 export function readGateDiff(r: StateReader, before: Uint8Array): Uint8Array {
-  const gates = readListDiff(r, parseGates(before), 'gate', undefined, GATE_SNAPSHOT.gateBytes);
-  const w = new StateWriter();
-  w.raw(before.subarray(0, 6));
-  writeList(w, gates);
-  return w.finish();
+  return encodeGateImage(applyGateDiff(r, parseGateSnapshot(before)));
 }
