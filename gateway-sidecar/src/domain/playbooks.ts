@@ -6,7 +6,10 @@
  * `z_score` feature, else the value against the warning level), the explanation weight, and
  * sensor-fault signs (`rolling_std` ≈ 0 while anomalous = flat line; |z| ≥ spikeZ with nothing
  * corroborating = spike; value at the instrument's range end = stuck at a rail).
- * Rules are tried in order; the first whose signature is present wins (see docs/recommendations.md).
+ * Rules are tried in order; the first that applies to the equipment's kind and whose signature is
+ * present wins (see docs/recommendations.md). A rule written for particular equipment kinds
+ * (`kinds`) never fires on another kind: a pump's process flow is not a coolant flow, so a hot pump
+ * is not "cooling degradation".
  */
 import type { Contribution, ScoredReading, Severity } from './detection.ts';
 import { SEVERITIES } from './detection.ts';
@@ -51,8 +54,15 @@ interface SensorEvidence {
 
 type Evidence = ReadonlyMap<string, SensorEvidence>;
 
+/** Kinds with a coolant circuit (jacket, exchanger): where "cooling degradation" means something. */
+export const COOLED_KINDS = ['reactor', 'heat_exchanger', 'chiller'] as const;
+/** Kinds with a motor, shaft and bearings (a reactor through its agitator). */
+export const ROTATING_KINDS = ['pump', 'conveyor', 'motor', 'fan', 'compressor', 'mixer', 'agitator', 'reactor'] as const;
+
 interface Playbook {
   readonly issue: IssueType;
+  /** Equipment kinds the rule is written for; 'any' for rules that hold for every kind. */
+  readonly kinds: readonly string[] | 'any';
   /** Sensor types that make up the signature (used for confidence). */
   readonly signature: readonly string[];
   readonly prior: number;
@@ -75,6 +85,7 @@ const THROUGHPUT = ['throughput', 'speed'];
 const PLAYBOOKS: readonly Playbook[] = [
   {
     issue: 'sensor_fault',
+    kinds: 'any',
     signature: [],
     prior: 0.9,
     action: null,
@@ -83,15 +94,16 @@ const PLAYBOOKS: readonly Playbook[] = [
   },
   {
     issue: 'cavitation',
+    kinds: ['pump'],
     signature: ['pressure', 'flow', 'vibration'],
     prior: 0.88,
-    matches: (ev, eq) =>
-      eq.kind === 'pump' && down(ev, 'pressure') && (has(ev, 'flow') || has(ev, 'vibration')),
+    matches: (ev) => down(ev, 'pressure') && (has(ev, 'flow') || has(ev, 'vibration')),
     action: { setpoints: SPEED, changePct: -10, verb: 'reduce' },
     advice: 'check suction pressure and strainer',
   },
   {
     issue: 'leak',
+    kinds: 'any',
     signature: ['pressure', 'flow'],
     prior: 0.85,
     matches: (ev) => down(ev, 'pressure') && has(ev, 'flow'),
@@ -100,6 +112,7 @@ const PLAYBOOKS: readonly Playbook[] = [
   },
   {
     issue: 'cooling_degradation',
+    kinds: COOLED_KINDS,
     signature: ['temperature', 'flow'],
     prior: 0.92,
     matches: (ev, eq) =>
@@ -109,6 +122,7 @@ const PLAYBOOKS: readonly Playbook[] = [
   },
   {
     issue: 'bearing_wear',
+    kinds: ROTATING_KINDS,
     signature: ['vibration', 'temperature'],
     prior: 0.88,
     matches: (ev) => up(ev, 'vibration') && up(ev, 'temperature'),
@@ -117,6 +131,7 @@ const PLAYBOOKS: readonly Playbook[] = [
   },
   {
     issue: 'imbalance',
+    kinds: ROTATING_KINDS,
     signature: ['vibration'],
     prior: 0.82,
     matches: (ev) => up(ev, 'vibration'),
@@ -124,7 +139,18 @@ const PLAYBOOKS: readonly Playbook[] = [
     advice: 'check for imbalance, misalignment or loose mounting',
   },
   {
+    // A rotating machine's temperature is its bearings' or motor's: lubrication and load, not coolant.
     issue: 'overheating',
+    kinds: ROTATING_KINDS.filter((k) => k !== 'reactor'),
+    signature: ['temperature'],
+    prior: 0.85,
+    matches: (ev) => up(ev, 'temperature'),
+    action: { setpoints: SPEED, changePct: -15, verb: 'reduce' },
+    advice: 'check bearing lubrication, motor load and ventilation',
+  },
+  {
+    issue: 'overheating',
+    kinds: 'any',
     signature: ['temperature'],
     prior: 0.85,
     matches: (ev) => up(ev, 'temperature'),
@@ -133,6 +159,7 @@ const PLAYBOOKS: readonly Playbook[] = [
   },
   {
     issue: 'process_upset',
+    kinds: 'any',
     signature: [],
     prior: 0.65,
     matches: () => true,
@@ -140,6 +167,15 @@ const PLAYBOOKS: readonly Playbook[] = [
     advice: 'review the process conditions',
   },
 ];
+
+function appliesTo(p: Playbook, kind: string): boolean {
+  return p.kinds === 'any' || p.kinds.includes(kind);
+}
+
+/** Each shipped rule: its issue type, the kinds it is written for, and its advice (docs and tests). */
+export function playbookCatalogue(): readonly { issue: IssueType; kinds: readonly string[] | 'any'; advice: string }[] {
+  return PLAYBOOKS.map((p) => ({ issue: p.issue, kinds: p.kinds, advice: p.advice }));
+}
 
 export interface PlaybookOptions {
   /** |z| at or above which a lone deviation is called a spike (default 8). */
@@ -238,7 +274,7 @@ export function choosePlaybook(
   const real = anomalies.filter((a) => a.isAnomaly && a.reading.tag.equipmentId === equipment.id);
   if (real.length === 0) return undefined;
   const ev = evidenceOf(real, opts);
-  const pb = PLAYBOOKS.find((p) => p.matches(ev, equipment)) as Playbook; // process_upset always matches
+  const pb = PLAYBOOKS.find((p) => appliesTo(p, equipment.kind) && p.matches(ev, equipment)) as Playbook; // process_upset always matches
   const maxScore = Math.max(...real.map((a) => a.score));
   const totalWeight = [...ev.values()].reduce((s, e) => s + e.weight, 0);
   const sig = pb.signature.length === 0 ? [...ev.keys()] : pb.signature;
