@@ -21,6 +21,22 @@ const HOUR_MS = 3_600_000;
 
 export const SUPPRESSING_MODES: readonly string[] = ['MAINTENANCE', 'STARTUP'];
 
+/** The operating modes an operator can set through the API: normal running plus the suppressing ones. */
+export const OPERATING_MODES = ['RUN', 'MAINTENANCE', 'STARTUP'] as const;
+export type OperatingMode = (typeof OPERATING_MODES)[number];
+
+/**
+ * The canonical operating mode a text names (any case; spaces, '_' and '-' ignored, so 'start-up'
+ * is STARTUP), or undefined for anything else ('MAINTENACE', 'BROKEN').
+ */
+export function canonicalMode(mode: string): OperatingMode | undefined {
+  const m = mode
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_-]/g, '');
+  return OPERATING_MODES.find((k) => k === m);
+}
+
 /** MAINTENANCE / STARTUP (any case; 'START-UP', 'start_up' and 'Start up' count as STARTUP). */
 export function isSuppressingMode(mode: string | undefined): boolean {
   if (mode === undefined) return false;

@@ -8,6 +8,7 @@ import type { AlarmDisciplineService } from '../../ports.ts';
 import type { Logger } from '../../log.ts';
 import { actorOf, requireRole } from './auth.ts';
 import { NUL_MESSAGE, noNul, parseOrThrow } from './schemas.ts';
+import { OPERATING_MODES, canonicalMode } from '../../domain/alarm-discipline.ts';
 
 const equipmentId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -');
 
@@ -25,14 +26,20 @@ const shelfId = z
   .regex(/^\d{1,15}$/, 'must be a positive integer')
   .transform(Number);
 
+/** One of OPERATING_MODES (any case, 'start-up' allowed), stored canonical; anything else is a 400. */
 const modeBody = z
   .object({
     mode: z
       .string()
-      .trim()
-      .min(1)
       .max(32)
-      .regex(/^[A-Za-z_-]+$/, 'must be letters, _ or -'),
+      .transform((m, ctx) => {
+        const mode = canonicalMode(m);
+        if (mode === undefined) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be one of ${OPERATING_MODES.join(', ')}` });
+          return z.NEVER;
+        }
+        return mode;
+      }),
   })
   .strict();
 
@@ -77,9 +84,9 @@ export function disciplineRoutes(service: AlarmDisciplineService, logger: Logger
     const id = parseOrThrow(equipmentId, req.params.id, 'id');
     const body = parseOrThrow(modeBody, req.body ?? {}, '');
     const actor = actorOf(req);
-    await service.setMode(id, body.mode.toUpperCase(), actor);
-    audit.info({ equipmentId: id, mode: body.mode.toUpperCase(), user: actor.user }, 'operating mode set');
-    res.json({ equipmentId: id, mode: body.mode.toUpperCase() });
+    await service.setMode(id, body.mode, actor);
+    audit.info({ equipmentId: id, mode: body.mode, user: actor.user }, 'operating mode set');
+    res.json({ equipmentId: id, mode: body.mode });
   });
 
   router.get('/kpis', requireRole('viewer'), (_req, res) => {
