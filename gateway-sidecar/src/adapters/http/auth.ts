@@ -44,6 +44,49 @@ function signedPath(req: Request): string {
   return q === -1 ? req.originalUrl : req.originalUrl.slice(0, q);
 }
 
+const AUTH_ERROR = Symbol('authError');
+type WithAuthError = WithActor & { [AUTH_ERROR]?: unknown };
+
+/**
+ * Authentication in two steps, so the rate limit can sit between them and key on who is calling:
+ * `identify` sets the actor, or remembers why there is none and carries on; `requireIdentity`
+ * then refuses the request with that reason. `authenticate` is both in one.
+ */
+export function identify(options: AuthOptions, clock: Clock): RequestHandler {
+  const check = authenticate(options, clock);
+  return (req, res, next) => {
+    let failure: unknown;
+    try {
+      // A bad gateway identity throws here rather than passing an error on: both are remembered.
+      check(req, res, (err?: unknown) => {
+        failure = err;
+      });
+    } catch (err) {
+      failure = err;
+    }
+    if (failure !== undefined) (req as WithAuthError)[AUTH_ERROR] = failure;
+    next();
+  };
+}
+
+export function requireIdentity(): RequestHandler {
+  return (req, _res, next) => {
+    const err = (req as WithAuthError)[AUTH_ERROR];
+    if (err !== undefined) next(err);
+    else next();
+  };
+}
+
+/**
+ * The rate-limit key of an authenticated request: the gateway-signed user (`gateway:<user>`) or the
+ * bearer token's user (`token:<user>`); undefined before or without authentication (the limiter
+ * then keys on the client address).
+ */
+export function rateLimitKeyOf(req: Request): string | undefined {
+  const actor = (req as WithActor)[ACTOR];
+  return actor === undefined ? undefined : `${actor.via}:${actor.user}`;
+}
+
 export function authenticate(options: AuthOptions, clock: Clock): RequestHandler {
   const byDigest = new Map<string, Actor>(
     options.tokens.map((t) => [

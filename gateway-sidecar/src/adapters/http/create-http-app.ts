@@ -1,16 +1,17 @@
 /**
  * Builds the Express app; never listens (main.ts does, tests listen on port 0).
  *
- * Order matters: the refusal counter first (it counts at response end), security headers and the
- * rate limit next, `/health` and `/metrics` before auth,
- * then `/api` (JSON body limit, authentication, routes), then the preview page, then 404 and the
- * one error middleware.
+ * Order matters: the refusal counter first (it counts at response end), CORS, `/health` and
+ * `/metrics` (neither limited nor authenticated), the per-address rate limit for everything but
+ * `/api`, then `/api` (identity, rate limit per identity or address, refusal of the
+ * unauthenticated, JSON body limit, routes), then the preview page, then 404 and the one error
+ * middleware.
  */
 import express, { type Express, type Router } from 'express';
 import type { RecommendationService } from '../../ports.ts';
 import type { Clock } from '../../ports.ts';
 import type { Logger } from '../../log.ts';
-import { authenticate, type AuthOptions } from './auth.ts';
+import { identify, rateLimitKeyOf, requireIdentity, type AuthOptions } from './auth.ts';
 import { errorMiddleware, notFound } from './error-middleware.ts';
 import { apiRoutes, type CriticalAlertReader, type DecisionObserver } from './recommendation-routes.ts';
 import { apiHeaders, cors, pageHeaders, rateLimiter } from './security.ts';
@@ -56,6 +57,11 @@ export interface HttpDeps {
   readonly preview?: PreviewOptions;
 }
 
+function isApiPath(path: string): boolean {
+  const p = path.toLowerCase(); // Express routes case-insensitively: /API/x reaches the /api router
+  return p === '/api' || p.startsWith('/api/');
+}
+
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   const log = deps.logger.child({ component: 'http' });
@@ -77,14 +83,19 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.send(await deps.metrics());
   });
 
-  // Limited from here on (the page and /api), not the monitoring routes above: behind the gateway
-  // every session shares one client address, and a saturated API must still be observable.
-  app.use(rateLimiter(deps.http.rateLimitPerMinute));
+  // Limited from here on (the page and /api), not the monitoring routes above: a saturated API
+  // must still be observable. The page is limited per client address; /api below per identity.
+  app.use(rateLimiter(deps.http.rateLimitPerMinute, { skip: (req) => isApiPath(req.path) }));
 
+  // /api: who is calling first, then the limit keyed on that identity (behind the gateway every
+  // Perspective session shares one address, so an address key would pool all users), and only then
+  // the refusal of unauthenticated requests, which are limited by address. The body is parsed last.
   const api = express.Router();
   api.use(apiHeaders());
+  api.use(identify(deps.auth, deps.clock));
+  api.use(rateLimiter(deps.http.rateLimitPerMinute, { keyOf: rateLimitKeyOf }));
+  api.use(requireIdentity());
   api.use(express.json({ limit: deps.http.bodyLimitBytes, strict: true }));
-  api.use(authenticate(deps.auth, deps.clock));
   api.use(
     apiRoutes({
       recommendations: deps.recommendations,

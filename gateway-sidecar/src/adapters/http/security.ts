@@ -8,8 +8,8 @@
  * X-Frame-Options (which cannot name another origin) is sent only while the list is just 'self'.
  * API responses are data, never documents: `default-src 'none'` and `frame-ancestors 'none'`.
  */
-import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import type { Request, RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { ERRORS, SidecarError } from '../../errors.ts';
 
 export interface SecurityOptions {
@@ -80,20 +80,30 @@ export function cors(origins: readonly string[]): RequestHandler {
 }
 
 /** Per-client-address limit; the excess gets 429 with SC_ERR_API_RATE_LIMITED and Retry-After. */
-export function rateLimiter(perMinute: number): RequestHandler {
+/**
+ * At most `perMinute` requests a minute per key: `keyOf(req)` when it gives one (the authenticated
+ * identity), else the client address (IPv6 by /56 subnet). `skip` leaves requests out entirely.
+ */
+export function rateLimiter(
+  perMinute: number,
+  options: { keyOf?: (req: Request) => string | undefined; skip?: (req: Request) => boolean } = {},
+): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    handler: (_req, res, next) => {
-      // The limiter runs before the API headers; a refused request still must not be sniffed or cached.
+    keyGenerator: (req) => options.keyOf?.(req) ?? `addr:${ipKeyGenerator(req.ip ?? '')}`,
+    ...(options.skip ? { skip: options.skip } : {}),
+    handler: (req, res, next) => {
+      // The limiter may run before the API headers; a refused request still must not be sniffed or cached.
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('Cache-Control', 'no-store');
+      const who = options.keyOf?.(req) === undefined ? 'this client address' : 'this user';
       next(
         new SidecarError(
           ERRORS.API_RATE_LIMITED,
-          `more than ${perMinute} requests per minute from this client; retry later`,
+          `more than ${perMinute} requests per minute from ${who}; retry later`,
         ),
       );
     },
