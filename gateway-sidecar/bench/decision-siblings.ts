@@ -51,7 +51,8 @@ for (const siblings of counts.length > 0 ? counts : [0, 10, 100, 200]) {
       logged = published - 1;
     }
     ms.sort((a, b) => a - b);
-    const at = (q: number): number => Number((ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? NaN).toFixed(2));
+    const at = (q: number): number =>
+      Number((ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? NaN).toFixed(2));
     console.log(
       JSON.stringify({
         openSiblings: siblings,

@@ -16,7 +16,12 @@ import { ScriptedTransport, flush } from './support/scripted-transport.ts';
 
 const NONE: PatternHistory = { approved: 0, rejected: 0, lastRejectionNote: null, lastDecidedAt: null };
 const NOTE_A = 'planned coolant flush';
-const AFTER: PatternHistory = { approved: 0, rejected: 1, lastRejectionNote: NOTE_A, lastDecidedAt: '2026-11-29T08:09:00.000Z' };
+const AFTER: PatternHistory = {
+  approved: 0,
+  rejected: 1,
+  lastRejectionNote: NOTE_A,
+  lastDecidedAt: '2026-11-29T08:09:00.000Z',
+};
 const TYPED = 'flow transmitter being recalibrated';
 
 afterEach(cleanup);
@@ -24,7 +29,11 @@ afterEach(cleanup);
 async function renderPanel(items: Recommendation[]) {
   const transport = new ScriptedTransport();
   transport.items = items;
-  const store = new RecommendationsStore({ transport, pageSize: 25, now: () => Date.parse('2026-11-29T08:10:00Z') });
+  const store = new RecommendationsStore({
+    transport,
+    pageSize: 25,
+    now: () => Date.parse('2026-11-29T08:10:00Z'),
+  });
   render(
     <RecommendationsView
       store={store}
@@ -77,7 +86,9 @@ describe('pattern history learned live by the other open cards', () => {
         recommendation: { ...b, patternHistory: AFTER },
       });
     });
-    expect(historyOf('b')).toBe(`Earlier on this pattern: 0 approved, 1 rejected — last rejection: “${NOTE_A}”`);
+    expect(historyOf('b')).toBe(
+      `Earlier on this pattern: 0 approved, 1 rejected — last rejection: “${NOTE_A}”`,
+    );
     expect(transport.listCalls).toHaveLength(1);
     // The dialog is the same one, still open, with the typed note and the focus.
     expect(screen.getByRole('dialog', { name: 'Reject recommendation' })).toBe(dialog);

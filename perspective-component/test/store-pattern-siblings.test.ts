@@ -25,7 +25,11 @@ async function started() {
     buildRecommendation({ id: 'a', patternHistory: NONE }),
     buildRecommendation({ id: 'b', patternHistory: NONE, createdAt: '2026-11-29T08:01:00.000Z' }),
   ];
-  const store = new RecommendationsStore({ transport, pageSize: 25, now: () => Date.parse('2026-11-29T09:00:00Z') });
+  const store = new RecommendationsStore({
+    transport,
+    pageSize: 25,
+    now: () => Date.parse('2026-11-29T09:00:00Z'),
+  });
   store.start();
   await flush();
   return { transport, store };
@@ -63,7 +67,9 @@ describe('RecommendationsStore: sibling changes (pattern history)', () => {
     });
     expect(store.find('b')?.status).toBe('deferred');
     expect(store.find('b')?.patternHistory).toEqual(AFTER);
-    transport.answerDecision(buildRecommendation({ id: 'b', version: 2, status: 'deferred', patternHistory: AFTER }));
+    transport.answerDecision(
+      buildRecommendation({ id: 'b', version: 2, status: 'deferred', patternHistory: AFTER }),
+    );
     expect(await deciding).toBe(true);
     expect(store.find('b')?.version).toBe(2);
   });

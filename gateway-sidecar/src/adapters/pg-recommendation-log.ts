@@ -154,6 +154,12 @@ export async function appendSiblingChanges(
   );
   const byId = new Map(recs.map((r) => [r.id, r]));
   return logged.rows
-    .map((r): Change => ({ seq: Number(r.seq), type: 'recommendation', recommendation: byId.get(r.subject_id) as Recommendation }))
+    .map(
+      (r): Change => ({
+        seq: Number(r.seq),
+        type: 'recommendation',
+        recommendation: byId.get(r.subject_id) as Recommendation,
+      }),
+    )
     .sort((a, b) => a.seq - b.seq);
 }

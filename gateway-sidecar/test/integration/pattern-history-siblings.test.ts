@@ -76,7 +76,9 @@ async function reactorRec(h: Harness): Promise<Recommendation> {
   // Each one created a minute after the last (the cap keeps the newest).
   h.clock.advance(MIN);
   assert.equal(await h.service.onScored(coolingEvent(h, ts)), 1);
-  const found = await h.service.get(recommendationIdFor(dedupKey('REACTOR_01', 'cooling_degradation', ts, 5)));
+  const found = await h.service.get(
+    recommendationIdFor(dedupKey('REACTOR_01', 'cooling_degradation', ts, 5)),
+  );
   assert.ok(found);
   return found.recommendation;
 }
@@ -106,11 +108,18 @@ const recOf = (e: SseEvent): Recommendation | undefined =>
 function after(stream: SseStream, afterSeq: number): { id: string; seq: number; rec: Recommendation }[] {
   return stream.events
     .filter((e) => Number(e.id) > afterSeq && recOf(e) !== undefined)
-    .map((e) => ({ id: (recOf(e) as Recommendation).id, seq: Number(e.id), rec: recOf(e) as Recommendation }));
+    .map((e) => ({
+      id: (recOf(e) as Recommendation).id,
+      seq: Number(e.id),
+      rec: recOf(e) as Recommendation,
+    }));
 }
 
 async function resume(base: string, lastEventId: number): Promise<SseStream> {
-  const s = await openSse(`${base}/api/stream`, { authorization: `Bearer ${TOKEN}`, 'last-event-id': String(lastEventId) });
+  const s = await openSse(`${base}/api/stream`, {
+    authorization: `Bearer ${TOKEN}`,
+    'last-event-id': String(lastEventId),
+  });
   await s.waitForComment((c) => c === 'ready');
   return s;
 }
@@ -121,13 +130,21 @@ forEachDatabase((db) => {
     const { h } = s;
     try {
       const e = await reactorRec(h);
-      await h.service.decide(e.id, { decision: 'reject', note: 'sensor swap', expectedVersion: e.version }, operator());
+      await h.service.decide(
+        e.id,
+        { decision: 'reject', note: 'sensor swap', expectedVersion: e.version },
+        operator(),
+      );
       const a = await reactorRec(h);
       const b = await reactorRec(h);
       const c0 = await reactorRec(h);
       const c = await h.service.decide(
         c0.id,
-        { decision: 'defer', deferUntil: new Date(h.clock.now() + 60 * MIN).toISOString(), expectedVersion: c0.version },
+        {
+          decision: 'defer',
+          deferUntil: new Date(h.clock.now() + 60 * MIN).toISOString(),
+          expectedVersion: c0.version,
+        },
         operator(),
       );
       assert.equal(c.status, 'deferred');
@@ -161,9 +178,16 @@ forEachDatabase((db) => {
       const pushed = after(live, beforeSeq).filter((x) => x.id !== marker.id);
       live.close();
       assert.equal(pushed[0]?.id, a.id, 'the decision first');
-      assert.deepEqual(new Set(pushed.slice(1).map((x) => x.id)), new Set([b.id, c.id]), 'then each open sibling');
+      assert.deepEqual(
+        new Set(pushed.slice(1).map((x) => x.id)),
+        new Set([b.id, c.id]),
+        'then each open sibling',
+      );
       assert.equal(pushed.length, 3, 'each once; the decided E and the pump get nothing');
-      assert.deepEqual(pushed.map((x) => x.seq), [...pushed.map((x) => x.seq)].sort((x, y) => x - y));
+      assert.deepEqual(
+        pushed.map((x) => x.seq),
+        [...pushed.map((x) => x.seq)].sort((x, y) => x - y),
+      );
       for (const x of pushed.slice(1)) {
         assert.deepEqual(x.rec.patternHistory, expected, `${x.id} carries the new history`);
         assert.equal(x.rec.version, x.id === b.id ? b.version : c.version, 'not a decision: same version');
@@ -196,7 +220,11 @@ forEachDatabase((db) => {
       const bNow = (await h.service.get(b.id))?.recommendation as Recommendation;
       await h.service.decide(
         b.id,
-        { decision: 'defer', deferUntil: new Date(h.clock.now() + 30 * MIN).toISOString(), expectedVersion: bNow.version },
+        {
+          decision: 'defer',
+          deferUntil: new Date(h.clock.now() + 30 * MIN).toISOString(),
+          expectedVersion: bNow.version,
+        },
         operator(),
       );
       const afterDefer = await h.store.changesSince(mark2, 100);
@@ -219,21 +247,37 @@ forEachDatabase((db) => {
       const mark = await maxSeq(h);
       const rejectedBefore = c.patternHistory?.rejected ?? NaN;
       const [da, db2] = await Promise.all([
-        h.service.decide(a.id, { decision: 'reject', note: 'first', expectedVersion: a.version }, operator('olga')),
-        h.service.decide(b.id, { decision: 'reject', note: 'second', expectedVersion: b.version }, operator('otto')),
+        h.service.decide(
+          a.id,
+          { decision: 'reject', note: 'first', expectedVersion: a.version },
+          operator('olga'),
+        ),
+        h.service.decide(
+          b.id,
+          { decision: 'reject', note: 'second', expectedVersion: b.version },
+          operator('otto'),
+        ),
       ]);
       assert.equal(da.status, 'rejected');
       assert.equal(db2.status, 'rejected');
       const logged = await h.store.changesSince(mark, 100);
       const forC = logged.filter((x) => x.recommendation?.id === c.id);
       assert.ok(forC.length >= 1 && forC.length <= 2);
-      assert.equal(forC.at(-1)?.recommendation?.patternHistory?.rejected, rejectedBefore + 2, 'the newest change of C counts both');
+      assert.equal(
+        forC.at(-1)?.recommendation?.patternHistory?.rejected,
+        rejectedBefore + 2,
+        'the newest change of C counts both',
+      );
       // Serialised: the one decided first logged the other as a pending sibling BEFORE that one's
       // decision, never after it (a stale pending state must not be the last word), and the one
       // decided second logged no change for the first (already decided).
       for (const id of [a.id, b.id]) {
         const mine = logged.filter((x) => x.recommendation?.id === id);
-        assert.equal(mine.at(-1)?.recommendation?.status, 'rejected', `${id}: the decision is its last change`);
+        assert.equal(
+          mine.at(-1)?.recommendation?.status,
+          'rejected',
+          `${id}: the decision is its last change`,
+        );
         assert.ok(mine.length <= 2, `${id}: at most one sibling change before its decision`);
       }
     } finally {
@@ -250,10 +294,7 @@ forEachDatabase((db) => {
       const newer1 = await reactorRec(h);
       const newer2 = await reactorRec(h);
       const changes = await inTransaction(db.pool(), (c) => appendSiblingChanges(c, a, 2));
-      assert.deepEqual(
-        new Set(changes.map((x) => x.recommendation?.id)),
-        new Set([newer1.id, newer2.id]),
-      );
+      assert.deepEqual(new Set(changes.map((x) => x.recommendation?.id)), new Set([newer1.id, newer2.id]));
       assert.ok(!changes.some((x) => x.recommendation?.id === older.id));
     } finally {
       await s.close();

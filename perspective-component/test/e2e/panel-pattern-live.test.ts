@@ -51,7 +51,9 @@ async function raiseReactor(tsMs: number): Promise<Recommendation> {
   return fresh[0] as Recommendation;
 }
 
-async function openPanel(token: string): Promise<{ page: Page; errors: string[]; listRequests: () => number }> {
+async function openPanel(
+  token: string,
+): Promise<{ page: Page; errors: string[]; listRequests: () => number }> {
   const page = await live.browser.newPage({ viewport: { width: 1100, height: 760 } });
   const errors = watchErrors(page);
   let lists = 0;
@@ -114,12 +116,15 @@ describe('pattern history and reopening on the live panel', () => {
     const noteA = `planned coolant flush ${Date.now()}`;
     const rejected = await api<Recommendation>(
       `/recommendations/${encodeURIComponent(a.id)}/decision`,
-      { method: 'POST', body: JSON.stringify({ decision: 'reject', note: noteA, expectedVersion: a.version }) },
+      {
+        method: 'POST',
+        body: JSON.stringify({ decision: 'reject', note: noteA, expectedVersion: a.version }),
+      },
       TOKENS.operator2,
     );
     expect(rejected.status).toBe('rejected');
-    const expected = (await api<{ recommendation: Recommendation }>(`/recommendations/${b.id}`)).recommendation
-      .patternHistory;
+    const expected = (await api<{ recommendation: Recommendation }>(`/recommendations/${b.id}`))
+      .recommendation.patternHistory;
     expect(expected?.lastRejectionNote).toBe(noteA);
     await expect
       .poll(() => line.textContent(), { timeout: 10_000 })
@@ -161,7 +166,14 @@ describe('pattern history and reopening on the live panel', () => {
       expect(tag).toBeTruthy();
       const ts = t + 2 * MIN;
       return {
-        reading: { kind: 'sensor', tag, value, quality: 'good', sourceTimestampMs: ts, receivedTimestampMs: ts },
+        reading: {
+          kind: 'sensor',
+          tag,
+          value,
+          quality: 'good',
+          sourceTimestampMs: ts,
+          receivedTimestampMs: ts,
+        },
         eventId: eventIdOf(tagPath, ts),
         features: { z_score: z, rolling_std: 1 },
         score: 0.95,
@@ -181,7 +193,8 @@ describe('pattern history and reopening on the live panel', () => {
     ).toBe(1);
     const fresh = [...(await listIds())].filter((id) => !before.has(id));
     expect(fresh).toHaveLength(1);
-    const reopened = (await api<{ recommendation: Recommendation }>(`/recommendations/${fresh[0]}`)).recommendation;
+    const reopened = (await api<{ recommendation: Recommendation }>(`/recommendations/${fresh[0]}`))
+      .recommendation;
     expect(reopened.reopenedFrom).toBe(first.id);
     expect(reopened.reopenReason).toMatch(/^Reopened: .*CoolantFlow now leads/);
 
@@ -194,7 +207,8 @@ describe('pattern history and reopening on the live panel', () => {
     const fit = await page.locator('.aim-root').evaluate((root, id) => {
       const c = root.querySelector(`li[data-recommendation-id="${id}"]`) as HTMLElement;
       const el = c.querySelector('.aim-reopen') as HTMLElement;
-      const lineHeight = parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.4;
+      const lineHeight =
+        parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.4;
       return {
         width: root.getBoundingClientRect().width,
         rootScroll: root.scrollWidth,
