@@ -2,7 +2,9 @@
  * The composition root (STYLE.md §2): the only file that reads the environment (through
  * loadConfig), constructs adapters, wires them to the use cases, listens, and traps SIGINT/SIGTERM
  * for a clean drain. Without CONFIG_FILE it runs the demo configuration (config/demo.json): the
- * embedded database, the simulated plant with injected faults, and demo tokens for the preview.
+ * embedded database, the simulated plant with injected faults, and demo tokens for the preview;
+ * unless GATEWAY_SECRET or a non-simulator SOURCE_KIND is set, which only a plant installation
+ * does: then it refuses to start (exit 2) naming the missing CONFIG_FILE.
  */
 import type { Server } from 'node:http';
 import { Router } from 'express';
@@ -309,9 +311,30 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<Run
   };
 }
 
+/**
+ * Why the demo must not run although CONFIG_FILE is unset: a variable only a plant installation
+ * sets (the gateway secret, a real source kind) says this is one that forgot its configuration
+ * file, and the demo would feed simulated faults to its operators. undefined: the demo may run
+ * (DATABASE_URL, LLM_*, PORT… are fine with it).
+ */
+function plantWithoutConfigFile(env: NodeJS.ProcessEnv): string | undefined {
+  const set = (k: string): boolean => (env[k] ?? '').trim() !== '';
+  const named = [
+    ...(set('GATEWAY_SECRET') ? ['GATEWAY_SECRET'] : []),
+    ...(set('SOURCE_KIND') && env.SOURCE_KIND?.trim() !== 'simulator' ? [`SOURCE_KIND=${env.SOURCE_KIND?.trim()}`] : []),
+  ];
+  if (named.length === 0) return undefined;
+  return `CONFIG_FILE is not set but ${named.join(' and ')} is: refusing to start the demo (simulated plant with injected faults) on what looks like a plant installation; set CONFIG_FILE to your configuration file (docs/install-ignition.md section 4), or unset ${named.map((n) => n.split('=')[0]).join(' and ')} to run the demo`;
+}
+
 async function main(): Promise<void> {
   // The one place besides config.ts that looks at the environment: no CONFIG_FILE means the demo.
   const demo = process.env.CONFIG_FILE === undefined || process.env.CONFIG_FILE === '';
+  const refusal = demo ? plantWithoutConfigFile(process.env) : undefined;
+  if (refusal !== undefined) {
+    process.stderr.write(`${refusal}\n`);
+    process.exit(2);
+  }
   let config: Config;
   try {
     config = loadConfig(process.env, demo ? DEMO_CONFIG : undefined);
