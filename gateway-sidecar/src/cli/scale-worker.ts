@@ -124,6 +124,8 @@ const worker = new PartitionedWorker({
   fetchWaitMs: config.scale.fetchWaitMs,
   leaseRenewMs: Math.max(100, Math.floor(config.scale.leaseTtlMs / 3)),
   checkpointEveryMs: config.scale.checkpointEveryMs,
+  checkpointFullEvery: config.scale.checkpointFullEvery,
+  checkpointChainMaxRatio: config.scale.checkpointChainMaxRatio,
   onCommitted: (partition, processed, rejected) => {
     status.committed(partition, processed, rejected);
     out({ partition, processed, rejected });

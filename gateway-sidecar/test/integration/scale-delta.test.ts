@@ -92,3 +92,33 @@ test('scale workers: takeover from base + deltas, a corrupt delta reported and r
   assert.equal(got.rows.size, events.length);
   for (const [id, ref] of reference) assert.deepEqual(got.rows.get(id), ref, `event ${id} scored differently`);
 });
+
+test('scale worker process: config scale.checkpointFullEvery 1 reaches the worker (every checkpoint a full base, no delta rows)', { timeout: 150_000 }, async () => {
+  const events = eventStream(4, 30);
+  const lab = await openScaleLab('sc_delta_full', 2, { equipment: 4, partitions: 2, batchSize: 7, checkpointEveryMs: 0, httpPort: 0, scale: { checkpointFullEvery: 1 } });
+  try {
+    const w = startWorker(lab.run, 'sc-delta-full');
+    try {
+      await w.ready;
+      // Three bursts, each scored and checkpointed before the next: with the default (a base every
+      // 24 checkpoints) the second and third checkpoints of a partition are deltas.
+      const third = Math.ceil(events.length / 3);
+      for (let k = 1; k <= 3; k++) {
+        const upTo = Math.min(events.length, k * third);
+        await publish(lab.run, events.slice((k - 1) * third, upTo));
+        await until(async () => (await count(lab.pool, SILVER)) >= upTo, `burst ${k} scored`, 90_000);
+        await until(
+          async () => (await count(lab.pool, `SELECT count(*)::text AS n FROM agentic_hmi.scale_partition_checkpoints WHERE seq >= ${k * 50}`)) === 2,
+          `burst ${k} checkpointed`,
+          30_000,
+        );
+      }
+      assert.equal(await count(lab.pool, 'SELECT count(*)::text AS n FROM agentic_hmi.scale_partition_checkpoint_deltas'), 0);
+      assert.equal(await count(lab.pool, 'SELECT count(*)::text AS n FROM agentic_hmi.scale_partition_checkpoints WHERE base_seq = seq'), 2);
+    } finally {
+      await stopWorker(w);
+    }
+  } finally {
+    await lab.close();
+  }
+});
