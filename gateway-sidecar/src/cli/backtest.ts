@@ -123,6 +123,21 @@ for (const p of positionals) {
   }
 }
 
+// Plain mode: a file no longer than --train-rows is all training and has nothing scored; say so
+// (a silent F1 0.000 over 0 rows reads like a useless model), and stop if no file is left to score.
+if (values.feedback !== true) {
+  const unscored = tables.filter((t) => t.table.rows.length <= trainRows);
+  for (const t of unscored) {
+    process.stderr.write(
+      `${t.path}: ${t.table.rows.length} rows, none left to score after --train-rows ${trainRows} (the first ${trainRows} rows only fit the model); use a smaller --train-rows or a longer file\n`,
+    );
+  }
+  if (unscored.length === tables.length) {
+    process.stderr.write(`nothing to score: no file has more than --train-rows ${trainRows} rows\n`);
+    process.exit(2);
+  }
+}
+
 const modelDir = userPath(values.model as string);
 const shippedRunner = await loadOnnxModelDir(modelDir, FEATURE_NAMES);
 const { randomForest } = decodeEnsembleOnnx(
