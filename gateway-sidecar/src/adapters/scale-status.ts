@@ -25,8 +25,12 @@ export class ScaleStatus {
   readonly #restoreFailures: { partition: number; message: string; at: string }[] = [];
   readonly #processed = this.registry.register(new Counter('scale_events_processed_total', 'Events committed per partition by this worker'));
   readonly #rejected = this.registry.register(new Counter('scale_events_rejected_total', 'Events rejected by validation per partition'));
-  readonly #checkpoints = this.registry.register(new Counter('scale_checkpoints_total', 'Partition checkpoints (sequence + state snapshot) saved'));
-  readonly #stateBytes = this.registry.register(new Gauge('scale_checkpoint_state_bytes', 'Size of the last saved partition state snapshot'));
+  readonly #checkpoints = this.registry.register(
+    new Counter('scale_checkpoints_total', 'Partition checkpoints saved, by kind: base (full state), delta (changes since the previous checkpoint), stale (a delta refused because another owner moved the checkpoint)'),
+  );
+  readonly #stateBytes = this.registry.register(
+    new Gauge('scale_checkpoint_state_bytes', 'Bytes written by the last checkpoint of a partition, by kind (base or delta)'),
+  );
   readonly #restored = this.registry.register(new Counter('scale_partition_restores_total', 'Partitions taken over with their state restored from a snapshot'));
   readonly #holeCount = this.registry.register(new Counter('scale_delivery_holes_total', 'Delivery holes (missing stream sequence ranges) found at takeovers'));
   readonly #holeSeqs = this.registry.register(new Counter('scale_delivery_hole_sequences_total', 'Stream sequences missing after a checkpoint at takeovers'));
@@ -42,9 +46,10 @@ export class ScaleStatus {
     this.#processed.inc({ partition: String(partition) }, processed);
     if (rejected > 0) this.#rejected.inc({ partition: String(partition) }, rejected);
   }
-  checkpoint(partition: number, stateBytes: number): void {
-    this.#checkpoints.inc({ partition: String(partition) });
-    this.#stateBytes.set(stateBytes, { partition: String(partition) });
+  /** One checkpoint: `bytes` written as a base or a delta; a refused (stale) delta wrote nothing. */
+  checkpoint(partition: number, bytes: number, kind: 'base' | 'delta' | 'stale'): void {
+    this.#checkpoints.inc({ partition: String(partition), kind });
+    if (kind !== 'stale') this.#stateBytes.set(bytes, { partition: String(partition), kind });
   }
   restored(partition: number): void {
     this.#restored.inc({ partition: String(partition) });

@@ -130,9 +130,9 @@ const worker = new PartitionedWorker({
     status.committed(partition, processed, rejected);
     out({ partition, processed, rejected });
   },
-  onCheckpoint: (partition, seq, stateBytes) => {
-    status.checkpoint(partition, stateBytes);
-    out({ checkpoint: { partition, seq, stateBytes } });
+  onCheckpoint: (partition, seq, stateBytes, kind) => {
+    status.checkpoint(partition, stateBytes, kind);
+    out({ checkpoint: { partition, seq, stateBytes, kind } });
   },
   onHole: (partition, hole) => {
     status.hole(partition, hole, new Date(systemClock.now()));

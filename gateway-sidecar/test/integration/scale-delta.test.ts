@@ -115,6 +115,10 @@ test('scale worker process: config scale.checkpointFullEvery 1 reaches the worke
       }
       assert.equal(await count(lab.pool, 'SELECT count(*)::text AS n FROM agentic_hmi.scale_partition_checkpoint_deltas'), 0);
       assert.equal(await count(lab.pool, 'SELECT count(*)::text AS n FROM agentic_hmi.scale_partition_checkpoints WHERE base_seq = seq'), 2);
+      // The worker's /metrics says so too (the kind label comes through the worker's wiring).
+      const metrics = await (await fetch(`http://127.0.0.1:${w.httpPort()}/metrics`)).text();
+      assert.match(metrics, /^scale_checkpoints_total\{kind="base",partition="[01]"\} [1-9]/m);
+      assert.doesNotMatch(metrics, /scale_checkpoints_total\{kind="delta"/);
     } finally {
       await stopWorker(w);
     }
