@@ -124,42 +124,47 @@ export async function lockPatternOf(c: Queryable, id: string): Promise<void> {
 }
 
 /**
- * In the decision's transaction: one change per other open (pending, deferred) recommendation of
- * `decided`'s pattern, newest first, at most MAX_SIBLING_CHANGES, carrying its row as it is now
- * (locked, so a concurrent upsert or tick cannot log an older state after it) with the pattern
- * history this transaction sees. Returns the changes in ascending seq.
+ * In the decision's transaction, as its last statement: the decision's change and, when `fanOut`,
+ * one change per other open (pending, deferred) recommendation of `decided`'s pattern, newest
+ * first, at most `cap`, carrying its row as it is now (locked, so a concurrent upsert or tick
+ * cannot log an older state after it) with the pattern history this transaction sees.
+ *
+ * All of them go in ONE insert at the end, so their seqs are taken right before COMMIT: live SSE
+ * clients skip a change whose seq is below one already sent (sse.ts), and a seq taken early in a
+ * long transaction could be overtaken by another transaction that commits first. Rows are inserted
+ * in array order, so the decision gets the lowest seq and the siblings follow in ascending seq.
  */
-export async function appendSiblingChanges(
+export async function appendDecisionChanges(
   c: Queryable,
   decided: Recommendation,
+  fanOut: boolean,
   cap: number = MAX_SIBLING_CHANGES,
-): Promise<Change[]> {
-  const { rows } = await c.query<RecRow>(
-    `SELECT ${REC_COLUMNS} FROM agentic_hmi.agent_recommendations
-      WHERE equipment_id = $1 AND issue_type = $2 AND status IN ('pending', 'deferred') AND recommendation_id <> $3
-      ORDER BY created_timestamp DESC, recommendation_id
-      LIMIT $4
-        FOR UPDATE`,
-    [decided.equipmentId, decided.issueType, decided.id, cap],
-  );
-  if (rows.length === 0) return [];
-  const recs = await withPatternHistory(c, rows.map(toRecommendation));
+): Promise<{ change: Change; siblings: Change[] }> {
+  let siblings: Recommendation[] = [];
+  if (fanOut) {
+    const { rows } = await c.query<RecRow>(
+      `SELECT ${REC_COLUMNS} FROM agentic_hmi.agent_recommendations
+        WHERE equipment_id = $1 AND issue_type = $2 AND status IN ('pending', 'deferred') AND recommendation_id <> $3
+        ORDER BY created_timestamp DESC, recommendation_id
+        LIMIT $4
+          FOR UPDATE`,
+      [decided.equipmentId, decided.issueType, decided.id, cap],
+    );
+    siblings = rows.length === 0 ? [] : await withPatternHistory(c, rows.map(toRecommendation));
+  }
+  const all = [decided, ...siblings];
   const logged = await c.query<{ seq: string; subject_id: string }>(
     `INSERT INTO agentic_hmi.recommendation_changes (change_type, subject_id, payload)
      SELECT 'recommendation', s.id, s.payload
        FROM unnest($1::text[], $2::jsonb[]) WITH ORDINALITY AS s (id, payload, n)
       ORDER BY s.n
      RETURNING seq, subject_id`,
-    [recs.map((r) => r.id), recs.map((r) => JSON.stringify(r))],
+    [all.map((r) => r.id), all.map((r) => JSON.stringify(r))],
   );
-  const byId = new Map(recs.map((r) => [r.id, r]));
-  return logged.rows
-    .map(
-      (r): Change => ({
-        seq: Number(r.seq),
-        type: 'recommendation',
-        recommendation: byId.get(r.subject_id) as Recommendation,
-      }),
-    )
-    .sort((a, b) => a.seq - b.seq);
+  const seqOf = new Map(logged.rows.map((r) => [r.subject_id, Number(r.seq)]));
+  const changes = all.map(
+    (r): Change => ({ seq: seqOf.get(r.id) as number, type: 'recommendation', recommendation: r }),
+  );
+  const [change, ...rest] = changes as [Change, ...Change[]];
+  return { change, siblings: rest };
 }

@@ -38,7 +38,7 @@ import { withOnePatternHistory, withPatternHistory } from './pg-pattern-history.
 import { inTransaction } from './pg-pool.ts';
 import {
   appendChange,
-  appendSiblingChanges,
+  appendDecisionChanges,
   audit,
   auditReopened,
   changesPatternHistory,
@@ -50,6 +50,9 @@ const T = 'agentic_hmi.agent_recommendations';
 const SEVERITY_RANK = `CASE %s WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`;
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
+type Plan = (current: Recommendation) => TransitionPatch;
+type Done = { recommendation: Recommendation; change: Change };
+type Patched = { recommendation: Recommendation; from: RecommendationStatus };
 
 export class PgRecommendationStore implements RecommendationStore {
   readonly #pool: pg.Pool;
@@ -206,12 +209,8 @@ export class PgRecommendationStore implements RecommendationStore {
     return { recommendation, history: audit.rows.map(toAudit) };
   }
 
-  async #applyPatch(
-    c: Queryable,
-    id: string,
-    nowMs: number,
-    plan: (current: Recommendation) => TransitionPatch,
-  ): Promise<{ recommendation: Recommendation; change: Change; from: RecommendationStatus }> {
+  /** The transition without its change-log row (the caller logs it): the updated row and the status it left. */
+  async #patch(c: Queryable, id: string, nowMs: number, plan: Plan): Promise<Patched> {
     const { rows } = await c.query<RecRow>(
       `SELECT ${REC_COLUMNS} FROM ${T} WHERE recommendation_id = $1 FOR UPDATE`,
       [id],
@@ -269,7 +268,12 @@ export class PgRecommendationStore implements RecommendationStore {
         [id, p.text],
       );
     }
-    return { recommendation: rec, change: await appendChange(c, rec), from: current.status };
+    return { recommendation: rec, from: current.status };
+  }
+
+  async #applyPatch(c: Queryable, id: string, nowMs: number, plan: Plan): Promise<Done> {
+    const { recommendation } = await this.#patch(c, id, nowMs, plan);
+    return { recommendation, change: await appendChange(c, recommendation) };
   }
 
   transition(
@@ -277,30 +281,21 @@ export class PgRecommendationStore implements RecommendationStore {
     nowMs: number,
     plan: (current: Recommendation) => TransitionPatch,
   ): Promise<{ recommendation: Recommendation; change: Change }> {
-    return this.#tx(async (c) => {
-      const { recommendation, change } = await this.#applyPatch(c, id, nowMs, plan);
-      return { recommendation, change };
-    });
+    return this.#tx((c) => this.#applyPatch(c, id, nowMs, plan));
   }
 
   /**
    * An operator's decision (app/decision.ts DecisionStore): the transition, and when it changes
    * the pattern's history (now approved or rejected), one change per other open recommendation of
-   * the pattern, all in one transaction (pg-recommendation-log.ts appendSiblingChanges): they
+   * the pattern, all in one transaction (pg-recommendation-log.ts appendDecisionChanges): they
    * commit, and reach the log and SSE resume, together with the decision or not at all.
    */
-  decide(
-    id: string,
-    nowMs: number,
-    plan: (current: Recommendation) => TransitionPatch,
-  ): Promise<{ recommendation: Recommendation; change: Change; siblings: Change[] }> {
+  decide(id: string, nowMs: number, plan: Plan): Promise<Done & { siblings: Change[] }> {
     return this.#tx(async (c) => {
       await lockPatternOf(c, id);
-      const { recommendation, change, from } = await this.#applyPatch(c, id, nowMs, plan);
-      const siblings = changesPatternHistory(from, recommendation.status)
-        ? await appendSiblingChanges(c, recommendation)
-        : [];
-      return { recommendation, change, siblings };
+      const { recommendation, from } = await this.#patch(c, id, nowMs, plan);
+      const fanOut = changesPatternHistory(from, recommendation.status);
+      return { recommendation, ...(await appendDecisionChanges(c, recommendation, fanOut)) };
     });
   }
 
@@ -334,8 +329,7 @@ export class PgRecommendationStore implements RecommendationStore {
           WHERE recommendation_id = $1 AND purpose = $2`,
         [id, purpose, w.liveValue, w.targetValue, w.readBack, w.ok, w.reason, new Date(nowMs)],
       );
-      const { recommendation, change } = await this.#applyPatch(c, id, nowMs, plan);
-      return { recommendation, change };
+      return this.#applyPatch(c, id, nowMs, plan);
     });
   }
 

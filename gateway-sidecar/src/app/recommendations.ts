@@ -205,9 +205,9 @@ export class Recommendations
     const policy = { maxDeferMs: this.#d.options.maxDeferHours * 3_600_000 };
     const done = await this.#d.store.decide(id, now, (cur) => decisionPatch(cur, request, actor, now, policy));
     this.#discipline.recordDecision(actor.user, now);
-    this.#publish(done.change);
-    // The pattern's other open recommendations, with their new history (seqs after the decision's).
-    for (const c of done.siblings) this.#publish(c);
+    // With the pattern's other open recommendations and their new history, in seq order (live SSE
+    // clients skip a seq below one already sent).
+    for (const c of [done.change, ...done.siblings].sort((x, y) => x.seq - y.seq)) this.#publish(c);
     this.#log.info(
       {
         recommendationId: id,

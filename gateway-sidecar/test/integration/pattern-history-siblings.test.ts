@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createHttpApp } from '../../src/adapters/http/create-http-app.ts';
-import { appendSiblingChanges } from '../../src/adapters/pg-recommendation-log.ts';
+import { appendDecisionChanges } from '../../src/adapters/pg-recommendation-log.ts';
 import { inTransaction } from '../../src/adapters/pg-pool.ts';
 import type { Change, Recommendation } from '../../src/app/recommendation-service.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -293,7 +293,10 @@ forEachDatabase((db) => {
       const older = await reactorRec(h);
       const newer1 = await reactorRec(h);
       const newer2 = await reactorRec(h);
-      const changes = await inTransaction(db.pool(), (c) => appendSiblingChanges(c, a, 2));
+      const changes = await inTransaction(
+        db.pool(),
+        async (c) => (await appendDecisionChanges(c, a, true, 2)).siblings,
+      );
       assert.deepEqual(new Set(changes.map((x) => x.recommendation?.id)), new Set([newer1.id, newer2.id]));
       assert.ok(!changes.some((x) => x.recommendation?.id === older.id));
     } finally {
