@@ -129,10 +129,12 @@ export async function lockPatternOf(c: Queryable, id: string): Promise<void> {
  * first, at most `cap`, carrying its row as it is now (locked, so a concurrent upsert or tick
  * cannot log an older state after it) with the pattern history this transaction sees.
  *
- * All of them go in ONE insert at the end, so their seqs are taken right before COMMIT: live SSE
- * clients skip a change whose seq is below one already sent (sse.ts), and a seq taken early in a
- * long transaction could be overtaken by another transaction that commits first. Rows are inserted
- * in array order, so the decision gets the lowest seq and the siblings follow in ascending seq.
+ * All of them go in ONE insert at the end, so their seqs are taken right before COMMIT, as every
+ * other change's are: live SSE clients skip a change whose seq is below one already sent (sse.ts),
+ * so a seq taken early in this longer transaction would widen the window in which another
+ * transaction, committing and publishing first with a higher seq, hides it from them (resume is
+ * not affected). Rows are inserted in array order: the decision gets the lowest seq, the siblings
+ * follow in ascending seq.
  */
 export async function appendDecisionChanges(
   c: Queryable,

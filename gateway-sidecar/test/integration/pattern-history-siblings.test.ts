@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createHttpApp } from '../../src/adapters/http/create-http-app.ts';
-import { appendDecisionChanges } from '../../src/adapters/pg-recommendation-log.ts';
+import { appendDecisionChanges, changesPatternHistory } from '../../src/adapters/pg-recommendation-log.ts';
 import { inTransaction } from '../../src/adapters/pg-pool.ts';
 import type { Change, Recommendation } from '../../src/app/recommendation-service.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -303,4 +303,23 @@ forEachDatabase((db) => {
       await s.close();
     }
   });
+});
+
+test('only a move into a counted status (approved, rejected) fans out', () => {
+  const moves: [string, string, boolean][] = [
+    ['pending', 'approved', true],
+    ['pending', 'rejected', true],
+    ['deferred', 'rejected', true],
+    ['deferred', 'approved', true],
+    // The first approval of a two-person change keeps it pending; a deferral is not counted.
+    ['pending', 'pending', false],
+    ['pending', 'deferred', false],
+    // The write's outcome: approved, executed and failed all count as approved already.
+    ['approved', 'executed', false],
+    ['approved', 'failed', false],
+    ['deferred', 'pending', false],
+    ['pending', 'expired', false],
+  ];
+  for (const [from, to, fans] of moves)
+    assert.equal(changesPatternHistory(from, to), fans, `${from} -> ${to}`);
 });
