@@ -36,7 +36,7 @@ const ID_ROUTES: { method: string; path: (id: string) => string; body?: string }
   },
   { method: 'POST', path: (id) => `/api/recommendations/${id}/revert`, body: '{"note":"fuzz"}' },
   { method: 'DELETE', path: (id) => `/api/shelves/${id}` },
-  { method: 'PUT', path: (id) => `/api/equipment/${id}/mode`, body: '{"mode":"RUNNING"}' },
+  { method: 'PUT', path: (id) => `/api/equipment/${id}/mode`, body: '{"mode":"RUN"}' },
 ];
 
 const QUERY_ROUTES = [
