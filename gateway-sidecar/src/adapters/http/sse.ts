@@ -6,6 +6,13 @@
  * arrive while the backlog is replayed are buffered and de-duplicated by seq, so nothing is sent
  * twice and nothing falls in the gap.
  *
+ * Live changes are published after their transaction commits, and seqs are taken inside the
+ * transactions, so a change can be published after one with a larger seq (its transaction took its
+ * seq first and committed later). It is still sent: de-duplication is by the seqs this stream has
+ * sent (the last SENT_MEMORY of them), not by "below the largest sent". A client that drops before
+ * receiving such a late change and resumes after a larger id misses it on the wire; the component
+ * reloads its list on every resume, which covers it.
+ *
  * Backpressure: when the socket buffer is full (`write` returns false) changes queue in memory up
  * to `maxQueue`; past that the connection is destroyed (not ended: an unread socket never drains)
  * and counted (`SseObserver.dropped`, `sidecar_sse_dropped_total`). That loses nothing: the client
@@ -42,8 +49,14 @@ export function formatChange(change: Change): string {
   return `id: ${change.seq}\nevent: ${change.type}\ndata: ${JSON.stringify(change)}\n\n`;
 }
 
+/** Seqs a stream remembers as sent (a late change is checked against these; older ones are sent again). */
+const SENT_MEMORY = 4096;
+
 class SseClient {
   #lastSent: number;
+  /** Seqs sent on this stream, oldest first in `#sentOrder` (bounded by SENT_MEMORY). */
+  readonly #sent = new Set<number>();
+  readonly #sentOrder: number[] = [];
   #replaying = true;
   #pending: Change[] = [];
   /** Live changes that arrive while the backlog is replayed; appended (sorted) after it. */
@@ -127,11 +140,18 @@ class SseClient {
     else this.#res.end();
   }
 
+  #remember(seq: number): void {
+    if (seq > this.#lastSent) this.#lastSent = seq;
+    this.#sent.add(seq);
+    this.#sentOrder.push(seq);
+    if (this.#sentOrder.length > SENT_MEMORY) this.#sent.delete(this.#sentOrder.shift() as number);
+  }
+
   #flush(): void {
     while (!this.#closed && !this.#blocked && this.#pending.length > 0) {
       const change = this.#pending.shift() as Change;
-      if (change.seq <= this.#lastSent) continue;
-      this.#lastSent = change.seq;
+      if (this.#sent.has(change.seq)) continue;
+      this.#remember(change.seq);
       const ok = this.#res.write(formatChange(change));
       this.#observer?.pushed(change, this.#clock.now());
       if (!ok) this.#blocked = true;
