@@ -69,10 +69,18 @@ const equipmentSchema = z
     kind: z.string().default('generic'),
     description: z.string().default(''),
     modeTag: z.string().optional(),
+    /** The plant's values of the mode tag → operating mode, e.g. {"0": "RUN", "2": "MAINTENANCE"}. */
+    modeValues: z
+      .record(z.string().trim().min(1).max(64), z.enum(['RUN', 'MAINTENANCE', 'STARTUP']))
+      .optional(),
     sensors: z.array(sensorSchema).min(1),
     setpoints: z.array(setpointSchema).default([]),
   })
-  .strict();
+  .strict()
+  .refine((e) => e.modeValues === undefined || e.modeTag !== undefined, {
+    message: 'modeValues needs a modeTag to read the values from',
+    path: ['modeValues'],
+  });
 
 export const configSchema = z
   .object({
@@ -389,6 +397,7 @@ export function toEquipment(config: Config): Equipment[] {
     kind: eq.kind,
     description: eq.description,
     modeTag: eq.modeTag,
+    ...(eq.modeValues !== undefined ? { modeValues: eq.modeValues } : {}),
     sensors: eq.sensors.map((s) => ({
       tagPath: s.tagPath,
       equipmentId: eq.id,

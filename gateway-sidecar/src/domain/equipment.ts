@@ -47,6 +47,12 @@ export interface Equipment {
   readonly setpoints: readonly SetpointTag[];
   /** Optional tag whose value names the operating mode (e.g. 'RUN', 'MAINTENANCE', 'STARTUP'). */
   readonly modeTag: string | undefined;
+  /**
+   * The plant's own values of the mode tag → operating mode (config `equipment[].modeValues`, e.g.
+   * {"0": "RUN", "2": "MAINTENANCE"}); keys match trimmed and case-insensitively. Values not listed
+   * must name a mode themselves (domain/alarm-discipline.ts canonicalMode).
+   */
+  readonly modeValues?: Readonly<Record<string, string>>;
 }
 
 /** Index built once from config; lookups on the hot path are a single Map.get. */

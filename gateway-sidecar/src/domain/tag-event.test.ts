@@ -101,3 +101,42 @@ test('duplicate tag paths in the equipment map are refused', () => {
     /mapped twice/,
   );
 });
+
+test('mode tags: the plant values map through modeValues; a value that names no mode is rejected, counted and changes nothing', () => {
+  const plant = buildEquipmentIndex([
+    {
+      id: 'PUMP_07',
+      area: 'Utilities',
+      kind: 'pump',
+      description: '',
+      modeTag: '[default]P07/Mode',
+      modeValues: { '0': 'RUN', '2': 'MAINTENANCE', ' Anfahren ': 'STARTUP' },
+      sensors: [
+        { tagPath: '[default]P07/Flow', equipmentId: 'PUMP_07', sensorType: 'flow', unit: 'm3/h', engLow: 0, engHigh: 100, thresholds: undefined },
+      ],
+      setpoints: [],
+    },
+  ]);
+  const v = new EventValidator(plant);
+  let t = 1_000_000;
+  const mode = (value: TagEvent['value']) => v.validate(ev({ tagPath: '[default]P07/Mode', value, sourceTimestampMs: ++t, receivedTimestampMs: t + 5 }));
+  const as = (r: ReturnType<typeof mode>): string => (r.ok && r.event.kind === 'mode' ? r.event.mode : `rejected ${r.ok ? '' : r.reason}`);
+  assert.equal(as(mode(2)), 'MAINTENANCE');
+  assert.equal(as(mode('0')), 'RUN');
+  assert.equal(as(mode('anfahren')), 'STARTUP');
+  // A mode's own name still counts without a mapping, in the usual spellings.
+  assert.equal(as(mode('start-up')), 'STARTUP');
+  assert.equal(as(mode('maintenance')), 'MAINTENANCE');
+  // A typo or an unmapped plant code is not silently stored as a mode that suppresses nothing.
+  const typo = mode('MAINTENACE');
+  assert.equal(as(typo), 'rejected unknown_mode');
+  assert.ok(!typo.ok);
+  assert.match(
+    typo.ok ? '' : typo.message,
+    /^mode tag '\[default\]P07\/Mode' value 'MAINTENACE' is not an operating mode \(RUN, MAINTENANCE, STARTUP\); map the plant's values with equipment 'PUMP_07' modeValues$/,
+  );
+  assert.equal(as(mode(7)), 'rejected unknown_mode');
+  assert.equal(v.rejectedCounts.unknown_mode, 2);
+  // The rejected values did not move the tag's order state: a later valid value is accepted.
+  assert.equal(as(mode('RUN')), 'RUN');
+});

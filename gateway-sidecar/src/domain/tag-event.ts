@@ -7,6 +7,7 @@
  * are counted per reason; nothing throws, so one bad event never costs the others.
  */
 import type { EquipmentIndex, SensorTag, SetpointTag } from './equipment.ts';
+import { canonicalMode, OPERATING_MODES, type OperatingMode } from './alarm-discipline.ts';
 
 export type Quality = 'good' | 'uncertain' | 'bad';
 
@@ -31,6 +32,7 @@ export const REJECT_REASONS = [
   'future_timestamp',
   'out_of_order',
   'out_of_engineering_range',
+  'unknown_mode',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -74,6 +76,14 @@ function reject(reason: RejectReason, message: string, tagPath?: string): Valida
 }
 
 /** Parses a numeric value; returns the number or the reject reason. */
+/** A mode tag's value as an operating mode: the equipment's modeValues first, then the mode's own name. */
+export function operatingModeOf(raw: string, values: Readonly<Record<string, string>> | undefined): OperatingMode | undefined {
+  const key = raw.trim().toUpperCase();
+  if (values !== undefined)
+    for (const [k, v] of Object.entries(values)) if (k.trim().toUpperCase() === key) return canonicalMode(v);
+  return canonicalMode(raw);
+}
+
 export function parseNumericValue(raw: unknown): number | 'nan' | 'infinite' | 'non_numeric' {
   let n: number;
   if (typeof raw === 'number') n = raw;
@@ -167,8 +177,17 @@ export class EventValidator {
       if (typeof ev.value !== 'string' && typeof ev.value !== 'number') {
         return reject('non_numeric', `mode tag '${tagPath}' must carry a string or number`, tagPath);
       }
+      const raw = String(ev.value).trim();
+      const mode = operatingModeOf(raw, this.#index.equipment.get(modeEquipment)?.modeValues);
+      if (mode === undefined) {
+        return reject(
+          'unknown_mode',
+          `mode tag '${tagPath}' value ${describe(raw)} is not an operating mode (${OPERATING_MODES.join(', ')}); map the plant's values with equipment '${modeEquipment}' modeValues`,
+          tagPath,
+        );
+      }
       this.#lastTsByTag.set(tagPath, sourceTimestampMs);
-      return { ok: true, event: { kind: 'mode', equipmentId: modeEquipment, mode: String(ev.value).toUpperCase(), sourceTimestampMs } };
+      return { ok: true, event: { kind: 'mode', equipmentId: modeEquipment, mode, sourceTimestampMs } };
     }
     const parsed = parseNumericValue(ev.value);
     if (typeof parsed !== 'number') {
