@@ -3,12 +3,35 @@
 import tseslint from 'typescript-eslint';
 
 const ioLibraries = [
-  'node:*', 'fs', 'path', 'net', 'http', 'crypto', 'pg', 'mqtt', 'node-opcua', 'onnxruntime-node',
-  'express', 'pino', 'nats', '@electric-sql/*', 'nodemailer',
+  'node:*',
+  'fs',
+  'path',
+  'net',
+  'http',
+  'crypto',
+  'pg',
+  'mqtt',
+  'node-opcua',
+  'onnxruntime-node',
+  'express',
+  'pino',
+  'nats',
+  '@electric-sql/*',
+  'nodemailer',
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.tmp/**', '**/*.js', '**/*.cjs', '**/*.mjs', 'module-build/java/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '.tmp/**',
+      '**/*.js',
+      '**/*.cjs',
+      '**/*.mjs',
+      'module-build/java/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -21,7 +44,10 @@ export default tseslint.config(
     files: ['gateway-sidecar/src/domain/**/*.ts'],
     ignores: ['gateway-sidecar/src/domain/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...ioLibraries, '../adapters/*', '../app/*', '../main'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...ioLibraries, '../adapters/*', '../app/*', '../main'] },
+      ],
       'no-restricted-globals': ['error', 'process'],
     },
   },
@@ -32,6 +58,8 @@ export default tseslint.config(
   },
   {
     files: ['gateway-sidecar/src/adapters/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['../app/*', '../../app/*', '../main', '../../main'] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['../app/*', '../../app/*', '../main', '../../main'] }],
+    },
   },
 );

@@ -116,7 +116,12 @@ function recommendations(f: FileRows, flag: readonly boolean[], decideAfterMs: n
   });
 }
 
-function figures(flags: readonly (readonly boolean[])[]): { f1: number; far: number; fp: number; perFile: string } {
+function figures(flags: readonly (readonly boolean[])[]): {
+  f1: number;
+  far: number;
+  fp: number;
+  perFile: string;
+} {
   let tp = 0;
   let fp = 0;
   let fn = 0;
@@ -143,8 +148,13 @@ function figures(flags: readonly (readonly boolean[])[]): { f1: number; far: num
 // 1. Anatomy of round 0's false alarms.
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 const base = figures(files.map((f) => f.flag));
-process.stdout.write(`round 0: F1 ${base.f1.toFixed(3)}  FAR ${pct(base.far)}  false-alarm rows ${base.fp}  (half: ${Math.floor(base.fp / 2)})\n\n`);
-for (const [name, after] of [['hindsight', undefined], ['answers after 60 s', 60_000]] as const) {
+process.stdout.write(
+  `round 0: F1 ${base.f1.toFixed(3)}  FAR ${pct(base.far)}  false-alarm rows ${base.fp}  (half: ${Math.floor(base.fp / 2)})\n\n`,
+);
+for (const [name, after] of [
+  ['hindsight', undefined],
+  ['answers after 60 s', 60_000],
+] as const) {
   const cells = new Map<string, number>();
   files.forEach((f) => {
     const first = f.label.indexOf(1);
@@ -152,7 +162,14 @@ for (const [name, after] of [['hindsight', undefined], ['answers after 60 s', 60
     for (const rec of recommendations(f, f.flag, after))
       for (const i of rec.rows) {
         if (f.label[i] === 1) continue;
-        const where = first < 0 ? 'file without fault' : i < first ? 'before the fault' : i > last ? 'after the fault' : 'inside';
+        const where =
+          first < 0
+            ? 'file without fault'
+            : i < first
+              ? 'before the fault'
+              : i > last
+                ? 'after the fault'
+                : 'inside';
         const key = `${where} | ${rec.approved ? 'approved' : 'rejected'}`;
         cells.set(key, (cells.get(key) ?? 0) + 1);
       }
@@ -184,13 +201,18 @@ function suppressed(x: Float64Array, cases: readonly Case[], radius: number): bo
   return near0 < near1 && near0 < radius;
 }
 function caseOf(f: FileRows, rec: Rec): Case {
-  return { approved: rec.approved, sig: (rec.approved ? rec.seen.slice(0, 1) : rec.seen).map((i) => f.sig[i] as Float64Array) };
+  return {
+    approved: rec.approved,
+    sig: (rec.approved ? rec.seen.slice(0, 1) : rec.seen).map((i) => f.sig[i] as Float64Array),
+  };
 }
 
 /** Causal: files in time order, one memory; a case acts on ticks after its decision only. */
 function causal(after: number | undefined, radius: number): boolean[][] {
   const cases: Case[] = [];
-  const order = files.map((_, k) => k).sort((a, b) => (files[a]?.ts[0] as number) - (files[b]?.ts[0] as number));
+  const order = files
+    .map((_, k) => k)
+    .sort((a, b) => (files[a]?.ts[0] as number) - (files[b]?.ts[0] as number));
   const out: boolean[][] = files.map(() => []);
   for (const k of order) {
     const f = files[k] as FileRows;
@@ -226,15 +248,27 @@ function twoFold(after: number | undefined, radius: number): boolean[][] {
   const half = Math.ceil(files.length / 2);
   const foldOf = (k: number): number => (k < half ? 0 : 1);
   const casesFrom = (fold: number): Case[] =>
-    files.flatMap((f, k) => (foldOf(k) === fold ? recommendations(f, f.flag, after).map((r) => caseOf(f, r)) : []));
+    files.flatMap((f, k) =>
+      foldOf(k) === fold ? recommendations(f, f.flag, after).map((r) => caseOf(f, r)) : [],
+    );
   const learnt = [casesFrom(1), casesFrom(0)];
-  return files.map((f, k) => f.flag.map((on, i) => on && !suppressed(f.sig[i] as Float64Array, learnt[foldOf(k)] as Case[], radius)));
+  return files.map((f, k) =>
+    f.flag.map((on, i) => on && !suppressed(f.sig[i] as Float64Array, learnt[foldOf(k)] as Case[], radius)),
+  );
 }
 
-process.stdout.write('case memory (radius in the clipped z units of the signature; ∞ = nearest case decides):\n');
+process.stdout.write(
+  'case memory (radius in the clipped z units of the signature; ∞ = nearest case decides):\n',
+);
 process.stdout.write('protocol  operator   radius   F1     FAR      FP rows  per file TP/FP where changed\n');
-for (const [pname, run] of [['causal', causal], ['2-fold', twoFold]] as const)
-  for (const [oname, after] of [['hindsight', undefined], ['60 s', 60_000]] as const)
+for (const [pname, run] of [
+  ['causal', causal],
+  ['2-fold', twoFold],
+] as const)
+  for (const [oname, after] of [
+    ['hindsight', undefined],
+    ['60 s', 60_000],
+  ] as const)
     for (const radius of [3, 4, 6, Infinity]) {
       const r = figures(run(after, radius));
       process.stdout.write(

@@ -32,7 +32,12 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-export async function openBenchStack(pool: pg.Pool, config: SidecarConfig, plant: PlantSimulator, dataDir: string): Promise<BenchStack> {
+export async function openBenchStack(
+  pool: pg.Pool,
+  config: SidecarConfig,
+  plant: PlantSimulator,
+  dataDir: string,
+): Promise<BenchStack> {
   const index = buildEquipmentIndex(toEquipment(config));
   const logger = createLogger({ level: 'warn' });
   const store = new PgRecommendationStore(pool);

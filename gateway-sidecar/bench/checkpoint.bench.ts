@@ -17,7 +17,12 @@ import { LabPartition, labRunner, plantIndex } from '../test/fixtures/checkpoint
 import { createTestDatabase, testPool } from '../test/fixtures/pg.ts';
 import { runMigrations } from '../src/adapters/pg-migrations.ts';
 import { PgPartitionCheckpoints } from '../src/adapters/pg-checkpoint-store.ts';
-import { applyDeltaToImage, diffPartitionState, encodePartitionImage, toPartitionImage } from '../src/app/partition-delta.ts';
+import {
+  applyDeltaToImage,
+  diffPartitionState,
+  encodePartitionImage,
+  toPartitionImage,
+} from '../src/app/partition-delta.ts';
 import { DEFAULT_CHAIN } from '../src/app/checkpoint-chain.ts';
 import type { TagEvent } from '../src/domain/tag-event.ts';
 import type { SensorReading } from '../src/domain/tag-event.ts';
@@ -33,8 +38,20 @@ function tick(ts: number, k: number): TagEvent[] {
   for (let e = 0; e < EQUIPMENT; e++) {
     const id = `EQ_${String(e).padStart(4, '0')}`;
     const v = Math.sin(k / 7 + e);
-    out.push({ tagPath: `[default]Lab/${id}/Temperature`, value: Number((60 + (e % 5) + v).toFixed(3)), quality: 'good', sourceTimestampMs: ts, receivedTimestampMs: ts });
-    out.push({ tagPath: `[default]Lab/${id}/Vibration`, value: Number((2 + 0.1 * v).toFixed(3)), quality: 'good', sourceTimestampMs: ts, receivedTimestampMs: ts });
+    out.push({
+      tagPath: `[default]Lab/${id}/Temperature`,
+      value: Number((60 + (e % 5) + v).toFixed(3)),
+      quality: 'good',
+      sourceTimestampMs: ts,
+      receivedTimestampMs: ts,
+    });
+    out.push({
+      tagPath: `[default]Lab/${id}/Vibration`,
+      value: Number((2 + 0.1 * v).toFixed(3)),
+      quality: 'good',
+      sourceTimestampMs: ts,
+      receivedTimestampMs: ts,
+    });
   }
   return out;
 }
@@ -59,7 +76,14 @@ interface IntervalFigures {
   readonly chainRestoreCpuMs: number;
 }
 
-async function measure(part: LabPartition, store: PgPartitionCheckpoints, partition: number, intervalS: number, checkpoints: number, t0: number): Promise<{ f: IntervalFigures; t: number }> {
+async function measure(
+  part: LabPartition,
+  store: PgPartitionCheckpoints,
+  partition: number,
+  intervalS: number,
+  checkpoints: number,
+  t0: number,
+): Promise<{ f: IntervalFigures; t: number }> {
   let t = t0;
   const tickMs = 1_000 / RATE_HZ;
   let prev = await part.state();
@@ -74,7 +98,8 @@ async function measure(part: LabPartition, store: PgPartitionCheckpoints, partit
   const chain: Uint8Array[] = [];
   const base = prev;
   for (let c = 0; c < checkpoints; c++) {
-    for (let s = 0; s < (intervalS * 1_000) / tickMs; s++, t += tickMs) await part.process([tick(t, t / tickMs)]);
+    for (let s = 0; s < (intervalS * 1_000) / tickMs; s++, t += tickMs)
+      await part.process([tick(t, t / tickMs)]);
     const c0 = cpuMs();
     const state = await part.state();
     const c1 = cpuMs();
@@ -86,7 +111,8 @@ async function measure(part: LabPartition, store: PgPartitionCheckpoints, partit
     diffCpu.push(c2 - c1);
     chain.push(d);
     const w0 = performance.now();
-    if (!(await store.saveDelta(partition, { baseSeq: 1, prevSeq, seq: prevSeq + 1, delta: d }))) throw new Error('delta refused');
+    if (!(await store.saveDelta(partition, { baseSeq: 1, prevSeq, seq: prevSeq + 1, delta: d })))
+      throw new Error('delta refused');
     deltaWrite.push(performance.now() - w0);
     prev = state;
     prevSeq++;
@@ -152,11 +178,12 @@ export async function run(): Promise<Record<string, unknown>> {
         chain_checkpoints_per_base: avg.chainLength,
         written_bytes_per_sensor_avg: per(avg.perCheckpoint),
         full_mb_per_s_at_1m_sensors: Math.round(((f.fullBytes / SENSORS) * 1e6) / intervalS / 1e4) / 100,
-        written_mb_per_s_at_1m_sensors: Math.round(((avg.perCheckpoint / SENSORS) * 1e6) / intervalS / 1e4) / 100,
+        written_mb_per_s_at_1m_sensors:
+          Math.round(((avg.perCheckpoint / SENSORS) * 1e6) / intervalS / 1e4) / 100,
         full_snapshot_cpu_ms: Math.round(f.fullCpuMs * 10) / 10,
         delta_diff_cpu_ms: Math.round(f.diffCpuMs * 10) / 10,
-        full_snapshot_cpu_us_per_sensor: Math.round((f.fullCpuMs * 1_000) / SENSORS * 100) / 100,
-        delta_extra_cpu_us_per_sensor: Math.round((f.diffCpuMs * 1_000) / SENSORS * 100) / 100,
+        full_snapshot_cpu_us_per_sensor: Math.round(((f.fullCpuMs * 1_000) / SENSORS) * 100) / 100,
+        delta_extra_cpu_us_per_sensor: Math.round(((f.diffCpuMs * 1_000) / SENSORS) * 100) / 100,
         base_write_ms: Math.round(f.baseWriteMs * 10) / 10,
         delta_write_ms: Math.round(f.deltaWriteMs * 10) / 10,
       };
@@ -164,7 +191,10 @@ export async function run(): Promise<Record<string, unknown>> {
     return {
       checkpoint_delta_60s: row(60, a.f),
       checkpoint_delta_600s: row(600, b.f),
-      checkpoint_chain_restore_cpu_ms: { deltas_60s_x10: Math.round(a.f.chainRestoreCpuMs), deltas_600s_x6: Math.round(b.f.chainRestoreCpuMs) },
+      checkpoint_chain_restore_cpu_ms: {
+        deltas_60s_x10: Math.round(a.f.chainRestoreCpuMs),
+        deltas_600s_x6: Math.round(b.f.chainRestoreCpuMs),
+      },
       checkpoint_conditions: {
         sensors: SENSORS,
         equipment: EQUIPMENT,
@@ -174,7 +204,7 @@ export async function run(): Promise<Record<string, unknown>> {
         bucket_count: 96,
         chain_policy: DEFAULT_CHAIN,
         at: new Date().toISOString(),
-        load_average_1m: Math.round((await import('node:os')).loadavg()[0] as number * 100) / 100,
+        load_average_1m: Math.round(((await import('node:os')).loadavg()[0] as number) * 100) / 100,
         note: 'one partition of the 1M-sensor sizing; CPU = process.cpuUsage around snapshot+encode and around the diff; writes into the local Postgres',
       },
     };
@@ -189,7 +219,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = await run();
   for (const [k, v] of Object.entries(r)) {
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      for (const [kk, vv] of Object.entries(v)) process.stdout.write(`${`${k}.${kk}`.padEnd(64)} ${JSON.stringify(vv)}\n`);
+      for (const [kk, vv] of Object.entries(v))
+        process.stdout.write(`${`${k}.${kk}`.padEnd(64)} ${JSON.stringify(vv)}\n`);
     } else process.stdout.write(`${k.padEnd(64)} ${JSON.stringify(v)}\n`);
   }
   // Read-modify-write of these keys only, in each file (the root file mirrors the sidecar's).

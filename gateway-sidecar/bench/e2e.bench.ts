@@ -83,7 +83,12 @@ async function runAt(eventsPerSecond: number, durationMs: number): Promise<Recor
               for (const c of await store.appendCriticalAlerts(alerts)) recs.announce(c);
             },
           };
-    const ingest = stack.ingest({ source, validator: new EventValidator(index), critical, observer: metrics });
+    const ingest = stack.ingest({
+      source,
+      validator: new EventValidator(index),
+      critical,
+      observer: metrics,
+    });
     const bypassWritten = hdr.build({
       lowestDiscernibleValue: 1,
       highestTrackableValue: 600_000_000,

@@ -26,10 +26,13 @@ if (files.length === 0) {
 }
 
 const resultsPath = join(here, 'results.json');
-const previous: Record<string, unknown> = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as Record<string, unknown>) : {};
+const previous: Record<string, unknown> = existsSync(resultsPath)
+  ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as Record<string, unknown>)
+  : {};
 const merged: Record<string, unknown> = { ...previous };
 const benches: Record<string, { duration_ms: number; ok: boolean; error?: string }> = {
-  ...((previous.conditions as { benches?: Record<string, { duration_ms: number; ok: boolean }> } | undefined)?.benches ?? {}),
+  ...((previous.conditions as { benches?: Record<string, { duration_ms: number; ok: boolean }> } | undefined)
+    ?.benches ?? {}),
 };
 const rows: [string, string][] = [];
 let failed = 0;
@@ -42,12 +45,19 @@ for (const f of files) {
     const r = await mod.run();
     for (const [k, v] of Object.entries(r)) {
       merged[k] = v;
-      rows.push([k, typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : JSON.stringify(v)]);
+      rows.push([
+        k,
+        typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : JSON.stringify(v),
+      ]);
     }
     benches[name] = { duration_ms: Math.round(performance.now() - t0), ok: true };
   } catch (err) {
     failed++;
-    benches[name] = { duration_ms: Math.round(performance.now() - t0), ok: false, error: err instanceof Error ? err.message : String(err) };
+    benches[name] = {
+      duration_ms: Math.round(performance.now() - t0),
+      ok: false,
+      error: err instanceof Error ? err.message : String(err),
+    };
     rows.push([`${name} FAILED`, err instanceof Error ? err.message : String(err)]);
   }
 }

@@ -5,13 +5,26 @@
  * first event until every event has its silver row. Result: events/s keyed by instance count.
  * Every worker scores with the shipped ONNX ensemble and writes bronze, silver and recommendations.
  */
-import { countOf, eventStream, openScaleLab, publish, SCORED_EVENTS_SQL, startWorker, stopWorker, until } from '../test/fixtures/scale-harness.ts';
+import {
+  countOf,
+  eventStream,
+  openScaleLab,
+  publish,
+  SCORED_EVENTS_SQL,
+  startWorker,
+  stopWorker,
+  until,
+} from '../test/fixtures/scale-harness.ts';
 
 const EQUIPMENT = 48;
 const TICKS = 60; // 5,760 events
 
 async function measure(instances: number): Promise<number> {
-  const lab = await openScaleLab('sc_scale_bench', 2, { equipment: EQUIPMENT, partitions: 12, batchSize: 500 });
+  const lab = await openScaleLab('sc_scale_bench', 2, {
+    equipment: EQUIPMENT,
+    partitions: 12,
+    batchSize: 500,
+  });
   const { run } = lab;
   const workers = Array.from({ length: instances }, (_, i) => startWorker(run, `w${i}`));
   try {

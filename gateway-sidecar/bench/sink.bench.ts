@@ -32,7 +32,14 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 export async function run(): Promise<Record<string, number | string>> {
   const rows = Number(process.env.BENCH_SINK_ROWS ?? 100_000);
   const db = await createTestDatabase('sc_bench_sink');
-  const pool = createPgPool({ url: db.url, ssl: 'disable', poolMax: 4, connectionTimeoutMs: 5000, statementTimeoutMs: 120_000, idleTimeoutMs: 10_000 });
+  const pool = createPgPool({
+    url: db.url,
+    ssl: 'disable',
+    poolMax: 4,
+    connectionTimeoutMs: 5000,
+    statementTimeoutMs: 120_000,
+    idleTimeoutMs: 10_000,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'sc-bench-sink-'));
   try {
     await runMigrations(pool);
@@ -67,7 +74,8 @@ export async function run(): Promise<Record<string, number | string>> {
     const journal = SpoolJournal.open({ dir: join(dir, 'journal'), maxBytes: 1 << 30 });
     const appends = Math.min(200, Math.ceil(rows / BATCH));
     const spoolS = await timed(async () => {
-      for (let i = 0; i < appends; i++) journal.append([{ kind: 'bronze', payload: bronze.slice(i * BATCH, (i + 1) * BATCH) }]);
+      for (let i = 0; i < appends; i++)
+        journal.append([{ kind: 'bronze', payload: bronze.slice(i * BATCH, (i + 1) * BATCH) }]);
     });
     journal.close();
 

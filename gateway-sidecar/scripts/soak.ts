@@ -135,7 +135,12 @@ try {
     batch: (size, ms) => metrics.batch(size, ms),
     stageRetry: (stage) => metrics.stageRetry(stage),
   };
-  const ingest = stack.ingest({ source, validator, critical: recs.criticalBypass(new CriticalDetector()), observer });
+  const ingest = stack.ingest({
+    source,
+    validator,
+    critical: recs.criticalBypass(new CriticalDetector()),
+    observer,
+  });
 
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();

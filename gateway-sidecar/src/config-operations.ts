@@ -43,8 +43,10 @@ const channel = z
     const need = (ok: boolean, key: string, why: string): void => {
       if (!ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: why });
     };
-    if (c.type === 'webhook' || c.type === 'slack' || c.type === 'teams') need(c.url !== undefined, 'url', `type '${c.type}' needs a url`);
-    if (c.type === 'pagerduty') need(c.routingKey !== undefined, 'routingKey', "type 'pagerduty' needs a routingKey");
+    if (c.type === 'webhook' || c.type === 'slack' || c.type === 'teams')
+      need(c.url !== undefined, 'url', `type '${c.type}' needs a url`);
+    if (c.type === 'pagerduty')
+      need(c.routingKey !== undefined, 'routingKey', "type 'pagerduty' needs a routingKey");
     if (c.type === 'email') need(c.smtp !== undefined, 'smtp', "type 'email' needs smtp settings");
   });
 
@@ -55,7 +57,10 @@ const route = z
     minSeverity: severity.default('high'),
     kinds: z.array(kind).min(1).default(['critical_alert', 'recommendation_pending']),
     channels: z.array(id).min(1),
-    timeZone: z.string().default('UTC').refine(isValidTimeZone, { message: "must be an IANA zone ('Europe/Berlin') or an offset ('+02:00')" }),
+    timeZone: z
+      .string()
+      .default('UTC')
+      .refine(isValidTimeZone, { message: "must be an IANA zone ('Europe/Berlin') or an offset ('+02:00')" }),
     quietHours: z
       .object({
         start: clock,
@@ -78,7 +83,11 @@ export const notificationsSchema = z
     routes: z.array(route).default([]),
     escalation: z
       .object({
-        levels: z.array(z.object({ afterMinutes: z.number().positive(), channels: z.array(id).default([]) }).strict()).default([]),
+        levels: z
+          .array(
+            z.object({ afterMinutes: z.number().positive(), channels: z.array(id).default([]) }).strict(),
+          )
+          .default([]),
       })
       .strict()
       .default({}),
@@ -101,12 +110,22 @@ export const notificationsSchema = z
   .superRefine((n, ctx) => {
     const ids = new Set<string>();
     n.channels.forEach((c, i) => {
-      if (ids.has(c.id)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['channels', i, 'id'], message: `duplicate channel id '${c.id}'` });
+      if (ids.has(c.id))
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['channels', i, 'id'],
+          message: `duplicate channel id '${c.id}'`,
+        });
       ids.add(c.id);
     });
     const known = (list: readonly string[], path: (string | number)[]): void => {
       list.forEach((c, j) => {
-        if (!ids.has(c)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...path, j], message: `unknown channel '${c}'` });
+        if (!ids.has(c))
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [...path, j],
+            message: `unknown channel '${c}'`,
+          });
       });
     };
     n.routes.forEach((r, i) => known(r.channels, ['routes', i, 'channels']));
@@ -128,4 +147,7 @@ export const retentionSchema = z
     intervalMinutes: z.number().positive().default(60),
   })
   .strict()
-  .refine((r) => r.silverDays >= r.bronzeDays, { message: 'silverDays must be at least bronzeDays', path: ['silverDays'] });
+  .refine((r) => r.silverDays >= r.bronzeDays, {
+    message: 'silverDays must be at least bronzeDays',
+    path: ['silverDays'],
+  });

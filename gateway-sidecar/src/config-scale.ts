@@ -11,7 +11,10 @@ const natsName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of A-Z 
 export const cdcSchema = z
   .object({
     /** Row in agentic_hmi.cdc_offsets holding this sidecar's last processed id. */
-    consumer: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'consumer must be 1-64 of A-Z a-z 0-9 _ . : -').default('sidecar'),
+    consumer: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'consumer must be 1-64 of A-Z a-z 0-9 _ . : -')
+      .default('sidecar'),
     maxBatch: z.number().int().min(1).max(50_000).default(1_000),
     gapGraceMs: z.number().int().positive().default(2_000),
     reconnectMaxDelayMs: z.number().int().positive().default(10_000),
@@ -21,9 +24,18 @@ export const cdcSchema = z
 /** NATS JetStream used by the scale-out workers and the publisher. */
 export const natsSchema = z
   .object({
-    url: z.string().regex(/^(nats|tls|ws|wss):\/\//, 'url must be a nats:// or tls:// URL').default('nats://127.0.0.1:4222'),
+    url: z
+      .string()
+      .regex(/^(nats|tls|ws|wss):\/\//, 'url must be a nats:// or tls:// URL')
+      .default('nats://127.0.0.1:4222'),
     stream: natsName.default('AIMON_EVENTS'),
-    subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'subjectPrefix must be dot-separated tokens without wildcards').default('aimon.events'),
+    subjectPrefix: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+        'subjectPrefix must be dot-separated tokens without wildcards',
+      )
+      .default('aimon.events'),
     leaseBucket: natsName.default('aimon_leases'),
     replicas: z.number().int().min(1).max(5).default(1),
     ackWaitMs: z.number().int().min(1_000).default(30_000),
@@ -35,7 +47,10 @@ export const scaleSchema = z
     /** Number of equipment partitions P (fixed for the life of a stream). */
     partitions: z.number().int().min(1).max(4_096).default(12),
     /** Lease owner id; unset: <hostname>-<pid>. */
-    instanceId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'instanceId must be 1-64 of A-Z a-z 0-9 _ . -').optional(),
+    instanceId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'instanceId must be 1-64 of A-Z a-z 0-9 _ . -')
+      .optional(),
     leaseTtlMs: z.number().int().min(300).default(5_000),
     batchSize: z.number().int().min(1).max(20_000).default(500),
     fetchWaitMs: z.number().int().min(1_000).default(1_000),

@@ -102,7 +102,11 @@ export const configSchema = z
         batchRows: z.number().int().min(1).max(50_000).default(500),
         flushIntervalMs: z.number().int().positive().default(250),
         /** Bound of the spool journal under <dataDir>/spool used while the database is unreachable. */
-        spoolMaxBytes: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
+        spoolMaxBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .default(64 * 1024 * 1024),
         /** Longest wait between reconnection attempts while spooling. */
         spoolRetryMaxMs: z.number().int().positive().default(30_000),
       })
@@ -136,7 +140,10 @@ export const configSchema = z
         /** OPC UA (Ignition's OPC UA server exposing tag providers); see docs/opcua-bridge.md. */
         opcua: z
           .object({
-            endpointUrl: z.string().regex(/^opc\.tcp:\/\//, 'endpointUrl must start with opc.tcp://').default('opc.tcp://127.0.0.1:62541'),
+            endpointUrl: z
+              .string()
+              .regex(/^opc\.tcp:\/\//, 'endpointUrl must start with opc.tcp://')
+              .default('opc.tcp://127.0.0.1:62541'),
             securityMode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None'),
             securityPolicy: z.enum(['None', 'Basic256Sha256']).default('None'),
             userName: z.string().min(1).optional(),
@@ -161,15 +168,25 @@ export const configSchema = z
           .strict()
           .default({})
           .refine((o) => (o.securityMode === 'None') === (o.securityPolicy === 'None'), {
-            message: "securityMode 'None' goes with securityPolicy 'None', and Sign/SignAndEncrypt with Basic256Sha256",
+            message:
+              "securityMode 'None' goes with securityPolicy 'None', and Sign/SignAndEncrypt with Basic256Sha256",
           }),
         /** MQTT Sparkplug B (Cirrus Link MQTT Transmission or any edge node). */
         sparkplug: z
           .object({
-            brokerUrl: z.string().regex(/^(mqtts?|wss?|tcp|tls):\/\//, 'brokerUrl must be an mqtt:// or mqtts:// URL').default('mqtt://127.0.0.1:1883'),
-            groupId: z.string().regex(/^[^/+#]{1,128}$/, 'groupId must not contain / + #').default('Plant'),
+            brokerUrl: z
+              .string()
+              .regex(/^(mqtts?|wss?|tcp|tls):\/\//, 'brokerUrl must be an mqtt:// or mqtts:// URL')
+              .default('mqtt://127.0.0.1:1883'),
+            groupId: z
+              .string()
+              .regex(/^[^/+#]{1,128}$/, 'groupId must not contain / + #')
+              .default('Plant'),
             /** Edge node id to follow, or '+' for all nodes of the group. */
-            edgeNodeId: z.string().regex(/^(\+|[^/+#]{1,128})$/, "edgeNodeId must be '+' or an id without / + #").default('+'),
+            edgeNodeId: z
+              .string()
+              .regex(/^(\+|[^/+#]{1,128})$/, "edgeNodeId must be '+' or an id without / + #")
+              .default('+'),
             /** Tag path = tagPrefix + group/edge/[device/]metric. */
             tagPrefix: z.string().default('[MQTT Engine]Edge Nodes/'),
             clientId: z.string().min(1).optional(),
@@ -254,15 +271,24 @@ export const configSchema = z
       })
       .strict()
       .default({})
-      .refine((e) => Math.abs(e.ifWeight + e.rfWeight - 1) < 1e-9, { message: 'ifWeight + rfWeight must equal 1' }),
+      .refine((e) => Math.abs(e.ifWeight + e.rfWeight - 1) < 1e-9, {
+        message: 'ifWeight + rfWeight must equal 1',
+      }),
     features: z
       .object({
-        windowMs: z.number().int().positive().default(24 * 3600 * 1000),
+        windowMs: z
+          .number()
+          .int()
+          .positive()
+          .default(24 * 3600 * 1000),
         bucketCount: z.number().int().min(4).max(1440).default(96),
       })
       .strict()
       .default({}),
-    equipment: z.array(equipmentSchema).min(1).default(DEFAULT_EQUIPMENT as z.input<typeof equipmentSchema>[]),
+    equipment: z
+      .array(equipmentSchema)
+      .min(1)
+      .default(DEFAULT_EQUIPMENT as z.input<typeof equipmentSchema>[]),
     http: z
       .object({
         bodyLimitBytes: z.number().int().min(256).max(10_000_000).default(16_384),
@@ -301,7 +327,12 @@ export const configSchema = z
         /** Ignition role name -> sidecar role. Unmapped Ignition roles grant nothing. */
         gatewayRoleMap: z
           .record(z.string(), z.enum(['viewer', 'operator', 'engineer']))
-          .default({ Viewer: 'viewer', Operator: 'operator', Engineer: 'engineer', Administrator: 'engineer' }),
+          .default({
+            Viewer: 'viewer',
+            Operator: 'operator',
+            Engineer: 'engineer',
+            Administrator: 'engineer',
+          }),
       })
       .strict()
       .default({}),
@@ -362,9 +393,13 @@ export function parseConfig(raw: unknown): Config {
   try {
     buildEquipmentIndex(toEquipment(result.data));
   } catch (err) {
-    throw new SidecarError(ERRORS.CONFIG_INVALID, `invalid configuration:\n  - equipment: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new SidecarError(
+      ERRORS.CONFIG_INVALID,
+      `invalid configuration:\n  - equipment: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   return deepFreeze(result.data);
 }
@@ -377,9 +412,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile?: st
     try {
       raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch (err) {
-      throw new SidecarError(ERRORS.CONFIG_FILE_UNREADABLE, `cannot read config file '${file}': ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new SidecarError(
+        ERRORS.CONFIG_FILE_UNREADABLE,
+        `cannot read config file '${file}': ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {

@@ -24,5 +24,9 @@ const REDACT = [
 ];
 
 export function createLogger(options: { level: string; name?: string }): Logger {
-  return pino({ level: options.level, name: options.name ?? 'sidecar', redact: { paths: REDACT, censor: '[redacted]' } });
+  return pino({
+    level: options.level,
+    name: options.name ?? 'sidecar',
+    redact: { paths: REDACT, censor: '[redacted]' },
+  });
 }

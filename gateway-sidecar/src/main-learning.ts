@@ -25,7 +25,11 @@ import type { Actor, Change } from './app/recommendation-service.ts';
 import { PgLearningStore } from './adapters/pg-learning-store.ts';
 import { PgModelRegistry } from './adapters/pg-model-registry.ts';
 import { ModelFiles } from './adapters/model-files.ts';
-import { loadOnnxModelDir, onnxRunnerOptionsOf, type OnnxRunnerOptions } from './adapters/onnx-model-runner.ts';
+import {
+  loadOnnxModelDir,
+  onnxRunnerOptionsOf,
+  type OnnxRunnerOptions,
+} from './adapters/onnx-model-runner.ts';
 import { registerLearningMetrics } from './adapters/prom-learning-metrics.ts';
 import type { Registry } from './adapters/prom-registry.ts';
 import { MODELS_ROOT, shippedModelDir } from './main-detection.ts';

@@ -321,7 +321,9 @@ function plantWithoutConfigFile(env: NodeJS.ProcessEnv): string | undefined {
   const set = (k: string): boolean => (env[k] ?? '').trim() !== '';
   const named = [
     ...(set('GATEWAY_SECRET') ? ['GATEWAY_SECRET'] : []),
-    ...(set('SOURCE_KIND') && env.SOURCE_KIND?.trim() !== 'simulator' ? [`SOURCE_KIND=${env.SOURCE_KIND?.trim()}`] : []),
+    ...(set('SOURCE_KIND') && env.SOURCE_KIND?.trim() !== 'simulator'
+      ? [`SOURCE_KIND=${env.SOURCE_KIND?.trim()}`]
+      : []),
   ];
   if (named.length === 0) return undefined;
   return `CONFIG_FILE is not set but ${named.join(' and ')} is: refusing to start the demo (simulated plant with injected faults) on what looks like a plant installation; set CONFIG_FILE to your configuration file (docs/install-ignition.md section 4), or unset ${named.map((n) => n.split('=')[0]).join(' and ')} to run the demo`;

@@ -9,7 +9,14 @@ import type { DisciplineHistory, Shelf } from './domain/alarm-discipline.ts';
 import type { CriticalAlertCandidate } from './domain/critical.ts';
 import type { RejectedSnapshot } from './domain/reopen.ts';
 import type { Contribution, Severity } from './domain/detection.ts';
-import type { AuditEntry, Change, ListFilter, Recommendation, RecommendationStatus, WriteResult } from './domain/recommendation-view.ts';
+import type {
+  AuditEntry,
+  Change,
+  ListFilter,
+  Recommendation,
+  RecommendationStatus,
+  WriteResult,
+} from './domain/recommendation-view.ts';
 
 /** Time, injected so tests control it. */
 export interface Clock {
@@ -154,23 +161,43 @@ export interface NotificationListFilter {
 /** Durable notification state (Postgres: agentic_hmi.notifications + notification_deliveries). */
 export interface NotificationStore {
   /** The most recent notification with this dedup key, or undefined. */
-  latestByDedupKey(dedupKey: string): Promise<{ id: string; lastNotifiedAtMs: number; acknowledged: boolean } | undefined>;
+  latestByDedupKey(
+    dedupKey: string,
+  ): Promise<{ id: string; lastNotifiedAtMs: number; acknowledged: boolean } | undefined>;
   /** Counts a suppressed repeat on an existing notification. */
   recordRepeat(id: string, atMs: number): Promise<void>;
   /** Creates the notification and its deliveries in one transaction. */
   create(
-    n: Omit<NotificationRecord, 'deliveries' | 'escalationLevel' | 'repeatCount' | 'acknowledgedBy' | 'acknowledgedAt' | 'lastNotifiedAt'>,
+    n: Omit<
+      NotificationRecord,
+      | 'deliveries'
+      | 'escalationLevel'
+      | 'repeatCount'
+      | 'acknowledgedBy'
+      | 'acknowledgedAt'
+      | 'lastNotifiedAt'
+    >,
     deliveries: readonly NewDelivery[],
   ): Promise<void>;
   /**
    * Claims up to `limit` deliveries due at `nowMs` (queued or retrying) for `leaseMs`, so another
    * worker or tick does not send them at the same time. Returns them with their notification.
    */
-  claimDue(nowMs: number, leaseMs: number, limit: number): Promise<{ delivery: DeliveryRecord; notification: NotificationRecord }[]>;
+  claimDue(
+    nowMs: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<{ delivery: DeliveryRecord; notification: NotificationRecord }[]>;
   /** Records the outcome of one attempt. */
   updateDelivery(
     deliveryId: number,
-    update: { state: DeliveryState; attempts: number; lastError: string | null; nextAttemptAtMs: number | null; atMs: number },
+    update: {
+      state: DeliveryState;
+      attempts: number;
+      lastError: string | null;
+      nextAttemptAtMs: number | null;
+      atMs: number;
+    },
   ): Promise<void>;
   /** Unacknowledged notifications (for escalation), oldest first. */
   openNotifications(limit: number): Promise<NotificationRecord[]>;
@@ -180,7 +207,12 @@ export interface NotificationStore {
    * Marks acknowledged and cancels its queued/retrying trigger deliveries. Returns the record, or
    * undefined when there is no such notification; `alreadyAcknowledged` when someone was first.
    */
-  acknowledge(id: string, actor: string, note: string | null, atMs: number): Promise<{ record: NotificationRecord; alreadyAcknowledged: boolean } | undefined>;
+  acknowledge(
+    id: string,
+    actor: string,
+    note: string | null,
+    atMs: number,
+  ): Promise<{ record: NotificationRecord; alreadyAcknowledged: boolean } | undefined>;
   /** Ids of unacknowledged notifications about a subject (alert or recommendation id). */
   openIdsBySubject(subjectId: string): Promise<string[]>;
   /** Queues extra deliveries (acknowledge messages) for an existing notification. */
@@ -230,7 +262,11 @@ export interface NewRecommendation {
 }
 
 export type UpsertOutcome =
-  | { readonly outcome: 'inserted' | 'updated'; readonly recommendation: Recommendation; readonly change: Change }
+  | {
+      readonly outcome: 'inserted' | 'updated';
+      readonly recommendation: Recommendation;
+      readonly change: Change;
+    }
   | { readonly outcome: 'unchanged' }
   /** The key's row is rejected and the batch brings new events: the engine decides where they go. */
   | { readonly outcome: 'held'; readonly rejected: RejectedSnapshot };
@@ -277,11 +313,28 @@ export interface RecommendationStore {
    * Locks the row, calls `plan` with the current state (plan throws SidecarError to refuse, which
    * rolls back) and stores the patch + audit + change. Throws SC_ERR_API_NOT_FOUND for no row.
    */
-  transition(id: string, nowMs: number, plan: (current: Recommendation) => TransitionPatch): Promise<{ recommendation: Recommendation; change: Change }>;
+  transition(
+    id: string,
+    nowMs: number,
+    plan: (current: Recommendation) => TransitionPatch,
+  ): Promise<{ recommendation: Recommendation; change: Change }>;
   /** Claims the write of `purpose` once; false when already claimed or the status is not `requiredStatus`. */
-  claimWrite(id: string, purpose: 'apply' | 'revert', requiredStatus: RecommendationStatus, tagPath: string, actor: string, nowMs: number): Promise<boolean>;
+  claimWrite(
+    id: string,
+    purpose: 'apply' | 'revert',
+    requiredStatus: RecommendationStatus,
+    tagPath: string,
+    actor: string,
+    nowMs: number,
+  ): Promise<boolean>;
   /** Records the write outcome and applies the transition in one transaction. */
-  finishWrite(id: string, purpose: 'apply' | 'revert', record: WriteRecord, nowMs: number, plan: (current: Recommendation) => TransitionPatch): Promise<{ recommendation: Recommendation; change: Change }>;
+  finishWrite(
+    id: string,
+    purpose: 'apply' | 'revert',
+    record: WriteRecord,
+    nowMs: number,
+    plan: (current: Recommendation) => TransitionPatch,
+  ): Promise<{ recommendation: Recommendation; change: Change }>;
   /** Deletes an unfinished or failed claim so a refused revert can be retried. */
   releaseClaim(id: string, purpose: 'apply' | 'revert'): Promise<void>;
   /** Claims that never finished (a crash mid-write), oldest first. */
@@ -323,7 +376,13 @@ export interface AdvisorContext {
   readonly issueType: string;
   readonly playbookText: string;
   readonly explanation: readonly Contribution[];
-  readonly recentReadings: readonly { readonly tagPath: string; readonly sensorType: string; readonly value: number; readonly at: string; readonly score: number }[];
+  readonly recentReadings: readonly {
+    readonly tagPath: string;
+    readonly sensorType: string;
+    readonly value: number;
+    readonly at: string;
+    readonly score: number;
+  }[];
   readonly operatorNotes: readonly string[];
 }
 

@@ -14,14 +14,22 @@ export interface SequencedEvent {
 /** The partitioned log (JetStream stream + one durable consumer per partition). */
 export interface PartitionFeed {
   /** Delivers the partition's retained messages with seq <= upto, in order. */
-  replay(partition: number, upto: number, onBatch: (events: readonly SequencedEvent[]) => Promise<void>): Promise<void>;
+  replay(
+    partition: number,
+    upto: number,
+    onBatch: (events: readonly SequencedEvent[]) => Promise<void>,
+  ): Promise<void>;
   /** (Re)creates the partition's durable consumer to deliver from afterSeq + 1. */
   open(partition: number, afterSeq: number): Promise<void>;
   /**
    * Up to `max` next messages (waits at most waitMs); `ack` acknowledges all of them. `reopen`: the
    * delivery had a hole; commit what came and reopen the consumer after the checkpoint.
    */
-  next(partition: number, max: number, waitMs: number): Promise<{ events: SequencedEvent[]; ack: () => void; reopen: boolean }>;
+  next(
+    partition: number,
+    max: number,
+    waitMs: number,
+  ): Promise<{ events: SequencedEvent[]; ack: () => void; reopen: boolean }>;
   /** Stream sequences after `afterSeq` (up to the stream's last) that are no longer stored, as ranges. */
   missing(afterSeq: number): Promise<SeqRange[]>;
   /**
@@ -59,4 +67,3 @@ export interface PartitionCheckpoints {
   /** Records a delivery hole for operators (idempotent per range). */
   recordHole(partition: number, fromSeq: number, toSeq: number): Promise<void>;
 }
-

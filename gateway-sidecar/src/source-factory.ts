@@ -27,9 +27,15 @@ export function buildExtraSource(config: Config): BuiltSource | undefined {
   const s = config.source;
   if (s.kind === 'opcua') {
     const index = buildEquipmentIndex(toEquipment(config));
-    const mappedTags = [...index.sensorsByTag.keys(), ...index.setpointsByTag.keys(), ...index.modeTags.keys()];
+    const mappedTags = [
+      ...index.sensorsByTag.keys(),
+      ...index.setpointsByTag.keys(),
+      ...index.modeTags.keys(),
+    ];
     return {
-      source: new OpcuaTagSource(opcuaSourceOptionsFromConfig(s.opcua, { dataDir: config.dataDir, mappedTags, clock: systemClock })),
+      source: new OpcuaTagSource(
+        opcuaSourceOptionsFromConfig(s.opcua, { dataDir: config.dataDir, mappedTags, clock: systemClock }),
+      ),
       writer: new OpcuaTagWriter(opcuaConnectionFromConfig(s.opcua, config.dataDir)),
     };
   }
@@ -40,7 +46,10 @@ export function buildExtraSource(config: Config): BuiltSource | undefined {
     return { source: new SparkplugTagSource({ ...s.sparkplug, clock: systemClock }), writer };
   }
   if (s.kind === 'cdc') {
-    if (config.database.url === undefined) throw new Error('source.kind "cdc" needs database.url (the database whose mining_operations.sensor_data is captured)');
+    if (config.database.url === undefined)
+      throw new Error(
+        'source.kind "cdc" needs database.url (the database whose mining_operations.sensor_data is captured)',
+      );
     return {
       source: new PgCdcTagSource({
         url: config.database.url,
@@ -54,6 +63,9 @@ export function buildExtraSource(config: Config): BuiltSource | undefined {
       writer: new ReadOnlyTagWriter('the source is sensor_data CDC (no tag to write to)'),
     };
   }
-  if (s.kind === 'nats') throw new Error('source.kind "nats" is served by the scale-out workers (src/cli/scale-worker.ts, docs/scale-out.md), not by the single sidecar');
+  if (s.kind === 'nats')
+    throw new Error(
+      'source.kind "nats" is served by the scale-out workers (src/cli/scale-worker.ts, docs/scale-out.md), not by the single sidecar',
+    );
   return undefined;
 }

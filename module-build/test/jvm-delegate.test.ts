@@ -86,7 +86,12 @@ describe('Java hooks and delegate in a JVM, against the sidecar API', () => {
         `INSERT INTO mining_operations.critical_alerts
            (alert_id, equipment_id, sensor_type, tag_path, sensor_value, threshold, level, message, alert_timestamp)
          VALUES ($1, $2, 'temperature', $3, 101, 95, 'emergency', $4, now())`,
-        [alertId, equipment, `[default]${equipment}/Temperature`, `EMERGENCY: ${equipment} temperature 101 >= 95`],
+        [
+          alertId,
+          equipment,
+          `[default]${equipment}/Temperature`,
+          `EMERGENCY: ${equipment} temperature 101 >= 95`,
+        ],
       );
 
       const stubs = join(build.workDir, `java-${target}`, 'stubs');

@@ -14,7 +14,10 @@ import { HttpSseTransport } from '../src/api/http-sse-transport.ts';
 import { TransportError } from '../src/api/transport.ts';
 import type { CriticalAlert } from '../src/api/types.ts';
 import { RecommendationsDelegate } from '../src/components/recommendations/recommendations.delegate.ts';
-import { ALERT_LOOKBACK_MS, RecommendationsStore } from '../src/components/recommendations/recommendations.store.ts';
+import {
+  ALERT_LOOKBACK_MS,
+  RecommendationsStore,
+} from '../src/components/recommendations/recommendations.store.ts';
 
 const NOW = Date.parse('2026-11-29T10:00:00Z');
 const servers: Server[] = [];
@@ -34,7 +37,9 @@ function alert(id: string, minutesAgo: number): CriticalAlert {
 }
 
 /** A sidecar-shaped HTTP server: an empty list, and `alerts` (or a status) for /critical-alerts. */
-async function serve(alerts: () => { status: number; body: unknown }): Promise<{ url: string; seen: IncomingMessage[] }> {
+async function serve(
+  alerts: () => { status: number; body: unknown },
+): Promise<{ url: string; seen: IncomingMessage[] }> {
   const seen: IncomingMessage[] = [];
   const server = createServer((req, res) => {
     seen.push(req);
@@ -90,7 +95,11 @@ describe('critical alerts on load', () => {
       status: 200,
       body: { items: [alert('recent', 5), alert('older', 40), alert('stale', 61)] },
     }));
-    const store = new RecommendationsStore({ transport: new HttpSseTransport({ baseUrl: url }), pageSize: 25, now: () => NOW });
+    const store = new RecommendationsStore({
+      transport: new HttpSseTransport({ baseUrl: url }),
+      pageSize: 25,
+      now: () => NOW,
+    });
     // One alert arrived live before the load answered (the stream can be faster than the query).
     store.applyChange({ seq: 9, type: 'critical_alert', alert: alert('live', 1) });
     await store.load();
@@ -105,7 +114,11 @@ describe('critical alerts on load', () => {
 
   it('drops alerts older than the hour: an old emergency does not look current', async () => {
     const { url } = await serve(() => ({ status: 200, body: { items: [alert('stale', 61)] } }));
-    const store = new RecommendationsStore({ transport: new HttpSseTransport({ baseUrl: url }), pageSize: 25, now: () => NOW });
+    const store = new RecommendationsStore({
+      transport: new HttpSseTransport({ baseUrl: url }),
+      pageSize: 25,
+      now: () => NOW,
+    });
     await store.load();
     await new Promise((r) => setTimeout(r, 50));
     expect(store.state.alerts).toEqual([]);
@@ -113,11 +126,20 @@ describe('critical alerts on load', () => {
   });
 
   it('a failed alert load is named in a notice and the list still loads', async () => {
-    const { url } = await serve(() => ({ status: 503, body: { code: 'SC_ERR_DB_UNAVAILABLE', message: 'database unavailable' } }));
-    const store = new RecommendationsStore({ transport: new HttpSseTransport({ baseUrl: url }), pageSize: 25, now: () => NOW });
+    const { url } = await serve(() => ({
+      status: 503,
+      body: { code: 'SC_ERR_DB_UNAVAILABLE', message: 'database unavailable' },
+    }));
+    const store = new RecommendationsStore({
+      transport: new HttpSseTransport({ baseUrl: url }),
+      pageSize: 25,
+      now: () => NOW,
+    });
     await store.load();
     await until(() => store.state.notice !== null, 'the notice');
-    expect(store.state.notice?.text).toMatch(/^Recent critical alerts could not be loaded: database unavailable/);
+    expect(store.state.notice?.text).toMatch(
+      /^Recent critical alerts could not be loaded: database unavailable/,
+    );
     expect(store.state.notice?.code).toBe('SC_ERR_DB_UNAVAILABLE');
     expect(store.state.loaded).toBe(true);
     expect(store.state.loadError).toBeNull();
@@ -128,7 +150,10 @@ describe('critical alerts on load', () => {
     const gateway = (name: string, payload: JsObject, reply: (n: string, p: JsObject) => void): void => {
       received.push([name, payload]);
       if (name === DELEGATE_MESSAGES.ALERTS_REQUEST)
-        reply(DELEGATE_MESSAGES.ALERTS_RESPONSE, { requestId: payload.requestId, items: [alert('d1', 3)] } as unknown as JsObject);
+        reply(DELEGATE_MESSAGES.ALERTS_RESPONSE, {
+          requestId: payload.requestId,
+          items: [alert('d1', 3)],
+        } as unknown as JsObject);
     };
     const component = { __gateway: gateway, addressPathString: '0:1' };
     const delegate = new RecommendationsDelegate(component);

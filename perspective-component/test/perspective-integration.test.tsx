@@ -117,7 +117,8 @@ describe('Perspective integration (stand-in runtime)', () => {
           if (name === 'subscribe') reply('stream-state', { state: 'online' });
           if (name === 'list-request')
             reply('list-response', { requestId: payload.requestId, items: [rec], total: 1 });
-          if (name === 'alerts-request') reply('alerts-response', { requestId: payload.requestId, items: [] });
+          if (name === 'alerts-request')
+            reply('alerts-response', { requestId: payload.requestId, items: [] });
           if (name === 'decide-request') {
             reply('decide-response', {
               requestId: payload.requestId,

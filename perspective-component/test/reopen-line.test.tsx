@@ -17,7 +17,11 @@ import { ScriptedTransport, flush } from './support/scripted-transport.ts';
 async function renderPanel(items: Recommendation[]): Promise<ScriptedTransport> {
   const transport = new ScriptedTransport();
   transport.items = items;
-  const store = new RecommendationsStore({ transport, pageSize: 25, now: () => Date.parse('2026-11-29T08:10:00Z') });
+  const store = new RecommendationsStore({
+    transport,
+    pageSize: 25,
+    now: () => Date.parse('2026-11-29T08:10:00Z'),
+  });
   render(
     <RecommendationsView
       store={store}
@@ -39,7 +43,8 @@ async function renderPanel(items: Recommendation[]): Promise<ScriptedTransport> 
   return transport;
 }
 
-const cardOf = (name: RegExp): HTMLElement => screen.getByRole('button', { name }).closest('li') as HTMLElement;
+const cardOf = (name: RegExp): HTMLElement =>
+  screen.getByRole('button', { name }).closest('li') as HTMLElement;
 const reopenLine = (c: HTMLElement): HTMLElement | null => c.querySelector('p.aim-reopen');
 const REASON = 'Reopened: Flow now leads (the rejected alarm was led by Temperature)';
 const HISTORY = { approved: 0, rejected: 1, lastRejectionNote: 'motor cool-down', lastDecidedAt: null };
@@ -86,6 +91,8 @@ describe('reopen line on the card', () => {
     const ok = buildRecommendation({ reopenedFrom: 'rec-0', reopenReason: REASON });
     expect(parseRecommendation(JSON.parse(JSON.stringify(ok))).reopenReason).toBe(REASON);
     expect(() => parseRecommendation({ ...ok, reopenReason: 42 })).toThrow(TransportError);
-    expect(() => parseRecommendation({ ...ok, reopenedFrom: {} })).toThrow(/recommendation\.reopenedFrom must be a string or null/);
+    expect(() => parseRecommendation({ ...ok, reopenedFrom: {} })).toThrow(
+      /recommendation\.reopenedFrom must be a string or null/,
+    );
   });
 });

@@ -43,8 +43,10 @@ export class CsvReplayTagSource implements TagSource {
   #rowsDelivered = 0;
 
   constructor(opts: CsvReplayOptions) {
-    if (opts.file === undefined && opts.text === undefined) throw new Error('csv replay needs a file or text');
-    if (opts.speed !== undefined && !(opts.speed > 0)) throw new Error(`replay speed must be positive, got ${opts.speed}`);
+    if (opts.file === undefined && opts.text === undefined)
+      throw new Error('csv replay needs a file or text');
+    if (opts.speed !== undefined && !(opts.speed > 0))
+      throw new Error(`replay speed must be positive, got ${opts.speed}`);
     this.#opts = opts;
     this.name = `replay:${opts.file ?? 'inline'}`;
   }
@@ -74,7 +76,11 @@ export class CsvReplayTagSource implements TagSource {
       text = this.#opts.text ?? (await readFile(this.#opts.file as string, 'utf8'));
     } catch (err) {
       this.#setState('stopped', (err as Error).message);
-      throw new SidecarError(ERRORS.SOURCE_CONNECT, `cannot read replay file '${this.#opts.file}': ${(err as Error).message}`, { cause: err });
+      throw new SidecarError(
+        ERRORS.SOURCE_CONNECT,
+        `cannot read replay file '${this.#opts.file}': ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     const table = this.#parse(text);
     this.#running = true;
@@ -107,7 +113,11 @@ export class CsvReplayTagSource implements TagSource {
           return parseSensorCsv(header);
         } catch (headerErr) {
           this.#setState('stopped', (headerErr as Error).message);
-          throw new SidecarError(ERRORS.SOURCE_PARSE, `replay file '${this.#opts.file ?? 'inline'}': ${(headerErr as Error).message}`, { cause: headerErr });
+          throw new SidecarError(
+            ERRORS.SOURCE_PARSE,
+            `replay file '${this.#opts.file ?? 'inline'}': ${(headerErr as Error).message}`,
+            { cause: headerErr },
+          );
         }
       })();
       const timestampsMs: number[] = [];
@@ -118,7 +128,9 @@ export class CsvReplayTagSource implements TagSource {
           timestampsMs.push(...one.timestampsMs);
           rows.push(...one.rows);
         } catch (lineErr) {
-          const reason = /cells/.test((lineErr as Error).message) ? 'csv_wrong_cell_count' : 'csv_bad_timestamp';
+          const reason = /cells/.test((lineErr as Error).message)
+            ? 'csv_wrong_cell_count'
+            : 'csv_bad_timestamp';
           this.#count(reason);
         }
       }
@@ -126,7 +138,10 @@ export class CsvReplayTagSource implements TagSource {
     }
   }
 
-  async #run(table: SensorTable, onEvents: (batch: readonly TagEvent[]) => Promise<void> | void): Promise<void> {
+  async #run(
+    table: SensorTable,
+    onEvents: (batch: readonly TagEvent[]) => Promise<void> | void,
+  ): Promise<void> {
     const tags = table.columns.map((c) => this.#opts.tagPrefix + c);
     const after = this.#opts.startAfterTimestampMs ?? Number.NEGATIVE_INFINITY;
     const perBatch = this.#opts.pace === 'fast' ? Math.max(1, this.#opts.rowsPerBatch ?? 100) : 1;
@@ -148,7 +163,14 @@ export class CsvReplayTagSource implements TagSource {
         for (let j = 0; j < tags.length; j++) {
           const v = row[j] as number;
           if (Number.isNaN(v)) this.#count('csv_cell_not_numeric');
-          else batch.push({ tagPath: tags[j] as string, value: v, quality: 'good', sourceTimestampMs: ts, receivedTimestampMs: received });
+          else
+            batch.push({
+              tagPath: tags[j] as string,
+              value: v,
+              quality: 'good',
+              sourceTimestampMs: ts,
+              receivedTimestampMs: received,
+            });
         }
         prevTs = ts;
         this.#rowsDelivered++;

@@ -82,11 +82,14 @@ export async function openDatabase(
     await pool.query('SELECT 1');
   } catch (err) {
     await close();
-    throw new SidecarError(ERRORS.DB_CONNECT, `cannot connect to ${safeUrl}: ${(err as Error).message}`, { cause: err });
+    throw new SidecarError(ERRORS.DB_CONNECT, `cannot connect to ${safeUrl}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let applied: string[] = [];
   try {
-    if (options.migrate !== false) applied = await runMigrations(pool, options.migrationsDir ?? MIGRATIONS_DIR);
+    if (options.migrate !== false)
+      applied = await runMigrations(pool, options.migrationsDir ?? MIGRATIONS_DIR);
   } catch (err) {
     await close();
     throw err;

@@ -70,7 +70,10 @@ function acquireLock(lockPath: string): void {
         );
       }
       if (owner === process.pid) {
-        throw new SidecarError(ERRORS.DB_EMBEDDED_LOCKED, `embedded database '${lockPath}' is already open in this process`);
+        throw new SidecarError(
+          ERRORS.DB_EMBEDDED_LOCKED,
+          `embedded database '${lockPath}' is already open in this process`,
+        );
       }
       // Stale lock of a dead process: take it over.
       rmSync(lockPath, { force: true });
@@ -107,9 +110,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await server?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     rmSync(lockPath, { force: true });
-    throw new SidecarError(ERRORS.DB_CONNECT, `cannot start the embedded database in '${pgdataDir}': ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new SidecarError(
+      ERRORS.DB_CONNECT,
+      `cannot start the embedded database in '${pgdataDir}': ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   const srv = server;

@@ -11,7 +11,14 @@
 import type { Config } from '../config.ts';
 import type { ScoredReading } from '../domain/detection.ts';
 import type { SensorReading } from '../domain/tag-event.ts';
-import { bronzeRowOf, silverRowOf, type CriticalAlertRow, type BronzeRow, type PgEventWriter, type SilverRow } from './pg-event-sink.ts';
+import {
+  bronzeRowOf,
+  silverRowOf,
+  type CriticalAlertRow,
+  type BronzeRow,
+  type PgEventWriter,
+  type SilverRow,
+} from './pg-event-sink.ts';
 import type { ResilientSink, SubmitOutcome } from './resilient-sink.ts';
 
 export const EVENT_KINDS = { bronze: 'bronze', silver: 'silver', criticalAlert: 'critical_alert' } as const;
@@ -26,7 +33,10 @@ export function registerEventKinds(sink: ResilientSink, writer: PgEventWriter): 
     write: async (rows) => void (await writer.writeSilver(rows)),
     shrink: (rows) => {
       const anomalies = rows.filter((r) => r.isAnomaly);
-      return { keep: anomalies.length > 0 ? anomalies : undefined, droppedRows: rows.length - anomalies.length };
+      return {
+        keep: anomalies.length > 0 ? anomalies : undefined,
+        droppedRows: rows.length - anomalies.length,
+      };
     },
   });
   sink.register<CriticalAlertRow[]>(EVENT_KINDS.criticalAlert, {

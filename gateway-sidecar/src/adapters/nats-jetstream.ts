@@ -14,7 +14,16 @@
  * Checkpoints (sequence + state snapshot) live in Postgres (PgPartitionCheckpoints, migration 071);
  * `replay` re-scores a partition's retained messages only when a snapshot cannot be restored.
  */
-import { AckPolicy, connect, DeliverPolicy, StorageType, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type NatsConnection,
+} from 'nats';
 import type { TagEvent } from '../domain/tag-event.ts';
 import type { PartitionFeed, PartitionLeases, SeqRange, SequencedEvent } from '../scale-ports.ts';
 
@@ -57,7 +66,13 @@ export class NatsScale implements PartitionFeed, PartitionLeases {
     try {
       await jsm.streams.info(o.stream);
     } catch {
-      await jsm.streams.add({ name: o.stream, subjects: [`${o.subjectPrefix}.>`], storage: StorageType.File, num_replicas: o.replicas, duplicate_window: ms(120_000) });
+      await jsm.streams.add({
+        name: o.stream,
+        subjects: [`${o.subjectPrefix}.>`],
+        storage: StorageType.File,
+        num_replicas: o.replicas,
+        duplicate_window: ms(120_000),
+      });
     }
     const js = nc.jetstream();
     const leases = await js.views.kv(o.leaseBucket, { ttl: o.leaseTtlMs, history: 1, replicas: o.replicas });
@@ -70,7 +85,13 @@ export class NatsScale implements PartitionFeed, PartitionLeases {
 
   /** Publishes events to their partitions; waits for every JetStream ack (stored). */
   async publish(items: readonly { partition: number; eventId: string; event: TagEvent }[]): Promise<void> {
-    await Promise.all(items.map((i) => this.#js.publish(this.subject(i.partition), enc.encode(JSON.stringify(i.event)), { msgID: i.eventId })));
+    await Promise.all(
+      items.map((i) =>
+        this.#js.publish(this.subject(i.partition), enc.encode(JSON.stringify(i.event)), {
+          msgID: i.eventId,
+        }),
+      ),
+    );
   }
 
   // PartitionLeases ---------------------------------------------------------------------------
@@ -114,7 +135,11 @@ export class NatsScale implements PartitionFeed, PartitionLeases {
   }
 
   // PartitionFeed -----------------------------------------------------------------------------
-  async replay(partition: number, upto: number, onBatch: (events: readonly SequencedEvent[]) => Promise<void>): Promise<void> {
+  async replay(
+    partition: number,
+    upto: number,
+    onBatch: (events: readonly SequencedEvent[]) => Promise<void>,
+  ): Promise<void> {
     if (upto <= 0) return;
     // A short-lived consumer with the singular filter_subject (ordered consumers with
     // filter_subjects need server 2.10); no acks, removed afterwards.
@@ -155,7 +180,9 @@ export class NatsScale implements PartitionFeed, PartitionLeases {
       ack_policy: AckPolicy.All,
       ack_wait: ms(this.#o.ackWaitMs),
       max_ack_pending: 20_000,
-      ...(afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
+      ...(afterSeq > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
+        : { deliver_policy: DeliverPolicy.All }),
     });
     this.#expect.set(partition, 1);
   }
@@ -166,7 +193,11 @@ export class NatsScale implements PartitionFeed, PartitionLeases {
    * sequence must be contiguous: at a hole the batch ends before it and `reopen` asks the caller to
    * recreate the consumer from its checkpoint, which delivers the lost message again.
    */
-  async next(partition: number, max: number, waitMs: number): Promise<{ events: SequencedEvent[]; ack: () => void; reopen: boolean }> {
+  async next(
+    partition: number,
+    max: number,
+    waitMs: number,
+  ): Promise<{ events: SequencedEvent[]; ack: () => void; reopen: boolean }> {
     const c = await this.#js.consumers.get(this.#o.stream, this.#durable(partition));
     const it = await c.fetch({ max_messages: max, expires: waitMs });
     const events: SequencedEvent[] = [];
@@ -195,10 +226,13 @@ export class NatsScale implements PartitionFeed, PartitionLeases {
     // first_seq = last_seq + 1.
     if (state.first_seq > afterSeq + 1) out.push({ from: afterSeq + 1, to: state.first_seq - 1 });
     // Interior deletes (message delete API, subject-filtered purge), as ranges.
-    const deleted = (state.deleted ?? []).filter((q) => q > afterSeq && q >= state.first_seq).sort((a, b) => a - b);
+    const deleted = (state.deleted ?? [])
+      .filter((q) => q > afterSeq && q >= state.first_seq)
+      .sort((a, b) => a - b);
     for (const q of deleted) {
       const lastRange = out[out.length - 1];
-      if (lastRange !== undefined && lastRange.to === q - 1) out[out.length - 1] = { from: lastRange.from, to: q };
+      if (lastRange !== undefined && lastRange.to === q - 1)
+        out[out.length - 1] = { from: lastRange.from, to: q };
       else out.push({ from: q, to: q });
     }
     return out;

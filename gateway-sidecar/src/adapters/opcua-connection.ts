@@ -56,7 +56,11 @@ export function createOpcuaClient(
     keepSessionAlive: true,
     requestedSessionTimeout: 60_000,
     defaultSecureTokenLifetime: 600_000,
-    connectionStrategy: { initialDelay: 200, maxDelay: o.reconnectMaxDelayMs, maxRetry: Math.max(1, initialRetries) },
+    connectionStrategy: {
+      initialDelay: 200,
+      maxDelay: o.reconnectMaxDelayMs,
+      maxRetry: Math.max(1, initialRetries),
+    },
   });
 }
 
@@ -68,7 +72,10 @@ export function userIdentity(o: OpcuaConnectionOptions): UserIdentityInfo {
 }
 
 /** Resolves the namespace index of the tag namespace; throws SC_ERR_SOURCE_CONNECT naming the URI if absent. */
-export async function resolveNamespaceIndex(session: ClientSession, o: OpcuaConnectionOptions): Promise<number> {
+export async function resolveNamespaceIndex(
+  session: ClientSession,
+  o: OpcuaConnectionOptions,
+): Promise<number> {
   if (o.namespaceUri === undefined) return o.namespaceIndex ?? 2;
   const array = await session.readNamespaceArray();
   const idx = array.indexOf(o.namespaceUri);

@@ -120,7 +120,10 @@ export class OpcuaTagSource implements TagSource {
     const client = createOpcuaClient(this.#o, 'ignition-ai-sidecar-source', 1);
     this.#client = client;
     client.on('connection_lost', () => this.#setState('reconnecting', 'connection lost'));
-    client.on('backoff', (count, delay) => this.#state !== 'connected' && this.#notify(`retry ${count} in ${delay} ms`));
+    client.on(
+      'backoff',
+      (count, delay) => this.#state !== 'connected' && this.#notify(`retry ${count} in ${delay} ms`),
+    );
     client.on('connection_reestablished', () => this.#setState('connected', 'connection re-established'));
     try {
       await client.connect(this.#o.endpointUrl);
@@ -134,7 +137,11 @@ export class OpcuaTagSource implements TagSource {
     } catch (err) {
       await this.stop();
       if (err instanceof SidecarError) throw err;
-      throw new SidecarError(ERRORS.SOURCE_CONNECT, `OPC UA source cannot subscribe at ${this.#o.endpointUrl}: ${(err as Error).message}`, { cause: err });
+      throw new SidecarError(
+        ERRORS.SOURCE_CONNECT,
+        `OPC UA source cannot subscribe at ${this.#o.endpointUrl}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     this.#setState('connected');
   }
@@ -156,7 +163,9 @@ export class OpcuaTagSource implements TagSource {
             deadbandValue: this.#o.deadband.value,
           });
     // Check every tag exists first: a monitored item on an unknown node only reports a bad value later.
-    const probes = await session.read(this.#o.tags.map((t) => ({ nodeId: tagNodeId(ns, t), attributeId: AttributeIds.NodeClass })));
+    const probes = await session.read(
+      this.#o.tags.map((t) => ({ nodeId: tagNodeId(ns, t), attributeId: AttributeIds.NodeClass })),
+    );
     const tags = this.#o.tags.filter((t, i) => {
       const status = probes[i]?.statusCode.name ?? 'BadUnexpectedError';
       if (status.startsWith('Good')) return true;
@@ -169,7 +178,12 @@ export class OpcuaTagSource implements TagSource {
     const group = await ClientMonitoredItemGroup.create(
       subscription,
       items,
-      { samplingInterval: this.#o.samplingIntervalMs, queueSize: this.#o.queueSize, discardOldest: true, ...(filter ? { filter } : {}) },
+      {
+        samplingInterval: this.#o.samplingIntervalMs,
+        queueSize: this.#o.queueSize,
+        discardOldest: true,
+        ...(filter ? { filter } : {}),
+      },
       TimestampsToReturn.Both,
     );
     group.on('changed', (_item, dataValue: DataValue, index: number) => {
@@ -187,7 +201,13 @@ export class OpcuaTagSource implements TagSource {
     }
     const now = this.#o.clock.now();
     const src = dv.sourceTimestamp?.getTime() ?? dv.serverTimestamp?.getTime() ?? now;
-    this.#queue.push({ tagPath, value: raw, quality: qualityOf(dv.statusCode.name), sourceTimestampMs: src, receivedTimestampMs: now });
+    this.#queue.push({
+      tagPath,
+      value: raw,
+      quality: qualityOf(dv.statusCode.name),
+      sourceTimestampMs: src,
+      receivedTimestampMs: now,
+    });
     if (this.#queue.length > this.#o.maxQueued) {
       this.#queue.shift();
       this.#count('opcua_queue_overflow');

@@ -7,7 +7,13 @@
  */
 import { AttributeIds, DataType, type ClientSession, type DataValue, type OPCUAClient } from 'node-opcua';
 import type { TagWriter, WriteOutcome } from '../ports.ts';
-import { createOpcuaClient, resolveNamespaceIndex, tagNodeId, userIdentity, type OpcuaConnectionOptions } from './opcua-connection.ts';
+import {
+  createOpcuaClient,
+  resolveNamespaceIndex,
+  tagNodeId,
+  userIdentity,
+  type OpcuaConnectionOptions,
+} from './opcua-connection.ts';
 
 /** Float read-back tolerance: a Float (32-bit) tag cannot hold every double exactly. */
 const FLOAT_REL_TOLERANCE = 1e-6;
@@ -60,7 +66,11 @@ export class OpcuaTagWriter implements TagWriter {
       const { session, ns } = await this.#connect();
       const before = await this.#readValue(tagPath);
       if (!before.statusCode.name.startsWith('Good')) {
-        return { ok: false, reason: `cannot read '${tagPath}' before writing: ${before.statusCode.name}`, statusCode: before.statusCode.name };
+        return {
+          ok: false,
+          reason: `cannot read '${tagPath}' before writing: ${before.statusCode.name}`,
+          statusCode: before.statusCode.name,
+        };
       }
       const dataType = before.value.dataType === DataType.Null ? DataType.Double : before.value.dataType;
       const previous = typeof before.value.value === 'number' ? (before.value.value as number) : undefined;
@@ -70,15 +80,25 @@ export class OpcuaTagWriter implements TagWriter {
         value: { value: { dataType, value } },
       });
       if (!status.name.startsWith('Good')) {
-        return { ok: false, reason: `server refused the write to '${tagPath}': ${status.name}`, statusCode: status.name };
+        return {
+          ok: false,
+          reason: `server refused the write to '${tagPath}': ${status.name}`,
+          statusCode: status.name,
+        };
       }
       const after = await this.#readValue(tagPath);
       const readBack: unknown = after.value?.value;
       const matches =
         typeof readBack === 'number' &&
-        (readBack === value || (dataType === DataType.Float && Math.abs(readBack - value) <= Math.abs(value) * FLOAT_REL_TOLERANCE));
+        (readBack === value ||
+          (dataType === DataType.Float &&
+            Math.abs(readBack - value) <= Math.abs(value) * FLOAT_REL_TOLERANCE));
       if (!after.statusCode.name.startsWith('Good') || !matches) {
-        return { ok: false, reason: `read-back of '${tagPath}' gave ${String(readBack)} (${after.statusCode.name}), expected ${value}`, statusCode: after.statusCode.name };
+        return {
+          ok: false,
+          reason: `read-back of '${tagPath}' gave ${String(readBack)} (${after.statusCode.name}), expected ${value}`,
+          statusCode: after.statusCode.name,
+        };
       }
       return { ok: true, readBack: readBack as number, previous };
     } catch (err) {

@@ -126,7 +126,10 @@ export class PgCdcTagSource implements TagSource {
       `INSERT INTO agentic_hmi.cdc_offsets (consumer, last_id) VALUES ($1, 0) ON CONFLICT (consumer) DO NOTHING`,
       [this.#o.consumer],
     );
-    const { rows } = await this.#q<{ last_id: string }>('SELECT last_id::text FROM agentic_hmi.cdc_offsets WHERE consumer = $1', [this.#o.consumer]);
+    const { rows } = await this.#q<{ last_id: string }>(
+      'SELECT last_id::text FROM agentic_hmi.cdc_offsets WHERE consumer = $1',
+      [this.#o.consumer],
+    );
     this.#offset = BigInt(rows[0]?.last_id ?? '0');
     this.#reconnectDelay = this.#o.reconnectMs.first;
     this.#setState('connected');
@@ -176,7 +179,7 @@ export class PgCdcTagSource implements TagSource {
   async #readOnce(): Promise<boolean> {
     const { rows } = await this.#q<Row>(
       // ORDER BY names the table column: the text alias `id` would sort '10' before '2'.
-    `SELECT d.id::text AS id, equipment_id, sensor_type, sensor_value, tag_path,
+      `SELECT d.id::text AS id, equipment_id, sensor_type, sensor_value, tag_path,
               (extract(epoch FROM timestamp) * 1000)::bigint::text AS ts_ms
          FROM mining_operations.sensor_data d WHERE d.id > $1::bigint ORDER BY d.id LIMIT $2`,
       [this.#offset.toString(), this.#o.maxBatch],
@@ -201,7 +204,10 @@ export class PgCdcTagSource implements TagSource {
     }
     if (events.length > 0 && this.#onEvents !== undefined) await this.#onEvents(events);
     const last = BigInt((take[take.length - 1] as Row).id);
-    await this.#q('UPDATE agentic_hmi.cdc_offsets SET last_id = $2, updated_at = now() WHERE consumer = $1 AND last_id < $2', [this.#o.consumer, last.toString()]);
+    await this.#q(
+      'UPDATE agentic_hmi.cdc_offsets SET last_id = $2, updated_at = now() WHERE consumer = $1 AND last_id < $2',
+      [this.#o.consumer, last.toString()],
+    );
     this.#offset = last;
     return take.length === rows.length && rows.length === this.#o.maxBatch;
   }
@@ -224,14 +230,21 @@ export class PgCdcTagSource implements TagSource {
   }
 
   #toEvent(r: Row, receivedMs: number): TagEvent | undefined {
-    const mapped = r.tag_path !== null && this.#o.equipment.sensorsByTag.has(r.tag_path)
-      ? r.tag_path
-      : this.#byEquipmentSensor.get(`${r.equipment_id}\u0000${r.sensor_type}`);
+    const mapped =
+      r.tag_path !== null && this.#o.equipment.sensorsByTag.has(r.tag_path)
+        ? r.tag_path
+        : this.#byEquipmentSensor.get(`${r.equipment_id}\u0000${r.sensor_type}`);
     if (mapped === undefined) return this.#count('unknown_tag');
     const v = Number(r.sensor_value);
     if (Number.isNaN(v)) return this.#count('nan');
     if (!Number.isFinite(v)) return this.#count('infinite');
-    return { tagPath: mapped, value: v, quality: 'good', sourceTimestampMs: Number(r.ts_ms), receivedTimestampMs: receivedMs };
+    return {
+      tagPath: mapped,
+      value: v,
+      quality: 'good',
+      sourceTimestampMs: Number(r.ts_ms),
+      receivedTimestampMs: receivedMs,
+    };
   }
 
   #count(reason: string): undefined {

@@ -7,7 +7,11 @@
 import type pg from 'pg';
 import type { CheckpointStore } from '../ports.ts';
 import type { PartitionCheckpoint } from '../scale-ports.ts';
-import type { CheckpointChain, PartitionCheckpointChains, PartitionDelta } from '../checkpoint-chain-ports.ts';
+import type {
+  CheckpointChain,
+  PartitionCheckpointChains,
+  PartitionDelta,
+} from '../checkpoint-chain-ports.ts';
 
 export class PgCheckpointStore implements CheckpointStore {
   readonly #pool: pg.Pool;
@@ -71,7 +75,13 @@ export class PgPartitionCheckpoints implements PartitionCheckpointChains {
   }
 
   async loadChain(partition: number): Promise<CheckpointChain | undefined> {
-    const { rows } = await this.#pool.query<{ kind: number; seq: string; base_seq: string; prev_seq: string | null; bytes: Buffer }>(
+    const { rows } = await this.#pool.query<{
+      kind: number;
+      seq: string;
+      base_seq: string;
+      prev_seq: string | null;
+      bytes: Buffer;
+    }>(
       `SELECT 0 AS kind, c.seq AS seq_n, c.seq::text AS seq, coalesce(c.base_seq, c.seq)::text AS base_seq, NULL::text AS prev_seq, c.state AS bytes
          FROM agentic_hmi.scale_partition_checkpoints c WHERE c.stream = $1 AND c.partition_no = $2
        UNION ALL
@@ -89,7 +99,14 @@ export class PgPartitionCheckpoints implements PartitionCheckpointChains {
       seq: Number(head.seq),
       baseSeq: Number(head.base_seq),
       base: bytesOf(head.bytes),
-      deltas: rows.slice(1).map((r) => ({ baseSeq: Number(r.base_seq), prevSeq: Number(r.prev_seq), seq: Number(r.seq), delta: bytesOf(r.bytes) })),
+      deltas: rows
+        .slice(1)
+        .map((r) => ({
+          baseSeq: Number(r.base_seq),
+          prevSeq: Number(r.prev_seq),
+          seq: Number(r.seq),
+          delta: bytesOf(r.bytes),
+        })),
     };
   }
 
@@ -110,7 +127,9 @@ export class PgPartitionCheckpoints implements PartitionCheckpointChains {
 
   async saveDelta(partition: number, d: PartitionDelta): Promise<boolean> {
     if (!(d.seq > d.prevSeq && d.prevSeq >= d.baseSeq)) {
-      throw new RangeError(`a delta must lead forward from base ${d.baseSeq} <= ${d.prevSeq} to a later sequence, got ${d.seq}`);
+      throw new RangeError(
+        `a delta must lead forward from base ${d.baseSeq} <= ${d.prevSeq} to a later sequence, got ${d.seq}`,
+      );
     }
     const r = await this.#pool.query(
       `WITH tip AS (

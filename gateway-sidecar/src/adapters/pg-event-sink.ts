@@ -55,7 +55,10 @@ export interface CriticalAlertRow {
 }
 
 /** Bronze row of an accepted sensor or setpoint reading (setpoints get sensor_type `setpoint:<name>`). */
-export function bronzeRowOf(reading: SensorReading | SetpointReading, receivedTimestampMs?: number): BronzeRow {
+export function bronzeRowOf(
+  reading: SensorReading | SetpointReading,
+  receivedTimestampMs?: number,
+): BronzeRow {
   if (reading.kind === 'sensor') {
     return {
       eventId: eventIdOf(reading.tag.tagPath, reading.sourceTimestampMs),

@@ -118,12 +118,14 @@ export class PgMetricsRollup {
     const nowMs = this.#o.clock.now();
     const counters = this.#o.counters();
     const elapsedMs = Math.max(1, nowMs - this.#last.atMs);
-    const perHour = (now: number, before: number): number => (Math.max(0, now - before) * HOUR_MS) / elapsedMs;
+    const perHour = (now: number, before: number): number =>
+      (Math.max(0, now - before) * HOUR_MS) / elapsedMs;
     const now = new Date(nowMs);
-    const { rows } = await this.#o.db.query<{ recs_last_hour: string; approval_rate: string | null; latency_s: string | null }>(
-      SQL_STATS,
-      [now],
-    );
+    const { rows } = await this.#o.db.query<{
+      recs_last_hour: string;
+      approval_rate: string | null;
+      latency_s: string | null;
+    }>(SQL_STATS, [now]);
     const stats = rows[0];
     const recsPerHour =
       counters.recommendations !== undefined && this.#last.counters.recommendations !== undefined

@@ -31,7 +31,9 @@ export async function runMigrations(pool: pg.Pool, dir: string = MIGRATIONS_DIR)
       `CREATE TABLE IF NOT EXISTS public.schema_migrations (
          name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
     );
-    const { rows } = await client.query<AppliedMigration>('SELECT name, checksum FROM public.schema_migrations');
+    const { rows } = await client.query<AppliedMigration>(
+      'SELECT name, checksum FROM public.schema_migrations',
+    );
     const done = new Map(rows.map((r) => [r.name, r.checksum]));
     for (const file of files) {
       const sql = readFileSync(join(dir, file), 'utf8');
@@ -39,20 +41,28 @@ export async function runMigrations(pool: pg.Pool, dir: string = MIGRATIONS_DIR)
       const previous = done.get(file);
       if (previous !== undefined) {
         if (previous !== checksum) {
-          throw new SidecarError(ERRORS.DB_MIGRATION, `migration '${file}' changed after it was applied (checksum differs)`);
+          throw new SidecarError(
+            ERRORS.DB_MIGRATION,
+            `migration '${file}' changed after it was applied (checksum differs)`,
+          );
         }
         continue;
       }
       try {
         await client.query('BEGIN');
         await client.query(sql);
-        await client.query('INSERT INTO public.schema_migrations (name, checksum) VALUES ($1, $2)', [file, checksum]);
+        await client.query('INSERT INTO public.schema_migrations (name, checksum) VALUES ($1, $2)', [
+          file,
+          checksum,
+        ]);
         await client.query('COMMIT');
         applied.push(file);
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         if (err instanceof SidecarError) throw err;
-        throw new SidecarError(ERRORS.DB_MIGRATION, `migration '${file}' failed: ${(err as Error).message}`, { cause: err });
+        throw new SidecarError(ERRORS.DB_MIGRATION, `migration '${file}' failed: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
   } finally {

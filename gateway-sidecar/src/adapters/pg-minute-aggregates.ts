@@ -10,7 +10,10 @@
 import type pg from 'pg';
 import type { MinuteAggregate } from '../domain/minute-aggregates.ts';
 
-export async function upsertMinuteAggregates(db: pg.Pool | pg.PoolClient, rows: readonly MinuteAggregate[]): Promise<number> {
+export async function upsertMinuteAggregates(
+  db: pg.Pool | pg.PoolClient,
+  rows: readonly MinuteAggregate[],
+): Promise<number> {
   if (rows.length === 0) return 0;
   const res = await db.query(
     `INSERT INTO mining_operations.sensor_minute_aggregates AS a

@@ -45,7 +45,10 @@ export function createPgPool(options: PgPoolOptions): pg.Pool {
  * Runs `fn` in one transaction on a client of `db`: COMMIT when it resolves, ROLLBACK when it
  * throws (a failed ROLLBACK does not hide the original error), the client released either way.
  */
-export async function inTransaction<T>(db: Pick<pg.Pool, 'connect'>, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  db: Pick<pg.Pool, 'connect'>,
+  fn: (c: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const c = await db.connect();
   try {
     await c.query('BEGIN');

@@ -164,9 +164,11 @@ export async function appendDecisionChanges(
     [all.map((r) => r.id), all.map((r) => JSON.stringify(r))],
   );
   const seqOf = new Map(logged.rows.map((r) => [r.subject_id, Number(r.seq)]));
-  const changes = all.map(
-    (r): Change => ({ seq: seqOf.get(r.id) as number, type: 'recommendation', recommendation: r }),
-  );
+  const changes = all.map((r): Change => ({
+    seq: seqOf.get(r.id) as number,
+    type: 'recommendation',
+    recommendation: r,
+  }));
   const [change, ...rest] = changes as [Change, ...Change[]];
   return { change, siblings: rest };
 }

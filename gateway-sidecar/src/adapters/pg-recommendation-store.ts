@@ -360,7 +360,10 @@ export class PgRecommendationStore implements RecommendationStore {
   }
 
   /** `seqs[i]`: the seq alert i was pushed with (push-first bypass); otherwise the log assigns one. */
-  async appendCriticalAlerts(alerts: readonly CriticalAlertCandidate[], seqs?: readonly (number | undefined)[]): Promise<Change[]> {
+  async appendCriticalAlerts(
+    alerts: readonly CriticalAlertCandidate[],
+    seqs?: readonly (number | undefined)[],
+  ): Promise<Change[]> {
     if (alerts.length === 0) return [];
     return this.#tx(async (c) => {
       const out: Change[] = [];
@@ -429,7 +432,13 @@ export class PgRecommendationStore implements RecommendationStore {
     return q.disciplineHistory(this.#pool, nowMs);
   }
 
-  setMode(equipmentId: string, mode: string, source: 'tag' | 'api', by: string, nowMs: number): Promise<void> {
+  setMode(
+    equipmentId: string,
+    mode: string,
+    source: 'tag' | 'api',
+    by: string,
+    nowMs: number,
+  ): Promise<void> {
     return q.setMode(this.#pool, equipmentId, mode, source, by, nowMs);
   }
 

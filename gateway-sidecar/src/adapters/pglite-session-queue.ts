@@ -23,7 +23,10 @@ import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 /** The part of PGlite this queue uses. */
 export interface SessionBackend {
   runExclusive<T>(fn: () => Promise<T>): Promise<T>;
-  execProtocolRawStream(message: Uint8Array, options: { onRawData: (data: Uint8Array) => void }): Promise<void>;
+  execProtocolRawStream(
+    message: Uint8Array,
+    options: { onRawData: (data: Uint8Array) => void },
+  ): Promise<void>;
 }
 
 interface QueuedMessage {

@@ -66,7 +66,10 @@ export interface ResilientSinkStats {
 }
 
 /** Options from config: journal in `<dataDir>/spool`, bound and backoff from `database.*`. */
-export function resilientSinkOptionsFrom(config: Pick<Config, 'dataDir' | 'database'>, logger: Logger): ResilientSinkOptions {
+export function resilientSinkOptionsFrom(
+  config: Pick<Config, 'dataDir' | 'database'>,
+  logger: Logger,
+): ResilientSinkOptions {
   return {
     dir: join(config.dataDir, 'spool'),
     logger,
@@ -206,7 +209,8 @@ export class ResilientSink {
   async drained(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.#journal.depth > 0 || this.#state !== 'direct') {
-      if (Date.now() > deadline) throw new Error(`spool not drained after ${timeoutMs} ms (depth ${this.#journal.depth})`);
+      if (Date.now() > deadline)
+        throw new Error(`spool not drained after ${timeoutMs} ms (depth ${this.#journal.depth})`);
       await new Promise((r) => setTimeout(r, 20));
     }
     await this.#serial(async () => undefined);
@@ -230,7 +234,10 @@ export class ResilientSink {
   #attempt(handler: SpoolHandler<unknown>, payload: unknown): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new AttemptTimeout(`write timed out after ${this.#attemptTimeoutMs} ms`)), this.#attemptTimeoutMs);
+      timer = setTimeout(
+        () => reject(new AttemptTimeout(`write timed out after ${this.#attemptTimeoutMs} ms`)),
+        this.#attemptTimeoutMs,
+      );
     });
     return Promise.race([handler.write(payload), timeout]).finally(() => clearTimeout(timer));
   }
@@ -257,7 +264,10 @@ export class ResilientSink {
     this.#counts.failedAttempts++;
     this.#lastError = (err as Error).message;
     if (this.#state === 'direct') {
-      this.#log.warn({ code: WARNINGS.SPOOLING.code, err }, 'database unreachable: spooling to the local journal');
+      this.#log.warn(
+        { code: WARNINGS.SPOOLING.code, err },
+        'database unreachable: spooling to the local journal',
+      );
     }
     this.#setState('spooling');
     this.#schedule(this.#delayMs);
@@ -287,7 +297,11 @@ export class ResilientSink {
     for (const record of batch) {
       const handler = this.#handlers.get(record.kind);
       if (!handler) {
-        if (this.#waitingKind !== record.kind) this.#log.error({ kind: record.kind, seq: record.seq }, 'spooled record of an unregistered kind blocks the journal');
+        if (this.#waitingKind !== record.kind)
+          this.#log.error(
+            { kind: record.kind, seq: record.seq },
+            'spooled record of an unregistered kind blocks the journal',
+          );
         this.#waitingKind = record.kind;
         break;
       }
@@ -307,7 +321,8 @@ export class ResilientSink {
     if (lastDone) this.#journal.ack(lastDone.seq);
     if (this.#journal.depth === 0) {
       this.#delayMs = this.#retryInitialMs;
-      if (this.#state !== 'direct') this.#log.info({ replayed: this.#counts.replayed }, 'spool journal flushed; writing directly again');
+      if (this.#state !== 'direct')
+        this.#log.info({ replayed: this.#counts.replayed }, 'spool journal flushed; writing directly again');
       this.#setState('direct');
       return;
     }
@@ -328,7 +343,11 @@ export class ResilientSink {
     );
     const fd = openSync(join(this.#dir, 'dead-letter.ndjson'), 'a');
     try {
-      writeSync(fd, JSON.stringify({ at: new Date().toISOString(), kind, sqlstate: e.code, error: e.message, payload }) + '\n');
+      writeSync(
+        fd,
+        JSON.stringify({ at: new Date().toISOString(), kind, sqlstate: e.code, error: e.message, payload }) +
+          '\n',
+      );
       fsyncSync(fd);
     } finally {
       closeSync(fd);

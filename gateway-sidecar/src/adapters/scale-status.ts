@@ -23,23 +23,55 @@ export class ScaleStatus {
   readonly #owned: () => readonly number[];
   readonly #holes: { partition: number; from: number; to: number; at: string }[] = [];
   readonly #restoreFailures: { partition: number; message: string; at: string }[] = [];
-  readonly #processed = this.registry.register(new Counter('scale_events_processed_total', 'Events committed per partition by this worker'));
-  readonly #rejected = this.registry.register(new Counter('scale_events_rejected_total', 'Events rejected by validation per partition'));
+  readonly #processed = this.registry.register(
+    new Counter('scale_events_processed_total', 'Events committed per partition by this worker'),
+  );
+  readonly #rejected = this.registry.register(
+    new Counter('scale_events_rejected_total', 'Events rejected by validation per partition'),
+  );
   readonly #checkpoints = this.registry.register(
-    new Counter('scale_checkpoints_total', 'Partition checkpoints saved, by kind: base (full state), delta (changes since the previous checkpoint), stale (a delta refused because another owner moved the checkpoint)'),
+    new Counter(
+      'scale_checkpoints_total',
+      'Partition checkpoints saved, by kind: base (full state), delta (changes since the previous checkpoint), stale (a delta refused because another owner moved the checkpoint)',
+    ),
   );
   readonly #stateBytes = this.registry.register(
-    new Gauge('scale_checkpoint_state_bytes', 'Bytes written by the last checkpoint of a partition, by kind (base or delta)'),
+    new Gauge(
+      'scale_checkpoint_state_bytes',
+      'Bytes written by the last checkpoint of a partition, by kind (base or delta)',
+    ),
   );
-  readonly #restored = this.registry.register(new Counter('scale_partition_restores_total', 'Partitions taken over with their state restored from a snapshot'));
-  readonly #holeCount = this.registry.register(new Counter('scale_delivery_holes_total', 'Delivery holes (missing stream sequence ranges) found at takeovers'));
-  readonly #holeSeqs = this.registry.register(new Counter('scale_delivery_hole_sequences_total', 'Stream sequences missing after a checkpoint at takeovers'));
-  readonly #restoreFailed = this.registry.register(new Counter('scale_restore_failures_total', 'Snapshots that could not be restored (state rebuilt from the stream)'));
+  readonly #restored = this.registry.register(
+    new Counter(
+      'scale_partition_restores_total',
+      'Partitions taken over with their state restored from a snapshot',
+    ),
+  );
+  readonly #holeCount = this.registry.register(
+    new Counter(
+      'scale_delivery_holes_total',
+      'Delivery holes (missing stream sequence ranges) found at takeovers',
+    ),
+  );
+  readonly #holeSeqs = this.registry.register(
+    new Counter(
+      'scale_delivery_hole_sequences_total',
+      'Stream sequences missing after a checkpoint at takeovers',
+    ),
+  );
+  readonly #restoreFailed = this.registry.register(
+    new Counter(
+      'scale_restore_failures_total',
+      'Snapshots that could not be restored (state rebuilt from the stream)',
+    ),
+  );
 
   constructor(instanceId: string, owned: () => readonly number[]) {
     this.#instanceId = instanceId;
     this.#owned = owned;
-    this.registry.register(new Gauge('scale_partitions_owned', 'Partitions this worker owns', () => owned().length));
+    this.registry.register(
+      new Gauge('scale_partitions_owned', 'Partitions this worker owns', () => owned().length),
+    );
   }
 
   committed(partition: number, processed: number, rejected: number): void {
@@ -78,15 +110,23 @@ export class ScaleStatus {
 }
 
 /** Serves /health and /metrics; resolves with the bound port (port 0: any free one). */
-export async function serveScaleStatus(status: ScaleStatus, host: string, port: number): Promise<{ port: number; close: () => Promise<void> }> {
+export async function serveScaleStatus(
+  status: ScaleStatus,
+  host: string,
+  port: number,
+): Promise<{ port: number; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status.health()));
     } else if (req.method === 'GET' && path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(status.registry.render());
+      res
+        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+        .end(status.registry.render());
     } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route ${req.method} ${path}; use GET /health or GET /metrics` }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: `no route ${req.method} ${path}; use GET /health or GET /metrics` }));
     }
   });
   await new Promise<void>((resolve, reject) => {

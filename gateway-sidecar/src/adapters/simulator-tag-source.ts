@@ -41,7 +41,8 @@ export class SimulatorTagSource implements TagSource {
   #ticks = 0;
 
   constructor(opts: SimulatorTagSourceOptions) {
-    if (opts.speed !== 'max' && !(opts.speed > 0)) throw new Error(`speed must be positive or 'max', got ${String(opts.speed)}`);
+    if (opts.speed !== 'max' && !(opts.speed > 0))
+      throw new Error(`speed must be positive or 'max', got ${String(opts.speed)}`);
     this.#opts = opts;
     this.plant = new PlantSimulator({
       seed: opts.seed,
@@ -94,7 +95,13 @@ export class SimulatorTagSource implements TagSource {
       const batch: TagEvent[] = [];
       for (let i = 0; i < perBatch && !this.#isDone(); i++) {
         for (const s of this.plant.step()) {
-          batch.push({ tagPath: s.tagPath, value: s.value, quality: 'good', sourceTimestampMs: s.timestampMs, receivedTimestampMs: s.timestampMs });
+          batch.push({
+            tagPath: s.tagPath,
+            value: s.value,
+            quality: 'good',
+            sourceTimestampMs: s.timestampMs,
+            receivedTimestampMs: s.timestampMs,
+          });
         }
         this.#ticks++;
       }

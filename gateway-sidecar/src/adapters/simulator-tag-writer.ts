@@ -22,7 +22,11 @@ export class SimulatorTagWriter implements TagWriter {
     const previous = await this.read(tagPath);
     const problem = this.#plant.setSetpoint(tagPath, value);
     if (problem !== undefined) {
-      return { ok: false, reason: problem, statusCode: this.#plant.isSetpoint(tagPath) ? 'BadOutOfRange' : 'BadNotWritable' };
+      return {
+        ok: false,
+        reason: problem,
+        statusCode: this.#plant.isSetpoint(tagPath) ? 'BadOutOfRange' : 'BadNotWritable',
+      };
     }
     const readBack = await this.read(tagPath);
     if (readBack === undefined || readBack !== value) {

@@ -40,7 +40,9 @@ export class RebirthRequester {
     const last = this.#last.get(edge);
     if (last !== undefined && nowMs - last < this.#minIntervalMs) return false;
     this.#last.set(edge, nowMs);
-    client.publish(`spBv1.0/${groupId}/NCMD/${edge}`, Buffer.from(SparkplugTracker.rebirthRequest(nowMs)), { qos: 0 });
+    client.publish(`spBv1.0/${groupId}/NCMD/${edge}`, Buffer.from(SparkplugTracker.rebirthRequest(nowMs)), {
+      qos: 0,
+    });
     return true;
   }
 }

@@ -65,7 +65,11 @@ export class SparkplugTagSource implements TagSource {
     } catch (err) {
       this.#stopped = true;
       this.#setState('stopped', (err as Error).message);
-      throw new SidecarError(ERRORS.SOURCE_CONNECT, `cannot connect to MQTT broker ${this.#o.brokerUrl}: ${(err as Error).message}`, { cause: err });
+      throw new SidecarError(
+        ERRORS.SOURCE_CONNECT,
+        `cannot connect to MQTT broker ${this.#o.brokerUrl}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     this.#client = client;
     client.on('message', (topic, payload) => this.#onMessage(client, topic, payload));
@@ -80,7 +84,8 @@ export class SparkplugTagSource implements TagSource {
     const now = this.#o.clock.now();
     const r = this.#tracker.handle(topic, payload, now);
     for (const reason of r.rejects) this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
-    if (r.rebirth !== undefined && this.#rebirth.request(client, this.#o.groupId, r.rebirth, now)) this.#rebirthsRequested++;
+    if (r.rebirth !== undefined && this.#rebirth.request(client, this.#o.groupId, r.rebirth, now))
+      this.#rebirthsRequested++;
     if (r.events.length === 0) return;
     this.#queue.push(...r.events);
     const over = this.#queue.length - this.#o.maxQueued;

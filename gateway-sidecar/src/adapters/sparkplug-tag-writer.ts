@@ -37,7 +37,11 @@ export class SparkplugTagWriter implements TagWriter {
         for (const u of r.updated) {
           this.#values.set(u.info.tagPath, u.value);
           const waiting = this.#waiters.get(u.info.tagPath);
-          if (waiting) this.#waiters.set(u.info.tagPath, waiting.filter((w) => !w(u.value)));
+          if (waiting)
+            this.#waiters.set(
+              u.info.tagPath,
+              waiting.filter((w) => !w(u.value)),
+            );
         }
       });
       return client;
@@ -57,27 +61,52 @@ export class SparkplugTagWriter implements TagWriter {
     try {
       client = await this.connect();
     } catch (err) {
-      return { ok: false, reason: `cannot connect to MQTT broker ${this.#o.brokerUrl}: ${(err as Error).message}` };
+      return {
+        ok: false,
+        reason: `cannot connect to MQTT broker ${this.#o.brokerUrl}: ${(err as Error).message}`,
+      };
     }
     const info = this.#tracker.metrics.get(tagPath);
-    if (!info) return { ok: false, reason: `tag '${tagPath}' has not been announced in any BIRTH of group '${this.#o.groupId}'` };
+    if (!info)
+      return {
+        ok: false,
+        reason: `tag '${tagPath}' has not been announced in any BIRTH of group '${this.#o.groupId}'`,
+      };
     const previous = await this.read(tagPath);
-    const metric = { name: info.name, type: info.type, value, ...(info.alias !== undefined ? { alias: info.alias } : {}) };
-    const topic = info.device === undefined
-      ? `spBv1.0/${this.#o.groupId}/NCMD/${info.edge}`
-      : `spBv1.0/${this.#o.groupId}/DCMD/${info.edge}/${info.device}`;
+    const metric = {
+      name: info.name,
+      type: info.type,
+      value,
+      ...(info.alias !== undefined ? { alias: info.alias } : {}),
+    };
+    const topic =
+      info.device === undefined
+        ? `spBv1.0/${this.#o.groupId}/NCMD/${info.edge}`
+        : `spBv1.0/${this.#o.groupId}/DCMD/${info.edge}/${info.device}`;
     const confirmed = this.#confirmation(tagPath, value);
     try {
-      await client.publishAsync(topic, Buffer.from(sparkplugCodec.encodePayload({ timestamp: Date.now(), metrics: [metric] })), { qos: 0 });
+      await client.publishAsync(
+        topic,
+        Buffer.from(sparkplugCodec.encodePayload({ timestamp: Date.now(), metrics: [metric] })),
+        { qos: 0 },
+      );
     } catch (err) {
       return { ok: false, reason: `publishing ${topic} failed: ${(err as Error).message}` };
     }
     const readBack = await confirmed;
     if (readBack === undefined) {
-      return { ok: false, reason: `edge node did not confirm '${tagPath}' = ${value} within ${this.#o.confirmTimeoutMs} ms`, statusCode: 'Timeout' };
+      return {
+        ok: false,
+        reason: `edge node did not confirm '${tagPath}' = ${value} within ${this.#o.confirmTimeoutMs} ms`,
+        statusCode: 'Timeout',
+      };
     }
     if (readBack !== value) {
-      return { ok: false, reason: `edge node reported '${tagPath}' = ${String(readBack)} after the command, expected ${value}`, statusCode: 'Mismatch' };
+      return {
+        ok: false,
+        reason: `edge node reported '${tagPath}' = ${String(readBack)} after the command, expected ${value}`,
+        statusCode: 'Mismatch',
+      };
     }
     return { ok: true, readBack, previous };
   }
@@ -98,7 +127,10 @@ export class SparkplugTagWriter implements TagWriter {
         return true;
       };
       const timer = setTimeout(() => {
-        this.#waiters.set(tagPath, (this.#waiters.get(tagPath) ?? []).filter((w) => w !== done));
+        this.#waiters.set(
+          tagPath,
+          (this.#waiters.get(tagPath) ?? []).filter((w) => w !== done),
+        );
         resolve(last);
       }, this.#o.confirmTimeoutMs);
       this.#waiters.set(tagPath, [...(this.#waiters.get(tagPath) ?? []), done]);

@@ -48,7 +48,12 @@ export interface HandleResult {
 
 export function toNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
-  if (v !== null && typeof v === 'object' && 'toNumber' in v && typeof (v as { toNumber: unknown }).toNumber === 'function') {
+  if (
+    v !== null &&
+    typeof v === 'object' &&
+    'toNumber' in v &&
+    typeof (v as { toNumber: unknown }).toNumber === 'function'
+  ) {
     return (v as { toNumber(): number }).toNumber();
   }
   return undefined;
@@ -74,7 +79,13 @@ export class SparkplugTracker {
     const out: HandleResult = { events: [], rebirth: undefined, rejects: [], updated: [] };
     const parts = topic.split('/');
     const [ns, group, type, edge, device] = parts;
-    if (ns !== 'spBv1.0' || group !== this.#group || type === undefined || edge === undefined || parts.length > 5) {
+    if (
+      ns !== 'spBv1.0' ||
+      group !== this.#group ||
+      type === undefined ||
+      edge === undefined ||
+      parts.length > 5
+    ) {
       out.rejects.push('sparkplug_bad_topic');
       return out;
     }
@@ -90,7 +101,12 @@ export class SparkplugTracker {
     const seq = toNumber(payload.seq);
     if (type === 'NBIRTH') {
       const bd = (payload.metrics ?? []).find((m) => m.name === 'bdSeq');
-      this.#nodes.set(edge, { expectedSeq: seq === undefined ? undefined : (seq + 1) % 256, bdSeq: toNumber(bd?.value), byAlias: new Map(), byName: new Map() });
+      this.#nodes.set(edge, {
+        expectedSeq: seq === undefined ? undefined : (seq + 1) % 256,
+        bdSeq: toNumber(bd?.value),
+        byAlias: new Map(),
+        byName: new Map(),
+      });
       this.#emit(out, edge, undefined, payload.metrics ?? [], ts, nowMs, true);
       return out;
     }
@@ -118,13 +134,32 @@ export class SparkplugTracker {
     if (type === 'DDEATH') {
       if (device !== undefined) this.#stale(out, edge, device, ts, nowMs);
     } else if (type === 'DBIRTH' || type === 'NDATA' || type === 'DDATA') {
-      if (this.#emit(out, edge, type === 'NDATA' ? undefined : device, payload.metrics ?? [], ts, nowMs, type === 'DBIRTH')) rebirth = edge;
+      if (
+        this.#emit(
+          out,
+          edge,
+          type === 'NDATA' ? undefined : device,
+          payload.metrics ?? [],
+          ts,
+          nowMs,
+          type === 'DBIRTH',
+        )
+      )
+        rebirth = edge;
     } else out.rejects.push('sparkplug_bad_topic');
     return { ...out, rebirth };
   }
 
   /** Emits events for metrics; returns true when an alias could not be resolved (rebirth needed). */
-  #emit(out: HandleResult, edge: string, device: string | undefined, metrics: UMetric[], ts: number, nowMs: number, birth: boolean): boolean {
+  #emit(
+    out: HandleResult,
+    edge: string,
+    device: string | undefined,
+    metrics: UMetric[],
+    ts: number,
+    nowMs: number,
+    birth: boolean,
+  ): boolean {
     const node = this.#nodes.get(edge);
     if (!node) return false;
     let unresolved = false;
@@ -133,7 +168,14 @@ export class SparkplugTracker {
       let info: MetricInfo | undefined;
       if (birth && m.name) {
         if (INTERNAL.test(m.name)) continue;
-        info = { tagPath: this.tagPathOf(edge, device, m.name), edge, device, name: m.name, alias, type: m.type };
+        info = {
+          tagPath: this.tagPathOf(edge, device, m.name),
+          edge,
+          device,
+          name: m.name,
+          alias,
+          type: m.type,
+        };
         node.byName.set(`${device ?? ''}\u0000${m.name}`, info);
         if (alias !== undefined) node.byAlias.set(`${device ?? ''}\u0000${alias}`, info);
         this.metrics.set(info.tagPath, info);
@@ -153,7 +195,13 @@ export class SparkplugTracker {
         continue;
       }
       const mts = toNumber(m.timestamp) ?? ts;
-      out.events.push({ tagPath: info.tagPath, value, quality: m.isNull ? 'bad' : 'good', sourceTimestampMs: mts, receivedTimestampMs: nowMs });
+      out.events.push({
+        tagPath: info.tagPath,
+        value,
+        quality: m.isNull ? 'bad' : 'good',
+        sourceTimestampMs: mts,
+        receivedTimestampMs: nowMs,
+      });
       out.updated.push({ info, value });
     }
     return unresolved;
@@ -163,13 +211,22 @@ export class SparkplugTracker {
   #stale(out: HandleResult, edge: string, device: string | undefined, ts: number, nowMs: number): void {
     for (const info of this.metrics.values()) {
       if (info.edge !== edge || (device !== undefined && info.device !== device)) continue;
-      out.events.push({ tagPath: info.tagPath, value: null, quality: 'bad', sourceTimestampMs: ts, receivedTimestampMs: nowMs });
+      out.events.push({
+        tagPath: info.tagPath,
+        value: null,
+        quality: 'bad',
+        sourceTimestampMs: ts,
+        receivedTimestampMs: nowMs,
+      });
       out.updated.push({ info, value: undefined });
     }
   }
 
   /** Payload of an NCMD asking `edge` to publish its BIRTH certificates again. */
   static rebirthRequest(nowMs: number): Uint8Array {
-    return codec.encodePayload({ timestamp: nowMs, metrics: [{ name: REBIRTH_METRIC, type: 'Boolean', value: true }] });
+    return codec.encodePayload({
+      timestamp: nowMs,
+      metrics: [{ name: REBIRTH_METRIC, type: 'Boolean', value: true }],
+    });
   }
 }

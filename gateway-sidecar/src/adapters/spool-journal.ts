@@ -18,7 +18,19 @@
  * droppable rows are shrunk the same way; records that must survive are always written, so the
  * journal may exceed the bound by those alone (`overLimit` says so).
  */
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ERRORS, SidecarError } from '../errors.ts';
 
@@ -72,7 +84,9 @@ interface Segment {
 const SEGMENT_RE = /^seg-(\d{16})\.ndjson$/;
 
 function ioError(what: string, err: unknown): SidecarError {
-  return new SidecarError(ERRORS.SPOOL_IO, `spool journal: ${what}: ${(err as Error).message}`, { cause: err });
+  return new SidecarError(ERRORS.SPOOL_IO, `spool journal: ${what}: ${(err as Error).message}`, {
+    cause: err,
+  });
 }
 
 function fsyncDir(dir: string): void {
@@ -129,7 +143,9 @@ export class SpoolJournal {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     this.#nextSeq = this.#acked + 1;
-    const files = readdirSync(this.#dir).filter((f) => SEGMENT_RE.test(f)).sort();
+    const files = readdirSync(this.#dir)
+      .filter((f) => SEGMENT_RE.test(f))
+      .sort();
     for (const file of files) {
       const path = join(this.#dir, file);
       const data = readFileSync(path);
@@ -142,7 +158,8 @@ export class SpoolJournal {
         const raw = JSON.parse(line) as { s: number; k: string; t: number; p: unknown };
         seg.lastSeq = Math.max(seg.lastSeq, raw.s);
         this.#nextSeq = Math.max(this.#nextSeq, raw.s + 1);
-        if (raw.s > this.#acked) seg.records.push({ seq: raw.s, kind: raw.k, payload: raw.p, appendedAtMs: raw.t });
+        if (raw.s > this.#acked)
+          seg.records.push({ seq: raw.s, kind: raw.k, payload: raw.p, appendedAtMs: raw.t });
       }
       if (seg.records.length === 0) rmSync(path, { force: true });
       else this.#segments.push(seg);
@@ -217,9 +234,16 @@ export class SpoolJournal {
         measure();
       }
     }
-    const stored: SpoolRecord[] = lines.map((l) => ({ seq: this.#nextSeq++, kind: l.kind, payload: l.payload, appendedAtMs: now }));
+    const stored: SpoolRecord[] = lines.map((l) => ({
+      seq: this.#nextSeq++,
+      kind: l.kind,
+      payload: l.payload,
+      appendedAtMs: now,
+    }));
     if (stored.length === 0) return stored;
-    const text = stored.map((r) => JSON.stringify({ s: r.seq, k: r.kind, t: r.appendedAtMs, p: r.payload }) + '\n').join('');
+    const text = stored
+      .map((r) => JSON.stringify({ s: r.seq, k: r.kind, t: r.appendedAtMs, p: r.payload }) + '\n')
+      .join('');
     try {
       const seg = this.#writableSegment(stored[0]?.seq ?? 0);
       const buf = Buffer.from(text, 'utf8');
@@ -272,7 +296,9 @@ export class SpoolJournal {
           if (res.keep !== undefined) kept.push({ ...r, payload: res.keep });
         }
       }
-      const text = kept.map((r) => JSON.stringify({ s: r.seq, k: r.kind, t: r.appendedAtMs, p: r.payload }) + '\n').join('');
+      const text = kept
+        .map((r) => JSON.stringify({ s: r.seq, k: r.kind, t: r.appendedAtMs, p: r.payload }) + '\n')
+        .join('');
       const tmp = `${seg.path}.tmp`;
       try {
         const fd = openSync(tmp, 'w');

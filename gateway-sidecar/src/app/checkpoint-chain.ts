@@ -17,7 +17,13 @@
 import type { PartitionCheckpoints } from '../scale-ports.ts';
 import type { CheckpointChain, PartitionCheckpointChains } from '../checkpoint-chain-ports.ts';
 import { StateFormatError } from '../domain/state-codec.ts';
-import { applyDeltaToImage, diffPartitionState, encodePartitionImage, isPartitionSnapshot, toPartitionImage } from './partition-delta.ts';
+import {
+  applyDeltaToImage,
+  diffPartitionState,
+  encodePartitionImage,
+  isPartitionSnapshot,
+  toPartitionImage,
+} from './partition-delta.ts';
 import { isLegacyPartitionState } from './partition-state.ts';
 
 export interface ChainOptions {
@@ -31,14 +37,18 @@ export interface ChainOptions {
 export const DEFAULT_CHAIN: ChainOptions = { fullEvery: 24, maxChainRatio: 1 };
 
 export function checkChainOptions(o: ChainOptions): ChainOptions {
-  if (!Number.isInteger(o.fullEvery) || o.fullEvery < 1) throw new RangeError(`checkpointFullEvery must be an integer >= 1, got '${o.fullEvery}'`);
-  if (!(o.maxChainRatio > 0) || !Number.isFinite(o.maxChainRatio)) throw new RangeError(`checkpointChainMaxRatio must be a finite number > 0, got '${o.maxChainRatio}'`);
+  if (!Number.isInteger(o.fullEvery) || o.fullEvery < 1)
+    throw new RangeError(`checkpointFullEvery must be an integer >= 1, got '${o.fullEvery}'`);
+  if (!(o.maxChainRatio > 0) || !Number.isFinite(o.maxChainRatio))
+    throw new RangeError(`checkpointChainMaxRatio must be a finite number > 0, got '${o.maxChainRatio}'`);
   return o;
 }
 
 function hasChains(store: PartitionCheckpoints): store is PartitionCheckpointChains {
   const s = store as Partial<PartitionCheckpointChains>;
-  return typeof s.loadChain === 'function' && typeof s.saveDelta === 'function' && typeof s.rebase === 'function';
+  return (
+    typeof s.loadChain === 'function' && typeof s.saveDelta === 'function' && typeof s.rebase === 'function'
+  );
 }
 
 /** What a takeover restores: the full state at `seq`. */
@@ -65,7 +75,13 @@ interface Cursor {
 }
 
 /** The full state at the end of the chain's good part, and why it stopped early (if it did). */
-function compose(c: CheckpointChain): { seq: number; state: Uint8Array; chainBytes: number; applied: number; err?: Error } {
+function compose(c: CheckpointChain): {
+  seq: number;
+  state: Uint8Array;
+  chainBytes: number;
+  applied: number;
+  err?: Error;
+} {
   // Applied to the parsed state and encoded once: a chain costs one parse and one encode, not one per delta.
   let img = toPartitionImage(c.base);
   let at = c.baseSeq;
@@ -75,10 +91,15 @@ function compose(c: CheckpointChain): { seq: number; state: Uint8Array; chainByt
   for (const d of c.deltas) {
     try {
       if (d.prevSeq !== at || d.baseSeq !== c.baseSeq) {
-        throw new StateFormatError(`partition delta: the chain is broken: the delta to sequence ${d.seq} applies to ${d.prevSeq} on base ${d.baseSeq}, the state is at ${at} on base ${c.baseSeq}`);
+        throw new StateFormatError(
+          `partition delta: the chain is broken: the delta to sequence ${d.seq} applies to ${d.prevSeq} on base ${d.baseSeq}, the state is at ${at} on base ${c.baseSeq}`,
+        );
       }
       const next = applyDeltaToImage(img, at, d.delta);
-      if (next.seq !== d.seq) throw new StateFormatError(`partition delta: leads to sequence ${next.seq} but is stored as the checkpoint at ${d.seq}`);
+      if (next.seq !== d.seq)
+        throw new StateFormatError(
+          `partition delta: leads to sequence ${next.seq} but is stored as the checkpoint at ${d.seq}`,
+        );
       img = next.img;
     } catch (e) {
       err = e as Error;
@@ -88,9 +109,14 @@ function compose(c: CheckpointChain): { seq: number; state: Uint8Array; chainByt
     chainBytes += d.delta.length;
     applied++;
   }
-  if (err === undefined && at !== c.seq) err = new StateFormatError(`partition delta: the chain ends at sequence ${at} but the checkpoint is ${c.seq} (delta rows missing)`);
+  if (err === undefined && at !== c.seq)
+    err = new StateFormatError(
+      `partition delta: the chain ends at sequence ${at} but the checkpoint is ${c.seq} (delta rows missing)`,
+    );
   const state = applied === 0 ? c.base : encodePartitionImage(img);
-  return err === undefined ? { seq: at, state, chainBytes, applied } : { seq: at, state, chainBytes, applied, err };
+  return err === undefined
+    ? { seq: at, state, chainBytes, applied }
+    : { seq: at, state, chainBytes, applied, err };
 }
 
 /** The checkpoint chain of one partition while it is owned. */
@@ -111,7 +137,14 @@ export class PartitionCheckpointer {
     if (!hasChains(this.#store)) {
       const ck = await this.#store.load(this.#p);
       if (ck === undefined) return undefined;
-      this.#c = { baseSeq: ck.seq, tipSeq: ck.seq, prev: undefined, baseBytes: ck.state.length, chainBytes: 0, deltas: 0 };
+      this.#c = {
+        baseSeq: ck.seq,
+        tipSeq: ck.seq,
+        prev: undefined,
+        baseBytes: ck.state.length,
+        chainBytes: 0,
+        deltas: 0,
+      };
       return { seq: ck.seq, state: ck.state, readBytes: ck.state.length, deltasApplied: 0 };
     }
     const chain = await this.#store.loadChain(this.#p);
@@ -122,7 +155,13 @@ export class PartitionCheckpointer {
       // No delta is ever chained onto such a row (the next checkpoint is a base), so deltas beside
       // it were left by a chain an older worker then overwrote: they are ignored.
       this.#c = undefined;
-      return { seq: chain.seq, state: chain.base, readBytes: chain.base.length, deltasApplied: 0, ignoredDeltas: chain.deltas.length };
+      return {
+        seq: chain.seq,
+        state: chain.base,
+        readBytes: chain.base.length,
+        deltasApplied: 0,
+        ignoredDeltas: chain.deltas.length,
+      };
     }
     if (chain.deltas.length > 0 && !isPartitionSnapshot(chain.base)) {
       // The base itself is unusable (other format version, corrupt): the whole checkpoint is, and
@@ -132,13 +171,33 @@ export class PartitionCheckpointer {
     }
     const got = compose(chain);
     if (got.err === undefined) {
-      this.#c = { baseSeq: chain.baseSeq, tipSeq: got.seq, prev: got.state, baseBytes: chain.base.length, chainBytes: got.chainBytes, deltas: got.applied };
+      this.#c = {
+        baseSeq: chain.baseSeq,
+        tipSeq: got.seq,
+        prev: got.state,
+        baseBytes: chain.base.length,
+        chainBytes: got.chainBytes,
+        deltas: got.applied,
+      };
       return { seq: got.seq, state: got.state, readBytes, deltasApplied: got.applied };
     }
     // The good part becomes the new base right away: the broken chain is gone for the next owner.
     const rebased = await this.#store.rebase(this.#p, { seq: got.seq, state: got.state }, chain.seq);
-    this.#c = { baseSeq: got.seq, tipSeq: got.seq, prev: rebased ? got.state : undefined, baseBytes: got.state.length, chainBytes: 0, deltas: 0 };
-    return { seq: got.seq, state: got.state, readBytes, deltasApplied: got.applied, rejected: { err: got.err, chainSeq: chain.seq, rebased } };
+    this.#c = {
+      baseSeq: got.seq,
+      tipSeq: got.seq,
+      prev: rebased ? got.state : undefined,
+      baseBytes: got.state.length,
+      chainBytes: 0,
+      deltas: 0,
+    };
+    return {
+      seq: got.seq,
+      state: got.state,
+      readBytes,
+      deltasApplied: got.applied,
+      rejected: { err: got.err, chainSeq: chain.seq, rebased },
+    };
   }
 
   /** The state restored from `load` was unusable and rebuilt from the stream: the next checkpoint is a base. */
@@ -153,7 +212,13 @@ export class PartitionCheckpointer {
    */
   async save(seq: number, state: Uint8Array): Promise<{ kind: 'base' | 'delta' | 'stale'; bytes: number }> {
     const c = this.#c;
-    if (hasChains(this.#store) && c !== undefined && c.prev !== undefined && c.deltas + 1 < this.#o.fullEvery && seq > c.tipSeq) {
+    if (
+      hasChains(this.#store) &&
+      c !== undefined &&
+      c.prev !== undefined &&
+      c.deltas + 1 < this.#o.fullEvery &&
+      seq > c.tipSeq
+    ) {
       let delta: Uint8Array | undefined;
       try {
         delta = diffPartitionState(c.prev, c.tipSeq, state, seq);
@@ -162,7 +227,12 @@ export class PartitionCheckpointer {
         delta = undefined;
       }
       if (delta !== undefined && c.chainBytes + delta.length <= this.#o.maxChainRatio * c.baseBytes) {
-        const saved = await this.#store.saveDelta(this.#p, { baseSeq: c.baseSeq, prevSeq: c.tipSeq, seq, delta });
+        const saved = await this.#store.saveDelta(this.#p, {
+          baseSeq: c.baseSeq,
+          prevSeq: c.tipSeq,
+          seq,
+          delta,
+        });
         if (!saved) {
           this.#c = undefined;
           return { kind: 'stale', bytes: 0 };
@@ -176,7 +246,14 @@ export class PartitionCheckpointer {
     }
     await this.#store.save(this.#p, { seq, state });
     const keep = hasChains(this.#store) && this.#o.fullEvery > 1;
-    this.#c = { baseSeq: seq, tipSeq: seq, prev: keep ? state : undefined, baseBytes: state.length, chainBytes: 0, deltas: 0 };
+    this.#c = {
+      baseSeq: seq,
+      tipSeq: seq,
+      prev: keep ? state : undefined,
+      baseBytes: state.length,
+      chainBytes: 0,
+      deltas: 0,
+    };
     return { kind: 'base', bytes: state.length };
   }
 }

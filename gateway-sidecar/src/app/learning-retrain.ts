@@ -13,7 +13,12 @@
  * rejected).
  */
 import { FEATURE_COUNT, FEATURE_NAMES } from '../domain/features.ts';
-import { decisionFigures, promotionGate, type GateFigures, type GateResult } from '../domain/learning/gate.ts';
+import {
+  decisionFigures,
+  promotionGate,
+  type GateFigures,
+  type GateResult,
+} from '../domain/learning/gate.ts';
 import { labelledDecisions, seenDecisions } from '../domain/learning/training-labels.ts';
 import type { LearningStore, ModelArtifacts, ModelRegistryStore } from '../domain/learning/ports.ts';
 import { adaptThreshold } from '../domain/learning/posterior.ts';

@@ -55,7 +55,8 @@ function parsePartition(bytes: Uint8Array): ParsedPartition {
   readPartitionHeader(r, bytes);
   const order: KeyedRecord[] = [];
   const n = r.u32('order count');
-  for (let i = 0; i < n; i++) order.push({ key: r.bytes(`order ${i} tag`), body: r.raw(8, `order ${i} timestamp`) });
+  for (let i = 0; i < n; i++)
+    order.push({ key: r.bytes(`order ${i} tag`), body: r.raw(8, `order ${i} timestamp`) });
   const latchStart = r.offset;
   const m = r.u32('latch count');
   for (let i = 0; i < m; i++) r.bytes(`latch ${i} tag`);
@@ -85,7 +86,12 @@ function detectorParts(bytes: Uint8Array): { engine: Uint8Array; gate: Uint8Arra
  * The delta that turns `before` (the full state at `beforeSeq`) into `after` (at `afterSeq`).
  * Throws StateFormatError when either is not a partition snapshot (the caller then saves a full one).
  */
-export function diffPartitionState(before: Uint8Array, beforeSeq: number, after: Uint8Array, afterSeq: number): Uint8Array {
+export function diffPartitionState(
+  before: Uint8Array,
+  beforeSeq: number,
+  after: Uint8Array,
+  afterSeq: number,
+): Uint8Array {
   const a = parsePartition(after);
   const b = parsePartition(before);
   const w = new StateWriter();
@@ -131,7 +137,8 @@ export interface PartitionImage {
   readonly head: Uint8Array;
   readonly order: readonly KeyedRecord[];
   readonly latched: Uint8Array;
-  readonly detector: { readonly raw: Uint8Array } | { readonly engine: EngineImage; readonly gate: GateImage };
+  readonly detector:
+    { readonly raw: Uint8Array } | { readonly engine: EngineImage; readonly gate: GateImage };
   readonly aggregates: Uint8Array;
 }
 
@@ -149,7 +156,13 @@ function detectorImage(bytes: Uint8Array): PartitionImage['detector'] {
 /** Parses a full partition state; throws StateFormatError when it is not one. */
 export function toPartitionImage(bytes: Uint8Array): PartitionImage {
   const p = parsePartition(bytes);
-  return { head: p.head, order: p.order, latched: p.latched, detector: detectorImage(p.detector), aggregates: p.aggregates };
+  return {
+    head: p.head,
+    order: p.order,
+    latched: p.latched,
+    detector: detectorImage(p.detector),
+    aggregates: p.aggregates,
+  };
 }
 
 function detectorBytes(d: PartitionImage['detector']): number {
@@ -157,7 +170,15 @@ function detectorBytes(d: PartitionImage['detector']): number {
 }
 
 function imageBytes(img: PartitionImage): number {
-  return img.head.length + listBytes(img.order) + img.latched.length + 4 + detectorBytes(img.detector) + 4 + img.aggregates.length;
+  return (
+    img.head.length +
+    listBytes(img.order) +
+    img.latched.length +
+    4 +
+    detectorBytes(img.detector) +
+    4 +
+    img.aggregates.length
+  );
 }
 
 export function encodePartitionImage(img: PartitionImage): Uint8Array {
@@ -183,12 +204,19 @@ export function encodePartitionImage(img: PartitionImage): Uint8Array {
  * StateFormatError naming the problem (checksum, wrong base, truncated, inconsistent); `img` is
  * never changed (a failed delta leaves the previous image usable).
  */
-export function applyDeltaToImage(img: PartitionImage, imgSeq: number, delta: Uint8Array): { img: PartitionImage; seq: number } {
+export function applyDeltaToImage(
+  img: PartitionImage,
+  imgSeq: number,
+  delta: Uint8Array,
+): { img: PartitionImage; seq: number } {
   const r = new StateReader(delta, 'partition delta');
   r.header(MAGIC, PARTITION_DELTA_VERSION);
   const sum = r.u32('checksum');
   const body = delta.subarray(r.offset);
-  if (crc32(body) !== sum) r.fail(`checksum mismatch (stored ${sum.toString(16)}, computed ${crc32(body).toString(16)}): the delta is corrupt`);
+  if (crc32(body) !== sum)
+    r.fail(
+      `checksum mismatch (stored ${sum.toString(16)}, computed ${crc32(body).toString(16)}): the delta is corrupt`,
+    );
   const from = r.f64('base sequence');
   const to = r.f64('sequence');
   if (from !== imgSeq) r.fail(`applies to the state at sequence ${from}, not to the one at ${imgSeq}`);
@@ -209,7 +237,10 @@ export function applyDeltaToImage(img: PartitionImage, imgSeq: number, delta: Ui
     else return r.fail(`detector state changed flag is ${flag}`);
   } else if (mode === 1) {
     const d = img.detector;
-    if ('raw' in d) return r.fail('holds a feature-window difference but the state it applies to has no AIDT v1 detector snapshot');
+    if ('raw' in d)
+      return r.fail(
+        'holds a feature-window difference but the state it applies to has no AIDT v1 detector snapshot',
+      );
     detector = { engine: applyEngineDiff(r, d.engine), gate: applyGateDiff(r, d.gate) };
   } else return r.fail(`detector delta mode ${mode} is unknown`);
   const aggregates = readRawDiff(r, img.aggregates, 'aggregate-only state');

@@ -29,7 +29,11 @@ export function readPartitionHeader(r: StateReader, bytes: Uint8Array): boolean 
 
 /** Whether `bytes` is a state written before incremental checkpoints (`AIPS`): never the head of a chain. */
 export function isLegacyPartitionState(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && String.fromCharCode(bytes[0] as number, bytes[1] as number, bytes[2] as number, bytes[3] as number) === LEGACY_PARTITION_STATE_MAGIC;
+  return (
+    bytes.length >= 4 &&
+    String.fromCharCode(bytes[0] as number, bytes[1] as number, bytes[2] as number, bytes[3] as number) ===
+      LEGACY_PARTITION_STATE_MAGIC
+  );
 }
 
 export interface PartitionState {

@@ -31,11 +31,24 @@ import { decodePartitionState, encodePartitionState } from './partition-state.ts
 import { checkChainOptions, DEFAULT_CHAIN, PartitionCheckpointer } from './checkpoint-chain.ts';
 import type { PartitionCheckpointChains } from '../checkpoint-chain-ports.ts';
 import { AggregateOnlyState, type MinuteAggregate } from '../domain/minute-aggregates.ts';
-import type { PartitionCheckpoints, PartitionFeed, PartitionLeases, SeqRange, SequencedEvent } from '../scale-ports.ts';
+import type {
+  PartitionCheckpoints,
+  PartitionFeed,
+  PartitionLeases,
+  SeqRange,
+  SequencedEvent,
+} from '../scale-ports.ts';
 import type { Logger } from '../log.ts';
 import type { BatchDetector, CriticalBypass, IngestSink, RecommendationIntake } from './ingest.ts';
 
-export type { PartitionCheckpoint, PartitionCheckpoints, PartitionFeed, PartitionLeases, SeqRange, SequencedEvent } from '../scale-ports.ts';
+export type {
+  PartitionCheckpoint,
+  PartitionCheckpoints,
+  PartitionFeed,
+  PartitionLeases,
+  SeqRange,
+  SequencedEvent,
+} from '../scale-ports.ts';
 
 /** A detector whose windows and gates can be checkpointed (app/detector.ts). */
 export interface SnapshotDetector extends BatchDetector {
@@ -96,7 +109,12 @@ export interface WorkerDeps {
    * Called after each checkpoint with the bytes written: a full base or a delta ('stale': a delta
    * the store refused because another owner moved the checkpoint; nothing written).
    */
-  readonly onCheckpoint?: (partition: number, seq: number, stateBytes: number, kind: 'base' | 'delta' | 'stale') => void;
+  readonly onCheckpoint?: (
+    partition: number,
+    seq: number,
+    stateBytes: number,
+    kind: 'base' | 'delta' | 'stale',
+  ) => void;
   /**
    * Called when a stored delta could not be applied at a takeover: the state of the chain's last
    * good checkpoint (`resumedAt`) was restored and the stream is re-processed from there.
@@ -138,7 +156,10 @@ export function partitionOf(equipmentId: string, partitions: number): number {
  * scores are then those of reading-by-reading scoring whatever the fetch, which a partition moved
  * to another instance needs to continue exactly.
  */
-async function scoreIndependentOfBatching(detector: BatchDetector, readings: readonly SensorReading[]): Promise<ScoredReading[]> {
+async function scoreIndependentOfBatching(
+  detector: BatchDetector,
+  readings: readonly SensorReading[],
+): Promise<ScoredReading[]> {
   const out: ScoredReading[] = [];
   let chunk: SensorReading[] = [];
   let seen = new Set<string>();
@@ -172,7 +193,10 @@ export class PartitionedWorker {
   #round: Promise<void> = Promise.resolve();
 
   constructor(deps: WorkerDeps) {
-    checkChainOptions({ fullEvery: deps.checkpointFullEvery ?? DEFAULT_CHAIN.fullEvery, maxChainRatio: deps.checkpointChainMaxRatio ?? DEFAULT_CHAIN.maxChainRatio });
+    checkChainOptions({
+      fullEvery: deps.checkpointFullEvery ?? DEFAULT_CHAIN.fullEvery,
+      maxChainRatio: deps.checkpointChainMaxRatio ?? DEFAULT_CHAIN.maxChainRatio,
+    });
     this.#d = deps;
     this.#log = deps.logger.child({ component: 'partitioned-worker', instance: deps.instanceId });
   }
@@ -272,11 +296,20 @@ export class PartitionedWorker {
     const ck = await checkpointer.load();
     if (ck === undefined) return { parts: this.#fresh(checkpointer), cp: 0 };
     if ((ck.ignoredDeltas ?? 0) > 0) {
-      this.#log.warn({ partition: p, checkpoint: ck.seq, ignoredDeltas: ck.ignoredDeltas }, 'checkpoint row was overwritten by a build without incremental checkpoints; its full state is used and the stale deltas are ignored');
+      this.#log.warn(
+        { partition: p, checkpoint: ck.seq, ignoredDeltas: ck.ignoredDeltas },
+        'checkpoint row was overwritten by a build without incremental checkpoints; its full state is used and the stale deltas are ignored',
+      );
     }
     if (ck.rejected !== undefined) {
       this.#log.error(
-        { err: ck.rejected.err, partition: p, checkpoint: ck.rejected.chainSeq, resumedAt: ck.seq, rebased: ck.rejected.rebased },
+        {
+          err: ck.rejected.err,
+          partition: p,
+          checkpoint: ck.rejected.chainSeq,
+          resumedAt: ck.seq,
+          rebased: ck.rejected.rebased,
+        },
         'checkpoint delta cannot be applied; restoring the last good checkpoint of the chain and re-processing the stream from there',
       );
       d.onDeltaRejected?.(p, ck.rejected.err, ck.seq);
@@ -291,21 +324,40 @@ export class PartitionedWorker {
       parts.validator.restoreOrderState(state.order);
       parts.critical.latches.restoreLatched(state.latched);
       if (parts.aggregates !== undefined) parts.aggregates.restore(state.aggregates);
-      else if (state.aggregates.length > 0) throw new Error('the snapshot holds aggregate-only state but this worker writes every row (scale.writeMode changed)');
-      this.#log.info({ partition: p, checkpoint: ck.seq, stateBytes: ck.state.length, readBytes: ck.readBytes, deltas: ck.deltasApplied }, 'partition state restored from its checkpoint');
+      else if (state.aggregates.length > 0)
+        throw new Error(
+          'the snapshot holds aggregate-only state but this worker writes every row (scale.writeMode changed)',
+        );
+      this.#log.info(
+        {
+          partition: p,
+          checkpoint: ck.seq,
+          stateBytes: ck.state.length,
+          readBytes: ck.readBytes,
+          deltas: ck.deltasApplied,
+        },
+        'partition state restored from its checkpoint',
+      );
       d.onRestored?.(p, ck.seq, ck.state.length);
       return { parts, cp: ck.seq };
     } catch (err) {
-      this.#log.error({ err, partition: p, checkpoint: ck.seq }, 'partition snapshot cannot be restored; rebuilding the state by re-scoring the retained stream up to the checkpoint');
+      this.#log.error(
+        { err, partition: p, checkpoint: ck.seq },
+        'partition snapshot cannot be restored; rebuilding the state by re-scoring the retained stream up to the checkpoint',
+      );
       d.onRestoreFailed?.(p, err as Error);
       restoring?.critical.close();
       checkpointer.forgetState();
       const parts = this.#fresh(checkpointer);
       try {
         await d.feed.replay(p, ck.seq, async (batch) => {
-          const readings = this.#accepted(parts.validator, batch.map((b) => b.event)).sensors;
+          const readings = this.#accepted(
+            parts.validator,
+            batch.map((b) => b.event),
+          ).sensors;
           for (const r of readings) parts.critical.bypass.evaluate(r);
-          const scored = readings.length > 0 ? await scoreIndependentOfBatching(parts.detector, readings) : [];
+          const scored =
+            readings.length > 0 ? await scoreIndependentOfBatching(parts.detector, readings) : [];
           parts.aggregates?.take(scored);
         });
       } catch (replayErr) {
@@ -321,12 +373,22 @@ export class PartitionedWorker {
    * processed message while owned) must still be stored. A range already reported for this
    * ownership (`reported`) is not reported again.
    */
-  async #checkHoles(p: number, from: number, where: 'checkpoint' | 'last processed message', reported: SeqRange[]): Promise<void> {
+  async #checkHoles(
+    p: number,
+    from: number,
+    where: 'checkpoint' | 'last processed message',
+    reported: SeqRange[],
+  ): Promise<void> {
     for (const hole of await this.#d.feed.missing(from)) {
       if (reported.some((r) => r.from <= hole.from && hole.to <= r.to)) continue;
       reported.push(hole);
       this.#log.error(
-        { partition: p, [where === 'checkpoint' ? 'checkpoint' : 'processed']: from, missingFrom: hole.from, missingTo: hole.to },
+        {
+          partition: p,
+          [where === 'checkpoint' ? 'checkpoint' : 'processed']: from,
+          missingFrom: hole.from,
+          missingTo: hole.to,
+        },
         `delivery hole: stream sequences ${hole.from}-${hole.to} after partition ${p}'s ${where} ${from} are gone from the stream (deleted, purged or aged out before processing); events of partition ${p} among them were never scored`,
       );
       await this.#d.checkpoints.recordHole(p, hole.from, hole.to);
@@ -342,7 +404,11 @@ export class PartitionedWorker {
       aggregates: parts.aggregates?.snapshot() ?? new Uint8Array(0),
     });
     const written = await parts.checkpointer.save(seq, state);
-    if (written.kind === 'stale') this.#log.warn({ partition: p, seq }, 'checkpoint delta refused: another owner moved the checkpoint; the next checkpoint is a full one');
+    if (written.kind === 'stale')
+      this.#log.warn(
+        { partition: p, seq },
+        'checkpoint delta refused: another owner moved the checkpoint; the next checkpoint is a full one',
+      );
     this.#d.onCheckpoint?.(p, seq, written.bytes, written.kind);
   }
 
@@ -387,10 +453,14 @@ export class PartitionedWorker {
         }
         continue;
       }
-      const { sensors, rejected } = this.#accepted(validator, fresh.map((e) => e.event));
+      const { sensors, rejected } = this.#accepted(
+        validator,
+        fresh.map((e) => e.event),
+      );
       const alerts: unknown[] = [];
       for (const r of sensors) alerts.push(...critical.bypass.evaluate(r));
-      const scored: readonly ScoredReading[] = sensors.length > 0 ? await scoreIndependentOfBatching(detector, sensors) : [];
+      const scored: readonly ScoredReading[] =
+        sensors.length > 0 ? await scoreIndependentOfBatching(detector, sensors) : [];
       if (parts.aggregates !== undefined && this.#d.aggregateOnly !== undefined) {
         const { keep, minutes } = parts.aggregates.take(scored);
         if (minutes.length > 0 || keep.length > 0) await this.#d.aggregateOnly.write(minutes, keep);
@@ -408,7 +478,10 @@ export class PartitionedWorker {
       }
       this.#d.onCommitted?.(p, fresh.length, rejected);
       if (reopen) {
-        this.#log.warn({ partition: p, processed: done }, 'hole in the delivery; consumer reopened after the last processed message');
+        this.#log.warn(
+          { partition: p, processed: done },
+          'hole in the delivery; consumer reopened after the last processed message',
+        );
         await feed.open(p, done);
       }
     }
@@ -416,7 +489,10 @@ export class PartitionedWorker {
     if (done > cp) await this.#save(p, parts, done);
   }
 
-  #accepted(validator: EventValidator, events: readonly TagEvent[]): { sensors: SensorReading[]; rejected: number } {
+  #accepted(
+    validator: EventValidator,
+    events: readonly TagEvent[],
+  ): { sensors: SensorReading[]; rejected: number } {
     const sensors: SensorReading[] = [];
     let rejected = 0;
     for (const e of events) {

@@ -13,7 +13,13 @@ import { dedupKey, floodSummaryKey, recommendationIdFor, reopenKey } from '../do
 import type { ScoredReading } from '../domain/detection.ts';
 import type { EquipmentIndex } from '../domain/equipment.ts';
 import { choosePlaybook, type PlaybookResult } from '../domain/playbooks.ts';
-import { checkScoreMargin, judgeReopen, lookOf, REOPEN_REASONS, type ReopenReason } from '../domain/reopen.ts';
+import {
+  checkScoreMargin,
+  judgeReopen,
+  lookOf,
+  REOPEN_REASONS,
+  type ReopenReason,
+} from '../domain/reopen.ts';
 import type { Logger } from '../log.ts';
 import type { Advisor, Clock, NewRecommendation, RecommendationStore, UpsertOutcome } from '../ports.ts';
 import type { Change } from './recommendation-service.ts';
@@ -114,7 +120,9 @@ export class RecommendationEngine {
     }
     const chosen = choosePlaybook(eq, anomalies, d.liveSetpoints);
     if (chosen === undefined) return false;
-    const pb = d.confidence ? { ...chosen, confidence: d.confidence(equipmentId, chosen.issueType, chosen.confidence) } : chosen;
+    const pb = d.confidence
+      ? { ...chosen, confidence: d.confidence(equipmentId, chosen.issueType, chosen.confidence) }
+      : chosen;
     if (pb.confidence < d.options.minConfidence) {
       d.discipline.recordSuppressed('below_confidence');
       if (d.logger.isLevelEnabled('debug'))
@@ -148,7 +156,11 @@ export class RecommendationEngine {
         if (rest.length === 0) return false;
         if (rest.length < pb.eventIds.length) batch = restOf(pb, rest);
       }
-      const look = { severity: batch.severity, score: batch.anomalyScore, topTag: batch.explanation[0]?.tagPath };
+      const look = {
+        severity: batch.severity,
+        score: batch.anomalyScore,
+        topTag: batch.explanation[0]?.tagPath,
+      };
       const verdict = judgeReopen(out.rejected, look, d.options.reopenScoreMargin);
       // At most CHAIN_LOOKUP reopenings per window: past that the last rejected row takes them.
       if (!verdict.reopen || n > CHAIN_LOOKUP) {
@@ -190,7 +202,12 @@ export class RecommendationEngine {
   ): Promise<ScoredReading[]> {
     const real = anomalies.filter((a) => a.isAnomaly && a.reading.tag.equipmentId === equipmentId);
     const keys = [baseKey, ...Array.from({ length: CHAIN_LOOKUP }, (_, i) => reopenKey(baseKey, i + 1))];
-    const known = new Set(await this.#d.store.recordedEventIds(keys, real.map((a) => a.eventId)));
+    const known = new Set(
+      await this.#d.store.recordedEventIds(
+        keys,
+        real.map((a) => a.eventId),
+      ),
+    );
     return real.filter((a) => !known.has(a.eventId));
   }
 

@@ -203,7 +203,9 @@ export class Recommendations
       );
     const now = this.#d.clock.now();
     const policy = { maxDeferMs: this.#d.options.maxDeferHours * 3_600_000 };
-    const done = await this.#d.store.decide(id, now, (cur) => decisionPatch(cur, request, actor, now, policy));
+    const done = await this.#d.store.decide(id, now, (cur) =>
+      decisionPatch(cur, request, actor, now, policy),
+    );
     this.#discipline.recordDecision(actor.user, now);
     // With the pattern's other open recommendations and their new history, in seq order (live SSE
     // clients skip a seq below one already sent).

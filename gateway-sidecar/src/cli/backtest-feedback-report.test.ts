@@ -41,7 +41,11 @@ test('the target: the last round halves round 0 FAR without F1 falling; an earli
     f1_round0: 0.8,
     f1_last: 0.8,
   });
-  assert.equal(feedbackTarget(run([0.8, 0.1], [0.85, 0.04], [0.85, 0.051])).met, false, 'FAR above half in the last round');
+  assert.equal(
+    feedbackTarget(run([0.8, 0.1], [0.85, 0.04], [0.85, 0.051])).met,
+    false,
+    'FAR above half in the last round',
+  );
   assert.equal(feedbackTarget(run([0.8, 0.1], [0.799, 0.02])).met, false, 'F1 fell');
   assert.throws(() => feedbackTarget(run([0.8, 0.1])), /needs round 0 and at least one feedback round/);
   assert.equal(

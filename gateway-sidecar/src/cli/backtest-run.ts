@@ -60,10 +60,23 @@ function rowReadings(file: string, table: SensorTable, i: number): SensorReading
   return out;
 }
 
-export async function runFile(path: string, table: SensorTable, s: RunSettings, onRow: () => void): Promise<FileResult> {
+export async function runFile(
+  path: string,
+  table: SensorTable,
+  s: RunSettings,
+  onRow: () => void,
+): Promise<FileResult> {
   const file = basename(path);
   const key = path;
-  const detector = new Detector(s.shippedRunner, { windowMs: s.windowMs, bucketCount: s.bucketCount, ifWeight: s.ifWeight, rfWeight: s.rfWeight, batchSize: 256, batchMaxWaitMs: 0, gate: s.gate ?? {} });
+  const detector = new Detector(s.shippedRunner, {
+    windowMs: s.windowMs,
+    bucketCount: s.bucketCount,
+    ifWeight: s.ifWeight,
+    rfWeight: s.rfWeight,
+    batchSize: 256,
+    batchMaxWaitMs: 0,
+    gate: s.gate ?? {},
+  });
   const n = Math.min(s.trainRows, table.rows.length);
   const skip = Math.floor(n / 4);
   const fitRows: Float32Array[] = [];
@@ -87,7 +100,17 @@ export async function runFile(path: string, table: SensorTable, s: RunSettings, 
     const isolationForest = fitDefaultIsolationForest(x, 1);
     const bytes = encodeEnsemble({ isolationForest, randomForest: s.randomForest }, `backtest-${file}`);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    runner = await loadOnnxModelBytes(bytes, { name: 'backtest', version: file, sha256, inputs: [...FEATURE_NAMES], thresholds: { anomaly: s.threshold } }, FEATURE_NAMES);
+    runner = await loadOnnxModelBytes(
+      bytes,
+      {
+        name: 'backtest',
+        version: file,
+        sha256,
+        inputs: [...FEATURE_NAMES],
+        thresholds: { anomaly: s.threshold },
+      },
+      FEATURE_NAMES,
+    );
     await detector.swapModel(runner);
   }
   const scores: number[] = [];

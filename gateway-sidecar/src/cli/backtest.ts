@@ -31,7 +31,13 @@ import { decodeEnsembleOnnx } from '../ml/onnx-import.ts';
 import { parseConfig } from '../config.ts';
 import { shippedModelDir } from '../main-detection.ts';
 import { renderBacktestHtml } from './backtest-plot.ts';
-import { feedbackSummary, feedbackTarget, printFeedback, printSeedSweep, printTarget } from './backtest-feedback-report.ts';
+import {
+  feedbackSummary,
+  feedbackTarget,
+  printFeedback,
+  printSeedSweep,
+  printTarget,
+} from './backtest-feedback-report.ts';
 import { runFeedbackBacktest, type FeedbackResult } from './backtest-feedback.ts';
 import { runFile, type FileResult } from './backtest-run.ts';
 
@@ -258,7 +264,11 @@ function seedList(): number[] | undefined {
   if (raw === undefined) return undefined;
   const list = raw.split(',').map((x) => x.trim());
   const nums = list.map(Number);
-  if (list.length === 0 || nums.some((v, i) => list[i] === '' || !Number.isInteger(v) || v < 0) || new Set(nums).size !== nums.length) {
+  if (
+    list.length === 0 ||
+    nums.some((v, i) => list[i] === '' || !Number.isInteger(v) || v < 0) ||
+    new Set(nums).size !== nums.length
+  ) {
     process.stderr.write(`--seeds must be distinct integers >= 0 separated by commas, got '${raw}'\n`);
     process.exit(2);
   }

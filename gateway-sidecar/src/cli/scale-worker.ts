@@ -168,7 +168,13 @@ const shutdown = (signal: string): void => {
 };
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
-const http = config.scale.httpPort === undefined ? undefined : await serveScaleStatus(status, config.scale.httpHost, config.scale.httpPort);
+const http =
+  config.scale.httpPort === undefined
+    ? undefined
+    : await serveScaleStatus(status, config.scale.httpHost, config.scale.httpPort);
 await worker.start();
-logger.info({ instanceId, partitions: config.scale.partitions, httpPort: http?.port }, 'scale worker running');
+logger.info(
+  { instanceId, partitions: config.scale.partitions, httpPort: http?.port },
+  'scale worker running',
+);
 out({ ready: true, instanceId, ...(http === undefined ? {} : { httpPort: http.port }) });

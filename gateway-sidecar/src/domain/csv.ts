@@ -40,9 +40,12 @@ export function parseSensorCsv(text: string): SensorTable {
   const sep = header.includes(';') ? ';' : ',';
   const names = header.split(sep).map((h) => h.trim().replace(/^"|"$/g, ''));
   const timeIdx = names.findIndex((n) => TIME_COLUMNS.includes(n.toLowerCase()));
-  if (timeIdx < 0) throw new CsvFormatError(`header has no timestamp column (one of ${TIME_COLUMNS.join(', ')})`);
+  if (timeIdx < 0)
+    throw new CsvFormatError(`header has no timestamp column (one of ${TIME_COLUMNS.join(', ')})`);
   const labelIdx = names.findIndex((n) => n.toLowerCase() === 'anomaly' || n.toLowerCase() === 'label');
-  const sensorIdx = names.map((_, i) => i).filter((i) => i !== timeIdx && !LABEL_COLUMNS.has((names[i] as string).toLowerCase()));
+  const sensorIdx = names
+    .map((_, i) => i)
+    .filter((i) => i !== timeIdx && !LABEL_COLUMNS.has((names[i] as string).toLowerCase()));
   const timestampsMs: number[] = [];
   const rows: number[][] = [];
   const labels: number[] | undefined = labelIdx >= 0 ? [] : undefined;
@@ -52,12 +55,15 @@ export function parseSensorCsv(text: string): SensorTable {
       throw new CsvFormatError(`line ${li + 1}: expected ${names.length} cells, got ${cells.length}`);
     }
     const ts = parseTimestamp(cells[timeIdx] as string);
-    if (!Number.isFinite(ts)) throw new CsvFormatError(`line ${li + 1}: cannot parse timestamp '${cells[timeIdx]}'`);
+    if (!Number.isFinite(ts))
+      throw new CsvFormatError(`line ${li + 1}: cannot parse timestamp '${cells[timeIdx]}'`);
     timestampsMs.push(ts);
-    rows.push(sensorIdx.map((i) => {
-      const c = (cells[i] as string).trim();
-      return c === '' ? Number.NaN : Number(c);
-    }));
+    rows.push(
+      sensorIdx.map((i) => {
+        const c = (cells[i] as string).trim();
+        return c === '' ? Number.NaN : Number(c);
+      }),
+    );
     if (labels) labels.push(Number((cells[labelIdx] as string).trim()) > 0 ? 1 : 0);
   }
   return { columns: sensorIdx.map((i) => names[i] as string), timestampsMs, rows, labels };

@@ -30,7 +30,8 @@ export function dedupKey(
  * Derived, so a replay of the same events after a restart finds the same row.
  */
 export function reopenKey(baseKey: string, n: number): string {
-  if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`reopen number must be an integer ≥ 1, got ${n}`);
+  if (!(Number.isInteger(n) && n >= 1))
+    throw new RangeError(`reopen number must be an integer ≥ 1, got ${n}`);
   return `${baseKey}|reopen:${n}`;
 }
 

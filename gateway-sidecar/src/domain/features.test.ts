@@ -8,7 +8,16 @@ import { StateFormatError } from './state-codec.ts';
 function reading(tag: string, value: number, t: number, equipmentId = 'EQ'): SensorReading {
   return {
     kind: 'sensor',
-    tag: { tagPath: tag, equipmentId, sensorType: tag, unit: '', engLow: -1e9, engHigh: 1e9, thresholds: undefined, sensorIndex: 0 },
+    tag: {
+      tagPath: tag,
+      equipmentId,
+      sensorType: tag,
+      unit: '',
+      engLow: -1e9,
+      engHigh: 1e9,
+      thresholds: undefined,
+      sensorIndex: 0,
+    },
     value,
     quality: 'good',
     sourceTimestampMs: t,
@@ -19,7 +28,13 @@ function reading(tag: string, value: number, t: number, equipmentId = 'EQ'): Sen
 test('FEATURE_NAMES is the documented 16-name contract, unique', () => {
   assert.equal(FEATURE_COUNT, 16);
   assert.equal(new Set(FEATURE_NAMES).size, FEATURE_COUNT);
-  assert.deepEqual(FEATURE_NAMES.slice(0, 5), ['value', 'rolling_mean', 'rolling_std', 'z_score', 'rate_of_change']);
+  assert.deepEqual(FEATURE_NAMES.slice(0, 5), [
+    'value',
+    'rolling_mean',
+    'rolling_std',
+    'z_score',
+    'rate_of_change',
+  ]);
 });
 
 test('rolling mean/std/min/max equal a brute-force window at bucket granularity', () => {
@@ -30,7 +45,7 @@ test('rolling mean/std/min/max equal a brute-force window at bucket granularity'
   const hist: { t: number; v: number }[] = [];
   let t = 0;
   let seed = 5;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < 3000; i++) {
     t += Math.floor(rnd() * 400);
     const v = 230 + Math.sin(i / 50) * 3 + rnd();
@@ -42,7 +57,10 @@ test('rolling mean/std/min/max equal a brute-force window at bucket granularity'
       const mean = live.reduce((a, h) => a + h.v, 0) / live.length;
       const sd = Math.sqrt(live.reduce((a, h) => a + (h.v - mean) ** 2, 0) / live.length);
       assert.ok(Math.abs((out[F.rolling_mean] as number) - mean) < 1e-9, `mean at ${i}`);
-      assert.ok(Math.abs((out[F.rolling_std] as number) - sd) < 1e-6, `std at ${i}: ${out[F.rolling_std]} vs ${sd}`);
+      assert.ok(
+        Math.abs((out[F.rolling_std] as number) - sd) < 1e-6,
+        `std at ${i}: ${out[F.rolling_std]} vs ${sd}`,
+      );
       assert.equal(out[F.rolling_min], Math.min(v, ...live.map((h) => h.v)));
       assert.equal(out[F.rolling_max], Math.max(v, ...live.map((h) => h.v)));
     }
@@ -100,14 +118,19 @@ test('window expiry forgets old data; equipment deviation rises when several sen
   e.update(reading('x', 5, 100_000), o, 0);
   assert.equal(o[F.rolling_mean], 5, 'everything older than the window expired');
   const g = new FeatureEngine({ windowMs: 600_000, bucketCount: 10 });
-  for (let i = 0; i < 100; i++) for (const s of ['p', 'q', 'r']) g.update(reading(s, 50 + (i % 3), i * 1000), o, 0);
+  for (let i = 0; i < 100; i++)
+    for (const s of ['p', 'q', 'r']) g.update(reading(s, 50 + (i % 3), i * 1000), o, 0);
   const calm = o[F.equipment_deviation] as number;
-  for (let i = 100; i < 130; i++) for (const s of ['p', 'q', 'r']) g.update(reading(s, 70, i * 1000), o, 0, false);
+  for (let i = 100; i < 130; i++)
+    for (const s of ['p', 'q', 'r']) g.update(reading(s, 70, i * 1000), o, 0, false);
   assert.ok((o[F.equipment_deviation] as number) > 5 * calm + 3, `${calm} -> ${o[F.equipment_deviation]}`);
 });
 
 test('rejects bad options with a message naming the key', () => {
-  assert.throws(() => new FeatureEngine({ windowMs: -5, bucketCount: 10 }), /windowMs must be a positive integer, got '-5'/);
+  assert.throws(
+    () => new FeatureEngine({ windowMs: -5, bucketCount: 10 }),
+    /windowMs must be a positive integer, got '-5'/,
+  );
   assert.throws(() => new FeatureEngine({ windowMs: 1000, bucketCount: 1 }), /bucketCount/);
 });
 
@@ -126,7 +149,12 @@ function feed(engine: FeatureEngine, steps: readonly Step[], t0: number): { rows
   steps.forEach((s, i) => {
     t += s.dt;
     // Sensors 0-2 on one equipment, 3-4 on another: equipment_deviation crosses sensors.
-    engine.update(reading(`s${s.sensor}`, s.value, t, s.sensor < 3 ? 'EQ_A' : 'EQ_B'), rows, i * FEATURE_COUNT, s.learn);
+    engine.update(
+      reading(`s${s.sensor}`, s.value, t, s.sensor < 3 ? 'EQ_A' : 'EQ_B'),
+      rows,
+      i * FEATURE_COUNT,
+      s.learn,
+    );
   });
   return { rows, t };
 }
@@ -142,25 +170,32 @@ const stepArb = fc.record({
 test('snapshot → restore → continue gives bit-identical features to an uninterrupted engine (property)', () => {
   const opts = { windowMs: 20_000, bucketCount: 12 };
   fc.assert(
-    fc.property(fc.array(stepArb, { minLength: 1, maxLength: 300 }), fc.array(stepArb, { minLength: 1, maxLength: 300 }), (before, after) => {
-      const whole = new FeatureEngine(opts);
-      const wholeBefore = feed(whole, before, 1_000_000);
-      const wholeAfter = feed(whole, after, wholeBefore.t);
+    fc.property(
+      fc.array(stepArb, { minLength: 1, maxLength: 300 }),
+      fc.array(stepArb, { minLength: 1, maxLength: 300 }),
+      (before, after) => {
+        const whole = new FeatureEngine(opts);
+        const wholeBefore = feed(whole, before, 1_000_000);
+        const wholeAfter = feed(whole, after, wholeBefore.t);
 
-      const first = new FeatureEngine(opts);
-      feed(first, before, 1_000_000);
-      const moved = new FeatureEngine(opts);
-      moved.restore(first.snapshot());
-      const movedAfter = feed(moved, after, wholeBefore.t);
+        const first = new FeatureEngine(opts);
+        feed(first, before, 1_000_000);
+        const moved = new FeatureEngine(opts);
+        moved.restore(first.snapshot());
+        const movedAfter = feed(moved, after, wholeBefore.t);
 
-      assert.equal(movedAfter.rows.length, wholeAfter.rows.length);
-      for (let i = 0; i < wholeAfter.rows.length; i++) {
-        assert.ok(Object.is(movedAfter.rows[i], wholeAfter.rows[i]), `feature ${FEATURE_NAMES[i % FEATURE_COUNT]} of row ${Math.floor(i / FEATURE_COUNT)}: ${movedAfter.rows[i]} vs ${wholeAfter.rows[i]}`);
-      }
-      // The state itself is identical too (same bytes when snapshotted again).
-      assert.deepEqual(moved.snapshot(), whole.snapshot());
-      assert.equal(moved.sensorCount, whole.sensorCount);
-    }),
+        assert.equal(movedAfter.rows.length, wholeAfter.rows.length);
+        for (let i = 0; i < wholeAfter.rows.length; i++) {
+          assert.ok(
+            Object.is(movedAfter.rows[i], wholeAfter.rows[i]),
+            `feature ${FEATURE_NAMES[i % FEATURE_COUNT]} of row ${Math.floor(i / FEATURE_COUNT)}: ${movedAfter.rows[i]} vs ${wholeAfter.rows[i]}`,
+          );
+        }
+        // The state itself is identical too (same bytes when snapshotted again).
+        assert.deepEqual(moved.snapshot(), whole.snapshot());
+        assert.equal(moved.sensorCount, whole.sensorCount);
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -174,17 +209,31 @@ test('restore rejects foreign, truncated, other-version and other-option snapsho
   target.update(reading('other', 1, 0), out, 0);
 
   const bad = (bytes: Uint8Array, pattern: RegExp, into = target): void => {
-    assert.throws(() => into.restore(bytes), (err: unknown) => err instanceof StateFormatError && pattern.test(err.message));
+    assert.throws(
+      () => into.restore(bytes),
+      (err: unknown) => err instanceof StateFormatError && pattern.test(err.message),
+    );
     assert.equal(into.sensorCount, 0, 'a failed restore must leave the engine empty');
   };
-  bad(snap.slice(0, snap.length - 9), /feature-engine snapshot: truncated at byte \d+ reading sensor 't2' bucket/);
+  bad(
+    snap.slice(0, snap.length - 9),
+    /feature-engine snapshot: truncated at byte \d+ reading sensor 't2' bucket/,
+  );
   bad(new TextEncoder().encode('{"not":"a snapshot"}'), /not a AIFE snapshot/);
   const v2 = snap.slice();
   v2[4] = 2;
   bad(v2, /format version 2 is not supported \(this build reads version 1\)/);
   bad(new Uint8Array([...snap, 0]), /1 unexpected trailing bytes/);
-  bad(snap, /taken with windowMs 60000, this engine has 120000/, new FeatureEngine({ windowMs: 120_000, bucketCount: 6 }));
-  bad(snap, /taken with bucketCount 6, this engine has 8/, new FeatureEngine({ windowMs: 60_000, bucketCount: 8 }));
+  bad(
+    snap,
+    /taken with windowMs 60000, this engine has 120000/,
+    new FeatureEngine({ windowMs: 120_000, bucketCount: 6 }),
+  );
+  bad(
+    snap,
+    /taken with bucketCount 6, this engine has 8/,
+    new FeatureEngine({ windowMs: 60_000, bucketCount: 8 }),
+  );
 
   target.restore(snap);
   assert.equal(target.sensorCount, 3);

@@ -84,7 +84,11 @@ const PAGE_SENSORS = 1024;
 const SNAPSHOT_MAGIC = 'AIFE';
 export const FEATURE_SNAPSHOT_VERSION = 1;
 /** What a reader of `snapshot()` bytes needs beyond the documented layout (domain/snapshot-delta.ts). */
-export const FEATURE_SNAPSHOT_LAYOUT = { magic: SNAPSHOT_MAGIC, scalars: SCALARS, bucketFields: B_FIELDS } as const;
+export const FEATURE_SNAPSHOT_LAYOUT = {
+  magic: SNAPSHOT_MAGIC,
+  scalars: SCALARS,
+  bucketFields: B_FIELDS,
+} as const;
 
 /**
  * Streaming feature engine. One instance holds every tracked sensor.
@@ -128,7 +132,10 @@ export class FeatureEngine {
 
   /** Bytes of typed-array state held (what `bytes_per_sensor` divides). */
   get stateBytes(): number {
-    return this.#pages.length * PAGE_SENSORS * this.#stride * 8 + (this.#equipSumSq.byteLength + this.#equipN.byteLength);
+    return (
+      this.#pages.length * PAGE_SENSORS * this.#stride * 8 +
+      (this.#equipSumSq.byteLength + this.#equipN.byteLength)
+    );
   }
 
   get windowMs(): number {
@@ -164,7 +171,8 @@ export class FeatureEngine {
     const fast0 = page[base + S_EW_FAST] as number;
     const fast = fast0 + this.#aFast * (x - fast0);
     const slow = (page[base + S_EW_SLOW] as number) + this.#aSlow * (x - (page[base + S_EW_SLOW] as number));
-    const ewVar = (1 - this.#aFast) * ((page[base + S_EW_VAR] as number) + this.#aFast * (x - fast0) * (x - fast0));
+    const ewVar =
+      (1 - this.#aFast) * ((page[base + S_EW_VAR] as number) + this.#aFast * (x - fast0) * (x - fast0));
     const min = n > 0 ? Math.min(page[base + S_W_MIN] as number, x) : x;
     const max = n > 0 ? Math.max(page[base + S_W_MAX] as number, x) : x;
     const eMeanRel = n > 0 ? (page[base + S_W_ESUM] as number) / n : fast - off;
@@ -276,7 +284,8 @@ export class FeatureEngine {
       ['relStdFloor', r.f64('relStdFloor'), this.#relFloor],
     ];
     for (const [name, got, mine] of opts) {
-      if (got !== mine) r.fail(`taken with ${name} ${got}, this engine has ${mine}: the windows are not comparable`);
+      if (got !== mine)
+        r.fail(`taken with ${name} ${got}, this engine has ${mine}: the windows are not comparable`);
     }
     const equipCount = r.u32('equipment count');
     for (let e = 0; e < equipCount; e++) {
@@ -293,19 +302,22 @@ export class FeatureEngine {
       if (this.#slots.has(tag)) r.fail(`sensor '${tag}' appears twice`);
       const slot = this.#slots.size;
       this.#slots.set(tag, slot);
-      if (Math.floor(slot / PAGE_SENSORS) >= this.#pages.length) this.#pages.push(new Float64Array(PAGE_SENSORS * this.#stride));
+      if (Math.floor(slot / PAGE_SENSORS) >= this.#pages.length)
+        this.#pages.push(new Float64Array(PAGE_SENSORS * this.#stride));
       const page = this.#pages[Math.floor(slot / PAGE_SENSORS)] as Float64Array;
       const base = (slot % PAGE_SENSORS) * this.#stride;
       r.f64s(page, base, SCALARS, `sensor '${tag}' scalars`);
       const equip = page[base + S_EQUIP] as number;
-      if (!Number.isInteger(equip) || equip < 0 || equip >= equipCount) r.fail(`sensor '${tag}' names equipment slot ${equip} of ${equipCount}`);
+      if (!Number.isInteger(equip) || equip < 0 || equip >= equipCount)
+        r.fail(`sensor '${tag}' names equipment slot ${equip} of ${equipCount}`);
       const bitmap: number[] = [];
       for (let byte = 0; byte < bitmapBytes; byte++) bitmap.push(r.u8(`sensor '${tag}' bucket bitmap`));
       for (let i = 0; i < this.#buckets; i++) {
         if (((bitmap[i >> 3] as number) & (1 << (i & 7))) === 0) continue;
         const b = base + SCALARS + i * B_FIELDS;
         r.f64s(page, b, B_FIELDS, `sensor '${tag}' bucket ${i}`);
-        if (!((page[b] as number) > 0)) r.fail(`sensor '${tag}' bucket ${i} is marked live but holds count ${page[b]}`);
+        if (!((page[b] as number) > 0))
+          r.fail(`sensor '${tag}' bucket ${i} is marked live but holds count ${page[b]}`);
       }
     }
     r.end();
@@ -321,7 +333,10 @@ export class FeatureEngine {
       const page = this.#pages[pageIdx] as Float64Array;
       page[(slot % PAGE_SENSORS) * this.#stride + S_EQUIP] = this.#equipSlot(reading.tag.equipmentId);
     }
-    return { page: this.#pages[Math.floor(slot / PAGE_SENSORS)] as Float64Array, base: (slot % PAGE_SENSORS) * this.#stride };
+    return {
+      page: this.#pages[Math.floor(slot / PAGE_SENSORS)] as Float64Array,
+      base: (slot % PAGE_SENSORS) * this.#stride,
+    };
   }
 
   #equipSlot(equipmentId: string): number {

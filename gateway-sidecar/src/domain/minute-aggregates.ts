@@ -66,8 +66,10 @@ export class AggregateOnlyState {
   readonly #contextUntil = new Map<string, number>();
 
   constructor(contextMs: number, closeAfterMs = 60_000) {
-    if (!Number.isInteger(contextMs) || contextMs < 0) throw new RangeError(`contextMs must be an integer >= 0, got '${contextMs}'`);
-    if (!Number.isInteger(closeAfterMs) || closeAfterMs < 0) throw new RangeError(`closeAfterMs must be an integer >= 0, got '${closeAfterMs}'`);
+    if (!Number.isInteger(contextMs) || contextMs < 0)
+      throw new RangeError(`contextMs must be an integer >= 0, got '${contextMs}'`);
+    if (!Number.isInteger(closeAfterMs) || closeAfterMs < 0)
+      throw new RangeError(`closeAfterMs must be an integer >= 0, got '${closeAfterMs}'`);
     this.#contextMs = contextMs;
     this.#closeAfterMs = closeAfterMs;
   }
@@ -101,7 +103,8 @@ export class AggregateOnlyState {
       const tag = r.tag.tagPath;
       const eq = r.tag.equipmentId;
       if (t > this.#watermark) this.#watermark = t;
-      if (s.isAnomaly) this.#contextUntil.set(eq, Math.max(this.#contextUntil.get(eq) ?? -Infinity, t + this.#contextMs));
+      if (s.isAnomaly)
+        this.#contextUntil.set(eq, Math.max(this.#contextUntil.get(eq) ?? -Infinity, t + this.#contextMs));
       if (s.isAnomaly || t <= (this.#contextUntil.get(eq) ?? -Infinity)) keep.push(s);
 
       const minuteMs = Math.floor(t / 60_000) * 60_000;
@@ -111,7 +114,20 @@ export class AggregateOnlyState {
       if (o === undefined || o.minuteMs !== minuteMs) {
         // The sensor moved on to a later minute: the previous one is final.
         if (o !== undefined && o.dirty) minutes.push(this.#written(tag, o));
-        o = { equipmentId: eq, sensorType: r.tag.sensorType, minuteMs, count: 1, goodCount: good, min: v, max: v, sum: v, sumSquares: v * v, first: v, last: v, dirty: false };
+        o = {
+          equipmentId: eq,
+          sensorType: r.tag.sensorType,
+          minuteMs,
+          count: 1,
+          goodCount: good,
+          min: v,
+          max: v,
+          sum: v,
+          sumSquares: v * v,
+          first: v,
+          last: v,
+          dirty: false,
+        };
         this.#open.set(tag, o);
       } else {
         o.count++;
@@ -146,7 +162,19 @@ export class AggregateOnlyState {
       w.str(tag);
       w.str(o.equipmentId);
       w.str(o.sensorType);
-      for (const v of [o.minuteMs, o.count, o.goodCount, o.min, o.max, o.sum, o.sumSquares, o.first, o.last, o.dirty ? 1 : 0]) w.f64(v);
+      for (const v of [
+        o.minuteMs,
+        o.count,
+        o.goodCount,
+        o.min,
+        o.max,
+        o.sum,
+        o.sumSquares,
+        o.first,
+        o.last,
+        o.dirty ? 1 : 0,
+      ])
+        w.f64(v);
     }
     w.u32(this.#contextUntil.size);
     for (const [eq, until] of this.#contextUntil) {
@@ -163,22 +191,38 @@ export class AggregateOnlyState {
       const r = new StateReader(bytes, 'minute-aggregate snapshot');
       r.header(MAGIC, VERSION);
       const contextMs = r.f64('contextMs');
-      if (contextMs !== this.#contextMs) r.fail(`taken with contextMs ${contextMs}, this worker has ${this.#contextMs}`);
+      if (contextMs !== this.#contextMs)
+        r.fail(`taken with contextMs ${contextMs}, this worker has ${this.#contextMs}`);
       const closeAfterMs = r.f64('closeAfterMs');
-      if (closeAfterMs !== this.#closeAfterMs) r.fail(`taken with closeAfterMs ${closeAfterMs}, this worker has ${this.#closeAfterMs}`);
+      if (closeAfterMs !== this.#closeAfterMs)
+        r.fail(`taken with closeAfterMs ${closeAfterMs}, this worker has ${this.#closeAfterMs}`);
       this.#watermark = r.f64('stream time');
       const n = r.u32('open minute count');
       for (let i = 0; i < n; i++) {
         const tag = r.str(`minute ${i} tag`);
         const equipmentId = r.str(`minute '${tag}' equipment`);
         const sensorType = r.str(`minute '${tag}' sensor type`);
-        const [minuteMs, count, goodCount, min, max, sum, sumSquares, first, last, dirty] = Array.from({ length: 10 }, () => r.f64(`minute '${tag}'`)) as [
-          number, number, number, number, number, number, number, number, number, number,
-        ];
+        const [minuteMs, count, goodCount, min, max, sum, sumSquares, first, last, dirty] = Array.from(
+          { length: 10 },
+          () => r.f64(`minute '${tag}'`),
+        ) as [number, number, number, number, number, number, number, number, number, number];
         if (!(count >= 1) || !Number.isInteger(count)) r.fail(`minute '${tag}' has count ${count}`);
         if (dirty !== 0 && dirty !== 1) r.fail(`minute '${tag}' has dirty flag ${dirty}`);
         if (this.#open.has(tag)) r.fail(`minute of '${tag}' appears twice`);
-        const o: Open = { equipmentId, sensorType, minuteMs, count, goodCount, min, max, sum, sumSquares, first, last, dirty: false };
+        const o: Open = {
+          equipmentId,
+          sensorType,
+          minuteMs,
+          count,
+          goodCount,
+          min,
+          max,
+          sum,
+          sumSquares,
+          first,
+          last,
+          dirty: false,
+        };
         this.#open.set(tag, o);
         if (dirty === 1) this.#markDirty(tag, o);
       }

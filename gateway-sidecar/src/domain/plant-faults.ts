@@ -7,7 +7,14 @@
 import { PLANT_SENSORS, type ProcessLoad } from './plant-model.ts';
 import type { SeededRandom } from './plant-random.ts';
 
-export const FAULT_KINDS = ['cooling_degradation', 'bearing_wear', 'cavitation', 'stuck', 'spike', 'step'] as const;
+export const FAULT_KINDS = [
+  'cooling_degradation',
+  'bearing_wear',
+  'cavitation',
+  'stuck',
+  'spike',
+  'step',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 const SENSOR_FAULTS: ReadonlySet<FaultKind> = new Set(['stuck', 'spike', 'step']);
 
@@ -62,10 +69,14 @@ export function sensorTagsOf(equipmentId: string): string[] {
  * kind, equipment or tag, or a fault the equipment cannot have (cavitation on a reactor).
  */
 export function createFault(spec: FaultSpec, id: number, nowMs: number): ActiveFault {
-  if (!FAULT_KINDS.includes(spec.kind)) throw new Error(`unknown fault kind '${String(spec.kind)}', expected one of ${FAULT_KINDS.join(', ')}`);
+  if (!FAULT_KINDS.includes(spec.kind))
+    throw new Error(`unknown fault kind '${String(spec.kind)}', expected one of ${FAULT_KINDS.join(', ')}`);
   const sensors = sensorTagsOf(spec.equipmentId);
   if (sensors.length === 0) throw new Error(`unknown equipment '${spec.equipmentId}' for the simulator`);
-  if ((spec.kind === 'cooling_degradation' || spec.kind === 'cavitation') && EQUIPMENT_FOR[spec.kind] !== spec.equipmentId) {
+  if (
+    (spec.kind === 'cooling_degradation' || spec.kind === 'cavitation') &&
+    EQUIPMENT_FOR[spec.kind] !== spec.equipmentId
+  ) {
     throw new Error(`fault '${spec.kind}' applies to ${EQUIPMENT_FOR[spec.kind]}, not ${spec.equipmentId}`);
   }
   let tagPath: string | undefined;
@@ -79,7 +90,14 @@ export function createFault(spec: FaultSpec, id: number, nowMs: number): ActiveF
   const durationMs = spec.durationMs ?? d.durationMs;
   if (!(durationMs > 0)) throw new Error(`fault durationMs must be positive, got ${durationMs}`);
   const span = tagPath ? (PLANT_SENSORS.get(tagPath)?.high ?? 1) - (PLANT_SENSORS.get(tagPath)?.low ?? 0) : 1;
-  const defaultMagnitude = spec.kind === 'spike' ? 0.3 * span : spec.kind === 'step' ? 0.15 * span : spec.kind === 'cooling_degradation' ? 0.8 : 1;
+  const defaultMagnitude =
+    spec.kind === 'spike'
+      ? 0.3 * span
+      : spec.kind === 'step'
+        ? 0.15 * span
+        : spec.kind === 'cooling_degradation'
+          ? 0.8
+          : 1;
   const magnitude = spec.magnitude ?? defaultMagnitude;
   if (!Number.isFinite(magnitude)) throw new Error(`fault magnitude must be finite, got ${magnitude}`);
   return {
@@ -105,9 +123,14 @@ export function processLoad(faults: readonly ActiveFault[], nowMs: number): Proc
   const bearingWear = new Map<string, number>();
   for (const f of faults) {
     const p = progress(f, nowMs);
-    if (f.kind === 'cooling_degradation') coolingHealth = Math.min(coolingHealth, 1 - Math.min(0.95, f.magnitude) * p);
+    if (f.kind === 'cooling_degradation')
+      coolingHealth = Math.min(coolingHealth, 1 - Math.min(0.95, f.magnitude) * p);
     else if (f.kind === 'cavitation') cavitation = Math.max(cavitation, Math.min(1, f.magnitude) * p);
-    else if (f.kind === 'bearing_wear') bearingWear.set(f.equipmentId, Math.max(bearingWear.get(f.equipmentId) ?? 0, Math.min(1, f.magnitude) * p));
+    else if (f.kind === 'bearing_wear')
+      bearingWear.set(
+        f.equipmentId,
+        Math.max(bearingWear.get(f.equipmentId) ?? 0, Math.min(1, f.magnitude) * p),
+      );
   }
   return { coolingHealth, cavitation, bearingWear };
 }
@@ -137,6 +160,7 @@ export function pickScheduledFault(rng: SeededRandom, active: readonly ActiveFau
   else equipmentId = (['REACTOR_01', 'PUMP_02', 'CONVEYOR_03'] as const)[rng.int(3)] as string;
   const sensors = sensorTagsOf(equipmentId);
   const tagPath = SENSOR_FAULTS.has(kind) ? sensors[rng.int(sensors.length)] : undefined;
-  if (active.some((f) => f.kind === kind && f.equipmentId === equipmentId && f.tagPath === tagPath)) return undefined;
+  if (active.some((f) => f.kind === kind && f.equipmentId === equipmentId && f.tagPath === tagPath))
+    return undefined;
   return tagPath === undefined ? { kind, equipmentId } : { kind, equipmentId, tagPath };
 }

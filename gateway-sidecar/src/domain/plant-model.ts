@@ -39,34 +39,42 @@ export const PLANT_TAGS = {
 } as const;
 
 /** Setpoint tags with their starting value and the physically sane range the simulator accepts. */
-export const PLANT_SETPOINTS: ReadonlyMap<string, { readonly initial: number; readonly low: number; readonly high: number }> =
-  new Map([
-    [PLANT_TAGS.reactorThroughputSp, { initial: 80, low: 0, high: 100 }],
-    [PLANT_TAGS.reactorCoolantValveSp, { initial: 60, low: 0, high: 100 }],
-    [PLANT_TAGS.pumpSpeedSp, { initial: 75, low: 0, high: 100 }],
-    [PLANT_TAGS.conveyorThroughputSp, { initial: 70, low: 0, high: 100 }],
-  ]);
+export const PLANT_SETPOINTS: ReadonlyMap<
+  string,
+  { readonly initial: number; readonly low: number; readonly high: number }
+> = new Map([
+  [PLANT_TAGS.reactorThroughputSp, { initial: 80, low: 0, high: 100 }],
+  [PLANT_TAGS.reactorCoolantValveSp, { initial: 60, low: 0, high: 100 }],
+  [PLANT_TAGS.pumpSpeedSp, { initial: 75, low: 0, high: 100 }],
+  [PLANT_TAGS.conveyorThroughputSp, { initial: 70, low: 0, high: 100 }],
+]);
 
 /** Sensor tags with their equipment, engineering range and measurement noise (1 sigma). */
-export const PLANT_SENSORS: ReadonlyMap<string, { readonly equipmentId: string; readonly low: number; readonly high: number; readonly noise: number }> =
-  new Map([
-    [PLANT_TAGS.reactorTemperature, { equipmentId: 'REACTOR_01', low: 0, high: 150, noise: 0.15 }],
-    [PLANT_TAGS.reactorPressure, { equipmentId: 'REACTOR_01', low: 0, high: 10, noise: 0.03 }],
-    [PLANT_TAGS.reactorVibration, { equipmentId: 'REACTOR_01', low: 0, high: 20, noise: 0.05 }],
-    [PLANT_TAGS.reactorCoolantFlow, { equipmentId: 'REACTOR_01', low: 0, high: 60, noise: 0.2 }],
-    [PLANT_TAGS.reactorAgitatorCurrent, { equipmentId: 'REACTOR_01', low: 0, high: 60, noise: 0.2 }],
-    [PLANT_TAGS.pumpVibration, { equipmentId: 'PUMP_02', low: 0, high: 20, noise: 0.05 }],
-    [PLANT_TAGS.pumpDischargePressure, { equipmentId: 'PUMP_02', low: 0, high: 16, noise: 0.05 }],
-    [PLANT_TAGS.pumpFlow, { equipmentId: 'PUMP_02', low: 0, high: 120, noise: 0.4 }],
-    [PLANT_TAGS.pumpMotorCurrent, { equipmentId: 'PUMP_02', low: 0, high: 80, noise: 0.25 }],
-    [PLANT_TAGS.pumpBearingTemperature, { equipmentId: 'PUMP_02', low: 0, high: 150, noise: 0.15 }],
-    [PLANT_TAGS.conveyorMotorCurrent, { equipmentId: 'CONVEYOR_03', low: 0, high: 100, noise: 0.3 }],
-    [PLANT_TAGS.conveyorVibration, { equipmentId: 'CONVEYOR_03', low: 0, high: 20, noise: 0.05 }],
-    [PLANT_TAGS.conveyorMotorTemperature, { equipmentId: 'CONVEYOR_03', low: 0, high: 150, noise: 0.15 }],
-    [PLANT_TAGS.conveyorBeltSpeed, { equipmentId: 'CONVEYOR_03', low: 0, high: 5, noise: 0.01 }],
-  ]);
+export const PLANT_SENSORS: ReadonlyMap<
+  string,
+  { readonly equipmentId: string; readonly low: number; readonly high: number; readonly noise: number }
+> = new Map([
+  [PLANT_TAGS.reactorTemperature, { equipmentId: 'REACTOR_01', low: 0, high: 150, noise: 0.15 }],
+  [PLANT_TAGS.reactorPressure, { equipmentId: 'REACTOR_01', low: 0, high: 10, noise: 0.03 }],
+  [PLANT_TAGS.reactorVibration, { equipmentId: 'REACTOR_01', low: 0, high: 20, noise: 0.05 }],
+  [PLANT_TAGS.reactorCoolantFlow, { equipmentId: 'REACTOR_01', low: 0, high: 60, noise: 0.2 }],
+  [PLANT_TAGS.reactorAgitatorCurrent, { equipmentId: 'REACTOR_01', low: 0, high: 60, noise: 0.2 }],
+  [PLANT_TAGS.pumpVibration, { equipmentId: 'PUMP_02', low: 0, high: 20, noise: 0.05 }],
+  [PLANT_TAGS.pumpDischargePressure, { equipmentId: 'PUMP_02', low: 0, high: 16, noise: 0.05 }],
+  [PLANT_TAGS.pumpFlow, { equipmentId: 'PUMP_02', low: 0, high: 120, noise: 0.4 }],
+  [PLANT_TAGS.pumpMotorCurrent, { equipmentId: 'PUMP_02', low: 0, high: 80, noise: 0.25 }],
+  [PLANT_TAGS.pumpBearingTemperature, { equipmentId: 'PUMP_02', low: 0, high: 150, noise: 0.15 }],
+  [PLANT_TAGS.conveyorMotorCurrent, { equipmentId: 'CONVEYOR_03', low: 0, high: 100, noise: 0.3 }],
+  [PLANT_TAGS.conveyorVibration, { equipmentId: 'CONVEYOR_03', low: 0, high: 20, noise: 0.05 }],
+  [PLANT_TAGS.conveyorMotorTemperature, { equipmentId: 'CONVEYOR_03', low: 0, high: 150, noise: 0.15 }],
+  [PLANT_TAGS.conveyorBeltSpeed, { equipmentId: 'CONVEYOR_03', low: 0, high: 5, noise: 0.01 }],
+]);
 
-export const PLANT_MODE_TAGS: readonly string[] = [PLANT_TAGS.reactorMode, PLANT_TAGS.pumpMode, PLANT_TAGS.conveyorMode];
+export const PLANT_MODE_TAGS: readonly string[] = [
+  PLANT_TAGS.reactorMode,
+  PLANT_TAGS.pumpMode,
+  PLANT_TAGS.conveyorMode,
+];
 
 /** Process effects of the active faults at one instant (1 / 0 / 0 when healthy). */
 export interface ProcessLoad {
@@ -90,7 +98,11 @@ export interface PhysicsState {
 }
 
 /** Reactor temperature the loop settles at for a throughput, valve opening and cooling health. */
-export function reactorEquilibriumC(throughputPct: number, coolantValvePct: number, coolingHealth: number): number {
+export function reactorEquilibriumC(
+  throughputPct: number,
+  coolantValvePct: number,
+  coolingHealth: number,
+): number {
   return 12 + 1.1 * throughputPct - 0.5 * coolantValvePct * coolingHealth;
 }
 
@@ -117,7 +129,10 @@ export function initialPhysicsState(sp: ReadonlyMap<string, number>): PhysicsSta
   return state;
 }
 
-function equilibria(sp: ReadonlyMap<string, number>, load: ProcessLoad): { reactor: number; bearing: number; motor: number } {
+function equilibria(
+  sp: ReadonlyMap<string, number>,
+  load: ProcessLoad,
+): { reactor: number; bearing: number; motor: number } {
   const thr = spv(sp, PLANT_TAGS.reactorThroughputSp);
   const valve = spv(sp, PLANT_TAGS.reactorCoolantValveSp);
   const speed = spv(sp, PLANT_TAGS.pumpSpeedSp);
@@ -161,9 +176,12 @@ export function stepPhysics(
     [PLANT_TAGS.reactorVibration, 1.5 + 0.005 * thr + wearOf(load, 'REACTOR_01') * 2],
     [PLANT_TAGS.reactorCoolantFlow, 0.5 * valve * load.coolingHealth],
     [PLANT_TAGS.reactorAgitatorCurrent, 20 + 0.15 * thr],
-    [PLANT_TAGS.pumpVibration, 1.2 + 0.015 * speed + 2 * pumpWear * (speed / 75) ** 2 + 2 * cav * (0.7 + 0.3 * Math.abs(wave))],
-    [PLANT_TAGS.pumpDischargePressure, 2 + 10 * (speed / 100) ** 2 - 1.5 * cav * (1 + wave) / 2],
-    [PLANT_TAGS.pumpFlow, 1.1 * speed - 8 * cav * (1 + wave) / 2],
+    [
+      PLANT_TAGS.pumpVibration,
+      1.2 + 0.015 * speed + 2 * pumpWear * (speed / 75) ** 2 + 2 * cav * (0.7 + 0.3 * Math.abs(wave)),
+    ],
+    [PLANT_TAGS.pumpDischargePressure, 2 + 10 * (speed / 100) ** 2 - (1.5 * cav * (1 + wave)) / 2],
+    [PLANT_TAGS.pumpFlow, 1.1 * speed - (8 * cav * (1 + wave)) / 2],
     [PLANT_TAGS.pumpMotorCurrent, 12 + 0.45 * speed - 3 * cav * Math.abs(wave)],
     [PLANT_TAGS.pumpBearingTemperature, state.pumpBearingTempC],
     [PLANT_TAGS.conveyorMotorCurrent, 20 + 0.6 * convThr],

@@ -23,7 +23,11 @@ function run(sim: PlantSimulator, seconds: number, each?: (s: PlantSample[]) => 
 }
 
 test('drives exactly the tags of the default plant, mode tags RUN, setpoints with their value', () => {
-  const expected = DEFAULT_EQUIPMENT.flatMap((e) => [...e.sensors.map((s) => s.tagPath), ...e.setpoints.map((s) => s.tagPath), e.modeTag]);
+  const expected = DEFAULT_EQUIPMENT.flatMap((e) => [
+    ...e.sensors.map((s) => s.tagPath),
+    ...e.setpoints.map((s) => s.tagPath),
+    e.modeTag,
+  ]);
   const sim = make();
   const samples = sim.step();
   assert.deepEqual(samples.map((s) => s.tagPath).sort(), [...expected].sort());
@@ -61,7 +65,12 @@ test('healthy plant stays under warning levels for an hour', () => {
   let maxVib = 0;
   run(sim, 3600, (s) => {
     maxTemp = Math.max(maxTemp, val(s, PLANT_TAGS.reactorTemperature));
-    maxVib = Math.max(maxVib, val(s, PLANT_TAGS.pumpVibration), val(s, PLANT_TAGS.conveyorVibration), val(s, PLANT_TAGS.reactorVibration));
+    maxVib = Math.max(
+      maxVib,
+      val(s, PLANT_TAGS.pumpVibration),
+      val(s, PLANT_TAGS.conveyorVibration),
+      val(s, PLANT_TAGS.reactorVibration),
+    );
   });
   assert.ok(maxTemp < 75, `reactor temperature reached ${maxTemp}`);
   assert.ok(maxVib < 3.5, `vibration reached ${maxVib}`);
@@ -90,12 +99,16 @@ test('cooling degradation left alone crosses the 90 °C emergency level; coolant
   sim.injectFault({ kind: 'cooling_degradation', equipmentId: 'REACTOR_01' });
   let crossedAtSec = -1;
   run(sim, 30 * 60, (s) => {
-    if (crossedAtSec < 0 && val(s, PLANT_TAGS.reactorTemperature) > 90) crossedAtSec = ((s[0]?.timestampMs ?? 0) - T0) / 1000;
+    if (crossedAtSec < 0 && val(s, PLANT_TAGS.reactorTemperature) > 90)
+      crossedAtSec = ((s[0]?.timestampMs ?? 0) - T0) / 1000;
   });
   assert.ok(crossedAtSec > 0, 'temperature never crossed 90 °C');
   const truth = sim.groundTruth();
   assert.ok(truth.coolingHealth < 0.25);
-  assert.ok((truth.processValues.get(PLANT_TAGS.reactorCoolantFlow) ?? 99) < val(before, PLANT_TAGS.reactorCoolantFlow) / 3);
+  assert.ok(
+    (truth.processValues.get(PLANT_TAGS.reactorCoolantFlow) ?? 99) <
+      val(before, PLANT_TAGS.reactorCoolantFlow) / 3,
+  );
   assert.equal(truth.activeFaults[0]?.kind, 'cooling_degradation');
 });
 
@@ -129,7 +142,10 @@ test('bearing wear raises vibration past critical; a 20 % speed cut brings it un
   assert.ok(val(worn, PLANT_TAGS.pumpVibration) > 4.0);
   sim.setSetpoint(PLANT_TAGS.pumpSpeedSp, 60);
   const slowed = run(sim, 60);
-  assert.ok(val(slowed, PLANT_TAGS.pumpVibration) < 3.5, `vibration ${val(slowed, PLANT_TAGS.pumpVibration)}`);
+  assert.ok(
+    val(slowed, PLANT_TAGS.pumpVibration) < 3.5,
+    `vibration ${val(slowed, PLANT_TAGS.pumpVibration)}`,
+  );
 });
 
 test('cavitation makes pump pressure and flow oscillate with vibration; slowing the pump stops it', () => {
@@ -173,7 +189,13 @@ test('sensor faults: stuck flatlines, spike lasts one sample, step offsets; grou
   const spiked = val(run(sim, 1), spikeTag);
   const next = val(run(sim, 1), spikeTag);
   assert.ok(spiked - before > 40 && Math.abs(next - before) < 2);
-  sim.injectFault({ kind: 'step', equipmentId: 'REACTOR_01', tagPath: spikeTag, magnitude: 10, durationMs: 10_000 });
+  sim.injectFault({
+    kind: 'step',
+    equipmentId: 'REACTOR_01',
+    tagPath: spikeTag,
+    magnitude: 10,
+    durationMs: 10_000,
+  });
   run(sim, 5);
   const offset = val(sim.step(), spikeTag) - (sim.groundTruth().processValues.get(spikeTag) ?? 0);
   assert.ok(Math.abs(offset - 10) < 1e-9, `step offset ${offset}`);
@@ -183,10 +205,19 @@ test('sensor faults: stuck flatlines, spike lasts one sample, step offsets; grou
 
 test('bad fault specs and setpoints are refused with a message naming the problem', () => {
   const sim = make();
-  assert.throws(() => sim.injectFault({ kind: 'cavitation', equipmentId: 'REACTOR_01' }), /applies to PUMP_02/);
-  assert.throws(() => sim.injectFault({ kind: 'stuck', equipmentId: 'PUMP_02', tagPath: PLANT_TAGS.reactorTemperature }), /not a sensor of PUMP_02/);
+  assert.throws(
+    () => sim.injectFault({ kind: 'cavitation', equipmentId: 'REACTOR_01' }),
+    /applies to PUMP_02/,
+  );
+  assert.throws(
+    () => sim.injectFault({ kind: 'stuck', equipmentId: 'PUMP_02', tagPath: PLANT_TAGS.reactorTemperature }),
+    /not a sensor of PUMP_02/,
+  );
   assert.throws(() => sim.injectFault({ kind: 'spike', equipmentId: 'NOPE' }), /unknown equipment 'NOPE'/);
-  assert.throws(() => sim.injectFault({ kind: 'meltdown' as (typeof FAULT_KINDS)[number], equipmentId: 'PUMP_02' }), /unknown fault kind/);
+  assert.throws(
+    () => sim.injectFault({ kind: 'meltdown' as (typeof FAULT_KINDS)[number], equipmentId: 'PUMP_02' }),
+    /unknown fault kind/,
+  );
   assert.match(sim.setSetpoint(PLANT_TAGS.reactorTemperature, 50) ?? '', /not a writable setpoint/);
   assert.match(sim.setSetpoint(PLANT_TAGS.pumpSpeedSp, 140) ?? '', /outside the physical range/);
   assert.match(sim.setSetpoint(PLANT_TAGS.pumpSpeedSp, Number.NaN) ?? '', /outside the physical range/);
@@ -197,7 +228,8 @@ test('bad fault specs and setpoints are refused with a message naming the proble
 });
 
 test('physics helpers: equilibrium formula, a unit with no setpoints, reactor wear, accessors', async () => {
-  const { reactorEquilibriumC, initialPhysicsState, stepPhysics, HEALTHY_LOAD } = await import('./plant-model.ts');
+  const { reactorEquilibriumC, initialPhysicsState, stepPhysics, HEALTHY_LOAD } =
+    await import('./plant-model.ts');
   const { SeededRandom } = await import('./plant-random.ts');
   assert.equal(reactorEquilibriumC(80, 60, 1), 70);
   assert.ok(Math.abs(reactorEquilibriumC(80, 60, 0.2) - 94) < 1e-9);
@@ -218,7 +250,10 @@ test('physics helpers: equilibrium formula, a unit with no setpoints, reactor we
   assert.equal(sim.isSetpoint(PLANT_TAGS.pumpSpeedSp), true);
   assert.throws(() => new PlantSimulator({ seed: 1, tickMs: 0, startMs: 0, faultEveryMinutes: 0 }), /tickMs/);
   assert.throws(() => sim.injectFault({ kind: 'step', equipmentId: 'PUMP_02', durationMs: 0 }), /durationMs/);
-  assert.throws(() => sim.injectFault({ kind: 'step', equipmentId: 'PUMP_02', magnitude: Number.NaN }), /magnitude/);
+  assert.throws(
+    () => sim.injectFault({ kind: 'step', equipmentId: 'PUMP_02', magnitude: Number.NaN }),
+    /magnitude/,
+  );
   const f = sim.injectFault({ kind: 'step', equipmentId: 'PUMP_02' });
   assert.equal(f.tagPath, PLANT_TAGS.pumpVibration);
 });

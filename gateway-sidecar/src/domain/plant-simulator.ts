@@ -4,8 +4,22 @@
  * step. The same seed, tick, schedule and sequence of writes always give the same samples, which
  * is what makes detection tests and the demo reproducible. Pure: no clock, no timers, no I/O.
  */
-import { applySensorFaults, createFault, pickScheduledFault, processLoad, type ActiveFault, type FaultSpec } from './plant-faults.ts';
-import { initialPhysicsState, PLANT_MODE_TAGS, PLANT_SENSORS, PLANT_SETPOINTS, stepPhysics, type PhysicsState } from './plant-model.ts';
+import {
+  applySensorFaults,
+  createFault,
+  pickScheduledFault,
+  processLoad,
+  type ActiveFault,
+  type FaultSpec,
+} from './plant-faults.ts';
+import {
+  initialPhysicsState,
+  PLANT_MODE_TAGS,
+  PLANT_SENSORS,
+  PLANT_SETPOINTS,
+  stepPhysics,
+  type PhysicsState,
+} from './plant-model.ts';
 import { SeededRandom } from './plant-random.ts';
 
 export interface PlantSimulatorOptions {
@@ -52,14 +66,16 @@ export class PlantSimulator {
 
   constructor(opts: PlantSimulatorOptions) {
     if (!(opts.tickMs > 0)) throw new Error(`tickMs must be positive, got ${opts.tickMs}`);
-    if (!(opts.faultEveryMinutes >= 0)) throw new Error(`faultEveryMinutes must be >= 0, got ${opts.faultEveryMinutes}`);
+    if (!(opts.faultEveryMinutes >= 0))
+      throw new Error(`faultEveryMinutes must be >= 0, got ${opts.faultEveryMinutes}`);
     this.#opts = opts;
     this.#rng = new SeededRandom(opts.seed);
     this.#scheduleRng = new SeededRandom(opts.seed ^ 0x5bd1e995);
     for (const [tag, s] of PLANT_SETPOINTS) this.#setpoints.set(tag, s.initial);
     this.#physics = initialPhysicsState(this.#setpoints);
     this.#nowMs = opts.startMs;
-    this.#nextScheduledMs = opts.faultEveryMinutes > 0 ? opts.startMs + opts.faultEveryMinutes * 60_000 : Number.POSITIVE_INFINITY;
+    this.#nextScheduledMs =
+      opts.faultEveryMinutes > 0 ? opts.startMs + opts.faultEveryMinutes * 60_000 : Number.POSITIVE_INFINITY;
   }
 
   /** Simulated epoch ms of the last step. */
@@ -147,6 +163,11 @@ export class PlantSimulator {
   }
 
   groundTruth(): PlantGroundTruth {
-    return { nowMs: this.#nowMs, activeFaults: this.activeFaults(), processValues: new Map(this.#process), coolingHealth: this.#coolingHealth };
+    return {
+      nowMs: this.#nowMs,
+      activeFaults: this.activeFaults(),
+      processValues: new Map(this.#process),
+      coolingHealth: this.#coolingHealth,
+    };
   }
 }

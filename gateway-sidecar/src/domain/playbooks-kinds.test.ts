@@ -59,7 +59,11 @@ function* evidenceCombinations(eq: Equipment): Generator<[string, 1 | -1][]> {
 
 function choose(eq: Equipment, combo: readonly [string, 1 | -1][]): ReturnType<typeof choosePlaybook> {
   const live = new Map(eq.setpoints.map((s) => [s.tagPath, (s.min + s.max) / 2]));
-  return choosePlaybook(eq, combo.map(([t, d], i) => reading(eq, t, d, i)), live);
+  return choosePlaybook(
+    eq,
+    combo.map(([t, d], i) => reading(eq, t, d, i)),
+    live,
+  );
 }
 
 test('the demo plant has the kinds this test covers', () => {
@@ -98,19 +102,84 @@ test('each demo kind gets the issue written for it', () => {
   const pump = byId('PUMP_02');
   const conveyor = byId('CONVEYOR_03');
   const cases: [Equipment, [string, 1 | -1][], IssueType, RegExp][] = [
-    [reactor, [['temperature', 1], ['flow', -1]], 'cooling_degradation', /check coolant flow and heat exchanger/],
+    [
+      reactor,
+      [
+        ['temperature', 1],
+        ['flow', -1],
+      ],
+      'cooling_degradation',
+      /check coolant flow and heat exchanger/,
+    ],
     [reactor, [['temperature', 1]], 'cooling_degradation', /reduce throughput 20 %/],
-    [reactor, [['pressure', -1], ['flow', 1]], 'leak', /inspect for a leak/],
+    [
+      reactor,
+      [
+        ['pressure', -1],
+        ['flow', 1],
+      ],
+      'leak',
+      /inspect for a leak/,
+    ],
     // The QA case: the pump's bearing temperature high with its process flow also anomalous.
-    [pump, [['temperature', 1], ['flow', 1]], 'overheating', /^Overheating on PUMP_02: reduce speed 15 % .*; check bearing lubrication, motor load and ventilation\./],
-    [pump, [['temperature', 1], ['flow', -1], ['current', 1]], 'overheating', /check bearing lubrication/],
+    [
+      pump,
+      [
+        ['temperature', 1],
+        ['flow', 1],
+      ],
+      'overheating',
+      /^Overheating on PUMP_02: reduce speed 15 % .*; check bearing lubrication, motor load and ventilation\./,
+    ],
+    [
+      pump,
+      [
+        ['temperature', 1],
+        ['flow', -1],
+        ['current', 1],
+      ],
+      'overheating',
+      /check bearing lubrication/,
+    ],
     [pump, [['temperature', 1]], 'overheating', /check bearing lubrication/],
-    [pump, [['temperature', 1], ['vibration', 1]], 'bearing_wear', /bearing inspection/],
-    [pump, [['pressure', -1], ['flow', -1]], 'cavitation', /suction pressure/],
+    [
+      pump,
+      [
+        ['temperature', 1],
+        ['vibration', 1],
+      ],
+      'bearing_wear',
+      /bearing inspection/,
+    ],
+    [
+      pump,
+      [
+        ['pressure', -1],
+        ['flow', -1],
+      ],
+      'cavitation',
+      /suction pressure/,
+    ],
     [pump, [['vibration', 1]], 'imbalance', /reduce speed 10 %/],
     [conveyor, [['temperature', 1]], 'overheating', /check bearing lubrication/],
-    [conveyor, [['temperature', 1], ['vibration', 1]], 'bearing_wear', /bearing inspection/],
-    [conveyor, [['current', 1], ['speed', -1]], 'process_upset', /review the process conditions/],
+    [
+      conveyor,
+      [
+        ['temperature', 1],
+        ['vibration', 1],
+      ],
+      'bearing_wear',
+      /bearing inspection/,
+    ],
+    [
+      conveyor,
+      [
+        ['current', 1],
+        ['speed', -1],
+      ],
+      'process_upset',
+      /review the process conditions/,
+    ],
   ];
   for (const [eq, combo, issue, text] of cases) {
     const r = choose(eq, combo);

@@ -57,7 +57,16 @@ type Evidence = ReadonlyMap<string, SensorEvidence>;
 /** Kinds with a coolant circuit (jacket, exchanger): where "cooling degradation" means something. */
 export const COOLED_KINDS = ['reactor', 'heat_exchanger', 'chiller'] as const;
 /** Kinds with a motor, shaft and bearings (a reactor through its agitator). */
-export const ROTATING_KINDS = ['pump', 'conveyor', 'motor', 'fan', 'compressor', 'mixer', 'agitator', 'reactor'] as const;
+export const ROTATING_KINDS = [
+  'pump',
+  'conveyor',
+  'motor',
+  'fan',
+  'compressor',
+  'mixer',
+  'agitator',
+  'reactor',
+] as const;
 
 interface Playbook {
   readonly issue: IssueType;
@@ -173,7 +182,11 @@ function appliesTo(p: Playbook, kind: string): boolean {
 }
 
 /** Each shipped rule: its issue type, the kinds it is written for, and its advice (docs and tests). */
-export function playbookCatalogue(): readonly { issue: IssueType; kinds: readonly string[] | 'any'; advice: string }[] {
+export function playbookCatalogue(): readonly {
+  issue: IssueType;
+  kinds: readonly string[] | 'any';
+  advice: string;
+}[] {
   return PLAYBOOKS.map((p) => ({ issue: p.issue, kinds: p.kinds, advice: p.advice }));
 }
 

@@ -8,8 +8,12 @@ const FLOW = '[default]Reactors/R01/CoolantFlow';
 const REJECTED: RejectedSnapshot = { id: 'rec-1', severity: 'medium', maxScore: 0.8, topTags: [TEMP] };
 
 test('what the operator rejected, again, does not reopen (also at exactly the margin)', () => {
-  assert.deepEqual(judgeReopen(REJECTED, { severity: 'medium', score: 0.8, topTag: TEMP }, 0.1), { reopen: false });
-  assert.deepEqual(judgeReopen(REJECTED, { severity: 'low', score: 0.9, topTag: TEMP }, 0.1), { reopen: false });
+  assert.deepEqual(judgeReopen(REJECTED, { severity: 'medium', score: 0.8, topTag: TEMP }, 0.1), {
+    reopen: false,
+  });
+  assert.deepEqual(judgeReopen(REJECTED, { severity: 'low', score: 0.9, topTag: TEMP }, 0.1), {
+    reopen: false,
+  });
 });
 
 test('each condition reopens with its own reason; all that hold are named, the first is counted', () => {
@@ -35,9 +39,12 @@ test('each condition reopens with its own reason; all that hold are named, the f
 });
 
 test('an unknown leading tag on either side never reopens by itself', () => {
-  assert.deepEqual(judgeReopen({ ...REJECTED, topTags: [] }, { severity: 'medium', score: 0.8, topTag: FLOW }, 0.1), {
-    reopen: false,
-  });
+  assert.deepEqual(
+    judgeReopen({ ...REJECTED, topTags: [] }, { severity: 'medium', score: 0.8, topTag: FLOW }, 0.1),
+    {
+      reopen: false,
+    },
+  );
   assert.deepEqual(judgeReopen(REJECTED, { severity: 'medium', score: 0.8, topTag: undefined }, 0.1), {
     reopen: false,
   });
@@ -56,10 +63,14 @@ test('lookOf: worst severity, max score, first of the heaviest contributions', (
 });
 
 test('reopen keys are derived from the rejected key; the margin must be in [0, 1]', () => {
-  assert.equal(reopenKey('R|cooling|2026-03-01T10:00:00.000Z', 2), 'R|cooling|2026-03-01T10:00:00.000Z|reopen:2');
+  assert.equal(
+    reopenKey('R|cooling|2026-03-01T10:00:00.000Z', 2),
+    'R|cooling|2026-03-01T10:00:00.000Z|reopen:2',
+  );
   assert.throws(() => reopenKey('k', 0), /integer ≥ 1/);
   assert.equal(tagLabel(FLOW), 'CoolantFlow');
   assert.equal(tagLabel('plain'), 'plain');
   assert.equal(checkScoreMargin(0.1), 0.1);
-  for (const bad of [-0.1, 1.5, Number.NaN]) assert.throws(() => checkScoreMargin(bad), /reopen score margin must be a number in \[0, 1\]/);
+  for (const bad of [-0.1, 1.5, Number.NaN])
+    assert.throws(() => checkScoreMargin(bad), /reopen score margin must be a number in \[0, 1\]/);
 });

@@ -82,7 +82,11 @@ export function checkScoreMargin(margin: number): number {
 }
 
 /** Judges a new batch against a rejected row's decision-time snapshot. */
-export function judgeReopen(rejected: RejectedSnapshot, batch: BatchLook, scoreMargin: number): ReopenVerdict {
+export function judgeReopen(
+  rejected: RejectedSnapshot,
+  batch: BatchLook,
+  scoreMargin: number,
+): ReopenVerdict {
   const reasons: ReopenReason[] = [];
   const parts: string[] = [];
   if (SEVERITIES.indexOf(batch.severity) > SEVERITIES.indexOf(rejected.severity)) {

@@ -14,7 +14,16 @@ import type { SensorReading } from './tag-event.ts';
 function reading(tag: string, value: number, t: number, equipmentId: string): SensorReading {
   return {
     kind: 'sensor',
-    tag: { tagPath: tag, equipmentId, sensorType: tag, unit: '', engLow: -1e9, engHigh: 1e9, thresholds: undefined, sensorIndex: 0 },
+    tag: {
+      tagPath: tag,
+      equipmentId,
+      sensorType: tag,
+      unit: '',
+      engLow: -1e9,
+      engHigh: 1e9,
+      thresholds: undefined,
+      sensorIndex: 0,
+    },
     value,
     quality: 'good',
     sourceTimestampMs: t,
@@ -46,35 +55,45 @@ function engineApply(before: Uint8Array, delta: Uint8Array): Uint8Array {
 test('a chain of engine differences rebuilds every snapshot byte for byte and the restored engine continues bit-identically (property)', () => {
   const opts = { windowMs: 20_000, bucketCount: 12 };
   fc.assert(
-    fc.property(fc.array(fc.array(stepArb, { maxLength: 120 }), { minLength: 1, maxLength: 6 }), fc.array(stepArb, { minLength: 1, maxLength: 100 }), (chunks, after) => {
-      const whole = new FeatureEngine(opts);
-      const out = new Float64Array(FEATURE_COUNT);
-      let t = 1_000_000;
-      const run = (e: FeatureEngine, steps: readonly Step[], rows?: Float64Array): void => {
-        steps.forEach((s, i) => {
-          t += s.dt;
-          e.update(reading(`s${s.sensor}`, s.value, t, s.sensor < 4 ? 'EQ_A' : 'EQ_B'), rows ?? out, rows === undefined ? 0 : i * FEATURE_COUNT, s.learn);
-        });
-      };
-      let base = whole.snapshot();
-      let rebuilt = base;
-      for (const chunk of chunks) {
-        run(whole, chunk);
-        const next = whole.snapshot();
-        rebuilt = engineApply(rebuilt, engineDiff(base, next));
-        assert.deepEqual(rebuilt, next);
-        base = next;
-      }
-      const moved = new FeatureEngine(opts);
-      moved.restore(rebuilt);
-      const t0 = t;
-      const a = new Float64Array(after.length * FEATURE_COUNT);
-      run(whole, after, a);
-      t = t0;
-      const b = new Float64Array(after.length * FEATURE_COUNT);
-      run(moved, after, b);
-      for (let i = 0; i < a.length; i++) assert.ok(Object.is(a[i], b[i]), `row value ${i}: ${b[i]} vs ${a[i]}`);
-    }),
+    fc.property(
+      fc.array(fc.array(stepArb, { maxLength: 120 }), { minLength: 1, maxLength: 6 }),
+      fc.array(stepArb, { minLength: 1, maxLength: 100 }),
+      (chunks, after) => {
+        const whole = new FeatureEngine(opts);
+        const out = new Float64Array(FEATURE_COUNT);
+        let t = 1_000_000;
+        const run = (e: FeatureEngine, steps: readonly Step[], rows?: Float64Array): void => {
+          steps.forEach((s, i) => {
+            t += s.dt;
+            e.update(
+              reading(`s${s.sensor}`, s.value, t, s.sensor < 4 ? 'EQ_A' : 'EQ_B'),
+              rows ?? out,
+              rows === undefined ? 0 : i * FEATURE_COUNT,
+              s.learn,
+            );
+          });
+        };
+        let base = whole.snapshot();
+        let rebuilt = base;
+        for (const chunk of chunks) {
+          run(whole, chunk);
+          const next = whole.snapshot();
+          rebuilt = engineApply(rebuilt, engineDiff(base, next));
+          assert.deepEqual(rebuilt, next);
+          base = next;
+        }
+        const moved = new FeatureEngine(opts);
+        moved.restore(rebuilt);
+        const t0 = t;
+        const a = new Float64Array(after.length * FEATURE_COUNT);
+        run(whole, after, a);
+        t = t0;
+        const b = new Float64Array(after.length * FEATURE_COUNT);
+        run(moved, after, b);
+        for (let i = 0; i < a.length; i++)
+          assert.ok(Object.is(a[i], b[i]), `row value ${i}: ${b[i]} vs ${a[i]}`);
+      },
+    ),
     { numRuns: 150 },
   );
 });
@@ -82,11 +101,16 @@ test('a chain of engine differences rebuilds every snapshot byte for byte and th
 test('within one bucket only the scalars and the head bucket travel: 228 bytes per sensor of 96 buckets', () => {
   const e = new FeatureEngine({ windowMs: 86_400_000, bucketCount: 96 });
   const out = new Float64Array(FEATURE_COUNT);
-  const tags = Array.from({ length: 100 }, (_, i) => `[default]Plant/EQ_${String(i >> 2).padStart(4, '0')}/S${i & 3}`);
+  const tags = Array.from(
+    { length: 100 },
+    (_, i) => `[default]Plant/EQ_${String(i >> 2).padStart(4, '0')}/S${i & 3}`,
+  );
   let t = 0;
-  for (let k = 0; k < 100 * 900; k++, t += 1_000) e.update(reading(tags[k % 100] as string, 50 + Math.sin(k), t, `EQ_${(k % 100) >> 2}`), out, 0); // 25 h: all 96 buckets live
+  for (let k = 0; k < 100 * 900; k++, t += 1_000)
+    e.update(reading(tags[k % 100] as string, 50 + Math.sin(k), t, `EQ_${(k % 100) >> 2}`), out, 0); // 25 h: all 96 buckets live
   const before = e.snapshot();
-  for (let k = 0; k < 100 * 60; k++, t += 10) e.update(reading(tags[k % 100] as string, 50 + Math.cos(k), t, `EQ_${(k % 100) >> 2}`), out, 0); // 60 s, one bucket
+  for (let k = 0; k < 100 * 60; k++, t += 10)
+    e.update(reading(tags[k % 100] as string, 50 + Math.cos(k), t, `EQ_${(k % 100) >> 2}`), out, 0); // 60 s, one bucket
   const after = e.snapshot();
   const delta = engineDiff(before, after);
   assert.deepEqual(engineApply(before, delta), after);
@@ -128,13 +152,23 @@ test('gate differences rebuild the gate snapshot; bad difference bytes are named
   const s1 = e.snapshot();
   for (let i = 40; i < 60; i++) e.update(reading(`a${i % 3}`, i, 1_000 * i, 'EQ'), out, 0);
   const d = engineDiff(s1, e.snapshot());
-  assert.throws(() => engineApply(s1, d.subarray(0, d.length - 5)), (err: unknown) => err instanceof StateFormatError && /test delta: truncated at byte \d+ reading sensor \d+ bucket/.test(err.message));
+  assert.throws(
+    () => engineApply(s1, d.subarray(0, d.length - 5)),
+    (err: unknown) =>
+      err instanceof StateFormatError &&
+      /test delta: truncated at byte \d+ reading sensor \d+ bucket/.test(err.message),
+  );
   const badMode = d.slice();
   badMode[0] = 7;
   assert.throws(() => engineApply(s1, badMode), /feature-engine delta mode 7 is unknown/);
   // Applied to a state that lacks the sensors it changes: the index is out of range.
   const empty = new FeatureEngine({ windowMs: 20_000, bucketCount: 12 }).snapshot();
-  assert.throws(() => engineApply(empty, d), (err: unknown) => err instanceof StateFormatError && /changed index 0 is out of order or beyond the 0 of the state it applies to/.test(err.message));
+  assert.throws(
+    () => engineApply(empty, d),
+    (err: unknown) =>
+      err instanceof StateFormatError &&
+      /changed index 0 is out of order or beyond the 0 of the state it applies to/.test(err.message),
+  );
 });
 
 test('buckets that expire without a new reading (windows not learning during an alarm) are dropped from the rebuilt sensor', () => {

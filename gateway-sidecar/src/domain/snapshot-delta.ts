@@ -34,12 +34,18 @@ const LIST_CHANGES = 1;
 
 function isPrefix(before: readonly KeyedRecord[], after: readonly KeyedRecord[]): boolean {
   if (before.length > after.length) return false;
-  for (let i = 0; i < before.length; i++) if (!sameBytes((before[i] as KeyedRecord).key, (after[i] as KeyedRecord).key)) return false;
+  for (let i = 0; i < before.length; i++)
+    if (!sameBytes((before[i] as KeyedRecord).key, (after[i] as KeyedRecord).key)) return false;
   return true;
 }
 
 /** The difference of two keyed lists (see the file comment). */
-export function writeListDiff(w: StateWriter, before: readonly KeyedRecord[], after: readonly KeyedRecord[], diff?: BodyDiff): void {
+export function writeListDiff(
+  w: StateWriter,
+  before: readonly KeyedRecord[],
+  after: readonly KeyedRecord[],
+  diff?: BodyDiff,
+): void {
   if (!isPrefix(before, after)) {
     w.u8(LIST_WHOLE);
     w.u32(after.length);
@@ -52,7 +58,8 @@ export function writeListDiff(w: StateWriter, before: readonly KeyedRecord[], af
   w.u8(LIST_CHANGES);
   w.u32(after.length);
   const changed: number[] = [];
-  for (let i = 0; i < before.length; i++) if (!sameBytes((before[i] as KeyedRecord).body, (after[i] as KeyedRecord).body)) changed.push(i);
+  for (let i = 0; i < before.length; i++)
+    if (!sameBytes((before[i] as KeyedRecord).body, (after[i] as KeyedRecord).body)) changed.push(i);
   w.u32(changed.length);
   for (const i of changed) {
     w.u32(i);
@@ -66,12 +73,19 @@ export function writeListDiff(w: StateWriter, before: readonly KeyedRecord[], af
 }
 
 /** `before` with a `writeListDiff` applied; `bodyBytes` checks fixed-size bodies. */
-export function readListDiff(r: StateReader, before: readonly KeyedRecord[], what: string, patch?: BodyPatch, bodyBytes?: number): KeyedRecord[] {
+export function readListDiff(
+  r: StateReader,
+  before: readonly KeyedRecord[],
+  what: string,
+  patch?: BodyPatch,
+  bodyBytes?: number,
+): KeyedRecord[] {
   const mode = r.u8(`${what} delta mode`);
   if (mode !== LIST_WHOLE && mode !== LIST_CHANGES) r.fail(`${what} delta mode ${mode} is unknown`);
   const count = r.u32(`${what} count`);
   const checked = (body: Uint8Array, i: number): Uint8Array => {
-    if (bodyBytes !== undefined && body.length !== bodyBytes) r.fail(`${what} ${i} holds ${body.length} bytes, expected ${bodyBytes}`);
+    if (bodyBytes !== undefined && body.length !== bodyBytes)
+      r.fail(`${what} ${i} holds ${body.length} bytes, expected ${bodyBytes}`);
     return body;
   };
   if (mode === LIST_WHOLE) {
@@ -82,13 +96,17 @@ export function readListDiff(r: StateReader, before: readonly KeyedRecord[], wha
     }
     return out;
   }
-  if (count < before.length) r.fail(`${what} count ${count} is below the ${before.length} of the state it applies to`);
+  if (count < before.length)
+    r.fail(`${what} count ${count} is below the ${before.length} of the state it applies to`);
   const out = before.slice();
   const changed = r.u32(`${what} changed count`);
   let last = -1;
   for (let k = 0; k < changed; k++) {
     const i = r.u32(`${what} changed index`);
-    if (i <= last || i >= before.length) r.fail(`${what} changed index ${i} is out of order or beyond the ${before.length} of the state it applies to`);
+    if (i <= last || i >= before.length)
+      r.fail(
+        `${what} changed index ${i} is out of order or beyond the ${before.length} of the state it applies to`,
+      );
     last = i;
     const prev = before[i] as KeyedRecord;
     const body = patch === undefined ? r.bytes(`${what} ${i}`) : patch(r, prev.body, `${what} ${i}`);
@@ -153,7 +171,8 @@ export function parseEngineSnapshot(bytes: Uint8Array): EngineImage {
   const head = bytes.subarray(0, r.offset);
   const equipment: KeyedRecord[] = [];
   const eqCount = r.u32('equipment count');
-  for (let e = 0; e < eqCount; e++) equipment.push({ key: r.bytes(`equipment ${e} id`), body: r.raw(16, `equipment ${e}`) });
+  for (let e = 0; e < eqCount; e++)
+    equipment.push({ key: r.bytes(`equipment ${e} id`), body: r.raw(16, `equipment ${e}`) });
   const nb = Math.ceil(buckets / 8);
   const sensors: KeyedRecord[] = [];
   const count = r.u32('sensor count');
@@ -206,7 +225,8 @@ function sensorDiff(nb: number, buckets: number): BodyDiff {
     }
     w.raw(after.subarray(0, SCALAR_BYTES + nb));
     w.raw(changedMap);
-    for (let k = 0; k < changed; k++) w.raw(after.subarray(at[k] as number, (at[k] as number) + BUCKET_BYTES));
+    for (let k = 0; k < changed; k++)
+      w.raw(after.subarray(at[k] as number, (at[k] as number) + BUCKET_BYTES));
   };
 }
 
@@ -310,7 +330,8 @@ export function parseGateSnapshot(bytes: Uint8Array): GateImage {
   r.header(GATE_SNAPSHOT.magic, GATE_SNAPSHOT.version);
   const gates: KeyedRecord[] = [];
   const n = r.u32('gate count');
-  for (let i = 0; i < n; i++) gates.push({ key: r.bytes(`gate ${i} key`), body: r.raw(GATE_SNAPSHOT.gateBytes, `gate ${i}`) });
+  for (let i = 0; i < n; i++)
+    gates.push({ key: r.bytes(`gate ${i} key`), body: r.raw(GATE_SNAPSHOT.gateBytes, `gate ${i}`) });
   r.end();
   return { head: bytes.subarray(0, 6), gates };
 }

@@ -55,8 +55,10 @@ export class StateWriter {
   /** `count` float64 values of `src` from `from`. */
   f64s(src: Float64Array, from: number, count: number): void {
     this.#room(8 * count);
-    if (LITTLE_ENDIAN) this.#buf.set(new Uint8Array(src.buffer, src.byteOffset + 8 * from, 8 * count), this.#at);
-    else for (let i = 0; i < count; i++) this.#view.setFloat64(this.#at + 8 * i, src[from + i] as number, true);
+    if (LITTLE_ENDIAN)
+      this.#buf.set(new Uint8Array(src.buffer, src.byteOffset + 8 * from, 8 * count), this.#at);
+    else
+      for (let i = 0; i < count; i++) this.#view.setFloat64(this.#at + 8 * i, src[from + i] as number, true);
     this.#at += 8 * count;
   }
   str(s: string): void {
@@ -98,7 +100,8 @@ export class StateReader {
   }
 
   #need(n: number, field: string): void {
-    if (this.#at + n > this.#buf.length) this.fail(`truncated at byte ${this.#at} reading ${field} (${this.#buf.length} bytes in all)`);
+    if (this.#at + n > this.#buf.length)
+      this.fail(`truncated at byte ${this.#at} reading ${field} (${this.#buf.length} bytes in all)`);
   }
 
   u8(field: string): number {
@@ -127,7 +130,10 @@ export class StateReader {
   }
   f64s(dst: Float64Array, from: number, count: number, field: string): void {
     this.#need(8 * count, field);
-    if (LITTLE_ENDIAN) new Uint8Array(dst.buffer, dst.byteOffset + 8 * from, 8 * count).set(this.#buf.subarray(this.#at, this.#at + 8 * count));
+    if (LITTLE_ENDIAN)
+      new Uint8Array(dst.buffer, dst.byteOffset + 8 * from, 8 * count).set(
+        this.#buf.subarray(this.#at, this.#at + 8 * count),
+      );
     else for (let i = 0; i < count; i++) dst[from + i] = this.#view.getFloat64(this.#at + 8 * i, true);
     this.#at += 8 * count;
   }
@@ -163,7 +169,8 @@ export class StateReader {
       if (this.u8('magic') !== magic.charCodeAt(i)) this.fail(`not a ${magic} snapshot (wrong magic bytes)`);
     }
     const v = this.u16('format version');
-    if (v !== version) this.fail(`format version ${v} is not supported (this build reads version ${version})`);
+    if (v !== version)
+      this.fail(`format version ${v} is not supported (this build reads version ${version})`);
   }
   /** Throws unless every byte was read (trailing garbage means a foreign or corrupt blob). */
   end(): void {

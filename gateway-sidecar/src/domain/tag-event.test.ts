@@ -11,10 +11,27 @@ const index = buildEquipmentIndex([
     description: '',
     modeTag: '[default]R01/Mode',
     sensors: [
-      { tagPath: '[default]R01/Temp', equipmentId: 'REACTOR_01', sensorType: 'temperature', unit: '°C', engLow: 0, engHigh: 150, thresholds: undefined },
+      {
+        tagPath: '[default]R01/Temp',
+        equipmentId: 'REACTOR_01',
+        sensorType: 'temperature',
+        unit: '°C',
+        engLow: 0,
+        engHigh: 150,
+        thresholds: undefined,
+      },
     ],
     setpoints: [
-      { tagPath: '[default]R01/SP', equipmentId: 'REACTOR_01', name: 'throughput', unit: '%', min: 40, max: 100, maxStep: 25, twoPersonAbovePct: 0.2 },
+      {
+        tagPath: '[default]R01/SP',
+        equipmentId: 'REACTOR_01',
+        name: 'throughput',
+        unit: '%',
+        min: 40,
+        max: 100,
+        maxStep: 25,
+        twoPersonAbovePct: 0.2,
+      },
     ],
   },
 ]);
@@ -83,7 +100,12 @@ test('setpoint and mode tags are recognised', () => {
   const sp = v.validate(ev({ tagPath: '[default]R01/SP', value: '80' }));
   assert.ok(sp.ok && sp.event.kind === 'setpoint' && sp.event.value === 80);
   const mode = v.validate(ev({ tagPath: '[default]R01/Mode', value: 'maintenance' }));
-  assert.ok(mode.ok && mode.event.kind === 'mode' && mode.event.mode === 'MAINTENANCE' && mode.event.equipmentId === 'REACTOR_01');
+  assert.ok(
+    mode.ok &&
+      mode.event.kind === 'mode' &&
+      mode.event.mode === 'MAINTENANCE' &&
+      mode.event.equipmentId === 'REACTOR_01',
+  );
 });
 
 test('parseNumericValue accepts numeric strings and booleans only', () => {
@@ -95,9 +117,28 @@ test('parseNumericValue accepts numeric strings and booleans only', () => {
 });
 
 test('duplicate tag paths in the equipment map are refused', () => {
-  const s = { tagPath: 'A', equipmentId: 'E', sensorType: 't', unit: '', engLow: 0, engHigh: 1, thresholds: undefined };
+  const s = {
+    tagPath: 'A',
+    equipmentId: 'E',
+    sensorType: 't',
+    unit: '',
+    engLow: 0,
+    engHigh: 1,
+    thresholds: undefined,
+  };
   assert.throws(
-    () => buildEquipmentIndex([{ id: 'E', area: 'a', kind: 'k', description: '', modeTag: undefined, sensors: [s, s], setpoints: [] }]),
+    () =>
+      buildEquipmentIndex([
+        {
+          id: 'E',
+          area: 'a',
+          kind: 'k',
+          description: '',
+          modeTag: undefined,
+          sensors: [s, s],
+          setpoints: [],
+        },
+      ]),
     /mapped twice/,
   );
 });
@@ -112,15 +153,27 @@ test('mode tags: the plant values map through modeValues; a value that names no 
       modeTag: '[default]P07/Mode',
       modeValues: { '0': 'RUN', '2': 'MAINTENANCE', ' Anfahren ': 'STARTUP' },
       sensors: [
-        { tagPath: '[default]P07/Flow', equipmentId: 'PUMP_07', sensorType: 'flow', unit: 'm3/h', engLow: 0, engHigh: 100, thresholds: undefined },
+        {
+          tagPath: '[default]P07/Flow',
+          equipmentId: 'PUMP_07',
+          sensorType: 'flow',
+          unit: 'm3/h',
+          engLow: 0,
+          engHigh: 100,
+          thresholds: undefined,
+        },
       ],
       setpoints: [],
     },
   ]);
   const v = new EventValidator(plant);
   let t = 1_000_000;
-  const mode = (value: TagEvent['value']) => v.validate(ev({ tagPath: '[default]P07/Mode', value, sourceTimestampMs: ++t, receivedTimestampMs: t + 5 }));
-  const as = (r: ReturnType<typeof mode>): string => (r.ok && r.event.kind === 'mode' ? r.event.mode : `rejected ${r.ok ? '' : r.reason}`);
+  const mode = (value: TagEvent['value']) =>
+    v.validate(
+      ev({ tagPath: '[default]P07/Mode', value, sourceTimestampMs: ++t, receivedTimestampMs: t + 5 }),
+    );
+  const as = (r: ReturnType<typeof mode>): string =>
+    r.ok && r.event.kind === 'mode' ? r.event.mode : `rejected ${r.ok ? '' : r.reason}`;
   assert.equal(as(mode(2)), 'MAINTENANCE');
   assert.equal(as(mode('0')), 'RUN');
   assert.equal(as(mode('anfahren')), 'STARTUP');

@@ -60,7 +60,12 @@ export type AcceptedEvent = SensorReading | SetpointReading | ModeReading;
 
 export type ValidationResult =
   | { readonly ok: true; readonly event: AcceptedEvent }
-  | { readonly ok: false; readonly reason: RejectReason; readonly message: string; readonly tagPath: string | undefined };
+  | {
+      readonly ok: false;
+      readonly reason: RejectReason;
+      readonly message: string;
+      readonly tagPath: string | undefined;
+    };
 
 export interface ValidatorOptions {
   /** Reject source timestamps more than this far ahead of the received time. */
@@ -77,7 +82,10 @@ function reject(reason: RejectReason, message: string, tagPath?: string): Valida
 
 /** Parses a numeric value; returns the number or the reject reason. */
 /** A mode tag's value as an operating mode: the equipment's modeValues first, then the mode's own name. */
-export function operatingModeOf(raw: string, values: Readonly<Record<string, string>> | undefined): OperatingMode | undefined {
+export function operatingModeOf(
+  raw: string,
+  values: Readonly<Record<string, string>> | undefined,
+): OperatingMode | undefined {
   const key = raw.trim().toUpperCase();
   if (values !== undefined)
     for (const [k, v] of Object.entries(values)) if (k.trim().toUpperCase() === key) return canonicalMode(v);
@@ -89,7 +97,11 @@ export function parseNumericValue(raw: unknown): number | 'nan' | 'infinite' | '
   if (typeof raw === 'number') n = raw;
   else if (typeof raw === 'boolean') n = raw ? 1 : 0;
   else if (typeof raw === 'bigint') n = Number(raw);
-  else if (typeof raw === 'string' && raw.trim() !== '' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())) {
+  else if (
+    typeof raw === 'string' &&
+    raw.trim() !== '' &&
+    /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())
+  ) {
     n = Number(raw.trim());
   } else if (typeof raw === 'string' && /^\s*[+-]?(nan)\s*$/i.test(raw)) return 'nan';
   else if (typeof raw === 'string' && /^\s*[+-]?(inf|infinity)\s*$/i.test(raw)) return 'infinite';
@@ -139,14 +151,18 @@ export class EventValidator {
   }
 
   #check(ev: TagEvent): ValidationResult {
-    if (ev === null || typeof ev !== 'object') return reject('malformed', `event must be an object, got ${typeof ev}`);
+    if (ev === null || typeof ev !== 'object')
+      return reject('malformed', `event must be an object, got ${typeof ev}`);
     const { tagPath, quality, sourceTimestampMs, receivedTimestampMs } = ev;
     if (typeof tagPath !== 'string' || tagPath.length === 0 || tagPath.length > 512) {
       return reject('malformed', `tagPath must be a non-empty string of at most 512 characters`);
     }
     if (quality !== 'good' && quality !== 'uncertain' && quality !== 'bad') {
       // Not String(quality): an object without a usable toString would make validate() throw.
-      const got = typeof quality === 'string' ? `'${quality}'` : `a value of type ${quality === null ? 'null' : typeof quality}`;
+      const got =
+        typeof quality === 'string'
+          ? `'${quality}'`
+          : `a value of type ${quality === null ? 'null' : typeof quality}`;
       return reject('malformed', `quality must be good|uncertain|bad, got ${got}`, tagPath);
     }
     if (!Number.isFinite(sourceTimestampMs) || !Number.isFinite(receivedTimestampMs)) {
@@ -163,7 +179,11 @@ export class EventValidator {
     }
     if (sourceTimestampMs - receivedTimestampMs > this.#options.maxFutureSkewMs) {
       const aheadMs = sourceTimestampMs - receivedTimestampMs;
-      return reject('future_timestamp', `tag '${tagPath}' source timestamp is ${aheadMs} ms in the future`, tagPath);
+      return reject(
+        'future_timestamp',
+        `tag '${tagPath}' source timestamp is ${aheadMs} ms in the future`,
+        tagPath,
+      );
     }
     const lastTs = this.#lastTsByTag.get(tagPath);
     if (lastTs !== undefined && sourceTimestampMs < lastTs) {
@@ -206,11 +226,21 @@ export class EventValidator {
       this.#lastTsByTag.set(tagPath, sourceTimestampMs);
       return {
         ok: true,
-        event: { kind: 'sensor', tag: sensor, value: parsed, quality, sourceTimestampMs, receivedTimestampMs },
+        event: {
+          kind: 'sensor',
+          tag: sensor,
+          value: parsed,
+          quality,
+          sourceTimestampMs,
+          receivedTimestampMs,
+        },
       };
     }
     this.#lastTsByTag.set(tagPath, sourceTimestampMs);
-    return { ok: true, event: { kind: 'setpoint', tag: setpoint as SetpointTag, value: parsed, sourceTimestampMs } };
+    return {
+      ok: true,
+      event: { kind: 'setpoint', tag: setpoint as SetpointTag, value: parsed, sourceTimestampMs },
+    };
   }
 }
 

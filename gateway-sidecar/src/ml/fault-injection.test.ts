@@ -19,7 +19,13 @@ test('faults change only the chosen sensors inside the fault window, and are see
     for (let t = 200; t < 300; t++) diff += Math.abs((b[t] as number) - (a[t] as number));
     assert.ok(diff > 0, `${kind} changed the signal`);
   }
-  const g = injectFault(createRng(2), s, { kind: 'step', start: 200, length: 100, sensors: [3], magnitude: 5 });
+  const g = injectFault(createRng(2), s, {
+    kind: 'step',
+    start: 200,
+    length: 100,
+    sensors: [3],
+    magnitude: 5,
+  });
   const d = ((g.values[3] as Float64Array)[250] as number) - ((s.values[3] as Float64Array)[250] as number);
   assert.ok(Math.abs(Math.abs(d) - 5 * (s.sigma[3] as number)) < 1e-9, 'a step is magnitude × sigma');
   const r = createRng(9);

@@ -73,13 +73,20 @@ export function randomFault(rng: Rng, sensors: number, earliest: number, length:
     const k2 = 2 + Math.floor(rng() * (sensors - 1));
     const set = new Set<number>();
     while (set.size < k2) set.add(Math.floor(rng() * sensors));
-    return { kind: rng() < 0.7 ? 'step' : 'drift', start, length: len, sensors: [...set].sort((a, b) => a - b), magnitude: 1.5 + rng() * 2.5 };
+    return {
+      kind: rng() < 0.7 ? 'step' : 'drift',
+      start,
+      length: len,
+      sensors: [...set].sort((a, b) => a - b),
+      magnitude: 1.5 + rng() * 2.5,
+    };
   }
   const kind = FAULT_KINDS[Math.floor(rng() * FAULT_KINDS.length)] as FaultKind;
   const k = 1 + Math.floor(rng() * sensors);
   const chosen = new Set<number>();
   while (chosen.size < k) chosen.add(Math.floor(rng() * sensors));
-  const magnitude = kind === 'spikes' ? 6 + rng() * 10 : kind === 'variance' ? 2.5 + rng() * 4 : 3 + rng() * 10;
+  const magnitude =
+    kind === 'spikes' ? 6 + rng() * 10 : kind === 'variance' ? 2.5 + rng() * 4 : 3 + rng() * 10;
   return { kind, start, length: len, sensors: [...chosen].sort((a, b) => a - b), magnitude };
 }
 

@@ -32,7 +32,11 @@ export function averagePathLength(n: number): number {
 }
 
 /** Fits on `rows` × `nFeatures` (row-major Float32Array). */
-export function fitIsolationForest(x: Float32Array, nFeatures: number, opts: IsolationForestOptions = {}): IsolationForestModel {
+export function fitIsolationForest(
+  x: Float32Array,
+  nFeatures: number,
+  opts: IsolationForestOptions = {},
+): IsolationForestModel {
   const rows = Math.floor(x.length / nFeatures);
   if (rows < 2) throw new RangeError(`isolation forest needs at least 2 rows, got ${rows}`);
   const rng = createRng(opts.seed ?? 1);
@@ -49,7 +53,16 @@ export function fitIsolationForest(x: Float32Array, nFeatures: number, opts: Iso
   return { kind: 'isolation-forest', trees, sampleSize: psi, normaliser: averagePathLength(psi) };
 }
 
-function grow(b: TreeBuilder, x: Float32Array, nf: number, idx: number[], depth: number, maxDepth: number, features: readonly number[], rng: Rng): number {
+function grow(
+  b: TreeBuilder,
+  x: Float32Array,
+  nf: number,
+  idx: number[],
+  depth: number,
+  maxDepth: number,
+  features: readonly number[],
+  rng: Rng,
+): number {
   if (idx.length <= 1 || depth >= maxDepth) return b.leaf(depth + averagePathLength(idx.length));
   // Try a few random features for one that is not constant on this node.
   for (let attempt = 0; attempt < features.length; attempt++) {

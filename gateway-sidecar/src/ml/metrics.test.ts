@@ -22,7 +22,18 @@ test('F1 / FAR / MAR from confusion counts', () => {
 test('episodes: re-raised within the dedup window is the same episode', () => {
   const t = [0, 60, 120, 180, 600, 660, 2_000].map((s) => s * 1000);
   const flagged = [true, false, true, false, true, false, true];
-  assert.equal(countEpisodes(t, flagged, 300_000), 3, '0 and 120 s merge; 600 s is 480 s after 120 s; 2000 s is new');
+  assert.equal(
+    countEpisodes(t, flagged, 300_000),
+    3,
+    '0 and 120 s merge; 600 s is 480 s after 120 s; 2000 s is new',
+  );
   assert.equal(countEpisodes(t, flagged, 0), 4);
-  assert.equal(countEpisodes(t, flagged.map(() => false), 300_000), 0);
+  assert.equal(
+    countEpisodes(
+      t,
+      flagged.map(() => false),
+      300_000,
+    ),
+    0,
+  );
 });

@@ -35,14 +35,22 @@ export function addConfusion(into: Confusion, c: Confusion): void {
 /** F1 = 2TP/(2TP+FP+FN); FAR = FP/(FP+TN); MAR = FN/(FN+TP). A 0/0 ratio is reported as 0. */
 export function figuresOf(c: Confusion): Figures {
   const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
-  return { f1: ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn), far: ratio(c.fp, c.fp + c.tn), mar: ratio(c.fn, c.fn + c.tp) };
+  return {
+    f1: ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn),
+    far: ratio(c.fp, c.fp + c.tn),
+    mar: ratio(c.fn, c.fn + c.tp),
+  };
 }
 
 /**
  * Distinct alarm episodes: a flagged row starts a new episode unless it comes within `dedupMs` of
  * the last flagged row of the current one (the same condition re-raised is not a new alarm).
  */
-export function countEpisodes(timestampsMs: readonly number[], flagged: readonly boolean[], dedupMs: number): number {
+export function countEpisodes(
+  timestampsMs: readonly number[],
+  flagged: readonly boolean[],
+  dedupMs: number,
+): number {
   let episodes = 0;
   let lastFlagged = -Infinity;
   for (let i = 0; i < flagged.length; i++) {

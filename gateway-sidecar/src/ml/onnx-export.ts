@@ -34,7 +34,11 @@ function floats(name: string, v: readonly number[]): Attr {
   return onnx.AttributeProto.create({ name, type: AT.FLOATS, floats: [...v] });
 }
 function strings(name: string, v: readonly string[]): Attr {
-  return onnx.AttributeProto.create({ name, type: AT.STRINGS, strings: v.map((s) => new TextEncoder().encode(s)) });
+  return onnx.AttributeProto.create({
+    name,
+    type: AT.STRINGS,
+    strings: v.map((s) => new TextEncoder().encode(s)),
+  });
 }
 function str(name: string, v: string): Attr {
   return onnx.AttributeProto.create({ name, type: AT.STRING, s: new TextEncoder().encode(v) });
@@ -44,7 +48,12 @@ function int(name: string, v: number): Attr {
 }
 
 /** One TreeEnsembleRegressor node whose output is Σ_trees leafValue × leafScale. */
-function treeEnsembleNode(trees: readonly FlatTree[], leafScale: number, output: string, name: string): InstanceType<typeof onnx.NodeProto> {
+function treeEnsembleNode(
+  trees: readonly FlatTree[],
+  leafScale: number,
+  output: string,
+  name: string,
+): InstanceType<typeof onnx.NodeProto> {
   const treeIds: number[] = [];
   const nodeIds: number[] = [];
   const featureIds: number[] = [];
@@ -91,7 +100,10 @@ function treeEnsembleNode(trees: readonly FlatTree[], leafScale: number, output:
       ints('nodes_falsenodeids', falseIds),
       ints('target_treeids', tTree),
       ints('target_nodeids', tNode),
-      ints('target_ids', tTree.map(() => 0)),
+      ints(
+        'target_ids',
+        tTree.map(() => 0),
+      ),
       floats('target_weights', tWeight),
     ],
   });
@@ -117,11 +129,23 @@ export function encodeEnsembleOnnx(m: OnnxExportInput): Uint8Array {
     name: 'if_rf_ensemble',
     node: [
       treeEnsembleNode(ifTrees, 1 / ifTrees.length, 'if_path', 'isolation_forest'),
-      onnx.NodeProto.create({ name: 'if_scale', opType: 'Mul', input: ['if_path', 'if_k'], output: ['if_log'] }),
+      onnx.NodeProto.create({
+        name: 'if_scale',
+        opType: 'Mul',
+        input: ['if_path', 'if_k'],
+        output: ['if_log'],
+      }),
       onnx.NodeProto.create({ name: 'if_exp', opType: 'Exp', input: ['if_log'], output: ['if_score'] }),
       treeEnsembleNode(m.randomForest.trees, 1 / m.randomForest.trees.length, 'rf_score', 'random_forest'),
     ],
-    initializer: [onnx.TensorProto.create({ name: 'if_k', dataType: onnx.TensorProto.DataType.FLOAT, dims: [1], floatData: [scale] })],
+    initializer: [
+      onnx.TensorProto.create({
+        name: 'if_k',
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        dims: [1],
+        floatData: [scale],
+      }),
+    ],
     input: [floatTensorInfo(ONNX_INPUT, m.featureNames.length)],
     output: [floatTensorInfo('if_score', 1), floatTensorInfo('rf_score', 1)],
     docString: `inputs in order: ${m.featureNames.join(', ')}`,

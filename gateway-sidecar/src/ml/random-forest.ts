@@ -40,9 +40,15 @@ interface Ctx {
 }
 
 /** Fits on row-major `x` with 0/1 labels `y`. */
-export function fitRandomForest(x: Float32Array, y: Uint8Array, nFeatures: number, opts: RandomForestOptions = {}): RandomForestModel {
+export function fitRandomForest(
+  x: Float32Array,
+  y: Uint8Array,
+  nFeatures: number,
+  opts: RandomForestOptions = {},
+): RandomForestModel {
   const rows = y.length;
-  if (rows * nFeatures !== x.length) throw new RangeError(`x has ${x.length} values, expected ${rows} × ${nFeatures}`);
+  if (rows * nFeatures !== x.length)
+    throw new RangeError(`x has ${x.length} values, expected ${rows} × ${nFeatures}`);
   const features = opts.features ?? Array.from({ length: nFeatures }, (_, i) => i);
   const ctx: Ctx = {
     x,
@@ -98,7 +104,8 @@ function bestSplit(ctx: Ctx, idx: readonly number[], pos: number): { f: number; 
   for (let m = 0; m < ctx.mtry; m++) {
     const f = ctx.features[Math.floor(ctx.rng() * ctx.features.length)] as number;
     const sample: number[] = [];
-    for (let k = 0; k < Math.min(64, n); k++) sample.push(ctx.x[(idx[Math.floor(ctx.rng() * n)] as number) * ctx.nf + f] as number);
+    for (let k = 0; k < Math.min(64, n); k++)
+      sample.push(ctx.x[(idx[Math.floor(ctx.rng() * n)] as number) * ctx.nf + f] as number);
     sample.sort((a, b) => a - b);
     for (let q = 1; q < ctx.nThr; q++) {
       const thr = Math.fround(sample[Math.floor((q / ctx.nThr) * sample.length)] as number);

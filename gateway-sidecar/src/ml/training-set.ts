@@ -28,10 +28,25 @@ export interface SyntheticOptions {
 }
 
 /** A reading for a synthetic or CSV sensor; engineering limits are unknown, so they are open. */
-export function syntheticReading(equipmentId: string, sensor: string, sensorIndex: number, value: number, tMs: number): SensorReading {
+export function syntheticReading(
+  equipmentId: string,
+  sensor: string,
+  sensorIndex: number,
+  value: number,
+  tMs: number,
+): SensorReading {
   return {
     kind: 'sensor',
-    tag: { tagPath: `${equipmentId}/${sensor}`, equipmentId, sensorType: sensor, unit: '', engLow: -Infinity, engHigh: Infinity, thresholds: undefined, sensorIndex },
+    tag: {
+      tagPath: `${equipmentId}/${sensor}`,
+      equipmentId,
+      sensorType: sensor,
+      unit: '',
+      engLow: -Infinity,
+      engHigh: Infinity,
+      thresholds: undefined,
+      sensorIndex,
+    },
     value,
     quality: 'good',
     sourceTimestampMs: tMs,
@@ -54,7 +69,10 @@ export function buildSyntheticTrainingSet(opts: SyntheticOptions = {}): Training
     const hasFault = rng() < (opts.faultShare ?? 0.75);
     const fault = hasFault ? randomFault(rng, sensors, warmup, samples) : undefined;
     const series: EquipmentSeries = fault ? injectFault(rng, normal, fault) : normal;
-    const engine = new FeatureEngine({ windowMs: opts.windowMs ?? 86_400_000, bucketCount: opts.bucketCount ?? 96 });
+    const engine = new FeatureEngine({
+      windowMs: opts.windowMs ?? 86_400_000,
+      bucketCount: opts.bucketCount ?? 96,
+    });
     const affected = new Set(fault?.sensors ?? []);
     for (let t = 0; t < samples; t++) {
       const inFault = fault !== undefined && t >= fault.start && t < fault.start + fault.length;
@@ -65,7 +83,8 @@ export function buildSyntheticTrainingSet(opts: SyntheticOptions = {}): Training
         let label = 0;
         if (inFault) {
           if (!affected.has(s)) continue; // an untouched sensor of a faulty machine is neither class
-          label = fault.kind === 'spikes' ? (v !== ((normal.values[s] as Float64Array)[t] as number) ? 1 : 0) : 1;
+          label =
+            fault.kind === 'spikes' ? (v !== ((normal.values[s] as Float64Array)[t] as number) ? 1 : 0) : 1;
         }
         for (let f = 0; f < FEATURE_COUNT; f++) xs.push(row[f] as number);
         ys.push(label);

@@ -61,6 +61,9 @@ export function evalTree(tree: FlatTree, x: Float32Array, offset: number): numbe
   for (;;) {
     const f = tree.feature[i] as number;
     if (f < 0) return tree.value[i] as number;
-    i = (x[offset + f] as number) <= (tree.threshold[i] as number) ? (tree.left[i] as number) : (tree.right[i] as number);
+    i =
+      (x[offset + f] as number) <= (tree.threshold[i] as number)
+        ? (tree.left[i] as number)
+        : (tree.right[i] as number);
   }
 }

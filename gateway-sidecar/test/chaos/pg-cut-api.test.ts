@@ -136,7 +136,13 @@ describe('Postgres cut under API load', () => {
     await Promise.all([...workers, chaos]);
 
     assert.ok(failures > 0, 'the cuts did fail requests (else this proves nothing)');
-    const rows = await h.pool.query<{ id: string; status: string; decisions: string; changes: string; last_logged: string }>(
+    const rows = await h.pool.query<{
+      id: string;
+      status: string;
+      decisions: string;
+      changes: string;
+      last_logged: string;
+    }>(
       `SELECT r.recommendation_id AS id, r.status,
               (SELECT count(*) FROM agentic_hmi.recommendation_audit a WHERE a.recommendation_id = r.recommendation_id AND a.from_status = 'pending' AND a.to_status IN ('approved', 'rejected')) AS decisions,
               (SELECT count(*) FROM agentic_hmi.recommendation_changes c WHERE c.subject_id = r.recommendation_id
@@ -158,7 +164,11 @@ describe('Postgres cut under API load', () => {
       [1],
       'one change-log entry per decision',
     );
-    assert.deepEqual(rows.rows.filter((r) => r.last_logged !== r.status), [], 'the decision is logged last');
+    assert.deepEqual(
+      rows.rows.filter((r) => r.last_logged !== r.status),
+      [],
+      'the decision is logged last',
+    );
     const list = await fetch(`${h.base}/api/recommendations?limit=1`, { headers: auth(TOKENS.viewer) });
     assert.equal(list.status, 200, 'the API serves again after the cuts');
     t.diagnostic(

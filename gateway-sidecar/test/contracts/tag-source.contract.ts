@@ -20,7 +20,12 @@ export interface TagSourceFixture {
 
 const QUALITIES = new Set(['good', 'uncertain', 'bad']);
 
-async function waitFor(cond: () => boolean, fixture: TagSourceFixture, what: string, timeoutMs = 20_000): Promise<void> {
+async function waitFor(
+  cond: () => boolean,
+  fixture: TagSourceFixture,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -46,9 +51,17 @@ export function tagSourceContract(adapter: string, build: () => Promise<TagSourc
           seen.add(ev.tagPath);
         }
       });
-      assert.ok(['connected', 'finished'].includes(fx.source.state()), `state after start: ${fx.source.state()}`);
-      await waitFor(() => fx.expectedTags.every((t) => seen.has(t)), fx, `tags ${fx.expectedTags.filter((t) => !seen.has(t)).join(', ')}`);
-      if (fx.source.onStateChange) assert.ok(states.includes('connected'), `states seen: ${states.join(',')}`);
+      assert.ok(
+        ['connected', 'finished'].includes(fx.source.state()),
+        `state after start: ${fx.source.state()}`,
+      );
+      await waitFor(
+        () => fx.expectedTags.every((t) => seen.has(t)),
+        fx,
+        `tags ${fx.expectedTags.filter((t) => !seen.has(t)).join(', ')}`,
+      );
+      if (fx.source.onStateChange)
+        assert.ok(states.includes('connected'), `states seen: ${states.join(',')}`);
     } finally {
       await fx.source.stop();
       await fx.close();
@@ -89,7 +102,10 @@ export function tagSourceContract(adapter: string, build: () => Promise<TagSourc
       await waitFor(() => count > 0 || fx.source.state() === 'finished', fx, 'a first batch');
       await fx.source.stop();
       stopped = true;
-      assert.ok(['stopped', 'finished'].includes(fx.source.state()), `state after stop: ${fx.source.state()}`);
+      assert.ok(
+        ['stopped', 'finished'].includes(fx.source.state()),
+        `state after stop: ${fx.source.state()}`,
+      );
       for (let i = 0; i < 5; i++) {
         await fx.stimulate();
         await new Promise((r) => setTimeout(r, 20));

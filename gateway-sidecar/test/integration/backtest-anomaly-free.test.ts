@@ -51,17 +51,25 @@ test(
   'backtest --on-delay reaches the alarm gate: the earlier on-delay of 3 ticks gives the 4 episodes the default of 15 removes',
   { skip: skabMissing('anomaly-free.csv') },
   () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/backtest.ts', '--on-delay', '3', file], {
-      cwd: resolve(import.meta.dirname, '../..'),
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/backtest.ts', '--on-delay', '3', file],
+      {
+        cwd: resolve(import.meta.dirname, '../..'),
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /alarm episodes \(5-minute dedup\) 4 in 2\.65 h = 1\.51\/h/);
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/backtest.ts', '--on-delay', '0', file], {
-      cwd: resolve(import.meta.dirname, '../..'),
-      encoding: 'utf8',
-    });
+    const bad = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/backtest.ts', '--on-delay', '0', file],
+      {
+        cwd: resolve(import.meta.dirname, '../..'),
+        encoding: 'utf8',
+      },
+    );
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--on-delay must be an integer >= 1, got '0'/);
   },

@@ -13,7 +13,9 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 function csv(name: string, rows: number): string {
   const lines = ['timestamp,pressure,flow'];
   for (let i = 0; i < rows; i++)
-    lines.push(`${1_700_000_000 + i},${(5 + 0.05 * Math.sin(i * 1.3)).toFixed(4)},${(40 + 0.2 * Math.cos(i * 0.7)).toFixed(3)}`);
+    lines.push(
+      `${1_700_000_000 + i},${(5 + 0.05 * Math.sin(i * 1.3)).toFixed(4)},${(40 + 0.2 * Math.cos(i * 0.7)).toFixed(3)}`,
+    );
   const file = join(tmp, name);
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
@@ -33,7 +35,12 @@ test('--train-rows larger than every file: the files and their row counts are na
   const b = csv('short-b.csv', 300);
   const r = backtest('--train-rows', '300', a, b);
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, new RegExp(`${a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 120 rows, none left to score after --train-rows 300`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `${a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 120 rows, none left to score after --train-rows 300`,
+    ),
+  );
   assert.match(r.stderr, /short-b\.csv: 300 rows, none left to score after --train-rows 300/);
   assert.match(r.stderr, /nothing to score: no file has more than --train-rows 300 rows/);
   assert.doesNotMatch(r.stdout, /F1|POOLED/);

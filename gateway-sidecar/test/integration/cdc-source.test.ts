@@ -27,7 +27,15 @@ after(async () => {
 });
 
 const make = (consumer: string, maxBatch = 100): PgCdcTagSource =>
-  new PgCdcTagSource({ url: db.url, equipment: index, consumer, maxBatch, gapGraceMs: 300, reconnectMs: { first: 50, max: 500 }, clock: systemClock });
+  new PgCdcTagSource({
+    url: db.url,
+    equipment: index,
+    consumer,
+    maxBatch,
+    gapGraceMs: 300,
+    reconnectMs: { first: 50, max: 500 },
+    clock: systemClock,
+  });
 
 let tsBase = Date.UTC(2026, 0, 1);
 /** Inserts `n` temperature rows (one statement each, as the seed does); returns their values. */
@@ -37,7 +45,10 @@ async function insertRows(n: number): Promise<number[]> {
     const v = 50 + (values.length % 7);
     values.push(v);
     tsBase += 1_000;
-    await pool.query(`INSERT INTO mining_operations.sensor_data (equipment_id, sensor_type, sensor_value, unit, tag_path, timestamp) VALUES ('REACTOR_01','temperature',$1,'°C',NULL,to_timestamp($2::float8/1000))`, [v, tsBase]);
+    await pool.query(
+      `INSERT INTO mining_operations.sensor_data (equipment_id, sensor_type, sensor_value, unit, tag_path, timestamp) VALUES ('REACTOR_01','temperature',$1,'°C',NULL,to_timestamp($2::float8/1000))`,
+      [v, tsBase],
+    );
   }
   return values;
 }
@@ -66,7 +77,9 @@ tagSourceContract('cdc', async () => {
 test('inserts arrive through NOTIFY, the source issues no query while idle, restart resumes exactly', async () => {
   const consumer = `resume-${randomUUID().slice(0, 8)}`;
   // Everything inserted so far is history this consumer must also deliver exactly once.
-  const { rows } = await pool.query<{ n: string; max: string | null }>('SELECT count(*)::text AS n, max(id)::text AS max FROM mining_operations.sensor_data');
+  const { rows } = await pool.query<{ n: string; max: string | null }>(
+    'SELECT count(*)::text AS n, max(id)::text AS max FROM mining_operations.sensor_data',
+  );
   const before = Number(rows[0]?.n ?? 0);
   const got: TagEvent[] = [];
   const a = make(consumer, 7);
@@ -75,11 +88,17 @@ test('inserts arrive through NOTIFY, the source issues no query while idle, rest
     await until(() => got.length === before, 'backlog');
   } catch (err) {
     await a.stop();
-    throw new Error(`${(err as Error).message}: got ${got.length} of ${before}, rejected ${JSON.stringify(a.rejectedCounts())}`);
+    throw new Error(
+      `${(err as Error).message}: got ${got.length} of ${before}, rejected ${JSON.stringify(a.rejectedCounts())}`,
+    );
   }
   const idleFrom = a.queryCount();
   await new Promise((r) => setTimeout(r, 600));
-  assert.equal(a.queryCount(), idleFrom, 'the source queried the database while nothing was inserted (polling)');
+  assert.equal(
+    a.queryCount(),
+    idleFrom,
+    'the source queried the database while nothing was inserted (polling)',
+  );
 
   await insertRows(10);
   await until(() => got.length === before + 10, 'ten live rows');
@@ -98,39 +117,62 @@ test('inserts arrive through NOTIFY, the source issues no query while idle, rest
   const all = [...got, ...gotB].map((e) => `${e.tagPath}@${e.sourceTimestampMs}`);
   assert.equal(new Set(all).size, all.length, 'an event was delivered twice');
   assert.equal(all.length, before + 18, 'an event is missing');
-  const { rows: off } = await pool.query<{ last_id: string }>('SELECT last_id::text FROM agentic_hmi.cdc_offsets WHERE consumer = $1', [consumer]);
-  const { rows: mx } = await pool.query<{ max: string }>('SELECT max(id)::text AS max FROM mining_operations.sensor_data');
+  const { rows: off } = await pool.query<{ last_id: string }>(
+    'SELECT last_id::text FROM agentic_hmi.cdc_offsets WHERE consumer = $1',
+    [consumer],
+  );
+  const { rows: mx } = await pool.query<{ max: string }>(
+    'SELECT max(id)::text AS max FROM mining_operations.sensor_data',
+  );
   assert.equal(off[0]?.last_id, mx[0]?.max);
 });
 
 test('malformed rows (NaN, infinite, unknown tag) are counted and skipped; the rest flows', async () => {
   const consumer = `bad-${randomUUID().slice(0, 8)}`;
-  await pool.query(`INSERT INTO agentic_hmi.cdc_offsets (consumer, last_id) SELECT $1, coalesce(max(id), 0) FROM mining_operations.sensor_data`, [consumer]);
+  await pool.query(
+    `INSERT INTO agentic_hmi.cdc_offsets (consumer, last_id) SELECT $1, coalesce(max(id), 0) FROM mining_operations.sensor_data`,
+    [consumer],
+  );
   const got: TagEvent[] = [];
   const s = make(consumer);
   await s.start((b) => void got.push(...b));
   await pool.query(`INSERT INTO mining_operations.sensor_data (equipment_id, sensor_type, sensor_value) VALUES
     ('REACTOR_01','temperature','NaN'), ('REACTOR_01','pressure','Infinity'), ('NOPE_9','temperature',1),
     ('REACTOR_01','vibration',2.5)`);
-  await pool.query(`INSERT INTO mining_operations.sensor_data (equipment_id, sensor_type, sensor_value, tag_path) VALUES ('X','y',3.5,'[default]Utilities/P02/Flow')`);
+  await pool.query(
+    `INSERT INTO mining_operations.sensor_data (equipment_id, sensor_type, sensor_value, tag_path) VALUES ('X','y',3.5,'[default]Utilities/P02/Flow')`,
+  );
   await until(() => got.length === 2, 'two good rows');
   await until(() => (s.rejectedCounts().unknown_tag ?? 0) === 1, 'counts');
   await s.stop();
   assert.deepEqual(s.rejectedCounts(), { nan: 1, infinite: 1, unknown_tag: 1 });
-  assert.deepEqual(got.map((e) => [e.tagPath, e.value]), [['[default]Reactors/R01/Vibration', 2.5], ['[default]Utilities/P02/Flow', 3.5]]);
+  assert.deepEqual(
+    got.map((e) => [e.tagPath, e.value]),
+    [
+      ['[default]Reactors/R01/Vibration', 2.5],
+      ['[default]Utilities/P02/Flow', 3.5],
+    ],
+  );
 });
 
 test('a hole in the ids waits for the late commit instead of skipping it', async () => {
   const consumer = `gap-${randomUUID().slice(0, 8)}`;
-  await pool.query(`INSERT INTO agentic_hmi.cdc_offsets (consumer, last_id) SELECT $1, coalesce(max(id), 0) FROM mining_operations.sensor_data`, [consumer]);
+  await pool.query(
+    `INSERT INTO agentic_hmi.cdc_offsets (consumer, last_id) SELECT $1, coalesce(max(id), 0) FROM mining_operations.sensor_data`,
+    [consumer],
+  );
   const got: TagEvent[] = [];
   const s = make(consumer);
   await s.start((b) => void got.push(...b));
   const slow = await pool.connect();
   try {
     await slow.query('BEGIN');
-    await slow.query(`INSERT INTO mining_operations.sensor_data (equipment_id, sensor_type, sensor_value) VALUES ('REACTOR_01','pressure',1)`);
-    await pool.query(`INSERT INTO mining_operations.sensor_data (equipment_id, sensor_type, sensor_value) VALUES ('REACTOR_01','pressure',2)`);
+    await slow.query(
+      `INSERT INTO mining_operations.sensor_data (equipment_id, sensor_type, sensor_value) VALUES ('REACTOR_01','pressure',1)`,
+    );
+    await pool.query(
+      `INSERT INTO mining_operations.sensor_data (equipment_id, sensor_type, sensor_value) VALUES ('REACTOR_01','pressure',2)`,
+    );
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(got.length, 0, 'the later id was delivered before the earlier open transaction committed');
     await slow.query('COMMIT');
@@ -139,5 +181,8 @@ test('a hole in the ids waits for the late commit instead of skipping it', async
   }
   await until(() => got.length === 2, 'both rows');
   await s.stop();
-  assert.deepEqual(got.map((e) => e.value), [1, 2]);
+  assert.deepEqual(
+    got.map((e) => e.value),
+    [1, 2],
+  );
 });

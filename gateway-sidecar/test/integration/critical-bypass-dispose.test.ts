@@ -152,8 +152,7 @@ test(
         leases: nats,
         checkpoints: new PgPartitionCheckpoints(pool, n.stream, instanceId),
         newValidator: () => new EventValidator(index),
-        newDetector: () =>
-          new Detector(runner, { ...detectorOptionsOf(config), batchMaxWaitMs: 0 }),
+        newDetector: () => new Detector(runner, { ...detectorOptionsOf(config), batchMaxWaitMs: 0 }),
         newCritical: () => {
           takeovers++;
           const latches = new CriticalDetector();

@@ -36,9 +36,14 @@ interface Component {
 }
 
 const read = (u: URL): string => readFileSync(u, 'utf8');
-const view = JSON.parse(read(new URL('view.json', viewDir))) as { params: Record<string, Json>; root: Component };
+const view = JSON.parse(read(new URL('view.json', viewDir))) as {
+  params: Record<string, Json>;
+  root: Component;
+};
 const propsSchema = JSON.parse(read(new URL('perspective-component/props.json', root))) as Schema;
-const componentType = /RECOMMENDATIONS_COMPONENT_TYPE = '([^']+)'/.exec(read(new URL('perspective-component/src/component-types.ts', root)))?.[1];
+const componentType = /RECOMMENDATIONS_COMPONENT_TYPE = '([^']+)'/.exec(
+  read(new URL('perspective-component/src/component-types.ts', root)),
+)?.[1];
 
 function all(c: Component): Component[] {
   return [c, ...(c.children ?? []).flatMap(all)];
@@ -53,15 +58,21 @@ function typeOf(v: Json): string {
 
 /** Checks `value` against the subset of JSON Schema props.json uses; returns the problems. */
 function validate(value: Json, schema: Schema, path: string): string[] {
-  if (schema.$ref) return typeOf(value) === 'object' ? [] : [`${path}: expected an object for ${schema.$ref}`];
+  if (schema.$ref)
+    return typeOf(value) === 'object' ? [] : [`${path}: expected an object for ${schema.$ref}`];
   const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
   const t = typeOf(value);
-  if (types.length > 0 && !types.includes(t) && !(t === 'integer' && types.includes('number'))) return [`${path}: expected ${types.join('|')}, got ${t}`];
+  if (types.length > 0 && !types.includes(t) && !(t === 'integer' && types.includes('number')))
+    return [`${path}: expected ${types.join('|')}, got ${t}`];
   const problems: string[] = [];
-  if (schema.enum && !schema.enum.includes(value)) problems.push(`${path}: ${JSON.stringify(value)} not in ${JSON.stringify(schema.enum)}`);
-  if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum) problems.push(`${path}: below ${schema.minimum}`);
-  if (typeof value === 'number' && schema.maximum !== undefined && value > schema.maximum) problems.push(`${path}: above ${schema.maximum}`);
-  if (Array.isArray(value) && schema.items) value.forEach((v, i) => problems.push(...validate(v, schema.items as Schema, `${path}[${i}]`)));
+  if (schema.enum && !schema.enum.includes(value))
+    problems.push(`${path}: ${JSON.stringify(value)} not in ${JSON.stringify(schema.enum)}`);
+  if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum)
+    problems.push(`${path}: below ${schema.minimum}`);
+  if (typeof value === 'number' && schema.maximum !== undefined && value > schema.maximum)
+    problems.push(`${path}: above ${schema.maximum}`);
+  if (Array.isArray(value) && schema.items)
+    value.forEach((v, i) => problems.push(...validate(v, schema.items as Schema, `${path}[${i}]`)));
   if (t === 'object' && schema.properties) {
     for (const [k, v] of Object.entries(value as Record<string, Json>)) {
       const sub = schema.properties[k];
@@ -89,7 +100,10 @@ test('the view uses the recommendations component by its registered type id, wit
     assert.ok(s, `${key} is not a prop of the component`);
   }
   // The validator itself rejects what the component would reject.
-  assert.notDeepEqual(validate({ transport: 'carrier-pigeon', pageSize: 0, nope: 1 }, propsSchema, 'props'), []);
+  assert.notDeepEqual(
+    validate({ transport: 'carrier-pigeon', pageSize: 0, nope: 1 }, propsSchema, 'props'),
+    [],
+  );
 });
 
 test('every binding names a view param that exists, and the view holds trend and critical alerts', () => {
@@ -104,7 +118,8 @@ test('every binding names a view param that exists, and the view holds trend and
   assert.equal(new Set(names).size, names.length, 'component names are unique');
   for (const dir of [viewDir, queryDir]) {
     const resource = JSON.parse(read(new URL('resource.json', dir))) as { files: string[] };
-    for (const f of resource.files) assert.ok(existsSync(new URL(f, dir)), `${f} listed in resource.json is missing`);
+    for (const f of resource.files)
+      assert.ok(existsSync(new URL(f, dir)), `${f} listed in resource.json is missing`);
   }
 });
 
@@ -125,8 +140,15 @@ test('the critical-alerts named query: binding parameters match its declaration 
   const binding = table?.propConfig?.['props.data']?.binding;
   assert.equal(binding?.type, 'query');
   assert.equal(binding?.config.queryPath, 'AiMonitor/CriticalAlerts');
-  const declared = (JSON.parse(read(new URL('resource.json', queryDir))) as { attributes: { parameters: { identifier: string }[] } }).attributes.parameters.map((p) => p.identifier);
-  assert.deepEqual(Object.keys(binding?.config.parameters as Record<string, Json>).sort(), [...declared].sort());
+  const declared = (
+    JSON.parse(read(new URL('resource.json', queryDir))) as {
+      attributes: { parameters: { identifier: string }[] };
+    }
+  ).attributes.parameters.map((p) => p.identifier);
+  assert.deepEqual(
+    Object.keys(binding?.config.parameters as Record<string, Json>).sort(),
+    [...declared].sort(),
+  );
   const sql = read(new URL('query.sql', queryDir));
   const order: string[] = [];
   const text = sql.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => `$${order.push(name)}`);
@@ -136,6 +158,12 @@ test('the critical-alerts named query: binding parameters match its declaration 
      VALUES ('a1', 'REACTOR_01', 'temperature', 't', 93, 90, 'emergency', 'hot', now()), ('a2', 'PUMP_01', 'vibration', 'v', 6, 5, 'emergency', 'shaking', now())`,
   );
   const args: Record<string, unknown> = { equipmentId: 'REACTOR_01', minutes: 60 };
-  const { rows } = await pool.query<{ message: string }>(text, order.map((n) => args[n]));
-  assert.deepEqual(rows.map((r) => r.message), ['hot']);
+  const { rows } = await pool.query<{ message: string }>(
+    text,
+    order.map((n) => args[n]),
+  );
+  assert.deepEqual(
+    rows.map((r) => r.message),
+    ['hot'],
+  );
 });

@@ -57,11 +57,17 @@ test('an unreachable server fails with SC_ERR_DB_CONNECT and a redacted url', as
     assert.match(err.message, /127\.0\.0\.1:1/);
     return true;
   });
-  assert.equal(redactUrl('postgres://u:tok@h:5432/d?sslmode=require'), 'postgres://u:***@h:5432/d?sslmode=require');
+  assert.equal(
+    redactUrl('postgres://u:tok@h:5432/d?sslmode=require'),
+    'postgres://u:***@h:5432/d?sslmode=require',
+  );
 });
 
 test('sink options come from config: spool under <dataDir>/spool, bounds and batch sizes', () => {
-  const config = parseConfig({ dataDir: dir, database: { spoolMaxBytes: 2 * 1024 * 1024, batchRows: 50, flushIntervalMs: 10 } });
+  const config = parseConfig({
+    dataDir: dir,
+    database: { spoolMaxBytes: 2 * 1024 * 1024, batchRows: 50, flushIntervalMs: 10 },
+  });
   const o = resilientSinkOptionsFrom(config, logger);
   assert.equal(o.dir, join(dir, 'spool'));
   assert.equal(o.maxBytes, 2 * 1024 * 1024);

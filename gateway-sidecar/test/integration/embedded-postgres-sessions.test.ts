@@ -65,7 +65,11 @@ describe('embedded database: one backend session shared by many connections', ()
     });
     const settled = await Promise.allSettled(jobs);
     const failures = settled.flatMap((s, i) =>
-      s.status === 'rejected' ? [`#${i}: ${(s.reason as Error).message}`] : s.value ? [] : [`#${i}: wrong row`],
+      s.status === 'rejected'
+        ? [`#${i}: ${(s.reason as Error).message}`]
+        : s.value
+          ? []
+          : [`#${i}: wrong row`],
     );
     assert.deepEqual(failures, []);
   });
@@ -107,7 +111,10 @@ describe('embedded database: one backend session shared by many connections', ()
     // A session never released would leave this query queued for ever: fail clearly instead.
     let timer: NodeJS.Timeout | undefined;
     const stuck = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('the session is still held by the closed connection')), 30_000);
+      timer = setTimeout(
+        () => reject(new Error('the session is still held by the closed connection')),
+        30_000,
+      );
     });
     try {
       const r = await Promise.race([pool.query<{ v: number }>('SELECT $1::int + 1 AS v', [41]), stuck]);

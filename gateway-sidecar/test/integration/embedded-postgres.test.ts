@@ -27,7 +27,8 @@ test('embedded database: multi-client pool, one owner per folder, data kept acro
           [`EQ_${i}`, 70 + i],
         );
         await client.query('COMMIT');
-        return (await client.query<{ n: string }>('SELECT count(*) AS n FROM mining_operations.sensor_data')).rows[0]?.n;
+        return (await client.query<{ n: string }>('SELECT count(*) AS n FROM mining_operations.sensor_data'))
+          .rows[0]?.n;
       } finally {
         client.release();
       }
@@ -40,7 +41,9 @@ test('embedded database: multi-client pool, one owner per folder, data kept acro
   await pool.end();
   await first.stop();
   // A lock left by a killed process (a pid that has certainly exited) is taken over.
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
   writeFileSync(join(dir, 'pgdata.lock'), child.stdout);
 
   const second = await startEmbeddedPostgres({ dataDir: dir });

@@ -12,14 +12,19 @@ let h: ApiHarness;
 const refusals: { route: string; status: number; code: string }[] = [];
 before(async () => {
   h = await startApiHarness({
-    overrides: { refusalObserver: { refused: (route, status, code) => refusals.push({ route, status, code }) } },
+    overrides: {
+      refusalObserver: { refused: (route, status, code) => refusals.push({ route, status, code }) },
+    },
   });
 });
 after(async () => {
   await h.close();
 });
 
-async function putMode(id: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function putMode(
+  id: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${h.base}/api/equipment/${id}/mode`, {
     method: 'PUT',
     headers: auth(TOKENS.operator, { 'content-type': 'application/json' }),

@@ -196,7 +196,10 @@ test('a not-worse candidate is promoted and hot-swapped mid-stream, each event s
   assert.deepEqual(Object.keys(baseline?.features ?? {}).sort(), [...FEATURE_NAMES].sort());
   for (const [name, f] of Object.entries(baseline?.features ?? {})) {
     assert.ok(f.edges.length > 0, `${name}: bin edges`);
-    assert.ok(f.edges.every((e, i) => i === 0 || e >= (f.edges[i - 1] as number)), `${name}: edges ascend`);
+    assert.ok(
+      f.edges.every((e, i) => i === 0 || e >= (f.edges[i - 1] as number)),
+      `${name}: edges ascend`,
+    );
     assert.ok(Math.abs(f.shares.reduce((a, b) => a + b, 0) - 1) < 1e-9, `${name}: shares sum to 1`);
   }
 

@@ -23,7 +23,12 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function run(env: Record<string, string>): { status: number | null; stdout: string; stderr: string; ms: number } {
+function run(env: Record<string, string>): {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+} {
   const base = { ...(process.env as Record<string, string>) };
   for (const k of ['CONFIG_FILE', 'GATEWAY_SECRET', 'SOURCE_KIND', 'DATABASE_URL']) delete base[k];
   const t0 = Date.now();
@@ -55,7 +60,9 @@ test('a real SOURCE_KIND without CONFIG_FILE is refused the same way; SOURCE_KIN
 
 test('DATABASE_URL alone without CONFIG_FILE still runs the demo', { timeout: 240_000 }, async () => {
   db = await createTestDatabase('sc_demo_guard');
-  sidecar = await startSidecar({ env: { DATA_DIR: dataDir, DATABASE_URL: db.url, SOURCE_KIND: 'simulator' } });
+  sidecar = await startSidecar({
+    env: { DATA_DIR: dataDir, DATABASE_URL: db.url, SOURCE_KIND: 'simulator' },
+  });
   const listening = sidecar.logs.find((l) => l.msg === 'listening');
   assert.equal(listening?.demo, true);
   const health = (await (await fetch(`${sidecar.baseUrl}/health`)).json()) as {

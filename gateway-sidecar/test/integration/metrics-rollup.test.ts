@@ -33,7 +33,11 @@ forEachDatabase((target) => {
     assert.equal(again.anomaliesPerHour, 0);
     nowMs += 60_000;
     await rollup.rollupNow();
-    const { rows } = await pool.query<{ metric_timestamp: Date; events_per_hour: number; extra: Record<string, number> }>(
+    const { rows } = await pool.query<{
+      metric_timestamp: Date;
+      events_per_hour: number;
+      extra: Record<string, number>;
+    }>(
       'SELECT metric_timestamp, events_per_hour, extra FROM mining_operations.pipeline_metrics ORDER BY metric_timestamp',
     );
     assert.deepEqual(
@@ -59,7 +63,10 @@ forEachDatabase((target) => {
     let n = 0;
     while (n === 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      n = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM mining_operations.pipeline_metrics')).rows[0]?.n);
+      n = Number(
+        (await pool.query<{ n: string }>('SELECT count(*) AS n FROM mining_operations.pipeline_metrics'))
+          .rows[0]?.n,
+      );
     }
     await rollup.stop();
     assert.ok(n >= 1, 'the timer wrote a row');

@@ -19,14 +19,20 @@ function data(): { x: Float32Array; y: Uint8Array } {
   const x = new Float32Array(N * FEATURE_COUNT);
   const y = new Uint8Array(N);
   for (let i = 0; i < x.length; i++) x[i] = gaussian(rng) * (1 + (i % FEATURE_COUNT));
-  for (let i = 0; i < N; i++) y[i] = (x[i * FEATURE_COUNT + 3] as number) + 0.5 * (x[i * FEATURE_COUNT + 7] as number) > 3 ? 1 : 0;
+  for (let i = 0; i < N; i++)
+    y[i] = (x[i * FEATURE_COUNT + 3] as number) + 0.5 * (x[i * FEATURE_COUNT + 7] as number) > 3 ? 1 : 0;
   return { x, y };
 }
 
 const { x, y } = data();
 const ifm = fitIsolationForest(x, FEATURE_COUNT, { trees: 60, seed: 11 });
 const rf = fitRandomForest(x, y, FEATURE_COUNT, { trees: 25, seed: 5 });
-const bytes = encodeEnsembleOnnx({ featureNames: FEATURE_NAMES, isolationForest: ifm, randomForest: rf, modelVersion: 'test' });
+const bytes = encodeEnsembleOnnx({
+  featureNames: FEATURE_NAMES,
+  isolationForest: ifm,
+  randomForest: rf,
+  modelVersion: 'test',
+});
 
 test('onnxruntime scores equal the in-memory forests to 1e-5 on 4,000 rows', async () => {
   const s = await ort.InferenceSession.create(bytes);
@@ -45,15 +51,27 @@ test('onnxruntime scores equal the in-memory forests to 1e-5 on 4,000 rows', asy
   }
   assert.ok(maxIf < 1e-5, `IF max abs diff ${maxIf}`);
   assert.ok(maxRf < 1e-5, `RF max abs diff ${maxRf}`);
-  assert.ok(positives > 50 && positives < N - 50, 'the forest separates the classes, so the comparison covers both');
+  assert.ok(
+    positives > 50 && positives < N - 50,
+    'the forest separates the classes, so the comparison covers both',
+  );
   await s.release();
 });
 
 test('decode round trip gives the same scores', () => {
   const d = decodeEnsembleOnnx(bytes);
   for (let i = 0; i < 500; i++) {
-    assert.ok(Math.abs(scoreIsolationForest(d.isolationForest, x, i * FEATURE_COUNT) - scoreIsolationForest(ifm, x, i * FEATURE_COUNT)) < 1e-6);
-    assert.ok(Math.abs(scoreRandomForest(d.randomForest, x, i * FEATURE_COUNT) - scoreRandomForest(rf, x, i * FEATURE_COUNT)) < 1e-6);
+    assert.ok(
+      Math.abs(
+        scoreIsolationForest(d.isolationForest, x, i * FEATURE_COUNT) -
+          scoreIsolationForest(ifm, x, i * FEATURE_COUNT),
+      ) < 1e-6,
+    );
+    assert.ok(
+      Math.abs(
+        scoreRandomForest(d.randomForest, x, i * FEATURE_COUNT) - scoreRandomForest(rf, x, i * FEATURE_COUNT),
+      ) < 1e-6,
+    );
   }
 });
 
@@ -65,9 +83,19 @@ test('loader checks sha256 and the input contract', async () => {
   assert.equal(out.ifScore.length, 10);
   assert.equal(runner.modelVersion, 't@1');
   await runner.close();
-  await assert.rejects(loadOnnxModelBytes(bytes, { ...good, sha256: '0'.repeat(64) }, FEATURE_NAMES), (e: unknown) => e instanceof SidecarError && e.code === 'SC_ERR_MODEL_LOAD');
+  await assert.rejects(
+    loadOnnxModelBytes(bytes, { ...good, sha256: '0'.repeat(64) }, FEATURE_NAMES),
+    (e: unknown) => e instanceof SidecarError && e.code === 'SC_ERR_MODEL_LOAD',
+  );
   const swapped: string[] = [...FEATURE_NAMES];
   [swapped[0], swapped[1]] = [swapped[1] as string, swapped[0] as string];
-  await assert.rejects(loadOnnxModelBytes(bytes, { ...good, inputs: swapped }, FEATURE_NAMES), (e: unknown) => e instanceof SidecarError && e.code === 'SC_ERR_MODEL_CONTRACT' && /input 0/.test(e.message));
-  await assert.rejects(loadOnnxModelBytes(bytes, { ...good, inputs: FEATURE_NAMES.slice(1) }, FEATURE_NAMES), (e: unknown) => e instanceof SidecarError && e.code === 'SC_ERR_MODEL_CONTRACT');
+  await assert.rejects(
+    loadOnnxModelBytes(bytes, { ...good, inputs: swapped }, FEATURE_NAMES),
+    (e: unknown) =>
+      e instanceof SidecarError && e.code === 'SC_ERR_MODEL_CONTRACT' && /input 0/.test(e.message),
+  );
+  await assert.rejects(
+    loadOnnxModelBytes(bytes, { ...good, inputs: FEATURE_NAMES.slice(1) }, FEATURE_NAMES),
+    (e: unknown) => e instanceof SidecarError && e.code === 'SC_ERR_MODEL_CONTRACT',
+  );
 });

@@ -347,8 +347,16 @@ test('createDetection after a hot swap: runner, health, restart counting and clo
 
   crashModelWorker(next, 'exit');
   await next.run(featureRows(), 10);
-  assert.match(metrics.render(), /^sidecar_model_worker_restarts_total 1$/m, 'the swapped-in model\'s death is counted');
-  assert.ok(logs.some((l) => l.level === 40 && l.code === 'SC_ERR_MODEL_WORKER' && /exited \(code 70\)/.test(String(l.cause))));
+  assert.match(
+    metrics.render(),
+    /^sidecar_model_worker_restarts_total 1$/m,
+    "the swapped-in model's death is counted",
+  );
+  assert.ok(
+    logs.some(
+      (l) => l.level === 40 && l.code === 'SC_ERR_MODEL_WORKER' && /exited \(code 70\)/.test(String(l.cause)),
+    ),
+  );
   const h = detection.health();
   assert.equal(h.state, 'up');
   assert.ok(h.detail.startsWith(`${next.modelVersion} (worker thread restarted 1 times`), h.detail);

@@ -4,7 +4,12 @@ import { OpcuaTagSource, type OpcuaTagSourceOptions } from '../../src/adapters/o
 import type { TagEvent } from '../../src/domain/tag-event.ts';
 import { systemClock, type SourceState } from '../../src/ports.ts';
 import { tagSourceContract } from '../contracts/tag-source.contract.ts';
-import { clientOptions, clientPkiDir, startOpcuaFixtureServer, type FixtureServer } from '../fixtures/opcua-server.ts';
+import {
+  clientOptions,
+  clientPkiDir,
+  startOpcuaFixtureServer,
+  type FixtureServer,
+} from '../fixtures/opcua-server.ts';
 
 const TEMP = '[default]Reactors/R01/Temperature';
 const VIB = '[default]Utilities/P02/Vibration';
@@ -12,7 +17,11 @@ const SP = '[default]Reactors/R01/Throughput_SP';
 
 const CLIENT_PKI = clientPkiDir('opcua-src-');
 
-function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaTagSourceOptions> = {}): OpcuaTagSourceOptions {
+function options(
+  server: FixtureServer,
+  pkiDir: string,
+  o: Partial<OpcuaTagSourceOptions> = {},
+): OpcuaTagSourceOptions {
   return {
     ...clientOptions(server, pkiDir),
     tags: [TEMP, VIB, SP],
@@ -27,7 +36,12 @@ function options(server: FixtureServer, pkiDir: string, o: Partial<OpcuaTagSourc
   };
 }
 
-async function until(cond: () => boolean, what: string, tick?: () => void, timeoutMs = 30_000): Promise<void> {
+async function until(
+  cond: () => boolean,
+  what: string,
+  tick?: () => void,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -54,7 +68,9 @@ tagSourceContract('opcua', async () => {
 });
 
 test('resolves the tag namespace by URI when it is not at index 2, and delivers server changes with timestamps', async () => {
-  const server = await startOpcuaFixtureServer({ extraNamespacesBefore: ['urn:test:devices', 'urn:test:other'] });
+  const server = await startOpcuaFixtureServer({
+    extraNamespacesBefore: ['urn:test:devices', 'urn:test:other'],
+  });
   const pki = CLIENT_PKI;
   assert.equal(server.namespaceIndex, 4);
   const source = new OpcuaTagSource(options(server, pki));
@@ -91,10 +107,18 @@ test('a server restart mid-stream: state goes reconnecting then connected, and e
     await until(() => source.state() === 'reconnecting', 'reconnecting state');
     await server.restart();
     let v = 100;
-    await until(() => values.includes(v), 'a value after restart', () => server.setValue(TEMP, ++v), 60_000);
+    await until(
+      () => values.includes(v),
+      'a value after restart',
+      () => server.setValue(TEMP, ++v),
+      60_000,
+    );
     assert.equal(source.state(), 'connected');
     const iReconnecting = states.indexOf('reconnecting');
-    assert.ok(iReconnecting > 0 && states.slice(iReconnecting).includes('connected'), `states: ${states.join(',')}`);
+    assert.ok(
+      iReconnecting > 0 && states.slice(iReconnecting).includes('connected'),
+      `states: ${states.join(',')}`,
+    );
   } finally {
     await source.stop();
     await server.close();
@@ -104,7 +128,12 @@ test('a server restart mid-stream: state goes reconnecting then connected, and e
 test('an absolute deadband suppresses small changes; an unknown tag is counted, not fatal', async () => {
   const server = await startOpcuaFixtureServer();
   const pki = CLIENT_PKI;
-  const source = new OpcuaTagSource(options(server, pki, { tags: [TEMP, '[default]Nowhere/Ghost'], deadband: { type: 'absolute', value: 1 } }));
+  const source = new OpcuaTagSource(
+    options(server, pki, {
+      tags: [TEMP, '[default]Nowhere/Ghost'],
+      deadband: { type: 'absolute', value: 1 },
+    }),
+  );
   const values: unknown[] = [];
   try {
     await source.start((b) => {
@@ -129,7 +158,11 @@ test('a missing namespace URI fails start with SC_ERR_SOURCE_CONNECT naming it',
   const pki = CLIENT_PKI;
   const source = new OpcuaTagSource(options(server, pki, { namespaceUri: 'urn:nope' }));
   try {
-    await assert.rejects(source.start(() => {}), (err: Error & { code?: string }) => err.code === 'SC_ERR_SOURCE_CONNECT' && /urn:nope/.test(err.message));
+    await assert.rejects(
+      source.start(() => {}),
+      (err: Error & { code?: string }) =>
+        err.code === 'SC_ERR_SOURCE_CONNECT' && /urn:nope/.test(err.message),
+    );
     assert.equal(source.state(), 'stopped');
   } finally {
     await source.stop();

@@ -43,7 +43,10 @@ test('a server-side rejection reports the status code; an accepted write reaches
     assert.equal(server.value(PROTECTED_TAG), 1);
     const denied = await writer.write(USER_DENIED_TAG, 4);
     // node-opcua answers a user-level refusal with BadWriteNotSupported; Ignition's code may differ: whatever Bad code comes back is passed on.
-    assert.ok(!denied.ok && /^Bad/.test(denied.statusCode ?? '') && denied.reason.includes(denied.statusCode ?? '?'), JSON.stringify(denied));
+    assert.ok(
+      !denied.ok && /^Bad/.test(denied.statusCode ?? '') && denied.reason.includes(denied.statusCode ?? '?'),
+      JSON.stringify(denied),
+    );
     assert.equal(server.value(USER_DENIED_TAG), 3);
     const ok = await writer.write(SP, 66);
     assert.deepEqual(ok, { ok: true, readBack: 66, previous: 70 });
@@ -58,7 +61,9 @@ test('SignAndEncrypt / Basic256Sha256 with user name and password: writes; a wro
   const server = await startOpcuaFixtureServer({ secure: true });
   const pki = CLIENT_PKI;
   const secure = { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' } as const;
-  const good = new OpcuaTagWriter(options(server, pki, { ...secure, userName: USER.name, password: USER.password }));
+  const good = new OpcuaTagWriter(
+    options(server, pki, { ...secure, userName: USER.name, password: USER.password }),
+  );
   const bad = new OpcuaTagWriter(options(server, pki, { ...secure, userName: USER.name, password: 'wrong' }));
   const insecure = new OpcuaTagWriter(options(server, pki));
   try {
@@ -78,13 +83,31 @@ test('options from the parsed config: defaults, PKI under dataDir, mapped tags w
   const { parseConfig } = await import('../../src/config.ts');
   const { opcuaSourceOptionsFromConfig } = await import('../../src/adapters/opcua-tag-source.ts');
   const { systemClock } = await import('../../src/ports.ts');
-  const cfg = parseConfig({ source: { kind: 'opcua', opcua: { namespaceUri: 'urn:x', securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', userName: 'u', password: 'p' } } });
-  const o = opcuaSourceOptionsFromConfig(cfg.source.opcua, { dataDir: '/var/lib/sc', mappedTags: ['[default]A/B'], clock: systemClock });
+  const cfg = parseConfig({
+    source: {
+      kind: 'opcua',
+      opcua: {
+        namespaceUri: 'urn:x',
+        securityMode: 'SignAndEncrypt',
+        securityPolicy: 'Basic256Sha256',
+        userName: 'u',
+        password: 'p',
+      },
+    },
+  });
+  const o = opcuaSourceOptionsFromConfig(cfg.source.opcua, {
+    dataDir: '/var/lib/sc',
+    mappedTags: ['[default]A/B'],
+    clock: systemClock,
+  });
   assert.equal(o.endpointUrl, 'opc.tcp://127.0.0.1:62541');
   assert.equal(o.pkiDir, '/var/lib/sc/pki/opcua');
   assert.deepEqual(o.tags, ['[default]A/B']);
   assert.deepEqual(o.deadband, { type: 'none', value: 0 });
   assert.equal(o.userName, 'u');
   assert.equal(o.trustUnknownServerCertificate, false);
-  assert.throws(() => parseConfig({ source: { opcua: { securityMode: 'SignAndEncrypt' } } }), /securityPolicy/);
+  assert.throws(
+    () => parseConfig({ source: { opcua: { securityMode: 'SignAndEncrypt' } } }),
+    /securityPolicy/,
+  );
 });

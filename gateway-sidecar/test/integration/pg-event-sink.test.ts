@@ -39,7 +39,12 @@ forEachDatabase((target) => {
     assert.ok(b);
     const row = { ...b, eventId: `roundtrip-${target.kind}`, sensorValue: 92.125 };
     assert.equal(await writer.writeBronze([row, row]), 1);
-    const got = await pool.query<{ sensor_value: number; source_timestamp: Date; received_timestamp: Date; quality: string }>(
+    const got = await pool.query<{
+      sensor_value: number;
+      source_timestamp: Date;
+      received_timestamp: Date;
+      quality: string;
+    }>(
       'SELECT sensor_value, source_timestamp, received_timestamp, quality FROM mining_operations.sensor_stream_bronze WHERE event_id = $1',
       [row.eventId],
     );
@@ -49,7 +54,12 @@ forEachDatabase((target) => {
     const [s] = silverRows([row], 1);
     assert.ok(s);
     await writer.writeSilver([s]);
-    const sv = await pool.query<{ features: Record<string, number>; explanation: { feature: string }[]; is_anomaly: boolean; timestamp: Date }>(
+    const sv = await pool.query<{
+      features: Record<string, number>;
+      explanation: { feature: string }[];
+      is_anomaly: boolean;
+      timestamp: Date;
+    }>(
       'SELECT features, explanation, is_anomaly, timestamp FROM mining_operations.anomaly_detection_silver WHERE event_id = $1',
       [row.eventId],
     );

@@ -9,7 +9,14 @@ let db: TestDatabase;
 let pool: pg.Pool;
 before(async () => {
   db = await createTestDatabase('sc_migr');
-  pool = createPgPool({ url: db.url, ssl: 'disable', poolMax: 4, connectionTimeoutMs: 5000, statementTimeoutMs: 10000, idleTimeoutMs: 10000 });
+  pool = createPgPool({
+    url: db.url,
+    ssl: 'disable',
+    poolMax: 4,
+    connectionTimeoutMs: 5000,
+    statementTimeoutMs: 10000,
+    idleTimeoutMs: 10000,
+  });
 });
 after(async () => {
   await pool.end();

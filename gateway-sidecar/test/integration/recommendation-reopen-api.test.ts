@@ -26,7 +26,14 @@ function reading(tagPath: string, value: number, z: number, tsMs: number): Score
   const tag = h.index.sensorsByTag.get(tagPath);
   assert.ok(tag, tagPath);
   return {
-    reading: { kind: 'sensor', tag, value, quality: 'good', sourceTimestampMs: tsMs, receivedTimestampMs: tsMs },
+    reading: {
+      kind: 'sensor',
+      tag,
+      value,
+      quality: 'good',
+      sourceTimestampMs: tsMs,
+      receivedTimestampMs: tsMs,
+    },
     eventId: eventIdOf(tagPath, tsMs),
     features: { z_score: z, rolling_std: 1 },
     score: 0.95,
@@ -49,7 +56,8 @@ test('a reopened recommendation is served with its link and reason on SSE, GET o
   // The start of a 5-minute window an hour ago (same window for both batches).
   const t = Math.floor((Date.now() - 60 * MIN) / (5 * MIN)) * 5 * MIN + 10_000;
   assert.equal(await h.raise(t), 1);
-  const [first] = (await getJson<{ items: Recommendation[] }>('/api/recommendations?equipment=REACTOR_01')).items;
+  const [first] = (await getJson<{ items: Recommendation[] }>('/api/recommendations?equipment=REACTOR_01'))
+    .items;
   assert.ok(first);
   const res = await fetch(`${h.base}/api/recommendations/${encodeURIComponent(first.id)}/decision`, {
     method: 'POST',
@@ -57,7 +65,11 @@ test('a reopened recommendation is served with its link and reason on SSE, GET o
     body: JSON.stringify({ decision: 'reject', note: 'motor cool-down', expectedVersion: first.version }),
   });
   assert.equal(res.status, 200, await res.clone().text());
-  assert.equal(((await res.json()) as Recommendation).reopenedFrom, null, 'a first recommendation has no link');
+  assert.equal(
+    ((await res.json()) as Recommendation).reopenedFrom,
+    null,
+    'a first recommendation has no link',
+  );
 
   const stream = await openSse(`${h.base}/api/stream`, auth(TOKENS.viewer));
   try {
@@ -79,7 +91,8 @@ test('a reopened recommendation is served with its link and reason on SSE, GET o
       .recommendation;
     assert.equal(one.reopenedFrom, first.id);
     assert.equal(one.reopenReason, REASON);
-    const items = (await getJson<{ items: Recommendation[] }>('/api/recommendations?equipment=REACTOR_01')).items;
+    const items = (await getJson<{ items: Recommendation[] }>('/api/recommendations?equipment=REACTOR_01'))
+      .items;
     assert.deepEqual(
       items.map((r) => [r.id, r.status, r.reopenedFrom ?? null, r.reopenReason ?? null]).sort(),
       [

@@ -175,7 +175,10 @@ forEachDatabase((db) => {
     const r = (await h.service.get(id))?.recommendation;
     assert.equal(r?.status, 'pending');
     assert.equal(r?.reopenedFrom, rejected.id);
-    assert.equal(r?.reopenReason, 'Reopened: CoolantFlow now leads (the rejected alarm was led by Temperature)');
+    assert.equal(
+      r?.reopenReason,
+      'Reopened: CoolantFlow now leads (the rejected alarm was led by Temperature)',
+    );
     // A temperature-led batch afterwards is still the rejected pattern.
     assert.equal(await h.service.onScored(cooling(h, ts + 3 * MIN, { lead: 'temperature' })), 1);
     // A flow-led one joins the open reopening.
@@ -245,7 +248,7 @@ forEachDatabase((db) => {
     assert.equal(r1rejected.status, 'rejected');
     // High again looks like the rejected reopening: it lands there (worse than r0, not than r1).
     assert.equal(await h.service.onScored(cooling(h, ts + 2 * MIN, { severity: 'high' })), 1);
-    assert.equal((await h.service.get(recommendationIdFor(reopenKey(key, 2)))), undefined);
+    assert.equal(await h.service.get(recommendationIdFor(reopenKey(key, 2))), undefined);
     // Critical is worse than both.
     assert.equal(await h.service.onScored(cooling(h, ts + 3 * MIN, { severity: 'critical' })), 1);
     const r2 = (await h.service.get(recommendationIdFor(reopenKey(key, 2))))?.recommendation;

@@ -43,9 +43,15 @@ tagSourceContract('csv replay', async () => ({
 
 test('SKAB text: one event per sensor cell, prefixed tag paths, labels not emitted, recorded timestamps', async () => {
   const batches = await collect(make({ text: skabText(250), rowsPerBatch: 100 }));
-  assert.deepEqual(batches.map((b) => b.length), [200, 200, 100]);
+  assert.deepEqual(
+    batches.map((b) => b.length),
+    [200, 200, 100],
+  );
   const all = batches.flat();
-  assert.deepEqual(new Set(all.map((e) => e.tagPath)), new Set(['[default]SKAB/Pressure', '[default]SKAB/Temperature']));
+  assert.deepEqual(
+    new Set(all.map((e) => e.tagPath)),
+    new Set(['[default]SKAB/Pressure', '[default]SKAB/Temperature']),
+  );
   assert.equal(all[0]?.sourceTimestampMs, BASE);
   assert.equal(all.at(-1)?.sourceTimestampMs, BASE + 249_000);
   assert.equal(all.find((e) => e.tagPath.endsWith('Temperature'))?.value, 70);
@@ -86,19 +92,42 @@ test('plain CSV with bad lines and cells: each problem counted, everything else 
   const all = (await collect(source)).flat();
   assert.deepEqual(
     all.map((e) => [e.tagPath, e.value]),
-    [['L1/flow', 1.5], ['L1/temp', 20], ['L1/temp', 22], ['L1/temp', 23], ['L1/flow', 1.9], ['L1/temp', 24]],
+    [
+      ['L1/flow', 1.5],
+      ['L1/temp', 20],
+      ['L1/temp', 22],
+      ['L1/temp', 23],
+      ['L1/flow', 1.9],
+      ['L1/temp', 24],
+    ],
   );
-  assert.deepEqual(source.rejectedCounts(), { csv_wrong_cell_count: 1, csv_bad_timestamp: 1, csv_cell_not_numeric: 2 });
+  assert.deepEqual(source.rejectedCounts(), {
+    csv_wrong_cell_count: 1,
+    csv_bad_timestamp: 1,
+    csv_cell_not_numeric: 2,
+  });
 });
 
 test('recorded pace delivers one row per batch in timestamp order', async () => {
   const source = make({ text: skabText(4), pace: 'recorded', speed: 50 });
   const batches = await collect(source);
-  assert.deepEqual(batches.map((b) => b.length), [2, 2, 2, 2]);
-  assert.deepEqual(batches.map((b) => b[0]?.sourceTimestampMs), [BASE, BASE + 1000, BASE + 2000, BASE + 3000]);
+  assert.deepEqual(
+    batches.map((b) => b.length),
+    [2, 2, 2, 2],
+  );
+  assert.deepEqual(
+    batches.map((b) => b[0]?.sourceTimestampMs),
+    [BASE, BASE + 1000, BASE + 2000, BASE + 3000],
+  );
 });
 
 test('a missing file or a header without a timestamp column fails start with a coded error', async () => {
-  await assert.rejects(make({ file: '/nonexistent/x.csv' }).start(() => {}), { code: 'SC_ERR_SOURCE_CONNECT' });
-  await assert.rejects(make({ text: 'a,b\n1,2\n3' }).start(() => {}), { code: 'SC_ERR_SOURCE_PARSE' });
+  await assert.rejects(
+    make({ file: '/nonexistent/x.csv' }).start(() => {}),
+    { code: 'SC_ERR_SOURCE_CONNECT' },
+  );
+  await assert.rejects(
+    make({ text: 'a,b\n1,2\n3' }).start(() => {}),
+    { code: 'SC_ERR_SOURCE_PARSE' },
+  );
 });

@@ -17,17 +17,26 @@ const root = mkdtempSync(join(tmpdir(), 'sc-resilient-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function openSink(dir: string, pool: pg.Pool): ResilientSink {
-  const sink = new ResilientSink({ dir, logger, retryInitialMs: 50, retryMaxMs: 400, attemptTimeoutMs: 5_000 });
+  const sink = new ResilientSink({
+    dir,
+    logger,
+    retryInitialMs: 50,
+    retryMaxMs: 400,
+    attemptTimeoutMs: 5_000,
+  });
   registerEventKinds(sink, new PgEventWriter(pool));
   // A probe kind through the same journal: its table records the order writes arrived in.
   sink.register<{ k: number | string }>('probe', {
-    write: async (p) => void (await pool.query('INSERT INTO sink_probe (k) VALUES ($1) ON CONFLICT (k) DO NOTHING', [p.k])),
+    write: async (p) =>
+      void (await pool.query('INSERT INTO sink_probe (k) VALUES ($1) ON CONFLICT (k) DO NOTHING', [p.k])),
   });
   sink.start();
   return sink;
 }
 
-async function counts(pool: pg.Pool): Promise<{ bronze: number; silver: number; anomalies: number; alerts: number }> {
+async function counts(
+  pool: pg.Pool,
+): Promise<{ bronze: number; silver: number; anomalies: number; alerts: number }> {
   const { rows } = await pool.query<{ b: string; s: string; a: string; c: string }>(`
     SELECT (SELECT count(*) FROM mining_operations.sensor_stream_bronze) AS b,
            (SELECT count(*) FROM mining_operations.anomaly_detection_silver) AS s,
@@ -58,7 +67,9 @@ forEachDatabase((target) => {
   let direct: pg.Pool;
   before(async () => {
     direct = target.pool();
-    await direct.query('CREATE TABLE IF NOT EXISTS sink_probe (id BIGSERIAL PRIMARY KEY, k INTEGER NOT NULL UNIQUE)');
+    await direct.query(
+      'CREATE TABLE IF NOT EXISTS sink_probe (id BIGSERIAL PRIMARY KEY, k INTEGER NOT NULL UNIQUE)',
+    );
     const u = new URL(target.url());
     proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port) });
   });
@@ -67,7 +78,9 @@ forEachDatabase((target) => {
   });
 
   test('connection cut mid-stream: keeps accepting, spools, flushes in order; nothing lost, nothing doubled', async () => {
-    await direct.query('TRUNCATE sink_probe, mining_operations.sensor_stream_bronze, mining_operations.anomaly_detection_silver, mining_operations.critical_alerts');
+    await direct.query(
+      'TRUNCATE sink_probe, mining_operations.sensor_stream_bronze, mining_operations.anomaly_detection_silver, mining_operations.critical_alerts',
+    );
     const pool = poolFor(viaProxy(target.url(), proxy), 4);
     const dir = join(root, `cut-${target.kind}`);
     const sink = openSink(dir, pool);
@@ -95,13 +108,19 @@ forEachDatabase((target) => {
     assert.deepEqual(st.journal.droppedRows, {});
     assert.deepEqual(await counts(direct), { bronze: 1_500, silver: 1_500, anomalies: 150, alerts: 3 });
     const order = await direct.query<{ k: number }>('SELECT k FROM sink_probe ORDER BY id');
-    assert.deepEqual(order.rows.map((r) => r.k), Array.from({ length: 30 }, (_, i) => i), 'probes arrived once each, in submit order');
+    assert.deepEqual(
+      order.rows.map((r) => r.k),
+      Array.from({ length: 30 }, (_, i) => i),
+      'probes arrived once each, in submit order',
+    );
     await sink.close();
     await pool.end();
   });
 
   test('a restart while spooled: a new sink on the same journal flushes it', async () => {
-    await direct.query('TRUNCATE sink_probe, mining_operations.sensor_stream_bronze, mining_operations.anomaly_detection_silver, mining_operations.critical_alerts');
+    await direct.query(
+      'TRUNCATE sink_probe, mining_operations.sensor_stream_bronze, mining_operations.anomaly_detection_silver, mining_operations.critical_alerts',
+    );
     const dir = join(root, `restart-${target.kind}`);
     const pool = poolFor(viaProxy(target.url(), proxy), 2);
     proxy.cut();
@@ -121,7 +140,10 @@ forEachDatabase((target) => {
     await second.drained(30_000);
     assert.deepEqual(await counts(direct), { bronze: 400, silver: 400, anomalies: 100, alerts: 1 });
     const order = await direct.query<{ k: number }>('SELECT k FROM sink_probe ORDER BY id');
-    assert.deepEqual(order.rows.map((r) => r.k), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      order.rows.map((r) => r.k),
+      [0, 1, 2, 3, 4],
+    );
     await second.close();
     // A third open finds nothing left to replay.
     const third = new ResilientSink({ dir, logger });
@@ -142,8 +164,14 @@ forEachDatabase((target) => {
     assert.equal(JSON.parse(dead[0] as string).payload.k, 'not-a-number');
     assert.equal(JSON.parse(dead[0] as string).sqlstate, '22P02');
     const order = await direct.query<{ k: number }>('SELECT k FROM sink_probe ORDER BY id');
-    assert.deepEqual(order.rows.map((r) => r.k), [1, 2]);
-    await assert.rejects(sink.submit('unknown_kind', {}), /no spool handler registered for kind 'unknown_kind'/);
+    assert.deepEqual(
+      order.rows.map((r) => r.k),
+      [1, 2],
+    );
+    await assert.rejects(
+      sink.submit('unknown_kind', {}),
+      /no spool handler registered for kind 'unknown_kind'/,
+    );
     await sink.close();
   });
 });

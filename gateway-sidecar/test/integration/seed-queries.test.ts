@@ -36,7 +36,11 @@ test('docs/queries.md holds every seed query family', () => {
     'sync_lag',
   ]);
   for (const q of queries) {
-    assert.doesNotMatch(q.sql, /CURRENT_TIMESTAMP\(\)|INTERVAL \d|\bmain\.|\blakebase\./, `${q.name} still has Databricks syntax`);
+    assert.doesNotMatch(
+      q.sql,
+      /CURRENT_TIMESTAMP\(\)|INTERVAL \d|\bmain\.|\blakebase\./,
+      `${q.name} still has Databricks syntax`,
+    );
   }
 });
 
@@ -73,8 +77,17 @@ forEachDatabase((target) => {
             status, created_timestamp, anomaly_timestamp, last_seen_timestamp, max_anomaly_score, decided_by, decided_at, dedup_key)
          VALUES ($1, 'REACTOR_01', $2, $3, 0.87, $4, 'Cooling system degradation detected. Reduce throughput by 20%',
                  $5, $6, $7, $6, 0.87, $8, $9, $1)`,
-        [id, issue, severity, conf, status, created, new Date(created.getTime() - latencyS * 1000),
-         decidedAgo === null ? null : 'op1', decidedAgo === null ? null : new Date(now - decidedAgo * 60_000)],
+        [
+          id,
+          issue,
+          severity,
+          conf,
+          status,
+          created,
+          new Date(created.getTime() - latencyS * 1000),
+          decidedAgo === null ? null : 'op1',
+          decidedAgo === null ? null : new Date(now - decidedAgo * 60_000),
+        ],
       );
       await pool.query(
         `INSERT INTO mining_operations.ai_recommendations_gold
@@ -106,8 +119,17 @@ forEachDatabase((target) => {
     assert.equal(anomalies.length, 10);
     assert.ok(anomalies.every((r) => r.is_anomaly === true));
     const ts = anomalies.map((r) => (r.timestamp as Date).getTime());
-    assert.deepEqual(ts, [...ts].sort((a, b) => b - a), 'newest first');
-    assert.deepEqual((await run('ai_recommendations')).map((r) => r.recommendation_id).sort(), ['r1', 'r2', 'r3', 'r5']);
+    assert.deepEqual(
+      ts,
+      [...ts].sort((a, b) => b - a),
+      'newest first',
+    );
+    assert.deepEqual((await run('ai_recommendations')).map((r) => r.recommendation_id).sort(), [
+      'r1',
+      'r2',
+      'r3',
+      'r5',
+    ]);
     assert.equal(Number((await run('lakebase_sync'))[0]?.count), 2);
   });
 

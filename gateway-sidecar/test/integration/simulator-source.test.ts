@@ -12,7 +12,14 @@ import { tagWriterContract } from '../contracts/tag-writer.contract.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const make = (extra: Partial<ConstructorParameters<typeof SimulatorTagSource>[0]> = {}): SimulatorTagSource =>
-  new SimulatorTagSource({ seed: 42, tickMs: 1000, faultEveryMinutes: 0, speed: 'max', startMs: T0, ...extra });
+  new SimulatorTagSource({
+    seed: 42,
+    tickMs: 1000,
+    faultEveryMinutes: 0,
+    speed: 'max',
+    startMs: T0,
+    ...extra,
+  });
 
 tagSourceContract('simulator', async () => ({
   source: make(),
@@ -34,7 +41,10 @@ tagWriterContract('simulator', async () => {
   };
 });
 
-async function collect(source: SimulatorTagSource, onBatch?: (b: readonly TagEvent[]) => void): Promise<TagEvent[]> {
+async function collect(
+  source: SimulatorTagSource,
+  onBatch?: (b: readonly TagEvent[]) => void,
+): Promise<TagEvent[]> {
   const all: TagEvent[] = [];
   const finished = new Promise<void>((resolve) => source.onStateChange((s) => s === 'finished' && resolve()));
   await source.start((b) => {
@@ -84,14 +94,18 @@ test('a setpoint write through the writer shows in the stream and the reactor re
           wrote = writer.write(PLANT_TAGS.reactorThroughputSp, 64);
         }
       }
-      if (wrote && ev.tagPath === PLANT_TAGS.reactorThroughputSp && ev.sourceTimestampMs > writeTs) spSeenAfterWrite = ev.value === 64;
+      if (wrote && ev.tagPath === PLANT_TAGS.reactorThroughputSp && ev.sourceTimestampMs > writeTs)
+        spSeenAfterWrite = ev.value === 64;
     }
   });
   assert.deepEqual(await wrote, { ok: true, readBack: 64, previous: 80 });
   assert.ok(spSeenAfterWrite, 'the new setpoint was not reported by the source');
   assert.ok(peak < 90, `peaked at ${peak} despite the throughput cut`);
   assert.ok(lastTemp < 80, `still at ${lastTemp} at the end`);
-  assert.ok(source.plant.groundTruth().coolingHealth < 0.3, 'cooling is still degraded: recovery came from the setpoint');
+  assert.ok(
+    source.plant.groundTruth().coolingHealth < 0.3,
+    'cooling is still degraded: recovery came from the setpoint',
+  );
 });
 
 test('paced mode delivers ticks spaced by tickMs in simulated time and stops cleanly', async () => {

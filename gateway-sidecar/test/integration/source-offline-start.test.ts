@@ -40,7 +40,12 @@ async function health(baseUrl: string): Promise<{ status: number; body: Health; 
   return { status: res.status, body: (await res.json()) as Health, ms: Date.now() - t0 };
 }
 
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+async function until<T>(
+  read: () => Promise<T>,
+  done: (v: T) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();
@@ -50,75 +55,93 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: s
   }
 }
 
-test('no OPC UA server at start: the API is up and degraded at once; the source connects when the server appears', { timeout: 300_000 }, async () => {
-  db = await createTestDatabase('sc_offline_src');
-  pool = testPool(db.url, 2);
-  // Take a port the fixture server will come back on, and leave nothing listening there.
-  server = await startOpcuaFixtureServer();
-  await server.stop();
-  const endpoint = server.endpointUrl;
+test(
+  'no OPC UA server at start: the API is up and degraded at once; the source connects when the server appears',
+  { timeout: 300_000 },
+  async () => {
+    db = await createTestDatabase('sc_offline_src');
+    pool = testPool(db.url, 2);
+    // Take a port the fixture server will come back on, and leave nothing listening there.
+    server = await startOpcuaFixtureServer();
+    await server.stop();
+    const endpoint = server.endpointUrl;
 
-  const configFile = writeConfig({
-    dataDir,
-    database: { url: db.url },
-    source: {
-      kind: 'opcua',
-      opcua: {
-        endpointUrl: endpoint,
-        namespaceUri: IGNITION_TAGS_NS,
-        trustUnknownServerCertificate: true,
-        reconnectMaxDelayMs: 500,
-        samplingIntervalMs: 50,
-        publishingIntervalMs: 50,
-        tags: [TEMP],
+    const configFile = writeConfig({
+      dataDir,
+      database: { url: db.url },
+      source: {
+        kind: 'opcua',
+        opcua: {
+          endpointUrl: endpoint,
+          namespaceUri: IGNITION_TAGS_NS,
+          trustUnknownServerCertificate: true,
+          reconnectMaxDelayMs: 500,
+          samplingIntervalMs: 50,
+          publishingIntervalMs: 50,
+          tags: [TEMP],
+        },
       },
-    },
-    http: { demoTokens: 'off' },
-    auth: { tokens: [{ token: 'offline-src-viewer-token-0123456789', user: 'v', roles: ['viewer'] }] },
-  });
-  // Without the fix the process never logs 'listening' while the server is down.
-  sidecar = await startSidecar({ configFile, timeoutMs: 90_000 });
-  const s = sidecar;
+      http: { demoTokens: 'off' },
+      auth: { tokens: [{ token: 'offline-src-viewer-token-0123456789', user: 'v', roles: ['viewer'] }] },
+    });
+    // Without the fix the process never logs 'listening' while the server is down.
+    sidecar = await startSidecar({ configFile, timeoutMs: 90_000 });
+    const s = sidecar;
 
-  const first = await until(
-    () => health(s.baseUrl),
-    (h) => /ECONNREFUSED/.test(h.body.dependencies.source?.detail ?? ''),
-    'the connection error on /health',
-    30_000,
-  );
-  assert.equal(first.status, 200);
-  assert.ok(first.ms < 2_000, `/health answered in ${first.ms} ms`);
-  assert.equal(first.body.status, 'degraded');
-  assert.equal(first.body.dependencies.source?.state, 'degraded');
-  const detail = first.body.dependencies.source?.detail ?? '';
-  assert.ok(detail.startsWith(`opcua:${endpoint}: not connected (connecting); last error: OPC UA source cannot subscribe at ${endpoint}: `), detail);
-  assert.equal(first.body.dependencies.db?.state, 'up');
+    const first = await until(
+      () => health(s.baseUrl),
+      (h) => /ECONNREFUSED/.test(h.body.dependencies.source?.detail ?? ''),
+      'the connection error on /health',
+      30_000,
+    );
+    assert.equal(first.status, 200);
+    assert.ok(first.ms < 2_000, `/health answered in ${first.ms} ms`);
+    assert.equal(first.body.status, 'degraded');
+    assert.equal(first.body.dependencies.source?.state, 'degraded');
+    const detail = first.body.dependencies.source?.detail ?? '';
+    assert.ok(
+      detail.startsWith(
+        `opcua:${endpoint}: not connected (connecting); last error: OPC UA source cannot subscribe at ${endpoint}: `,
+      ),
+      detail,
+    );
+    assert.equal(first.body.dependencies.db?.state, 'up');
 
-  const metrics = await fetch(`${s.baseUrl}/metrics`);
-  assert.equal(metrics.status, 200);
-  const api = await fetch(`${s.baseUrl}/api/recommendations`, {
-    headers: { authorization: 'Bearer offline-src-viewer-token-0123456789' },
-  });
-  assert.equal(api.status, 200);
-  // Still retrying, not given up.
-  await s.waitForLog((l) => l.msg === 'source not started; retrying in the background (the HTTP API is up)' && Number(l.attempt) >= 2, 30_000);
+    const metrics = await fetch(`${s.baseUrl}/metrics`);
+    assert.equal(metrics.status, 200);
+    const api = await fetch(`${s.baseUrl}/api/recommendations`, {
+      headers: { authorization: 'Bearer offline-src-viewer-token-0123456789' },
+    });
+    assert.equal(api.status, 200);
+    // Still retrying, not given up.
+    await s.waitForLog(
+      (l) =>
+        l.msg === 'source not started; retrying in the background (the HTTP API is up)' &&
+        Number(l.attempt) >= 2,
+      30_000,
+    );
 
-  await server.restart();
-  const healthy = await until(() => health(s.baseUrl), (h) => h.body.status === 'ok', 'status ok after the server started');
-  assert.equal(healthy.body.dependencies.source?.state, 'up');
-  assert.equal(healthy.body.dependencies.source?.detail, `opcua:${endpoint}: connected`);
+    await server.restart();
+    const healthy = await until(
+      () => health(s.baseUrl),
+      (h) => h.body.status === 'ok',
+      'status ok after the server started',
+    );
+    assert.equal(healthy.body.dependencies.source?.state, 'up');
+    assert.equal(healthy.body.dependencies.source?.detail, `opcua:${endpoint}: connected`);
 
-  server.setValue(TEMP, 71.25);
-  const row = await until(
-    async () =>
-      (
-        await pool!.query<{ n: string }>(
-          `SELECT count(*)::text AS n FROM mining_operations.sensor_stream_bronze WHERE tag_path = $1 AND sensor_value = 71.25`,
-          [TEMP],
-        )
-      ).rows[0]?.n,
-    (n) => n === '1',
-    'the 71.25 change in the bronze table',
-  );
-  assert.equal(row, '1');
-});
+    server.setValue(TEMP, 71.25);
+    const row = await until(
+      async () =>
+        (
+          await pool!.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM mining_operations.sensor_stream_bronze WHERE tag_path = $1 AND sensor_value = 71.25`,
+            [TEMP],
+          )
+        ).rows[0]?.n,
+      (n) => n === '1',
+      'the 71.25 change in the bronze table',
+    );
+    assert.equal(row, '1');
+  },
+);

@@ -10,7 +10,15 @@ import { BROKER_URL, TestEdgeNode } from '../fixtures/sparkplug-edge-node.ts';
 const PREFIX = '[MQTT Engine]Edge Nodes/';
 const newGroup = (): string => `test-${randomUUID().slice(0, 8)}`;
 const make = (group: string): SparkplugTagSource =>
-  new SparkplugTagSource({ brokerUrl: BROKER_URL, groupId: group, edgeNodeId: '+', tagPrefix: PREFIX, maxBatch: 500, maxQueued: 10_000, clock: systemClock });
+  new SparkplugTagSource({
+    brokerUrl: BROKER_URL,
+    groupId: group,
+    edgeNodeId: '+',
+    tagPrefix: PREFIX,
+    maxBatch: 500,
+    maxQueued: 10_000,
+    clock: systemClock,
+  });
 
 async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -51,15 +59,24 @@ test('BIRTH names, aliased DATA resolved to tag paths, seq gap triggers one rebi
       events.push(...b);
     });
     await edge.start();
-    await until(() => events.some((e) => e.tagPath === `${PREFIX}${group}/EDGE1/R01/Throughput_SP` && e.value === 80), 'DBIRTH values');
-    assert.ok(!events.some((e) => e.tagPath.includes('bdSeq') || e.tagPath.includes('Node Control')), 'bookkeeping metrics leaked as tags');
+    await until(
+      () => events.some((e) => e.tagPath === `${PREFIX}${group}/EDGE1/R01/Throughput_SP` && e.value === 80),
+      'DBIRTH values',
+    );
+    assert.ok(
+      !events.some((e) => e.tagPath.includes('bdSeq') || e.tagPath.includes('Node Control')),
+      'bookkeeping metrics leaked as tags',
+    );
     await edge.publishValue('Temperature', 71.5);
     await until(() => events.some((e) => e.tagPath === temp && e.value === 71.5), 'aliased DDATA');
     await edge.publishGarbage();
     edge.skipSeq(3);
     await edge.publishValue('Temperature', 72.5);
     await until(() => edge.rebirthRequests === 1, 'a rebirth request');
-    await until(() => events.filter((e) => e.tagPath === temp && e.value === 72.5).length >= 2, 'the rebirth DBIRTH');
+    await until(
+      () => events.filter((e) => e.tagPath === temp && e.value === 72.5).length >= 2,
+      'the rebirth DBIRTH',
+    );
     await edge.publishValue('Temperature', 73.5);
     await until(() => events.some((e) => e.tagPath === temp && e.value === 73.5), 'DDATA after rebirth');
     assert.equal(source.rebirthsRequested, 1);
@@ -84,7 +101,10 @@ test('DDEATH marks the device tags stale, NDEATH every tag of the node, with bad
     await edge.deviceDeath();
     await until(() => events.filter((e) => e.quality === 'bad').length === 3, 'three stale device tags');
     assert.deepEqual(
-      events.filter((e) => e.quality === 'bad').map((e) => e.tagPath.split('/').at(-1)).sort(),
+      events
+        .filter((e) => e.quality === 'bad')
+        .map((e) => e.tagPath.split('/').at(-1))
+        .sort(),
       ['Interlock_SP', 'Temperature', 'Throughput_SP'],
     );
     await edge.nodeDeath();
@@ -108,7 +128,10 @@ test('DATA from a node the host never saw born is counted and answered with a re
     });
     await edge.publishValue('Temperature', 65);
     await until(() => edge.rebirthRequests === 1, 'rebirth request from a late host');
-    await until(() => events.some((e) => e.tagPath.endsWith('/R01/Temperature') && e.value === 65), 'values after rebirth');
+    await until(
+      () => events.some((e) => e.tagPath.endsWith('/R01/Temperature') && e.value === 65),
+      'values after rebirth',
+    );
     assert.equal(source.rejectedCounts().sparkplug_no_birth, 1);
   } finally {
     await source.stop();

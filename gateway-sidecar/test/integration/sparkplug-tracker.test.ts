@@ -21,7 +21,12 @@ test('random bytes and random topics never throw; each message gets events or co
     fc.property(fc.string({ maxLength: 60 }), fc.uint8Array({ maxLength: 200 }), (topicTail, bytes) => {
       const t = new SparkplugTracker(G, 'P/');
       t.handle(`spBv1.0/${G}/NBIRTH/E1`, birth(), 0);
-      for (const topic of [`spBv1.0/${G}/NDATA/E1`, `spBv1.0/${G}/DDATA/E1/D1`, topicTail, `spBv1.0/${G}/${topicTail}`]) {
+      for (const topic of [
+        `spBv1.0/${G}/NDATA/E1`,
+        `spBv1.0/${G}/DDATA/E1/D1`,
+        topicTail,
+        `spBv1.0/${G}/${topicTail}`,
+      ]) {
         const r = t.handle(topic, bytes, 0);
         assert.ok(Array.isArray(r.events) && Array.isArray(r.rejects));
         for (const e of r.events) assert.ok(e.tagPath.startsWith('P/G1/'));
@@ -38,7 +43,10 @@ test('seq wraps 255 -> 0 without a gap; a jump is a gap with a rebirth request',
     const r = t.handle(`spBv1.0/${G}/NDATA/E1`, data(s % 256, s), 0);
     assert.deepEqual(r.rejects, [], `seq ${s % 256}`);
     assert.equal(r.rebirth, undefined);
-    assert.deepEqual(r.events.map((e) => [e.tagPath, e.value]), [['P/G1/E1/Flow', s]]);
+    assert.deepEqual(
+      r.events.map((e) => [e.tagPath, e.value]),
+      [['P/G1/E1/Flow', s]],
+    );
   }
   const gap = t.handle(`spBv1.0/${G}/NDATA/E1`, data(50, 1), 0);
   assert.deepEqual(gap.rejects, ['sparkplug_seq_gap']);
@@ -53,5 +61,8 @@ test('an NDEATH from an older session (other bdSeq) is ignored and counted', () 
   assert.deepEqual(t.handle(`spBv1.0/${G}/NDEATH/E1`, old, 0).rejects, ['sparkplug_stale_death']);
   const current = sparkplugCodec.encodePayload({ metrics: [{ name: 'bdSeq', type: 'Int64', value: 0 }] });
   const r = t.handle(`spBv1.0/${G}/NDEATH/E1`, current, 5);
-  assert.deepEqual(r.events.map((e) => [e.tagPath, e.quality, e.value]), [['P/G1/E1/Flow', 'bad', null]]);
+  assert.deepEqual(
+    r.events.map((e) => [e.tagPath, e.quality, e.value]),
+    [['P/G1/E1/Flow', 'bad', null]],
+  );
 });

@@ -9,7 +9,13 @@ const PREFIX = '[MQTT Engine]Edge Nodes/';
 
 async function setup(): Promise<{ group: string; edge: TestEdgeNode; writer: SparkplugTagWriter }> {
   const group = `test-${randomUUID().slice(0, 8)}`;
-  const writer = new SparkplugTagWriter({ brokerUrl: BROKER_URL, groupId: group, edgeNodeId: '+', tagPrefix: PREFIX, confirmTimeoutMs: 1_500 });
+  const writer = new SparkplugTagWriter({
+    brokerUrl: BROKER_URL,
+    groupId: group,
+    edgeNodeId: '+',
+    tagPrefix: PREFIX,
+    confirmTimeoutMs: 1_500,
+  });
   await writer.connect();
   const edge = new TestEdgeNode(group);
   await edge.start();
@@ -40,9 +46,17 @@ tagWriterContract('sparkplug', async () => {
 test('DCMD for a device metric and NCMD for a node metric are applied by the edge node and confirmed by its DATA', async () => {
   const { group, edge, writer } = await setup();
   try {
-    assert.deepEqual(await writer.write(`${PREFIX}${group}/EDGE1/R01/Throughput_SP`, 70), { ok: true, readBack: 70, previous: 80 });
+    assert.deepEqual(await writer.write(`${PREFIX}${group}/EDGE1/R01/Throughput_SP`, 70), {
+      ok: true,
+      readBack: 70,
+      previous: 80,
+    });
     assert.equal(edge.metrics.find((m) => m.name === 'Throughput_SP')?.value, 70);
-    assert.deepEqual(await writer.write(`${PREFIX}${group}/EDGE1/LineSpeed_SP`, 55), { ok: true, readBack: 55, previous: 50 });
+    assert.deepEqual(await writer.write(`${PREFIX}${group}/EDGE1/LineSpeed_SP`, 55), {
+      ok: true,
+      readBack: 55,
+      previous: 50,
+    });
     const ignored = await writer.write(`${PREFIX}${group}/EDGE1/R01/Interlock_SP`, 0);
     assert.equal(ignored.ok, false);
     assert.ok(!ignored.ok && ignored.statusCode === 'Timeout' && /did not confirm/.test(ignored.reason));

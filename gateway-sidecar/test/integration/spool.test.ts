@@ -13,8 +13,13 @@ const freshDir = (): string => join(root, `j${n++}`);
 test('records come back in order after a reopen, and acknowledged ones do not', () => {
   const dir = freshDir();
   const j = SpoolJournal.open({ dir, maxBytes: 1 << 20, segmentBytes: 256 });
-  const stored = Array.from({ length: 40 }, (_, i) => j.append([{ kind: i % 2 ? 'silver' : 'bronze', payload: { i, unit: '°C' } }])).flat();
-  assert.deepEqual(stored.map((r) => r.seq), Array.from({ length: 40 }, (_, i) => i + 1));
+  const stored = Array.from({ length: 40 }, (_, i) =>
+    j.append([{ kind: i % 2 ? 'silver' : 'bronze', payload: { i, unit: '°C' } }]),
+  ).flat();
+  assert.deepEqual(
+    stored.map((r) => r.seq),
+    Array.from({ length: 40 }, (_, i) => i + 1),
+  );
   assert.ok(readdirSync(dir).filter((f) => f.startsWith('seg-')).length > 1, 'small segments rotate');
   j.ack(15);
   assert.equal(j.depth, 25);
@@ -22,14 +27,21 @@ test('records come back in order after a reopen, and acknowledged ones do not', 
 
   const again = SpoolJournal.open({ dir, maxBytes: 1 << 20, segmentBytes: 256 });
   const rest = again.peek(100);
-  assert.deepEqual(rest.map((r) => (r.payload as { i: number }).i), Array.from({ length: 25 }, (_, i) => i + 15));
+  assert.deepEqual(
+    rest.map((r) => (r.payload as { i: number }).i),
+    Array.from({ length: 25 }, (_, i) => i + 15),
+  );
   assert.equal(rest[0]?.seq, 16);
   assert.equal((rest[0]?.payload as { unit: string }).unit, '°C');
   const more = again.append([{ kind: 'bronze', payload: { i: 40 } }]);
   assert.equal(more[0]?.seq, 41, 'sequence numbers continue after a reopen');
   again.ack(41);
   assert.equal(again.depth, 0);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('seg-')), [], 'fully acknowledged segments are deleted');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('seg-')),
+    [],
+    'fully acknowledged segments are deleted',
+  );
   again.close();
 });
 
@@ -45,11 +57,19 @@ test('a torn last line left by a crash is cut off; the whole records before it s
   assert.ok(seg);
   appendFileSync(join(dir, seg), '{"s":3,"k":"critical_alert","t":1,"p":{"id":"a3"'); // no newline: torn
   const again = SpoolJournal.open({ dir, maxBytes: 1 << 20 });
-  assert.deepEqual(again.peek(10).map((r) => (r.payload as { id: string }).id), ['a1', 'a2']);
+  assert.deepEqual(
+    again.peek(10).map((r) => (r.payload as { id: string }).id),
+    ['a1', 'a2'],
+  );
   const next = again.append([{ kind: 'critical_alert', payload: { id: 'a3' } }]);
   assert.equal(next[0]?.seq, 3);
   again.close();
-  assert.deepEqual(SpoolJournal.open({ dir, maxBytes: 1 << 20 }).peek(10).map((r) => (r.payload as { id: string }).id), ['a1', 'a2', 'a3']);
+  assert.deepEqual(
+    SpoolJournal.open({ dir, maxBytes: 1 << 20 })
+      .peek(10)
+      .map((r) => (r.payload as { id: string }).id),
+    ['a1', 'a2', 'a3'],
+  );
 });
 
 test('when full, the oldest bronze rows are dropped and counted; anomalies and alerts never are', () => {
@@ -90,20 +110,30 @@ test('when full, the oldest bronze rows are dropped and counted; anomalies and a
   assert.equal(keptAlerts, alerts, 'every alert is kept');
   assert.equal(keptAnomalies, anomalies, 'every anomaly is kept');
   const keptBronze = all.filter((r) => r.kind === 'bronze').flatMap((r) => r.payload as unknown[]).length;
-  assert.equal(keptBronze + (st.droppedRows.bronze ?? 0), 2_000, 'each bronze row is either kept or counted as dropped');
+  assert.equal(
+    keptBronze + (st.droppedRows.bronze ?? 0),
+    2_000,
+    'each bronze row is either kept or counted as dropped',
+  );
   // The newest bronze rows are the ones kept (oldest dropped first).
   const lastBronze = all.filter((r) => r.kind === 'bronze').at(-1)?.payload as { k: number }[] | undefined;
   assert.equal(lastBronze?.[0]?.k, 199);
   // Order is still strictly increasing after compaction, also after a reopen.
   j.close();
-  const seqs = SpoolJournal.open({ dir, maxBytes: 64 * 1024, shrink }).peek(1_000_000).map((r) => r.seq);
-  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+  const seqs = SpoolJournal.open({ dir, maxBytes: 64 * 1024, shrink })
+    .peek(1_000_000)
+    .map((r) => r.seq);
+  assert.deepEqual(
+    seqs,
+    [...seqs].sort((a, b) => a - b),
+  );
   assert.equal(seqs.length, all.length);
 });
 
 test('records that must survive are written even past the bound, and the journal says it is over', () => {
   const dir = freshDir();
-  const shrink: ShrinkFn = (kind, payload) => (kind === 'bronze' ? { keep: undefined, droppedRows: (payload as unknown[]).length } : undefined);
+  const shrink: ShrinkFn = (kind, payload) =>
+    kind === 'bronze' ? { keep: undefined, droppedRows: (payload as unknown[]).length } : undefined;
   const j = SpoolJournal.open({ dir, maxBytes: 4 * 1024, segmentBytes: 1024, shrink });
   for (let i = 0; i < 100; i++) j.append([{ kind: 'critical_alert', payload: { i, text: 'y'.repeat(40) } }]);
   const st = j.stats();

@@ -10,7 +10,10 @@ test('checkpoint chain defaults: a base every 24 checkpoints, chain at most the 
   const s = parseConfig({}).scale;
   assert.equal(s.checkpointFullEvery, 24);
   assert.equal(s.checkpointChainMaxRatio, 1);
-  assert.deepEqual({ fullEvery: s.checkpointFullEvery, maxChainRatio: s.checkpointChainMaxRatio }, DEFAULT_CHAIN);
+  assert.deepEqual(
+    { fullEvery: s.checkpointFullEvery, maxChainRatio: s.checkpointChainMaxRatio },
+    DEFAULT_CHAIN,
+  );
   const custom = parseConfig({ scale: { checkpointFullEvery: 1, checkpointChainMaxRatio: 0.25 } }).scale;
   assert.equal(custom.checkpointFullEvery, 1);
   assert.equal(custom.checkpointChainMaxRatio, 0.25);
@@ -27,10 +30,17 @@ test('bad checkpoint chain values are refused with the key and the reason', () =
   ] as const) {
     assert.throws(
       () => parseConfig({ scale: bad }),
-      (e: unknown) => e instanceof SidecarError && e.code === 'SC_ERR_CONFIG_INVALID' && pattern.test(e.message),
+      (e: unknown) =>
+        e instanceof SidecarError && e.code === 'SC_ERR_CONFIG_INVALID' && pattern.test(e.message),
       JSON.stringify(bad),
     );
   }
-  assert.throws(() => checkChainOptions({ fullEvery: 0, maxChainRatio: 1 }), /checkpointFullEvery must be an integer >= 1, got '0'/);
-  assert.throws(() => checkChainOptions({ fullEvery: 4, maxChainRatio: Number.NaN }), /checkpointChainMaxRatio must be a finite number > 0, got 'NaN'/);
+  assert.throws(
+    () => checkChainOptions({ fullEvery: 0, maxChainRatio: 1 }),
+    /checkpointFullEvery must be an integer >= 1, got '0'/,
+  );
+  assert.throws(
+    () => checkChainOptions({ fullEvery: 4, maxChainRatio: Number.NaN }),
+    /checkpointChainMaxRatio must be a finite number > 0, got 'NaN'/,
+  );
 });

@@ -25,7 +25,10 @@ test('modeValues reaches the equipment', () => {
 test('a mode that does not exist, or modeValues without a modeTag, is a config error naming the key', () => {
   for (const [over, why] of [
     [{ modeValues: { '2': 'MAINT' } }, /equipment\.0\.modeValues\.2.*RUN.*MAINTENANCE.*STARTUP/s],
-    [{ modeTag: undefined, modeValues: { '2': 'MAINTENANCE' } }, /equipment\.0\.modeValues.*needs a modeTag/s],
+    [
+      { modeTag: undefined, modeValues: { '2': 'MAINTENANCE' } },
+      /equipment\.0\.modeValues.*needs a modeTag/s,
+    ],
   ] as const) {
     assert.throws(
       () => parseConfig(pump(over)),

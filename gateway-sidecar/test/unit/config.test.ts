@@ -9,7 +9,12 @@ test('defaults give the seed values and the demo plant', () => {
   assert.equal(c.minConfidence, 0.6);
   assert.equal(c.ensemble.ifWeight, 0.3);
   assert.equal(c.ensemble.rfWeight, 0.7);
-  assert.deepEqual(c.anomalyThresholds.temperature, { warning: 80, critical: 85, emergency: 90, direction: 'high' });
+  assert.deepEqual(c.anomalyThresholds.temperature, {
+    warning: 80,
+    critical: 85,
+    emergency: 90,
+    direction: 'high',
+  });
   assert.ok(c.equipment.some((e) => e.id === 'REACTOR_01'));
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.ensemble));
   const reactor = toEquipment(c).find((e) => e.id === 'REACTOR_01');
@@ -23,7 +28,8 @@ test('a bad config names every key and problem in one error', () => {
   } catch (err) {
     assert.ok(err instanceof SidecarError);
     assert.equal(err.code, 'SC_ERR_CONFIG_INVALID');
-    for (const key of ['port', 'minConfidence', 'dedupWindowMinutes', 'bogus']) assert.match(err.message, new RegExp(key));
+    for (const key of ['port', 'minConfidence', 'dedupWindowMinutes', 'bogus'])
+      assert.match(err.message, new RegExp(key));
   }
 });
 
@@ -39,14 +45,26 @@ test('environment overrides are parsed by the schema', () => {
   const c = loadConfig({ PORT: '9100', DATABASE_URL: 'postgres://u@h:5432/db', LOG_LEVEL: 'warn' });
   assert.equal(c.port, 9100);
   assert.equal(c.database.url, 'postgres://u@h:5432/db');
-  assert.throws(() => loadConfig({ PORT: 'abc' }), (e: unknown) => e instanceof SidecarError && /port/.test(e.message));
-  assert.throws(() => loadConfig({}, '/nonexistent/config.json'), (e: unknown) => e instanceof SidecarError && e.code === 'SC_ERR_CONFIG_FILE_UNREADABLE');
+  assert.throws(
+    () => loadConfig({ PORT: 'abc' }),
+    (e: unknown) => e instanceof SidecarError && /port/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({}, '/nonexistent/config.json'),
+    (e: unknown) => e instanceof SidecarError && e.code === 'SC_ERR_CONFIG_FILE_UNREADABLE',
+  );
 });
 
 test('a tag mapped twice stops start-up with a named problem', () => {
   const sensor = { tagPath: 'X', sensorType: 'temperature', engLow: 0, engHigh: 1 };
   assert.throws(
-    () => parseConfig({ equipment: [{ id: 'A', sensors: [sensor] }, { id: 'B', sensors: [sensor] }] }),
+    () =>
+      parseConfig({
+        equipment: [
+          { id: 'A', sensors: [sensor] },
+          { id: 'B', sensors: [sensor] },
+        ],
+      }),
     /tag 'X' is mapped twice/,
   );
 });

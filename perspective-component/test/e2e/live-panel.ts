@@ -98,7 +98,12 @@ export async function approveInPage(
 }
 
 /** The card turns executed with an "Executed" result, and the database agrees. */
-export async function expectExecuted(page: Page, pool: Queryable, id: string, timeoutMs: number): Promise<void> {
+export async function expectExecuted(
+  page: Page,
+  pool: Queryable,
+  id: string,
+  timeoutMs: number,
+): Promise<void> {
   await card(page, id).and(page.locator('[data-status="executed"]')).waitFor({ timeout: timeoutMs });
   expect(await card(page, id).locator('.aim-result').textContent()).toMatch(/^Executed/);
   expect(await recommendationStatus(pool, id)).toBe('executed');

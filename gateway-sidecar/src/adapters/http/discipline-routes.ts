@@ -35,7 +35,10 @@ const modeBody = z
       .transform((m, ctx) => {
         const mode = canonicalMode(m);
         if (mode === undefined) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be one of ${OPERATING_MODES.join(', ')}` });
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: `must be one of ${OPERATING_MODES.join(', ')}`,
+          });
           return z.NEVER;
         }
         return mode;

@@ -35,7 +35,14 @@ function sign(secret: string, payload: string): string {
 /** Builds a header value (used by tests, the bench and the preview host's gateway emulation). */
 export function signIdentity(
   secret: string,
-  identity: { user: string; roles: readonly string[]; method: string; path: string; timestampMs?: number; nonce?: string },
+  identity: {
+    user: string;
+    roles: readonly string[];
+    method: string;
+    path: string;
+    timestampMs?: number;
+    nonce?: string;
+  },
 ): string {
   const body = {
     u: identity.user,
@@ -71,7 +78,8 @@ export class IdentityVerifier {
     const payload = parts[1] as string;
     const given = Buffer.from(parts[2] as string, 'base64url');
     const expected = Buffer.from(sign(this.#secret, payload), 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid('signature does not match');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw invalid('signature does not match');
     let body: unknown;
     try {
       body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -93,14 +101,19 @@ export class IdentityVerifier {
       throw invalid('payload must hold u (user), r (roles), t (ms), n (nonce), m (method), p (path)');
     }
     if (Math.abs(nowMs - b.t) > this.#maxSkewMs) {
-      throw invalid(`timestamp is ${Math.round((nowMs - b.t) / 1000)} s away from the sidecar clock (max ${this.#maxSkewMs / 1000} s)`);
+      throw invalid(
+        `timestamp is ${Math.round((nowMs - b.t) / 1000)} s away from the sidecar clock (max ${this.#maxSkewMs / 1000} s)`,
+      );
     }
     if (b.m !== request.method.toUpperCase() || b.p !== request.path) {
       throw invalid(`signed for ${b.m} ${b.p}, used for ${request.method.toUpperCase()} ${request.path}`);
     }
     this.#prune(nowMs);
     if (this.#seen.has(b.n)) {
-      throw new SidecarError(ERRORS.IDENTITY_REPLAYED, 'gateway identity rejected: nonce already used (replay)');
+      throw new SidecarError(
+        ERRORS.IDENTITY_REPLAYED,
+        'gateway identity rejected: nonce already used (replay)',
+      );
     }
     this.#seen.set(b.n, b.t);
     return { user: b.u, roles: b.r as string[], timestampMs: b.t, nonce: b.n, method: b.m, path: b.p };
@@ -113,7 +126,10 @@ export class IdentityVerifier {
     }
     // Still full after pruning: evicting a live nonce would reopen a replay window, so refuse.
     if (this.#seen.size >= this.#maxNonces) {
-      throw new SidecarError(ERRORS.IDENTITY_REPLAYED, 'gateway identity rejected: too many identities in the skew window');
+      throw new SidecarError(
+        ERRORS.IDENTITY_REPLAYED,
+        'gateway identity rejected: too many identities in the skew window',
+      );
     }
   }
 }

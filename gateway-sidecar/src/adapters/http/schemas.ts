@@ -87,7 +87,9 @@ export const decisionBodySchema = z
     }
   });
 
-export const revertBodySchema = z.object({ note: z.string().trim().min(1).max(2000).refine(noNul, NUL_MESSAGE) }).strict();
+export const revertBodySchema = z
+  .object({ note: z.string().trim().min(1).max(2000).refine(noNul, NUL_MESSAGE) })
+  .strict();
 
 export const alertsQuerySchema = z
   .object({

@@ -79,7 +79,12 @@ test('an operator answering 60 s after the recommendation is raised judges only 
   assert.equal(hindsight.decidedAtMs, T0 + 200_000);
   // answerRound records the decision time, and later events stay unjudged.
   const answered = new Map<string, AnsweredRecommendation>();
-  assert.deepEqual(answerRound([rec], answered, 0, 60_000), { raised: 1, answers: 1, approved: 0, rejected: 1 });
+  assert.deepEqual(answerRound([rec], answered, 0, 60_000), {
+    raised: 1,
+    answers: 1,
+    approved: 0,
+    rejected: 1,
+  });
   const a = answered.get(rec.id);
   assert.equal(a?.decidedAtMs, T0 + 60_000);
   assert.equal(a?.seen.length, 3);

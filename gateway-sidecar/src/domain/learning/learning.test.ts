@@ -160,8 +160,20 @@ test('decision gate: an approval counts as caught by any seen event, so a candid
   );
   assert.match(rowLevel.reason, /worse F1: F1 0.750 vs 1.000/);
   const byDecision = promotionGate(
-    decisionFigures([{ label: 1, flagged: approvalsOnly.slice(0, 3) }, { label: 1, flagged: approvalsOnly.slice(3) }], normalQuiet),
-    decisionFigures([{ label: 1, flagged: tickLater.slice(0, 3) }, { label: 1, flagged: tickLater.slice(3) }], normalQuiet),
+    decisionFigures(
+      [
+        { label: 1, flagged: approvalsOnly.slice(0, 3) },
+        { label: 1, flagged: approvalsOnly.slice(3) },
+      ],
+      normalQuiet,
+    ),
+    decisionFigures(
+      [
+        { label: 1, flagged: tickLater.slice(0, 3) },
+        { label: 1, flagged: tickLater.slice(3) },
+      ],
+      normalQuiet,
+    ),
     { ...o, minRows: 5 },
   );
   assert.equal(byDecision.passed, true, byDecision.reason);
@@ -198,12 +210,17 @@ test('decision gate: an approval counts as caught by any seen event, so a candid
 test('decision gate with the on-delay: a decision counts as raised again only by that many flagged ticks in a row', () => {
   // 20 ticks, two sensors each (the same timestamp twice); a tick is flagged when either event is.
   const ticks = Array.from({ length: 40 }, (_, i) => 1_000 * Math.floor(i / 2));
-  const flagTicks = (on: (tick: number) => boolean): boolean[] => ticks.map((t, i) => on(t / 1_000) && i % 2 === 0);
+  const flagTicks = (on: (tick: number) => boolean): boolean[] =>
+    ticks.map((t, i) => on(t / 1_000) && i % 2 === 0);
   const stray = { label: 1 as const, flagged: flagTicks((k) => k === 7), ticks };
   assert.equal(wouldRaise(stray, 1), true, 'on-delay 1: any flagged event');
   assert.equal(wouldRaise(stray, 15), false, 'one stray tick does not raise a 15-tick alarm');
   assert.equal(wouldRaise({ ...stray, flagged: flagTicks((k) => k >= 5) }, 15), true, '15 ticks in a row');
-  assert.equal(wouldRaise({ ...stray, flagged: flagTicks((k) => k >= 5 && k !== 12) }, 15), false, 'a gap restarts the count');
+  assert.equal(
+    wouldRaise({ ...stray, flagged: flagTicks((k) => k >= 5 && k !== 12) }, 15),
+    false,
+    'a gap restarts the count',
+  );
   // Fewer ticks seen than the on-delay: every one of them must be flagged.
   const short = { label: 1 as const, flagged: [true, true, true], ticks: [1, 2, 3] };
   assert.equal(wouldRaise(short, 15), true);
@@ -214,7 +231,10 @@ test('decision gate with the on-delay: a decision counts as raised again only by
   const full = decisionFigures([{ ...stray, flagged: flagTicks((k) => k >= 2) }], normal, 15);
   const strayFig = decisionFigures([stray], normal, 15);
   assert.deepEqual([full.mar, strayFig.mar], [0, 1]);
-  assert.match(promotionGate(full, strayFig, { f1Tolerance: 0.02, farTolerance: 0.01, minRows: 10 }).reason, /worse F1/);
+  assert.match(
+    promotionGate(full, strayFig, { f1Tolerance: 0.02, farTolerance: 0.01, minRows: 10 }).reason,
+    /worse F1/,
+  );
 });
 
 test('clearing time: only for effective outcomes, from the write to the last anomalous event after it', () => {

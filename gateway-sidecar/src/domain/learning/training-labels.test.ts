@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labelledSubset, seenDecisions, spread, trainingLabels, type DecisionEvent } from './training-labels.ts';
+import {
+  labelledSubset,
+  seenDecisions,
+  spread,
+  trainingLabels,
+  type DecisionEvent,
+} from './training-labels.ts';
 import { adaptThreshold } from './posterior.ts';
 
 const ev = (

@@ -35,7 +35,8 @@ class ApiError extends Error {
 async function api(path, init) {
   const res = await fetch(path, Object.assign({}, init, { headers: headers(init && init.headers) }));
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, `${res.status} ${body.code || ''}: ${body.message || res.statusText}`);
+  if (!res.ok)
+    throw new ApiError(res.status, `${res.status} ${body.code || ''}: ${body.message || res.statusText}`);
   return body;
 }
 
@@ -85,7 +86,11 @@ function row(rec) {
     el('td', {}, actionText(rec.proposedAction)),
     el('td', {}, Number(rec.confidence).toFixed(2)),
     el('td', {}, `${rec.occurrenceCount}× ${new Date(rec.lastSeenAt).toLocaleTimeString()}`),
-    el('td', { class: 'status' }, rec.status + (rec.writeResult && rec.writeResult.reason ? ` (${rec.writeResult.reason})` : '')),
+    el(
+      'td',
+      { class: 'status' },
+      rec.status + (rec.writeResult && rec.writeResult.reason ? ` (${rec.writeResult.reason})` : ''),
+    ),
     actions,
   );
   return tr;
@@ -94,14 +99,25 @@ function row(rec) {
 function render(flashId) {
   const body = document.getElementById('recs');
   const recs = [...state.recs.values()].sort((a, b) => (a.lastSeenAt < b.lastSeenAt ? 1 : -1)).slice(0, 100);
-  body.replaceChildren(...recs.map((r) => {
-    const tr = row(r);
-    if (r.id === flashId) tr.classList.add('flash');
-    return tr;
-  }));
+  body.replaceChildren(
+    ...recs.map((r) => {
+      const tr = row(r);
+      if (r.id === flashId) tr.classList.add('flash');
+      return tr;
+    }),
+  );
   const alerts = document.getElementById('alerts');
-  alerts.replaceChildren(...state.alerts.slice(0, 50).map((a) =>
-    el('li', {}, `${new Date(a.at).toLocaleTimeString()}  ${a.equipmentId} ${a.sensorType} = ${a.value} (${a.level} ≥ ${a.threshold}): ${a.message}`)));
+  alerts.replaceChildren(
+    ...state.alerts
+      .slice(0, 50)
+      .map((a) =>
+        el(
+          'li',
+          {},
+          `${new Date(a.at).toLocaleTimeString()}  ${a.equipmentId} ${a.sensorType} = ${a.value} (${a.level} ≥ ${a.threshold}): ${a.message}`,
+        ),
+      ),
+  );
 }
 
 /** Keeps the newest version of each recommendation, whichever arrives first (list or stream). */
@@ -150,7 +166,9 @@ async function follow() {
         while ((cut = buf.indexOf('\n\n')) !== -1) {
           const block = buf.slice(0, cut);
           buf = buf.slice(cut + 2);
-          let id, type = 'message', data = '';
+          let id,
+            type = 'message',
+            data = '';
           for (const line of block.split('\n')) {
             if (line.startsWith('id: ')) id = line.slice(4);
             else if (line.startsWith('event: ')) type = line.slice(7);
@@ -193,7 +211,9 @@ async function start() {
     follow();
     const list = await withRetry('recommendations', () => api('/api/recommendations?limit=100'));
     for (const r of list.items) merge(r);
-    const alerts = await withRetry('critical alerts', () => api('/api/critical-alerts?limit=50')).catch(() => ({ items: [] }));
+    const alerts = await withRetry('critical alerts', () => api('/api/critical-alerts?limit=50')).catch(
+      () => ({ items: [] }),
+    );
     const seen = new Set(state.alerts.map((a) => a.id));
     state.alerts = state.alerts.concat(alerts.items.filter((a) => !seen.has(a.id)));
     showError('');
