@@ -325,14 +325,12 @@ export const configSchema = z
         gatewaySecret: z.string().min(32, 'gatewaySecret must be at least 32 characters').optional(),
         gatewayMaxSkewSec: z.number().int().positive().default(60),
         /** Ignition role name -> sidecar role. Unmapped Ignition roles grant nothing. */
-        gatewayRoleMap: z
-          .record(z.string(), z.enum(['viewer', 'operator', 'engineer']))
-          .default({
-            Viewer: 'viewer',
-            Operator: 'operator',
-            Engineer: 'engineer',
-            Administrator: 'engineer',
-          }),
+        gatewayRoleMap: z.record(z.string(), z.enum(['viewer', 'operator', 'engineer'])).default({
+          Viewer: 'viewer',
+          Operator: 'operator',
+          Engineer: 'engineer',
+          Administrator: 'engineer',
+        }),
       })
       .strict()
       .default({}),

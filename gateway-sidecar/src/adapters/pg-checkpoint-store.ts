@@ -99,14 +99,12 @@ export class PgPartitionCheckpoints implements PartitionCheckpointChains {
       seq: Number(head.seq),
       baseSeq: Number(head.base_seq),
       base: bytesOf(head.bytes),
-      deltas: rows
-        .slice(1)
-        .map((r) => ({
-          baseSeq: Number(r.base_seq),
-          prevSeq: Number(r.prev_seq),
-          seq: Number(r.seq),
-          delta: bytesOf(r.bytes),
-        })),
+      deltas: rows.slice(1).map((r) => ({
+        baseSeq: Number(r.base_seq),
+        prevSeq: Number(r.prev_seq),
+        seq: Number(r.seq),
+        delta: bytesOf(r.bytes),
+      })),
     };
   }
 
