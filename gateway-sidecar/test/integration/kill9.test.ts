@@ -235,6 +235,11 @@ describe('kill -9 mid-stream on a replayable source', () => {
         await c.end();
       }
     };
+    // The flood windows are 10 wall-clock minutes: a run that straddles a boundary would admit the
+    // restarted process's recommendations into a fresh window, and the check below would prove
+    // nothing. Start clear of the next boundary (waits at most 90 s, only near one).
+    const toBoundaryMs = 600_000 - (Date.now() % 600_000);
+    if (toBoundaryMs < 90_000) await new Promise((r) => setTimeout(r, toBoundaryMs + 1_000));
     const first = await startSidecar({ configFile: config });
     children.push(first);
     let beforeKill: { area: string; created: Date }[] = [];
