@@ -250,8 +250,3 @@ export function applyDeltaToImage(
   if (got !== resultLength) r.fail(`rebuilt ${got} bytes, the delta was taken of ${resultLength}`);
   return { img: out, seq: to };
 }
-
-/** The full state `delta` leads to from `before`, the state at `beforeSeq` (see applyDeltaToImage). */
-export function applyPartitionDelta(before: Uint8Array, beforeSeq: number, delta: Uint8Array): Uint8Array {
-  return encodePartitionImage(applyDeltaToImage(toPartitionImage(before), beforeSeq, delta).img);
-}

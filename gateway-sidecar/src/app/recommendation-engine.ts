@@ -221,14 +221,14 @@ export class RecommendationEngine {
     reopen: Reopen | undefined,
   ): Promise<NewRecommendation> {
     const d = this.#d;
-    const rec = this.#toNew(key, area, equipmentId, pb, now);
-    if (this.#known.has(key) || (await d.store.exists(key)))
-      return reopen ? { ...rec, reopen: { fromId: reopen.fromId, reason: reopen.reason } } : rec;
+    const base = this.#toNew(key, area, equipmentId, pb, now);
+    const rec = reopen ? { ...base, reopen: { fromId: reopen.fromId, reason: reopen.reason } } : base;
+    if (this.#known.has(key) || (await d.store.exists(key))) return rec;
     if (!d.discipline.admit(area, now)) return this.#floodSummary(area, key, equipmentId, pb, now);
     if (d.discipline.recordRaised(`${equipmentId}|${pb.issueType}`, now)) {
       d.logger.warn({ equipmentId, issueType: pb.issueType }, 'chattering recommendation pattern');
     }
-    return reopen ? { ...rec, reopen: { fromId: reopen.fromId, reason: reopen.reason } } : rec;
+    return rec;
   }
 
   #toNew(

@@ -39,12 +39,8 @@ export function canonicalMode(mode: string): OperatingMode | undefined {
 
 /** MAINTENANCE / STARTUP (any case; 'START-UP', 'start_up' and 'Start up' count as STARTUP). */
 export function isSuppressingMode(mode: string | undefined): boolean {
-  if (mode === undefined) return false;
-  const m = mode
-    .trim()
-    .toUpperCase()
-    .replace(/[\s_-]/g, '');
-  return SUPPRESSING_MODES.includes(m);
+  const m = mode === undefined ? undefined : canonicalMode(mode);
+  return m !== undefined && SUPPRESSING_MODES.includes(m);
 }
 
 export interface Shelf {

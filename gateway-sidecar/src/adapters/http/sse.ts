@@ -53,7 +53,6 @@ export function formatChange(change: Change): string {
 const SENT_MEMORY = 4096;
 
 class SseClient {
-  #lastSent: number;
   /** Seqs sent on this stream, oldest first in `#sentOrder` (bounded by SENT_MEMORY). */
   readonly #sent = new Set<number>();
   readonly #sentOrder: number[] = [];
@@ -68,15 +67,8 @@ class SseClient {
   readonly #observer: SseObserver | undefined;
   readonly #clock: Clock;
 
-  constructor(
-    res: Response,
-    lastSent: number,
-    options: SseOptions,
-    clock: Clock,
-    observer: SseObserver | undefined,
-  ) {
+  constructor(res: Response, options: SseOptions, clock: Clock, observer: SseObserver | undefined) {
     this.#res = res;
-    this.#lastSent = lastSent;
     this.#options = options;
     this.#clock = clock;
     this.#observer = observer;
@@ -118,10 +110,6 @@ class SseClient {
     this.#flush();
   }
 
-  get lastSent(): number {
-    return this.#lastSent;
-  }
-
   /** Backlog still waiting for the socket: the replay loop pauses while it is large. */
   get backlog(): number {
     return this.#pending.length;
@@ -141,7 +129,6 @@ class SseClient {
   }
 
   #remember(seq: number): void {
-    if (seq > this.#lastSent) this.#lastSent = seq;
     this.#sent.add(seq);
     this.#sentOrder.push(seq);
     if (this.#sentOrder.length > SENT_MEMORY) this.#sent.delete(this.#sentOrder.shift() as number);
@@ -185,7 +172,7 @@ export function sseHandler(
     // and a live change is published once, after this subscription, so the client cannot have it.
     // Starting at Last-Event-ID would silence every live change below an id from the future (a
     // forged id, or a database restored to an older point): that client would hear nothing, ever.
-    const client = new SseClient(res, 0, options, clock, observer);
+    const client = new SseClient(res, options, clock, observer);
     // Subscribe before reading the backlog so a change committed in between is not missed.
     const unsubscribe = service.subscribe((c) => client.offer(c));
     observer?.clients(1);
