@@ -5,14 +5,11 @@
  * pattern" line changes without a reload, while the dialog stays open with the typed note, the
  * focus stays in it, and confirming sends that note.
  */
-import * as React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { RecommendationsStore } from '../src/components/recommendations/recommendations.store.ts';
-import { RecommendationsView } from '../src/components/recommendations/RecommendationsView.tsx';
-import type { PatternHistory, Recommendation } from '../src/api/types.ts';
+import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
+import type { PatternHistory } from '../src/api/types.ts';
 import { buildRecommendation } from './support/builders.ts';
-import { ScriptedTransport, flush } from './support/scripted-transport.ts';
+import { renderPanel } from './support/render-panel.tsx';
 
 const NONE: PatternHistory = { approved: 0, rejected: 0, lastRejectionNote: null, lastDecidedAt: null };
 const NOTE_A = 'planned coolant flush';
@@ -25,35 +22,6 @@ const AFTER: PatternHistory = {
 const TYPED = 'flow transmitter being recalibrated';
 
 afterEach(cleanup);
-
-async function renderPanel(items: Recommendation[]) {
-  const transport = new ScriptedTransport();
-  transport.items = items;
-  const store = new RecommendationsStore({
-    transport,
-    pageSize: 25,
-    now: () => Date.parse('2026-11-29T08:10:00Z'),
-  });
-  render(
-    <RecommendationsView
-      store={store}
-      config={{
-        title: 'AI Recommendations',
-        enabledActions: ['approve', 'defer', 'reject'],
-        requireNotes: false,
-        deferOptions: [15, 60, 240],
-        showFilters: true,
-        eventsEnabled: true,
-      }}
-      rootProps={{ className: 'aim-root' }}
-    />,
-  );
-  await act(async () => {
-    store.start();
-    await flush();
-  });
-  return { transport, store };
-}
 
 const cardById = (id: string): HTMLElement =>
   document.querySelector(`li[data-recommendation-id="${id}"]`) as HTMLElement;

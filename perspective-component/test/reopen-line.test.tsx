@@ -3,45 +3,12 @@
  * muted text under the pattern history; one that is not a reopening (or comes from an older
  * sidecar) shows no line. The wire check refuses a non-string reason.
  */
-import * as React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { act, cleanup, render, screen } from '@testing-library/react';
+import { act, cleanup, screen } from '@testing-library/react';
 import { parseRecommendation } from '../src/api/parse.ts';
 import { TransportError } from '../src/api/transport.ts';
-import { RecommendationsStore } from '../src/components/recommendations/recommendations.store.ts';
-import { RecommendationsView } from '../src/components/recommendations/RecommendationsView.tsx';
-import type { Recommendation } from '../src/api/types.ts';
 import { buildRecommendation } from './support/builders.ts';
-import { ScriptedTransport, flush } from './support/scripted-transport.ts';
-
-async function renderPanel(items: Recommendation[]): Promise<ScriptedTransport> {
-  const transport = new ScriptedTransport();
-  transport.items = items;
-  const store = new RecommendationsStore({
-    transport,
-    pageSize: 25,
-    now: () => Date.parse('2026-11-29T08:10:00Z'),
-  });
-  render(
-    <RecommendationsView
-      store={store}
-      config={{
-        title: 'AI Recommendations',
-        enabledActions: ['approve', 'defer', 'reject'],
-        requireNotes: false,
-        deferOptions: [15, 60, 240],
-        showFilters: true,
-        eventsEnabled: true,
-      }}
-      rootProps={{ className: 'aim-root' }}
-    />,
-  );
-  await act(async () => {
-    store.start();
-    await flush();
-  });
-  return transport;
-}
+import { renderPanel } from './support/render-panel.tsx';
 
 const cardOf = (name: RegExp): HTMLElement =>
   screen.getByRole('button', { name }).closest('li') as HTMLElement;
@@ -53,7 +20,7 @@ afterEach(cleanup);
 
 describe('reopen line on the card', () => {
   it('shows the reason under the pattern history; none when not a reopening or from an older sidecar', async () => {
-    const transport = await renderPanel([
+    const { transport } = await renderPanel([
       buildRecommendation({
         id: 'r1',
         reopenedFrom: 'rec-0',

@@ -1,47 +1,11 @@
 /** Rendering: accessible roles and names, the confirmation step, required notes, focus, states. */
-import * as React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { TransportError } from '../src/api/transport.ts';
-import { RecommendationsStore } from '../src/components/recommendations/recommendations.store.ts';
-import {
-  RecommendationsView,
-  type ViewConfig,
-} from '../src/components/recommendations/RecommendationsView.tsx';
 import type { Recommendation } from '../src/api/types.ts';
 import { buildRecommendation } from './support/builders.ts';
-import { ScriptedTransport, flush } from './support/scripted-transport.ts';
-
-const CONFIG: ViewConfig = {
-  title: 'AI Recommendations',
-  enabledActions: ['approve', 'defer', 'reject'],
-  requireNotes: false,
-  deferOptions: [15, 60, 240],
-  showFilters: true,
-  eventsEnabled: true,
-};
-
-async function renderPanel(items: Recommendation[], config: Partial<ViewConfig> = {}) {
-  const transport = new ScriptedTransport();
-  transport.items = items;
-  const store = new RecommendationsStore({
-    transport,
-    pageSize: 25,
-    now: () => Date.parse('2026-11-29T08:10:00Z'),
-  });
-  render(
-    <RecommendationsView
-      store={store}
-      config={{ ...CONFIG, ...config }}
-      rootProps={{ className: 'aim-root' }}
-    />,
-  );
-  await act(async () => {
-    store.start();
-    await flush();
-  });
-  return { transport, store };
-}
+import { renderPanel } from './support/render-panel.tsx';
+import { flush } from './support/scripted-transport.ts';
 
 function card(name: RegExp): HTMLElement {
   const title = screen.getByRole('button', { name });
